@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/run"
+	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/urfave/cli/v2"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// App is kompose's command line with everything it touches outside itself.
+type App struct {
+	IO      *output.IOStreams
+	Environ []string
+	Cwd     string
+	Proc    proc.Runner
+	Clock   run.Clock
+	Version string
+}
+
+// usageError is a mistake in the command line or its inputs: exit 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// exitCode carries an exit status out of the urfave/cli action.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+const usageText = `kompose [global options] <pattern> <command> [args...]
+
+   <pattern>  "*" for every stack, a name, a glob ("b*"), or a comma-separated
+              list of them ("blog,news", "*,!legacy"); quote it for the shell.
+   <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
+              passed through with its arguments unchanged.
+
+   Examples:
+     kompose sexy up -d
+     kompose "*" down --dry-run
+     kompose "blog,news" logs -f --tail 50
+     kompose -e DB_HOST=10.0.0.5 news up -d
+     kompose --list`
+
+// Run runs kompose with args (args[0] is the program name) and returns the
+// exit status.
+func (a *App) Run(ctx context.Context, args []string) int {
+	if a.Clock == nil {
+		a.Clock = run.SystemClock{}
+	}
+	status := exitOK
+	app := &cli.App{
+		Name:                      "kompose",
+		Usage:                     "run docker compose, with hooks, over many stacks",
+		UsageText:                 usageText,
+		HideVersion:               true,
+		HideHelpCommand:           true,
+		DisableSliceFlagSeparator: true,
+		Reader:                    a.IO.In,
+		Writer:                    a.IO.Out,
+		ErrWriter:                 a.IO.ErrOut,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan (hooks and commands, secrets masked) and run nothing; also recognised after the pattern"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set `KEY=VALUE` for every stack, above every .env (repeatable)"},
+			&cli.StringFlag{Name: "network", Usage: "set NETWORK_NAME to `NAME` for every stack"},
+			&cli.StringFlag{Name: "root", Usage: "the folder holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)", EnvVars: nil},
+			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
+			&cli.BoolFlag{Name: "version", Usage: "print the version"},
+		},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+		Action: func(c *cli.Context) error {
+			code, err := a.action(ctx, c)
+			status = code
+			return err
+		},
+	}
+	err := app.RunContext(ctx, args)
+	var ue usageError
+	switch {
+	case err == nil:
+		return status
+	case errors.As(err, &ue):
+		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\nRun 'kompose --help' for usage.\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
+		if status == exitOK {
+			status = exitFailed
+		}
+		return status
+	}
+}
+
+func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
+	if c.Bool("version") {
+		fmt.Fprintf(a.IO.Out, "kompose version %s (%s, %s/%s)\n", a.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return exitOK, nil
+	}
+	overrides, err := parseOverrides(c.StringSlice("env"))
+	if err != nil {
+		return exitUsage, err
+	}
+	args := c.Args().Slice()
+	dryRun := c.Bool("dry-run")
+	if len(args) > 1 {
+		var found bool
+		args, found = takeDryRun(args)
+		dryRun = dryRun || found
+	}
+
+	if c.Bool("list") {
+		pattern := "*"
+		if len(args) > 0 {
+			pattern = args[0]
+		}
+		if len(args) > 1 {
+			return exitUsage, usagef("--list takes a pattern, not a command (got %q)", args[1])
+		}
+		root, stacks, err := a.selectStacks(c.String("root"), pattern)
+		if err != nil {
+			return exitUsage, err
+		}
+		return a.list(ctx, root, stacks, plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ})
+	}
+
+	switch len(args) {
+	case 0:
+		_ = cli.ShowAppHelp(c)
+		return exitUsage, usagef("missing <pattern> and <command>")
+	case 1:
+		return exitUsage, usagef("missing <command> after pattern %q", args[0])
+	}
+	pattern, command, rest := args[0], args[1], args[2:]
+	if strings.HasPrefix(command, "-") {
+		return exitUsage, usagef("%q after the pattern is not a command; global options go before the pattern", command)
+	}
+	root, stacks, err := a.selectStacks(c.String("root"), pattern)
+	if err != nil {
+		return exitUsage, err
+	}
+	b := plan.Builder{Commands: commands()}
+	p, err := b.Build(plan.Request{
+		Root: root, Command: command, Args: rest,
+		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
+	}, stacks)
+	if err != nil {
+		return exitUsage, usageError{err}
+	}
+	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun}
+	return r.Run(ctx, p).ExitCode(), nil
+}
+
+// commands are kompose's own name:verb commands.
+func commands() map[string]plan.CommandFunc {
+	return map[string]plan.CommandFunc{}
+}
+
+func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, error) {
+	envRoot := lookupEnv(a.Environ, "KOMPOSE_ROOT")
+	root, err := stack.ResolveRoot(rootFlag, envRoot, a.Cwd)
+	if err != nil {
+		return "", nil, usageError{err}
+	}
+	all, err := stack.Discover(root)
+	if err != nil {
+		return "", nil, usageError{err}
+	}
+	if len(all) == 0 {
+		return "", nil, usagef("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
+	}
+	sel, err := stack.Select(all, pattern)
+	if err != nil {
+		return "", nil, usageError{err}
+	}
+	return root, sel, nil
+}
+
+// takeDryRun removes --dry-run from the arguments after the pattern, the way
+// kompose.sh accepted it anywhere. Arguments after a "--" are left alone,
+// and so is -n, which compose subcommands use (logs -n 20).
+func takeDryRun(args []string) ([]string, bool) {
+	out := make([]string, 0, len(args))
+	found := false
+	for i, a := range args {
+		if a == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		if a == "--dry-run" && i > 0 {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
+}
+
+func parseOverrides(vals []string) ([]env.Var, error) {
+	var out []env.Var
+	for _, s := range vals {
+		v, err := env.ParseAssignment(s)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func lookupEnv(environ []string, key string) string {
+	for i := len(environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}

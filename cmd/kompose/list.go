@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/hooks"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/stack"
+)
+
+// list prints each stack with its files, hook functions and services. A
+// stack whose files do not load is shown with the error, and the exit
+// status is 1.
+func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req plan.Request) (int, error) {
+	base, err := plan.BaseEnv(req)
+	if err != nil {
+		return exitUsage, usageError{err}
+	}
+	st := a.IO.StyleFor(a.IO.OutTTY)
+	w := a.IO.Out
+	status := exitOK
+	problem := func(format string, args ...any) {
+		fmt.Fprintf(w, "  %s\n", st.Red(fmt.Sprintf(format, args...)))
+		status = exitFailed
+	}
+	fmt.Fprintf(w, "%d stack(s) in %s\n", len(stacks), root)
+	for _, s := range stacks {
+		fmt.Fprintf(w, "%s\n", st.Bold(s.Name))
+		fmt.Fprintf(w, "  compose:  %s\n", filepath.Base(s.ComposeFile))
+		e, envErr := plan.StackEnv(base, s)
+		if s.EnvFile != "" {
+			fmt.Fprintf(w, "  env:      %s\n", stack.EnvFileName)
+		}
+		if envErr != nil {
+			problem("env:      %v", envErr)
+		}
+		if s.HooksFile != "" {
+			script, err := hooks.ParseFile(s.HooksFile)
+			if err != nil {
+				problem("hooks:    %v", err)
+			} else {
+				var fns []string
+				for _, f := range script.HookFuncs() {
+					fns = append(fns, fmt.Sprintf("%s (line %d)", f.Name, f.Line))
+				}
+				if len(fns) == 0 {
+					fns = []string{"no hook_* functions"}
+				}
+				fmt.Fprintf(w, "  hooks:    %s: %s\n", stack.HooksFileName, strings.Join(fns, ", "))
+			}
+		}
+		vars := map[string]string{}
+		for _, kv := range e.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			vars[k] = v
+		}
+		svcs, err := compose.Services(ctx, s.Dir, s.ComposeFile, vars)
+		if err != nil {
+			problem("services: %v", err)
+			continue
+		}
+		var names []string
+		for _, sv := range svcs {
+			if sv.Image != "" {
+				names = append(names, fmt.Sprintf("%s (%s)", sv.Name, sv.Image))
+			} else {
+				names = append(names, sv.Name+" (build)")
+			}
+		}
+		fmt.Fprintf(w, "  services: %s\n", strings.Join(names, ", "))
+		fmt.Fprintf(w, "  project:  %s\n", compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup))
+	}
+	return status, nil
+}

@@ -1,0 +1,40 @@
+// Command kompose runs docker compose, with hooks, over many stacks that
+// live side by side under one root folder.
+//
+//	kompose [global options] <pattern> <command> [args...]
+//
+// See the README for the whole contract.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/proc"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	os.Exit(runMain(os.Args))
+}
+
+// runMain is main without os.Exit, for testscript.
+func runMain(args []string) int {
+	ctx, relay := proc.NotifyContext(context.Background())
+	defer relay.Stop()
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = "."
+	}
+	app := &App{
+		IO:      output.System(os.Getenv),
+		Environ: os.Environ(),
+		Cwd:     cwd,
+		Proc:    proc.OS{Relay: relay},
+		Version: buildVersion(version),
+	}
+	return app.Run(ctx, args)
+}

@@ -1,0 +1,167 @@
+// Package compose knows how to call Docker Compose and how to read a stack's
+// compose file.
+//
+// It picks the compose command without starting any process: the Compose v2
+// plugin when the docker CLI would find it, else the v1 docker-compose
+// program, and KOMPOSE_COMPOSE (for instance "podman compose") above both. It
+// also works out the project name compose will use and, with compose-go, the
+// services a stack defines.
+package compose
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/template"
+	"go.yaml.in/yaml/v4"
+	"mvdan.cc/sh/v3/shell"
+)
+
+// OverrideVar is the variable that replaces the detected compose command.
+const OverrideVar = "KOMPOSE_COMPOSE"
+
+// Lookup reads a variable of the environment kompose runs in.
+type Lookup func(name string) (string, bool)
+
+// pluginDirs are where the docker CLI looks for plugins after
+// $DOCKER_CONFIG/cli-plugins (see docker/cli's cli-plugins/manager).
+var pluginDirs = [...]string{
+	"/usr/local/lib/docker/cli-plugins",
+	"/usr/local/libexec/docker/cli-plugins",
+	"/usr/lib/docker/cli-plugins",
+	"/usr/libexec/docker/cli-plugins",
+}
+
+// Detect returns the compose command, as argv words to which the subcommand
+// and its arguments are appended. It starts no process.
+func Detect(env Lookup) ([]string, error) {
+	if v, ok := env(OverrideVar); ok && v != "" {
+		words, err := shell.Fields(v, nil)
+		if err != nil || len(words) == 0 {
+			return nil, fmt.Errorf("%s=%q: not a command", OverrideVar, v)
+		}
+		return words, nil
+	}
+	if hasPlugin(env) {
+		return []string{"docker", "compose"}, nil
+	}
+	path, _ := env("PATH")
+	if lookPath("docker-compose", path) {
+		return []string{"docker-compose"}, nil
+	}
+	// Nothing found: let docker say so when the command runs.
+	return []string{"docker", "compose"}, nil
+}
+
+func hasPlugin(env Lookup) bool {
+	cfg, _ := env("DOCKER_CONFIG")
+	if cfg == "" {
+		if home, ok := env("HOME"); ok && home != "" {
+			cfg = filepath.Join(home, ".docker")
+		}
+	}
+	dirs := pluginDirs[:]
+	if cfg != "" {
+		dirs = append([]string{filepath.Join(cfg, "cli-plugins")}, dirs...)
+	}
+	for _, d := range dirs {
+		if fi, err := os.Stat(filepath.Join(d, "docker-compose")); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func lookPath(name, path string) bool {
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ProjectName returns the project name compose will use for the stack in
+// dir whose compose file is file: $COMPOSE_PROJECT_NAME, else the file's
+// top-level name: (interpolated), else the folder's name, normalised the
+// way compose does.
+func ProjectName(dir, file string, env Lookup) string {
+	if v, ok := env("COMPOSE_PROJECT_NAME"); ok && v != "" {
+		return v
+	}
+	if name := nameFromFile(file, env); name != "" {
+		return name
+	}
+	return loader.NormalizeProjectName(filepath.Base(dir))
+}
+
+func nameFromFile(file string, env Lookup) string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	var top struct {
+		Name string `yaml:"name"`
+	}
+	if err := yaml.Unmarshal(data, &top); err != nil || top.Name == "" {
+		return ""
+	}
+	name, err := template.Substitute(top.Name, template.Mapping(env))
+	if err != nil {
+		return ""
+	}
+	return loader.NormalizeProjectName(name)
+}
+
+// Service is a service of a stack's compose project.
+type Service struct {
+	Name  string
+	Image string // "" when the service is only built
+}
+
+// Services loads the stack's compose project with compose-go, interpolating
+// with env, and returns its services in name order. Override files
+// (compose.override.yaml) are included as compose would.
+func Services(ctx context.Context, dir, file string, env map[string]string) ([]Service, error) {
+	files := []string{file}
+	for _, o := range overrideFiles(file) {
+		if _, err := os.Stat(o); err == nil {
+			files = append(files, o)
+		}
+	}
+	details, err := loader.LoadConfigFiles(ctx, files, dir)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", file, err)
+	}
+	details.Environment = env
+	p, err := loader.LoadWithContext(ctx, *details, func(o *loader.Options) {
+		o.SetProjectName(ProjectName(dir, file, func(k string) (string, bool) { v, ok := env[k]; return v, ok }), true)
+		o.SkipResolveEnvironment = true
+		o.ResolvePaths = false
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", file, err)
+	}
+	out := make([]Service, 0, len(p.Services))
+	for name, s := range p.Services {
+		out = append(out, Service{Name: name, Image: s.Image})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// overrideFiles are the override files compose reads beside file.
+func overrideFiles(file string) []string {
+	dir, base := filepath.Split(file)
+	ext := filepath.Ext(base)
+	stem := base[:len(base)-len(ext)]
+	return []string{filepath.Join(dir, stem+".override"+ext)}
+}

@@ -1,0 +1,194 @@
+// Package env builds the environment each stack runs with.
+//
+// kompose layers variables from several places, lowest precedence first:
+//
+//	the process environment
+//	< the root .env
+//	< the stack's .env
+//	< --network (NETWORK_NAME)
+//	< -e KEY=VALUE overrides
+//
+// Every stack gets its own copy (see [Env.Clone]), so nothing one stack loads
+// can reach another. .env files are read with the parser docker compose itself
+// uses for .env (compose-go's dotenv, a fork of joho/godotenv): quotes,
+// `export`, comments and ${VAR} expansion behave exactly as compose users
+// expect.
+package env
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+)
+
+// Source names where a variable's value came from.
+type Source string
+
+// The layers of the environment, lowest precedence first.
+const (
+	SourceProcess  Source = "process"
+	SourceRootEnv  Source = "root .env"
+	SourceStackEnv Source = "stack .env"
+	SourceNetwork  Source = "--network"
+	SourceOverride Source = "-e"
+	SourceKompose  Source = "kompose"
+)
+
+// Var is one variable set by a layer above the process environment.
+type Var struct {
+	Name   string
+	Value  string
+	Source Source
+}
+
+// Env is a set of variables that remembers which layer set each one.
+// The zero value is not usable; call [FromEnviron] or [New].
+type Env struct {
+	vals   map[string]string
+	source map[string]Source
+	// overrides are consulted first when a .env file expands ${VAR}, so a
+	// reference resolves to the value the variable finally has.
+	overrides map[string]string
+}
+
+// New returns an empty Env.
+func New() *Env {
+	return &Env{vals: map[string]string{}, source: map[string]Source{}, overrides: map[string]string{}}
+}
+
+// FromEnviron returns an Env holding environ (KEY=VALUE strings, as
+// [os.Environ] returns them) as the process layer.
+func FromEnviron(environ []string) *Env {
+	e := New()
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			continue
+		}
+		e.vals[k] = v
+		e.source[k] = SourceProcess
+	}
+	return e
+}
+
+// Clone returns an independent copy of e.
+func (e *Env) Clone() *Env {
+	c := &Env{
+		vals:      make(map[string]string, len(e.vals)+8),
+		source:    make(map[string]Source, len(e.source)+8),
+		overrides: make(map[string]string, len(e.overrides)),
+	}
+	for k, v := range e.vals {
+		c.vals[k] = v
+	}
+	for k, v := range e.source {
+		c.source[k] = v
+	}
+	for k, v := range e.overrides {
+		c.overrides[k] = v
+	}
+	return c
+}
+
+// Get returns the value of name and whether it is set.
+func (e *Env) Get(name string) (string, bool) {
+	v, ok := e.vals[name]
+	return v, ok
+}
+
+// Lookup is [Env.Get] with the signature interpolation libraries expect.
+func (e *Env) Lookup(name string) (string, bool) { return e.Get(name) }
+
+// Set sets name to value, recording the layer that set it.
+func (e *Env) Set(name, value string, src Source) {
+	e.vals[name] = value
+	e.source[name] = src
+}
+
+// Override sets name from a layer that outranks every .env file
+// (--network, -e). Later .env files cannot change it, and their ${name}
+// references resolve to this value.
+func (e *Env) Override(name, value string, src Source) {
+	e.Set(name, value, src)
+	e.overrides[name] = value
+}
+
+// LoadFile reads a .env file into e as layer src. Variables set by
+// [Env.Override] keep their value. Inside the file, ${VAR} resolves to the
+// override of VAR if there is one, else to an earlier line of the same file,
+// else to a lower layer. Errors name the file and, for syntax errors, the
+// line.
+func (e *Env) LoadFile(path string, src Source) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read env file: %w", err)
+	}
+	defer f.Close()
+	vars := map[string]string{}
+	lookup := func(k string) (string, bool) {
+		if v, ok := e.overrides[k]; ok {
+			return v, true
+		}
+		if v, ok := vars[k]; ok {
+			return v, true
+		}
+		return e.Get(k)
+	}
+	if err := dotenv.ParseWithFormat(f, path, vars, lookup, dotenv.DotEnv); err != nil {
+		// compose-go says "failed to read <file>: line N: ..."; keep the
+		// file and line, drop its verb.
+		msg := strings.TrimPrefix(err.Error(), "failed to read ")
+		return fmt.Errorf("invalid env file %s", msg)
+	}
+	for k, v := range vars {
+		if _, overridden := e.overrides[k]; overridden {
+			continue
+		}
+		e.Set(k, v, src)
+	}
+	return nil
+}
+
+// Environ returns the variables as sorted KEY=VALUE strings, ready for a
+// child process.
+func (e *Env) Environ() []string {
+	out := make([]string, 0, len(e.vals))
+	for k, v := range e.vals {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Layered returns, sorted by name, the variables set above the process
+// environment: what kompose itself contributes.
+func (e *Env) Layered() []Var {
+	var out []Var
+	for k, src := range e.source {
+		if src == SourceProcess {
+			continue
+		}
+		out = append(out, Var{Name: k, Value: e.vals[k], Source: src})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// ParseAssignment parses a KEY=VALUE command-line override. The error never
+// contains the value, which may be a secret.
+func ParseAssignment(s string) (Var, error) {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok {
+		return Var{}, fmt.Errorf("-e %q: expected KEY=VALUE", s)
+	}
+	if !namePattern.MatchString(k) {
+		return Var{}, fmt.Errorf("-e %q: %q is not a valid variable name", k+"=…", k)
+	}
+	return Var{Name: k, Value: v, Source: SourceOverride}, nil
+}

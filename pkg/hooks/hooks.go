@@ -1,0 +1,117 @@
+// Package hooks finds and invokes a stack's hooks.
+//
+// A stack's hooks.sh defines bash functions named hook_<phase>_<command>,
+// for instance hook_pre_up or hook_post_db_export. The file is parsed, never
+// run, to learn which functions it defines (so a dry run runs nothing and a
+// file that does not parse is reported with its line before anything
+// starts). Each hook call is then its own bash process that sources hooks.sh
+// and calls the one function with the command's arguments.
+package hooks
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Phase is when a hook runs relative to its command.
+type Phase string
+
+// The phases of a hook.
+const (
+	Pre  Phase = "pre"  // before the command; failing stops the stack
+	Post Phase = "post" // after the command succeeded
+)
+
+// FuncName returns the hooks.sh function name for a phase and a kompose
+// command: ':' and '-' in the command become '_' (db:export gives
+// hook_pre_db_export).
+func FuncName(p Phase, command string) string {
+	return "hook_" + string(p) + "_" + strings.NewReplacer(":", "_", "-", "_").Replace(command)
+}
+
+// Func is a function defined in a hooks.sh.
+type Func struct {
+	Name string
+	Line int
+}
+
+// Script is a parsed hooks.sh.
+type Script struct {
+	Path   string
+	Funcs  []Func // sorted by line
+	byName map[string]Func
+}
+
+// ParseFile parses the hooks.sh at path. A syntax error names the file, line
+// and column.
+func ParseFile(path string) (*Script, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read hooks: %w", err)
+	}
+	defer f.Close()
+	parser := syntax.NewParser(syntax.Variant(syntax.LangBash))
+	file, err := parser.Parse(f, path)
+	if err != nil {
+		var perr syntax.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("%s:%d: hooks.sh does not parse: %s", path, perr.Pos.Line(), perr.Text)
+		}
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	s := &Script{Path: path, byName: map[string]Func{}}
+	syntax.Walk(file, func(n syntax.Node) bool {
+		fd, ok := n.(*syntax.FuncDecl)
+		if !ok {
+			return true
+		}
+		if fd.Name != nil {
+			fn := Func{Name: fd.Name.Value, Line: int(fd.Pos().Line())}
+			if _, dup := s.byName[fn.Name]; !dup {
+				s.Funcs = append(s.Funcs, fn)
+			}
+			s.byName[fn.Name] = fn // bash keeps the last definition
+		}
+		return false // a function defined inside another is not defined by sourcing
+	})
+	sort.Slice(s.Funcs, func(i, j int) bool { return s.Funcs[i].Line < s.Funcs[j].Line })
+	return s, nil
+}
+
+// Lookup returns the function that bash would call by this name.
+func (s *Script) Lookup(name string) (Func, bool) {
+	if s == nil {
+		return Func{}, false
+	}
+	fn, ok := s.byName[name]
+	return fn, ok
+}
+
+// HookFuncs returns the functions whose names start with "hook_", in file
+// order.
+func (s *Script) HookFuncs() []Func {
+	var out []Func
+	for _, f := range s.Funcs {
+		if strings.HasPrefix(f.Name, "hook_") {
+			out = append(out, s.byName[f.Name])
+		}
+	}
+	return out
+}
+
+// invokeScript sources hooks.sh ($1) and calls the function ($2) with the
+// remaining arguments; the hook's status is the function's.
+const invokeScript = `source "$1" || exit; shift; "$@"`
+
+// Argv returns the process arguments that call function fn of the script
+// with args: its own bash, which sources the file and calls the function.
+func (s *Script) Argv(fn string, args []string) []string {
+	argv := make([]string, 0, 6+len(args))
+	argv = append(argv, "bash", "-c", invokeScript, "hooks.sh", s.Path, fn)
+	return append(argv, args...)
+}

@@ -1,0 +1,100 @@
+// Package proc starts the processes kompose runs (docker compose, hooks)
+// and relays signals to them.
+//
+// Everything that starts a process goes through the [Runner] interface, so
+// tests can see which commands would run, in which folder, with which
+// environment, without starting any.
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// Cmd is one process to run.
+type Cmd struct {
+	Argv   []string
+	Dir    string
+	Env    []string // the whole environment, KEY=VALUE
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Runner runs a process to completion.
+type Runner interface {
+	// Run starts c and waits for it. A process that exits non-zero gives an
+	// *ExitError. When ctx is cancelled the process is signalled (see
+	// [Relay]) and Run still waits for it to end.
+	Run(ctx context.Context, c Cmd) error
+}
+
+// ExitError reports a process that did not exit with status 0.
+type ExitError struct {
+	Code   int       // exit status; 128+N when killed by signal N
+	Signal os.Signal // the signal that killed it, if any
+}
+
+func (e *ExitError) Error() string {
+	if e.Signal != nil {
+		return fmt.Sprintf("killed by %s", e.Signal)
+	}
+	return fmt.Sprintf("exit status %d", e.Code)
+}
+
+// ExitCode returns the exit status err reports: 0 for nil, the status of an
+// *ExitError, else 1.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return 1
+}
+
+// OS runs real processes. Signals that the [Relay] receives are passed to
+// the running process.
+type OS struct {
+	Relay *Relay // may be nil: no signal relaying
+}
+
+// Run implements [Runner].
+func (o OS) Run(ctx context.Context, c Cmd) error {
+	if len(c.Argv) == 0 {
+		return errors.New("empty command")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
+	cmd.Dir = c.Dir
+	cmd.Env = c.Env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", c.Argv[0], err)
+	}
+	if o.Relay != nil {
+		o.Relay.add(ctx, cmd.Process)
+		defer o.Relay.remove(cmd.Process)
+	}
+	err := cmd.Wait()
+	if err == nil {
+		return nil
+	}
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		if ws, ok := xe.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return &ExitError{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}
+		}
+		return &ExitError{Code: xe.ExitCode()}
+	}
+	return fmt.Errorf("wait for %s: %w", c.Argv[0], err)
+}

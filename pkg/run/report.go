@@ -1,0 +1,179 @@
+package run
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Reporter is told what happens while a plan runs. The text reporter is for
+// people; other formats (JSON) implement the same events.
+type Reporter interface {
+	Begin(p *plan.Plan, dryRun bool)
+	StackStart(s *plan.Stack, index, total int)
+	// StepPlanned is called instead of StepStart and StepDone in a dry run.
+	StepPlanned(s *plan.Stack, st *plan.Step)
+	StepStart(s *plan.Stack, st *plan.Step)
+	StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration)
+	StepSkipped(s *plan.Stack, st *plan.Step)
+	StackDone(r StackResult)
+	End(r *Result)
+}
+
+// Text reports for people. In a real run kompose's own lines go to the
+// error stream, so standard output carries exactly what compose and the
+// hooks print; a dry run's plan is the output, so it goes to standard
+// output.
+type Text struct {
+	w     io.Writer
+	errW  io.Writer
+	style output.Style
+	dry   bool
+}
+
+// NewText returns a text reporter on ios.
+func NewText(ios *output.IOStreams, dryRun bool) *Text {
+	if dryRun {
+		return &Text{w: ios.Out, errW: ios.ErrOut, style: ios.StyleFor(ios.OutTTY), dry: true}
+	}
+	return &Text{w: ios.ErrOut, errW: ios.ErrOut, style: ios.StyleFor(ios.ErrTTY)}
+}
+
+// CommandLine formats a step as a shell command line, secrets masked.
+func CommandLine(s *plan.Stack, st *plan.Step) string {
+	var b strings.Builder
+	b.WriteString(st.Label)
+	for _, a := range st.Args {
+		b.WriteByte(' ')
+		b.WriteString(quote(a))
+	}
+	return s.Masker.String(b.String())
+}
+
+func quote(s string) string {
+	q, err := syntax.Quote(s, syntax.LangBash)
+	if err != nil { // not representable (NUL byte): show it Go-quoted
+		return fmt.Sprintf("%q", s)
+	}
+	return q
+}
+
+func (t *Text) stepLine(s *plan.Stack, st *plan.Step) string {
+	line := t.style.Bold("--> ") + CommandLine(s, st)
+	if st.Source != "" {
+		line += t.style.Dim("  (" + st.Source + ")")
+	}
+	return line
+}
+
+// Begin implements [Reporter].
+func (t *Text) Begin(p *plan.Plan, dryRun bool) {
+	if !dryRun {
+		return
+	}
+	fmt.Fprintf(t.w, "%s kompose %s over %d stack(s) in %s; nothing is executed\n",
+		t.style.Yellow("dry run:"), quote(p.Command), len(p.Stacks), p.Root)
+	t.vars("every stack", p.Global, nil)
+}
+
+func (t *Text) vars(scope string, vars []env.Var, m *env.Masker) {
+	for _, v := range vars {
+		val := env.Mask
+		if !env.IsSecret(v.Name) {
+			val = quote(m.String(v.Value))
+		}
+		fmt.Fprintf(t.w, "    env %s=%s  %s\n", v.Name, val, t.style.Dim("("+string(v.Source)+", "+scope+")"))
+	}
+}
+
+// StackStart implements [Reporter].
+func (t *Text) StackStart(s *plan.Stack, index, total int) {
+	fmt.Fprintf(t.w, "%s %s %s\n", t.style.Cyan("==>"), t.style.Bold(s.Name),
+		t.style.Dim(fmt.Sprintf("[%d/%d] %s", index+1, total, s.Dir)))
+	if t.dry {
+		var own []env.Var
+		for _, v := range s.Env.Layered() {
+			if v.Source == env.SourceStackEnv {
+				own = append(own, v)
+			}
+		}
+		t.vars("this stack", own, s.Masker)
+	}
+}
+
+// StepPlanned implements [Reporter].
+func (t *Text) StepPlanned(s *plan.Stack, st *plan.Step) {
+	fmt.Fprintln(t.w, t.stepLine(s, st))
+}
+
+// StepStart implements [Reporter].
+func (t *Text) StepStart(s *plan.Stack, st *plan.Step) { fmt.Fprintln(t.w, t.stepLine(s, st)) }
+
+// StepDone implements [Reporter].
+func (t *Text) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration) {
+	if err != nil {
+		fmt.Fprintf(t.errW, "%s %s: %s %s\n", t.style.Red("!!!"), s.Name,
+			s.Masker.String((&StepError{Step: st, Err: err}).Error()), t.style.Dim(seconds(d)))
+	}
+}
+
+// StepSkipped implements [Reporter].
+func (t *Text) StepSkipped(s *plan.Stack, st *plan.Step) {
+	fmt.Fprintf(t.w, "%s %s\n", t.style.Dim("--- skipped:"), CommandLine(s, st))
+}
+
+// StackDone implements [Reporter].
+func (t *Text) StackDone(r StackResult) {
+	s := r.Stack
+	switch {
+	case r.Stack.Err != nil:
+		// Known before anything ran: say why, to the error stream.
+		fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Red("!!!"), s.Name, s.Masker.String(s.Err.Error()))
+		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run"))
+	case r.Status == Succeeded && !t.dry:
+		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Green("<=="), s.Name, t.style.Green("ok"), t.style.Dim(seconds(r.Duration)))
+	case r.Status == Failed:
+		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED"), t.style.Dim(seconds(r.Duration)))
+	case r.Status == Interrupted:
+		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("INTERRUPTED"))
+	}
+}
+
+// End implements [Reporter].
+func (t *Text) End(r *Result) {
+	ok, failed := r.Count()
+	var names []string
+	for _, s := range r.Stacks {
+		if s.Status == Failed || s.Status == Interrupted {
+			names = append(names, s.Stack.Name)
+		}
+	}
+	if r.DryRun {
+		line := fmt.Sprintf("dry run: %d stack(s) planned", len(r.Stacks))
+		if failed > 0 {
+			line += fmt.Sprintf(", %d cannot run: %s", failed, strings.Join(names, ", "))
+		}
+		fmt.Fprintln(t.w, t.style.Yellow(line+"; nothing was executed"))
+		return
+	}
+	line := fmt.Sprintf("%d succeeded, %d failed out of %d stacks", ok, failed, len(r.Stacks))
+	if failed > 0 {
+		line += " (failed: " + strings.Join(names, ", ") + ")"
+	}
+	if r.Interrupted {
+		line += "; interrupted"
+	}
+	style := t.style.Green
+	if failed > 0 || r.Interrupted {
+		style = t.style.Red
+	}
+	fmt.Fprintln(t.w, style(line))
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("(%.2fs)", d.Seconds()) }

@@ -1,0 +1,173 @@
+// Package run executes a plan, or walks it without executing anything for a
+// dry run, and reports what happens to a [Reporter].
+//
+// Stacks run one after the other in plan order. Within a stack the steps run
+// in order; the first failing step stops the stack (a failing pre hook
+// means the command does not run; a post hook runs only after the command
+// succeeded). A failing stack does not stop the others; an interrupt does.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
+)
+
+// Clock tells the time; tests replace it.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now implements [Clock].
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Status is the outcome of one stack.
+type Status int
+
+// The outcomes of a stack.
+const (
+	Succeeded Status = iota
+	Failed
+	Interrupted
+	NotRun // not reached because of an interrupt
+)
+
+// StackResult is what happened to one stack.
+type StackResult struct {
+	Stack    *plan.Stack
+	Status   Status
+	Err      error // the first failure
+	Duration time.Duration
+}
+
+// Result is what happened to every stack.
+type Result struct {
+	DryRun      bool
+	Stacks      []StackResult
+	Interrupted bool
+}
+
+// Count returns how many stacks succeeded and failed (interrupted stacks
+// count as failed).
+func (r *Result) Count() (succeeded, failed int) {
+	for _, s := range r.Stacks {
+		switch s.Status {
+		case Succeeded:
+			succeeded++
+		case Failed, Interrupted:
+			failed++
+		}
+	}
+	return succeeded, failed
+}
+
+// ExitCode is kompose's exit status for r: 0 when every stack succeeded, 1
+// when one failed, 130 when interrupted.
+func (r *Result) ExitCode() int {
+	if r.Interrupted {
+		return 130
+	}
+	if _, failed := r.Count(); failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// Runner runs plans.
+type Runner struct {
+	Proc     proc.Runner
+	IO       *output.IOStreams
+	Reporter Reporter
+	Clock    Clock
+	DryRun   bool
+}
+
+// Run executes p, or only reports it when r.DryRun is set.
+func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
+	res := &Result{DryRun: r.DryRun}
+	r.Reporter.Begin(p, r.DryRun)
+	for i, s := range p.Stacks {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			res.Stacks = append(res.Stacks, StackResult{Stack: s, Status: NotRun})
+			continue
+		}
+		r.Reporter.StackStart(s, i, len(p.Stacks))
+		sr := r.runStack(ctx, s)
+		if sr.Status == Interrupted {
+			res.Interrupted = true
+		}
+		r.Reporter.StackDone(sr)
+		res.Stacks = append(res.Stacks, sr)
+	}
+	r.Reporter.End(res)
+	return res
+}
+
+func (r *Runner) runStack(ctx context.Context, s *plan.Stack) StackResult {
+	start := r.Clock.Now()
+	sr := StackResult{Stack: s, Status: Succeeded}
+	defer func() { sr.Duration = r.Clock.Now().Sub(start) }()
+	if s.Err != nil {
+		sr.Status, sr.Err = Failed, s.Err
+		return sr
+	}
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		if r.DryRun {
+			r.Reporter.StepPlanned(s, st)
+			continue
+		}
+		r.Reporter.StepStart(s, st)
+		t0 := r.Clock.Now()
+		err := r.runStep(ctx, s, st)
+		r.Reporter.StepDone(s, st, err, r.Clock.Now().Sub(t0))
+		if err != nil {
+			sr.Err = &StepError{Step: st, Err: err}
+			sr.Status = Failed
+			if ctx.Err() != nil {
+				sr.Status = Interrupted
+			}
+			for _, rest := range s.Steps[i+1:] {
+				r.Reporter.StepSkipped(s, &rest)
+			}
+			break
+		}
+	}
+	return sr
+}
+
+func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step) error {
+	cmd := st.Cmd
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	if st.Action != nil {
+		return st.Action.Run(ctx, &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd})
+	}
+	return r.Proc.Run(ctx, cmd)
+}
+
+// StepError is the failure of one step.
+type StepError struct {
+	Step *plan.Step
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	what := e.Step.Label
+	if e.Step.Kind == plan.KindCommand && e.Step.Action == nil && len(e.Step.Args) > 0 {
+		what += " " + e.Step.Args[0]
+	}
+	var ie *proc.InterruptedError
+	if errors.As(e.Err, &ie) {
+		return fmt.Sprintf("%s: %v", what, ie)
+	}
+	return fmt.Sprintf("%s failed: %v", what, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }

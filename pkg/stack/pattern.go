@@ -1,0 +1,115 @@
+package stack
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Select returns the stacks that pattern selects, in name order.
+//
+// A pattern is a comma-separated list of items, each trimmed of spaces. An
+// item is a stack name or a glob (*, ?, [...]); an item starting with !
+// excludes what it matches. A pattern made only of exclusions starts from
+// every stack. An item without glob characters that names no stack is an
+// error naming the closest stack, and so is an item holding / or .., and a
+// pattern that selects nothing.
+func Select(stacks []Stack, pattern string) ([]Stack, error) {
+	byName := make(map[string]bool, len(stacks))
+	for _, s := range stacks {
+		byName[s.Name] = true
+	}
+	var include, exclude []string
+	for _, item := range strings.Split(pattern, ",") {
+		item = strings.TrimSpace(item)
+		neg := strings.HasPrefix(item, "!")
+		if neg {
+			item = strings.TrimSpace(item[1:])
+		}
+		if item == "" {
+			continue
+		}
+		if strings.Contains(item, "/") || strings.Contains(item, "..") {
+			return nil, fmt.Errorf("pattern item %q: stack names cannot contain '/' or '..'", item)
+		}
+		if isGlob(item) {
+			if _, err := path.Match(item, ""); err != nil {
+				return nil, fmt.Errorf("pattern item %q: malformed glob", item)
+			}
+		} else if !byName[item] {
+			return nil, unknownStack(item, stacks)
+		}
+		if neg {
+			exclude = append(exclude, item)
+		} else {
+			include = append(include, item)
+		}
+	}
+	if len(include) == 0 && len(exclude) == 0 {
+		return nil, fmt.Errorf("empty pattern %q", pattern)
+	}
+	if len(include) == 0 {
+		include = []string{"*"}
+	}
+	var out []Stack
+	for _, s := range stacks {
+		if matchAny(include, s.Name) && !matchAny(exclude, s.Name) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("pattern %q matches no stack; stacks: %s", pattern, strings.Join(Names(stacks), ", "))
+	}
+	return out, nil
+}
+
+func isGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+func matchAny(items []string, name string) bool {
+	for _, it := range items {
+		if ok, _ := path.Match(it, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func unknownStack(item string, stacks []Stack) error {
+	names := Names(stacks)
+	if len(names) == 0 {
+		return fmt.Errorf("no stack named %q: the root holds no stacks", item)
+	}
+	best, bestD := "", -1
+	for _, n := range names {
+		if d := distance(strings.ToLower(item), strings.ToLower(n)); bestD < 0 || d < bestD {
+			best, bestD = n, d
+		}
+	}
+	hint := ""
+	if bestD <= max(2, len(item)/3) {
+		hint = fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return fmt.Errorf("no stack named %q%s; stacks: %s", item, hint, strings.Join(names, ", "))
+}
+
+// distance is the Levenshtein edit distance between a and b.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,151 @@
+// Package stack finds the Compose stacks under a root folder and selects
+// them by pattern.
+//
+// A stack is a direct sub-folder of the root, not hidden, that holds one of
+// compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml (in
+// that order of preference, docker compose's own). Its optional companions are a .env file and a hooks.sh
+// file. Stacks are always returned in name order.
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// composeFileNames are the compose file names a stack may use, in order of
+// preference.
+var composeFileNames = [...]string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
+
+// Names of a stack's companion files.
+const (
+	EnvFileName   = ".env"
+	HooksFileName = "hooks.sh"
+)
+
+// Stack is one stack folder.
+type Stack struct {
+	Name        string // folder name
+	Dir         string // absolute path of the folder
+	ComposeFile string // absolute path of the compose file
+	EnvFile     string // absolute path of .env, "" when there is none
+	HooksFile   string // absolute path of hooks.sh, "" when there is none
+}
+
+// ResolveRoot picks the root folder: flag (--root) when set, else env
+// ($KOMPOSE_ROOT), else ./stacks when it is a folder, else the current
+// folder cwd. The result is absolute and must be an existing folder.
+func ResolveRoot(flag, env, cwd string) (string, error) {
+	var root string
+	switch {
+	case flag != "":
+		root = flag
+	case env != "":
+		root = env
+	default:
+		root = cwd
+		if fi, err := os.Stat(filepath.Join(cwd, "stacks")); err == nil && fi.IsDir() {
+			root = filepath.Join(cwd, "stacks")
+		}
+	}
+	if !filepath.IsAbs(root) {
+		root = filepath.Join(cwd, root)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("root folder %s does not exist", root)
+		}
+		return "", fmt.Errorf("root folder: %w", err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("root %s is not a folder", root)
+	}
+	return root, nil
+}
+
+// Discover returns the stacks under root in name order.
+func Discover(root string) ([]Stack, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("read root folder: %w", err)
+	}
+	var stacks []Stack
+	for _, e := range entries { // os.ReadDir sorts by name
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		dir := filepath.Join(root, name)
+		if !e.IsDir() {
+			// A symlink to a folder is a stack too.
+			if e.Type()&fs.ModeSymlink == 0 {
+				continue
+			}
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				continue
+			}
+		}
+		s, ok := load(name, dir)
+		if ok {
+			stacks = append(stacks, s)
+		}
+	}
+	return stacks, nil
+}
+
+func load(name, dir string) (Stack, bool) {
+	s := Stack{Name: name, Dir: dir}
+	for _, f := range composeFileNames {
+		p := filepath.Join(dir, f)
+		if isFile(p) {
+			s.ComposeFile = p
+			break
+		}
+	}
+	if s.ComposeFile == "" {
+		return s, false
+	}
+	if p := filepath.Join(dir, EnvFileName); exists(p) {
+		s.EnvFile = p
+	}
+	if p := filepath.Join(dir, HooksFileName); exists(p) {
+		s.HooksFile = p
+	}
+	return s, true
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// exists reports whether p exists at all, so that an unreadable or odd
+// companion file is reported when it is used rather than silently ignored.
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// Names returns the names of stacks.
+func Names(stacks []Stack) []string {
+	out := make([]string, len(stacks))
+	for i, s := range stacks {
+		out[i] = s.Name
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RootEnvFile returns the path of the root's .env, or "" when it has none.
+func RootEnvFile(root string) string {
+	p := filepath.Join(root, EnvFileName)
+	if exists(p) {
+		return p
+	}
+	return ""
+}
