@@ -153,14 +153,13 @@ func (e *Env) LoadFile(path string, src Source) error {
 	return nil
 }
 
-// Environ returns the variables as sorted KEY=VALUE strings, ready for a
-// child process.
+// Environ returns the variables as KEY=VALUE strings, in no particular
+// order, ready for a child process.
 func (e *Env) Environ() []string {
 	out := make([]string, 0, len(e.vals))
 	for k, v := range e.vals {
 		out = append(out, k+"="+v)
 	}
-	sort.Strings(out)
 	return out
 }
 

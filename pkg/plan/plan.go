@@ -105,6 +105,31 @@ type CommandFunc func(s *Stack, command string, args []string) (Step, error)
 // that are not passed to docker compose.
 type Builder struct {
 	Commands map[string]CommandFunc
+
+	// detected memoises compose.Detect by the variables it reads, so that
+	// stacks sharing them (nearly always all of them) cost no file-system
+	// look-ups.
+	detected map[[4]string][]string
+}
+
+// composeCommand returns compose.Detect's answer for e.
+func (b *Builder) composeCommand(e *env.Env) ([]string, error) {
+	var key [4]string
+	for i, k := range [...]string{compose.OverrideVar, "DOCKER_CONFIG", "HOME", "PATH"} {
+		key[i], _ = e.Get(k)
+	}
+	if argv, ok := b.detected[key]; ok {
+		return argv, nil
+	}
+	argv, err := compose.Detect(e.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	if b.detected == nil {
+		b.detected = map[[4]string][]string{}
+	}
+	b.detected[key] = argv
+	return argv, nil
 }
 
 // IsKomposeCommand reports whether command is in kompose's own name:verb
@@ -197,7 +222,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 			return fail(err)
 		}
 	} else {
-		argv, err := compose.Detect(s.Env.Lookup)
+		argv, err := b.composeCommand(s.Env)
 		if err != nil {
 			return fail(err)
 		}
