@@ -105,6 +105,9 @@ type CommandFunc func(s *Stack, command string, args []string) (Step, error)
 // that are not passed to docker compose.
 type Builder struct {
 	Commands map[string]CommandFunc
+	// Detect finds the compose command for a stack's environment;
+	// nil means [compose.Detect].
+	Detect func(compose.Lookup) ([]string, error)
 }
 
 // IsKomposeCommand reports whether command is in kompose's own name:verb
@@ -197,7 +200,11 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 			return fail(err)
 		}
 	} else {
-		argv, err := compose.Detect(s.Env.Lookup)
+		detect := b.Detect
+		if detect == nil {
+			detect = compose.Detect
+		}
+		argv, err := detect(s.Env.Lookup)
 		if err != nil {
 			return fail(err)
 		}
