@@ -82,6 +82,9 @@ type Plan struct {
 	// Global are the variables every stack gets from the root .env,
 	// --network and -e.
 	Global []env.Var
+	// Masker hides the secret values of the environment every stack
+	// starts from (Global and the process environment).
+	Masker *env.Masker
 	Stacks []*Stack
 }
 
@@ -129,7 +132,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered()}
+	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
 	for _, st := range stacks {
 		p.Stacks = append(p.Stacks, b.planStack(req, base, st, cmdFunc))
 	}
