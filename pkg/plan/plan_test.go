@@ -255,7 +255,10 @@ func TestBuildKomposeCommand(t *testing.T) {
 	var gotCommand string
 	var gotArgs []string
 	b := &Builder{
-		Detect: func(compose.Lookup) ([]string, error) { t.Error("a kompose command looked for compose"); return nil, nil },
+		Detect: func(compose.Lookup) ([]string, error) {
+			t.Error("a kompose command looked for compose")
+			return nil, nil
+		},
 		Commands: map[string]CommandFunc{
 			"db:export": func(s *Stack, command string, args []string) (Step, error) {
 				gotCommand, gotArgs = command, args
