@@ -150,6 +150,8 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 
 	switch len(args) {
 	case 0:
+		// The help shown for a mistake is part of the error: stderr.
+		c.App.Writer = a.IO.ErrOut
 		_ = cli.ShowAppHelp(c)
 		return exitUsage, usagef("missing <pattern> and <command>")
 	case 1:
