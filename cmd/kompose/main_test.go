@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
+	"strconv"
 	"path/filepath"
 	"testing"
 
@@ -40,7 +43,36 @@ func TestScripts(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			return setupFakeDocker(e, testdata)
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"status": cmdStatus,
+		},
 	})
+}
+
+// cmdStatus runs a program and checks its exact exit status:
+//
+//	status 2 kompose --bogus blog up
+//
+// Its standard output and error are kept for stdout and stderr.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status <exit status> <program> [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("status: %v", err)
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var xe *exec.ExitError
+		if !errors.As(err, &xe) {
+			ts.Fatalf("status: %v", err)
+		}
+		got = xe.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
 }
 
 // setupFakeDocker puts the fake docker first on PATH and makes it look like
