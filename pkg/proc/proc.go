@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // Cmd is one process to run.
@@ -91,10 +92,39 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 	}
 	var xe *exec.ExitError
 	if errors.As(err, &xe) {
+		ee := &ExitError{Code: xe.ExitCode()}
 		if ws, ok := xe.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return &ExitError{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}
+			ee = &ExitError{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}
 		}
-		return &ExitError{Code: xe.ExitCode()}
+		o.settle(ctx, ee)
+		return ee
 	}
 	return fmt.Errorf("wait for %s: %w", c.Argv[0], err)
+}
+
+// signalGrace is how long a child that ended by an interrupting signal
+// waits for kompose's own copy of it.
+const signalGrace = 250 * time.Millisecond
+
+// settle waits a moment, when the child ended the way an interrupted
+// process does, for the relay to cancel ctx. A Ctrl-C reaches every
+// process of the terminal's foreground group at once; the child may end
+// before kompose's signal goroutine has run, and without this wait the
+// next step or stack would start.
+func (o OS) settle(ctx context.Context, ee *ExitError) {
+	if o.Relay == nil || ctx.Err() != nil {
+		return
+	}
+	switch {
+	case ee.Signal == syscall.SIGINT, ee.Signal == syscall.SIGTERM, ee.Signal == syscall.SIGHUP:
+	case ee.Signal == nil && (ee.Code == 128+int(syscall.SIGINT) || ee.Code == 128+int(syscall.SIGTERM) || ee.Code == 128+int(syscall.SIGHUP)):
+	default:
+		return
+	}
+	t := time.NewTimer(signalGrace)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

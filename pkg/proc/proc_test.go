@@ -241,3 +241,31 @@ func TestRelayStop(t *testing.T) {
 		t.Error("Stop looks like an interrupt")
 	}
 }
+
+// TestSettle: a child that ends as an interrupted process does (here exit
+// 130) makes Run wait a moment for kompose's own copy of the signal, so
+// the caller sees the context cancelled; any other failure returns at
+// once.
+func TestSettle(t *testing.T) {
+	ctx, r := notifyContext(context.Background(), func() bool { return false })
+	defer r.Stop()
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		r.stop(&InterruptedError{Signal: syscall.SIGINT}) // as the relay loop does
+	}()
+	err := OS{Relay: r}.Run(ctx, Cmd{Argv: []string{"bash", "-c", "exit 130"}})
+	if ExitCode(err) != 130 {
+		t.Fatalf("err = %v", err)
+	}
+	if ctx.Err() == nil {
+		t.Error("Run returned before the interrupt was seen")
+	}
+
+	ctx2, r2 := notifyContext(context.Background(), func() bool { return false })
+	defer r2.Stop()
+	start := time.Now()
+	err = OS{Relay: r2}.Run(ctx2, Cmd{Argv: []string{"bash", "-c", "exit 1"}})
+	if ExitCode(err) != 1 || time.Since(start) >= signalGrace {
+		t.Errorf("an ordinary failure waited: %v after %v", err, time.Since(start))
+	}
+}
