@@ -173,9 +173,13 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun}
+	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
 	return r.Run(ctx, p).ExitCode(), nil
 }
+
+// lookahead is how many steps ahead hooks are started, gated, so that their
+// start-up overlaps the step before them (see run.Runner.Lookahead).
+const lookahead = 3
 
 // commands are kompose's own name:verb commands.
 func commands() map[string]plan.CommandFunc {

@@ -2,12 +2,16 @@ package hooks
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kompose-dev/kompose/pkg/proc"
 )
 
 func write(t *testing.T, content string) string {
@@ -138,22 +142,20 @@ hook_post_up() { echo "post sees ${LEAK-unset}"; exit 7; }
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(fn string, args ...string) (string, int) {
-		argv := s.Argv(fn, args)
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Dir = dir
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	// Hooks wait at a start gate (fd 3): run them the way kompose does.
+	runArgv := func(argv []string) (string, int) {
 		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
+		err := proc.OS{}.Run(context.Background(), proc.Cmd{
+			Argv: argv, Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")},
+			Stdout: &out, Stderr: &out, Gate: true,
+		})
+		var ee *proc.ExitError
+		if err != nil && !errors.As(err, &ee) {
 			t.Fatal(err)
 		}
-		return out.String(), code
+		return out.String(), proc.ExitCode(err)
 	}
+	run := func(fn string, args ...string) (string, int) { return runArgv(s.Argv(fn, args)) }
 	out, code := run("hook_pre_up", "up", "-d", "two words", `"quoted" $HOME`, "")
 	want := "<up><-d><two words><\"quoted\" $HOME><> sourced=1 fn=hook_pre_up pwd=" + filepath.Base(dir) + " leaked=unset\n"
 	if out != want || code != 0 {
@@ -169,10 +171,26 @@ hook_post_up() { echo "post sees ${LEAK-unset}"; exit 7; }
 		t.Fatal(err)
 	}
 	bs := &Script{Path: broken}
-	argv := bs.Argv("hook_pre_up", nil)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	outb, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || strings.Contains(string(outb), "ran") {
-		t.Errorf("a hooks.sh whose sourcing fails ran the hook: %q, %v", outb, err)
+	out, code = runArgv(bs.Argv("hook_pre_up", nil))
+	if code != 3 || strings.Contains(out, "ran") {
+		t.Errorf("a hooks.sh whose sourcing fails ran the hook: %q, exit %d", out, code)
+	}
+
+	// A hook whose gate closes without the start message does nothing,
+	// not even source hooks.sh, and exits 125.
+	marker := filepath.Join(dir, "sourced")
+	if err := os.WriteFile(p, []byte("touch "+marker+"\nhook_pre_up() { touch "+marker+"; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	started, err := proc.OS{}.Start(context.Background(), proc.Cmd{Argv: s.Argv("hook_pre_up", nil), Dir: dir, Gate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started.Abort()
+	if code := proc.ExitCode(started.Wait()); code != 125 {
+		t.Errorf("aborted hook exited %d, want 125", code)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("an aborted hook sourced hooks.sh")
 	}
 }

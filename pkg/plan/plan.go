@@ -233,7 +233,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 			Kind: KindHook, Phase: ph, Label: fn.Name,
 			Source: fmt.Sprintf("%s:%d", stack.HooksFileName, fn.Line),
 			Args:   hookArgs,
-			Cmd:    proc.Cmd{Argv: script.Argv(fn.Name, hookArgs), Dir: st.Dir, Env: hookEnv},
+			Cmd:    proc.Cmd{Argv: script.Argv(fn.Name, hookArgs), Dir: st.Dir, Env: hookEnv, Gate: true},
 		}
 	}
 	if hasPre {

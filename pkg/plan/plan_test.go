@@ -118,8 +118,9 @@ func TestBuildSteps(t *testing.T) {
 					t.Errorf("%s: compose got the hooks' variables", s.Name)
 				}
 			case KindHook:
-				want := []string{"bash", "-c", `source "$1" || exit; shift; "$@"`, "hooks.sh", s.HooksFile, st.Label, "up", "-d", "two words"}
-				if !reflect.DeepEqual(st.Cmd.Argv, want) {
+				script, _ := hooks.ParseFile(s.HooksFile)
+				want := script.Argv(st.Label, []string{"up", "-d", "two words"})
+				if !reflect.DeepEqual(st.Cmd.Argv, want) || !st.Cmd.Gate {
 					t.Errorf("%s hook argv = %q, want %q", s.Name, st.Cmd.Argv, want)
 				}
 				if !reflect.DeepEqual(st.Args, []string{"up", "-d", "two words"}) {

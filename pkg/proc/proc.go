@@ -25,6 +25,10 @@ type Cmd struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Gate marks a process that waits for a start message on fd 3 (see
+	// [Started]); GateEnv is added to its environment by that message.
+	Gate    bool
+	GateEnv []string
 }
 
 // Runner runs a process to completion.
@@ -69,16 +73,25 @@ type OS struct {
 
 // Run implements [Runner].
 func (o OS) Run(ctx context.Context, c Cmd) error {
-	if len(c.Argv) == 0 {
-		return errors.New("empty command")
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
-	cmd.Dir = c.Dir
-	cmd.Env = c.Env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	if c.Gate {
+		st, err := o.Start(ctx, c)
+		if err != nil {
+			return err
+		}
+		if err := st.Release(c.GateEnv); err != nil {
+			st.Abort()
+			_ = st.Wait()
+			return err
+		}
+		return st.Wait()
+	}
+	cmd, err := o.command(c)
+	if err != nil {
+		return err
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}
@@ -86,33 +99,52 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 		o.Relay.add(ctx, cmd.Process)
 		defer o.Relay.remove(cmd.Process)
 	}
-	err := cmd.Wait()
+	err = exitError(c.Argv[0], cmd.Wait())
+	settle(ctx, o.Relay, err)
+	return err
+}
+
+func (o OS) command(c Cmd) (*exec.Cmd, error) {
+	if len(c.Argv) == 0 {
+		return nil, errors.New("empty command")
+	}
+	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
+	if cmd.Err != nil {
+		return nil, fmt.Errorf("start %s: %w", c.Argv[0], cmd.Err)
+	}
+	cmd.Dir = c.Dir
+	cmd.Env = c.Env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	return cmd, nil
+}
+
+// exitError turns the error of exec.Cmd.Wait into an *ExitError.
+func exitError(argv0 string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var xe *exec.ExitError
 	if errors.As(err, &xe) {
-		ee := &ExitError{Code: xe.ExitCode()}
 		if ws, ok := xe.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			ee = &ExitError{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}
+			return &ExitError{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}
 		}
-		o.settle(ctx, ee)
-		return ee
+		return &ExitError{Code: xe.ExitCode()}
 	}
-	return fmt.Errorf("wait for %s: %w", c.Argv[0], err)
+	return fmt.Errorf("wait for %s: %w", argv0, err)
 }
 
 // signalGrace is how long a child that ended by an interrupting signal
 // waits for kompose's own copy of it.
 const signalGrace = 250 * time.Millisecond
 
-// settle waits a moment, when the child ended the way an interrupted
-// process does, for the relay to cancel ctx. A Ctrl-C reaches every
+// settle waits a moment, when a child ended the way an interrupted
+// process does (err), for the relay to cancel ctx. A Ctrl-C reaches every
 // process of the terminal's foreground group at once; the child may end
 // before kompose's signal goroutine has run, and without this wait the
 // next step or stack would start.
-func (o OS) settle(ctx context.Context, ee *ExitError) {
-	if o.Relay == nil || ctx.Err() != nil {
+func settle(ctx context.Context, relay *Relay, err error) {
+	var ee *ExitError
+	if relay == nil || ctx.Err() != nil || !errors.As(err, &ee) {
 		return
 	}
 	switch {
