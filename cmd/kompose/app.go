@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -32,6 +33,8 @@ type App struct {
 	Proc    proc.Runner
 	Clock   run.Clock
 	Version string
+	// Detect finds the compose command; nil means compose.Detect.
+	Detect func(compose.Lookup) ([]string, error)
 }
 
 // usageError is a mistake in the command line or its inputs: exit 2.
@@ -147,6 +150,8 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 
 	switch len(args) {
 	case 0:
+		// The help shown for a mistake is part of the error: stderr.
+		c.App.Writer = a.IO.ErrOut
 		_ = cli.ShowAppHelp(c)
 		return exitUsage, usagef("missing <pattern> and <command>")
 	case 1:
@@ -160,7 +165,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	b := plan.Builder{Commands: commands()}
+	b := plan.Builder{Commands: commands(), Detect: a.Detect}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,

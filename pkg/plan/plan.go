@@ -82,6 +82,9 @@ type Plan struct {
 	// Global are the variables every stack gets from the root .env,
 	// --network and -e.
 	Global []env.Var
+	// Masker hides the secret values of the environment every stack
+	// starts from (Global and the process environment).
+	Masker *env.Masker
 	Stacks []*Stack
 }
 
@@ -105,28 +108,38 @@ type CommandFunc func(s *Stack, command string, args []string) (Step, error)
 // that are not passed to docker compose.
 type Builder struct {
 	Commands map[string]CommandFunc
+	// Detect finds the compose command for a stack's environment;
+	// nil means [compose.Detect].
+	Detect func(compose.Lookup) ([]string, error)
 
-	// detected memoises compose.Detect by the variables it reads, so that
-	// stacks sharing them (nearly always all of them) cost no file-system
-	// look-ups.
-	detected map[[4]string][]string
+	// detected memoises Detect by the variables plugin detection reads,
+	// so that stacks sharing them (nearly always all of them) cost no
+	// file-system look-ups.
+	detected map[[3]string][]string
 }
 
-// composeCommand returns compose.Detect's answer for e.
+// composeCommand returns the compose command for e.
 func (b *Builder) composeCommand(e *env.Env) ([]string, error) {
-	var key [4]string
-	for i, k := range [...]string{compose.OverrideVar, "DOCKER_CONFIG", "HOME", "PATH"} {
+	detect := b.Detect
+	if detect == nil {
+		detect = compose.Detect
+	}
+	if v, _ := e.Get(compose.OverrideVar); v != "" {
+		return detect(e.Lookup) // no look-ups to save; may expand any variable
+	}
+	var key [3]string
+	for i, k := range [...]string{"DOCKER_CONFIG", "HOME", "PATH"} {
 		key[i], _ = e.Get(k)
 	}
 	if argv, ok := b.detected[key]; ok {
 		return argv, nil
 	}
-	argv, err := compose.Detect(e.Lookup)
+	argv, err := detect(e.Lookup)
 	if err != nil {
 		return nil, err
 	}
 	if b.detected == nil {
-		b.detected = map[[4]string][]string{}
+		b.detected = map[[3]string][]string{}
 	}
 	b.detected[key] = argv
 	return argv, nil
@@ -151,7 +164,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered()}
+	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
 	for _, st := range stacks {
 		p.Stacks = append(p.Stacks, b.planStack(req, base, st, cmdFunc))
 	}

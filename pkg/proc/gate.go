@@ -26,6 +26,7 @@ const GateStartVar = "KOMPOSE_GATE_START"
 // Started is a gated process that has been started and is waiting at its
 // gate. Call exactly one of Release or Abort, then Wait.
 type Started struct {
+	ctx   context.Context // for settle: the run's interrupt
 	cmd   *exec.Cmd
 	gate  *os.File
 	relay *Relay
@@ -53,7 +54,7 @@ func (o OS) Start(ctx context.Context, c Cmd) (*Started, error) {
 		w.Close()
 		return nil, fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}
-	s := &Started{cmd: cmd, gate: w, relay: o.Relay, argv0: c.Argv[0]}
+	s := &Started{ctx: ctx, cmd: cmd, gate: w, relay: o.Relay, argv0: c.Argv[0]}
 	if o.Relay != nil {
 		o.Relay.add(ctx, cmd.Process)
 	}
@@ -89,5 +90,7 @@ func (s *Started) Wait() error {
 	if s.relay != nil {
 		s.relay.remove(s.cmd.Process)
 	}
-	return exitError(s.argv0, err)
+	err = exitError(s.argv0, err)
+	settle(s.ctx, s.relay, err)
+	return err
 }

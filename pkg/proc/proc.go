@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // Cmd is one process to run.
@@ -98,7 +99,9 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 		o.Relay.add(ctx, cmd.Process)
 		defer o.Relay.remove(cmd.Process)
 	}
-	return exitError(c.Argv[0], cmd.Wait())
+	err = exitError(c.Argv[0], cmd.Wait())
+	settle(ctx, o.Relay, err)
+	return err
 }
 
 func (o OS) command(c Cmd) (*exec.Cmd, error) {
@@ -128,4 +131,32 @@ func exitError(argv0 string, err error) error {
 		return &ExitError{Code: xe.ExitCode()}
 	}
 	return fmt.Errorf("wait for %s: %w", argv0, err)
+}
+
+// signalGrace is how long a child that ended by an interrupting signal
+// waits for kompose's own copy of it.
+const signalGrace = 250 * time.Millisecond
+
+// settle waits a moment, when a child ended the way an interrupted
+// process does (err), for the relay to cancel ctx. A Ctrl-C reaches every
+// process of the terminal's foreground group at once; the child may end
+// before kompose's signal goroutine has run, and without this wait the
+// next step or stack would start.
+func settle(ctx context.Context, relay *Relay, err error) {
+	var ee *ExitError
+	if relay == nil || ctx.Err() != nil || !errors.As(err, &ee) {
+		return
+	}
+	switch {
+	case ee.Signal == syscall.SIGINT, ee.Signal == syscall.SIGTERM, ee.Signal == syscall.SIGHUP:
+	case ee.Signal == nil && (ee.Code == 128+int(syscall.SIGINT) || ee.Code == 128+int(syscall.SIGTERM) || ee.Code == 128+int(syscall.SIGHUP)):
+	default:
+		return
+	}
+	t := time.NewTimer(signalGrace)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

@@ -118,13 +118,18 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 		r.Reporter.StackDone(sr)
 		res.Stacks = append(res.Stacks, sr)
 	}
+	if ctx.Err() != nil && !r.DryRun {
+		// A signal arrived while the last step ran and it still
+		// succeeded: the run was interrupted all the same.
+		res.Interrupted = true
+	}
 	r.Reporter.End(res)
 	return res
 }
 
-func (r *Runner) runStack(ctx context.Context, s *plan.Stack) StackResult {
+func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 	start := r.Clock.Now()
-	sr := StackResult{Stack: s, Status: Succeeded}
+	sr = StackResult{Stack: s, Status: Succeeded}
 	defer func() { sr.Duration = r.Clock.Now().Sub(start) }()
 	if s.Err != nil {
 		sr.Status, sr.Err = Failed, s.Err
@@ -135,6 +140,16 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) StackResult {
 		if r.DryRun {
 			r.Reporter.StepPlanned(s, st)
 			continue
+		}
+		if err := context.Cause(ctx); err != nil {
+			// Interrupted after the previous step succeeded (its process
+			// handled the signal and exited 0): start nothing more.
+			sr.Status, sr.Err = Interrupted, err
+			r.win.drop(s)
+			for _, rest := range s.Steps[i:] {
+				r.Reporter.StepSkipped(s, &rest)
+			}
+			break
 		}
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
