@@ -25,15 +25,21 @@ const dockerTimeout = 60 * time.Second
 // dockerOut runs the docker CLI and returns its standard output; an error
 // carries its standard error.
 func dockerOut(ctx context.Context, args ...string) (string, error) {
+	return runOut(ctx, "docker", args...)
+}
+
+// runOut runs a program and returns its standard output; an error carries
+// its standard error.
+func runOut(ctx context.Context, prog string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, dockerTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Dir = os.TempDir() // never a folder with a compose file
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return stdout.String(), fmt.Errorf("%s %s: %w: %s", prog, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
 }
