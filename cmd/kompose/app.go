@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -160,7 +161,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	b := plan.Builder{Commands: commands()}
+	b := plan.Builder{Commands: a.commands()}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
@@ -173,8 +174,12 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 }
 
 // commands are kompose's own name:verb commands.
-func commands() map[string]plan.CommandFunc {
-	return map[string]plan.CommandFunc{}
+func (a *App) commands() map[string]plan.CommandFunc {
+	cmds := map[string]plan.CommandFunc{}
+	for name, f := range db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY}) {
+		cmds[name] = f
+	}
+	return cmds
 }
 
 func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, error) {
