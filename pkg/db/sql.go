@@ -13,7 +13,7 @@ import (
 func QuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // QuoteLiteral quotes a PostgreSQL string literal (standard conforming
-// strings, the default since 9.1): 'a''b'.
+// strings, the default since 9.1): 'a”b'.
 func QuoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
 // maxIdent is PostgreSQL's longest identifier, in bytes (NAMEDATALEN-1).

@@ -122,9 +122,9 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	return res
 }
 
-func (r *Runner) runStack(ctx context.Context, s *plan.Stack) StackResult {
+func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 	start := r.Clock.Now()
-	sr := StackResult{Stack: s, Status: Succeeded}
+	sr = StackResult{Stack: s, Status: Succeeded}
 	defer func() { sr.Duration = r.Clock.Now().Sub(start) }()
 	if s.Err != nil {
 		sr.Status, sr.Err = Failed, s.Err
