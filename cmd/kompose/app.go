@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
@@ -33,6 +34,8 @@ type App struct {
 	Proc    proc.Runner
 	Clock   run.Clock
 	Version string
+	// Detect finds the compose command; nil means compose.Detect.
+	Detect func(compose.Lookup) ([]string, error)
 }
 
 // usageError is a mistake in the command line or its inputs: exit 2.
@@ -83,7 +86,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan (hooks and commands, secrets masked) and run nothing; also recognised after the pattern"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set `KEY=VALUE` for every stack, above every .env (repeatable)"},
 			&cli.StringFlag{Name: "network", Usage: "set NETWORK_NAME to `NAME` for every stack"},
-			&cli.StringFlag{Name: "root", Usage: "the folder holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)", EnvVars: nil},
+			&cli.StringFlag{Name: "root", Usage: "the `DIR` holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
@@ -148,6 +151,8 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 
 	switch len(args) {
 	case 0:
+		// The help shown for a mistake is part of the error: stderr.
+		c.App.Writer = a.IO.ErrOut
 		_ = cli.ShowAppHelp(c)
 		return exitUsage, usagef("missing <pattern> and <command>")
 	case 1:
@@ -161,7 +166,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	b := plan.Builder{Commands: a.commands()}
+	b := plan.Builder{Commands: a.commands(), Detect: a.Detect}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
@@ -169,9 +174,21 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun}
+	ios := a.IO
+	if dryRun {
+		// A dry run prints hundreds of lines and starts nothing that could
+		// interleave with them: write them in a few large writes.
+		var flush func() error
+		ios, flush = ios.Buffered()
+		defer flush()
+	}
+	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
 	return r.Run(ctx, p).ExitCode(), nil
 }
+
+// lookahead is how many steps ahead hooks are started, gated, so that their
+// start-up overlaps the step before them (see run.Runner.Lookahead).
+const lookahead = 3
 
 // commands are kompose's own name:verb commands.
 func (a *App) commands() map[string]plan.CommandFunc {

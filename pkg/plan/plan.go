@@ -87,6 +87,9 @@ type Plan struct {
 	// Global are the variables every stack gets from the root .env,
 	// --network and -e.
 	Global []env.Var
+	// Masker hides the secret values of the environment every stack
+	// starts from (Global and the process environment).
+	Masker *env.Masker
 	Stacks []*Stack
 }
 
@@ -122,6 +125,41 @@ func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 // that are not passed to docker compose.
 type Builder struct {
 	Commands map[string]CommandFunc
+	// Detect finds the compose command for a stack's environment;
+	// nil means [compose.Detect].
+	Detect func(compose.Lookup) ([]string, error)
+
+	// detected memoises Detect by the variables plugin detection reads,
+	// so that stacks sharing them (nearly always all of them) cost no
+	// file-system look-ups.
+	detected map[[3]string][]string
+}
+
+// composeCommand returns the compose command for e.
+func (b *Builder) composeCommand(e *env.Env) ([]string, error) {
+	detect := b.Detect
+	if detect == nil {
+		detect = compose.Detect
+	}
+	if v, _ := e.Get(compose.OverrideVar); v != "" {
+		return detect(e.Lookup) // no look-ups to save; may expand any variable
+	}
+	var key [3]string
+	for i, k := range [...]string{"DOCKER_CONFIG", "HOME", "PATH"} {
+		key[i], _ = e.Get(k)
+	}
+	if argv, ok := b.detected[key]; ok {
+		return argv, nil
+	}
+	argv, err := detect(e.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	if b.detected == nil {
+		b.detected = map[[3]string][]string{}
+	}
+	b.detected[key] = argv
+	return argv, nil
 }
 
 // IsKomposeCommand reports whether command is in kompose's own name:verb
@@ -143,7 +181,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered()}
+	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
 	for _, st := range stacks {
 		s := b.planStack(req, base, st, cmdFunc)
 		if errors.Is(s.Err, ErrUsage) {
@@ -223,7 +261,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 			return fail(err)
 		}
 	} else {
-		argv, err := compose.Detect(s.Env.Lookup)
+		argv, err := b.composeCommand(s.Env)
 		if err != nil {
 			return fail(err)
 		}
@@ -249,7 +287,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 			Kind: KindHook, Phase: ph, Label: fn.Name,
 			Source: fmt.Sprintf("%s:%d", stack.HooksFileName, fn.Line),
 			Args:   hookArgs,
-			Cmd:    proc.Cmd{Argv: script.Argv(fn.Name, hookArgs), Dir: st.Dir, Env: hookEnv},
+			Cmd:    proc.Cmd{Argv: script.Argv(fn.Name, hookArgs), Dir: st.Dir, Env: hookEnv, Gate: true},
 		}
 	}
 	if hasPre {

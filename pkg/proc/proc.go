@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // Cmd is one process to run.
@@ -24,6 +25,10 @@ type Cmd struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Gate marks a process that waits for a start message on fd 3 (see
+	// [Started]); GateEnv is added to its environment by that message.
+	Gate    bool
+	GateEnv []string
 }
 
 // Runner runs a process to completion.
@@ -68,16 +73,25 @@ type OS struct {
 
 // Run implements [Runner].
 func (o OS) Run(ctx context.Context, c Cmd) error {
-	if len(c.Argv) == 0 {
-		return errors.New("empty command")
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
-	cmd.Dir = c.Dir
-	cmd.Env = c.Env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	if c.Gate {
+		st, err := o.Start(ctx, c)
+		if err != nil {
+			return err
+		}
+		if err := st.Release(c.GateEnv); err != nil {
+			st.Abort()
+			_ = st.Wait()
+			return err
+		}
+		return st.Wait()
+	}
+	cmd, err := o.command(c)
+	if err != nil {
+		return err
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}
@@ -85,7 +99,27 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 		o.Relay.add(ctx, cmd.Process)
 		defer o.Relay.remove(cmd.Process)
 	}
-	err := cmd.Wait()
+	err = exitError(c.Argv[0], cmd.Wait())
+	settle(ctx, o.Relay, err)
+	return err
+}
+
+func (o OS) command(c Cmd) (*exec.Cmd, error) {
+	if len(c.Argv) == 0 {
+		return nil, errors.New("empty command")
+	}
+	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
+	if cmd.Err != nil {
+		return nil, fmt.Errorf("start %s: %w", c.Argv[0], cmd.Err)
+	}
+	cmd.Dir = c.Dir
+	cmd.Env = c.Env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	return cmd, nil
+}
+
+// exitError turns the error of exec.Cmd.Wait into an *ExitError.
+func exitError(argv0 string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -96,5 +130,33 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 		}
 		return &ExitError{Code: xe.ExitCode()}
 	}
-	return fmt.Errorf("wait for %s: %w", c.Argv[0], err)
+	return fmt.Errorf("wait for %s: %w", argv0, err)
+}
+
+// signalGrace is how long a child that ended by an interrupting signal
+// waits for kompose's own copy of it.
+const signalGrace = 250 * time.Millisecond
+
+// settle waits a moment, when a child ended the way an interrupted
+// process does (err), for the relay to cancel ctx. A Ctrl-C reaches every
+// process of the terminal's foreground group at once; the child may end
+// before kompose's signal goroutine has run, and without this wait the
+// next step or stack would start.
+func settle(ctx context.Context, relay *Relay, err error) {
+	var ee *ExitError
+	if relay == nil || ctx.Err() != nil || !errors.As(err, &ee) {
+		return
+	}
+	switch {
+	case ee.Signal == syscall.SIGINT, ee.Signal == syscall.SIGTERM, ee.Signal == syscall.SIGHUP:
+	case ee.Signal == nil && (ee.Code == 128+int(syscall.SIGINT) || ee.Code == 128+int(syscall.SIGTERM) || ee.Code == 128+int(syscall.SIGHUP)):
+	default:
+		return
+	}
+	t := time.NewTimer(signalGrace)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

@@ -74,12 +74,19 @@ func (t *Text) stepLine(s *plan.Stack, st *plan.Step) string {
 
 // Begin implements [Reporter].
 func (t *Text) Begin(p *plan.Plan, dryRun bool) {
+	// Stacks that cannot run (a broken .env or hooks.sh) are reported
+	// before any stack starts.
+	for _, s := range p.Stacks {
+		if s.Err != nil {
+			fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Red("!!!"), s.Name, s.Masker.String(s.Err.Error()))
+		}
+	}
 	if !dryRun {
 		return
 	}
 	fmt.Fprintf(t.w, "%s kompose %s over %d stack(s) in %s; nothing is executed\n",
 		t.style.Yellow("dry run:"), quote(p.Command), len(p.Stacks), p.Root)
-	t.vars("every stack", p.Global, nil)
+	t.vars("every stack", p.Global, p.Masker)
 }
 
 func (t *Text) vars(scope string, vars []env.Var, m *env.Masker) {
@@ -129,6 +136,10 @@ func (t *Text) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration
 	if err != nil {
 		fmt.Fprintf(t.errW, "%s %s: %s %s\n", t.style.Red("!!!"), s.Name,
 			s.Masker.String((&StepError{Step: st, Err: err}).Error()), t.style.Dim(seconds(d)))
+		return
+	}
+	if st.Kind == plan.KindHook {
+		fmt.Fprintf(t.w, "    %s %s %s\n", st.Label, t.style.Green("ok"), t.style.Dim(seconds(d)))
 	}
 }
 
@@ -142,8 +153,7 @@ func (t *Text) StackDone(r StackResult) {
 	s := r.Stack
 	switch {
 	case r.Stack.Err != nil:
-		// Known before anything ran: say why, to the error stream.
-		fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Red("!!!"), s.Name, s.Masker.String(s.Err.Error()))
+		// Known before anything ran, and reported by Begin.
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run"))
 	case r.Status == Skipped:
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Dim("<=="), s.Name, t.style.Dim("skipped: "+s.Masker.String(s.Skip)))

@@ -98,11 +98,23 @@ type Runner struct {
 	Reporter Reporter
 	Clock    Clock
 	DryRun   bool
+	// Lookahead is how many steps ahead gated steps (hooks.sh hooks) are
+	// started when Proc can start them ahead (see [Prestarter]); 0 starts
+	// each step in its turn.
+	Lookahead int
+
+	win *window
 }
 
 // Run executes p, or only reports it when r.DryRun is set.
 func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	res := &Result{DryRun: r.DryRun}
+	ps, _ := r.Proc.(Prestarter)
+	if r.DryRun {
+		ps = nil
+	}
+	r.win = newWindow(ps, r.Lookahead, p, r.cmdFor)
+	defer r.win.close()
 	r.Reporter.Begin(p, r.DryRun)
 	for i, s := range p.Stacks {
 		if ctx.Err() != nil {
@@ -117,6 +129,11 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 		}
 		r.Reporter.StackDone(sr)
 		res.Stacks = append(res.Stacks, sr)
+	}
+	if ctx.Err() != nil && !r.DryRun {
+		// A signal arrived while the last step ran and it still
+		// succeeded: the run was interrupted all the same.
+		res.Interrupted = true
 	}
 	r.Reporter.End(res)
 	return res
@@ -140,6 +157,16 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 			r.Reporter.StepPlanned(s, st)
 			continue
 		}
+		if err := context.Cause(ctx); err != nil {
+			// Interrupted after the previous step succeeded (its process
+			// handled the signal and exited 0): start nothing more.
+			sr.Status, sr.Err = Interrupted, err
+			r.win.drop(s)
+			for _, rest := range s.Steps[i:] {
+				r.Reporter.StepSkipped(s, &rest)
+			}
+			break
+		}
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
 		err := r.runStep(ctx, s, st)
@@ -150,6 +177,7 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 			if ctx.Err() != nil {
 				sr.Status = Interrupted
 			}
+			r.win.drop(s)
 			for _, rest := range s.Steps[i+1:] {
 				r.Reporter.StepSkipped(s, &rest)
 			}
@@ -160,12 +188,28 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 }
 
 func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step) error {
-	cmd := st.Cmd
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	r.win.advance(ctx, st)
+	cmd := r.cmdFor(st)
 	if st.Action != nil {
 		return st.Action.Run(ctx, &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd})
 	}
+	if started := r.win.take(st); started != nil {
+		if err := ctx.Err(); err != nil {
+			started.Abort()
+			_ = started.Wait()
+			return err
+		}
+		started.Release(cmd.GateEnv)
+		return started.Wait()
+	}
 	return r.Proc.Run(ctx, cmd)
+}
+
+// cmdFor returns the process of st with kompose's streams.
+func (r *Runner) cmdFor(st *plan.Step) proc.Cmd {
+	cmd := st.Cmd
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	return cmd
 }
 
 // StepError is the failure of one step.
