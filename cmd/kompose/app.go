@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -85,7 +86,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan (hooks and commands, secrets masked) and run nothing; also recognised after the pattern"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set `KEY=VALUE` for every stack, above every .env (repeatable)"},
 			&cli.StringFlag{Name: "network", Usage: "set NETWORK_NAME to `NAME` for every stack"},
-			&cli.StringFlag{Name: "root", Usage: "the folder holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)", EnvVars: nil},
+			&cli.StringFlag{Name: "root", Usage: "the `DIR` holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
@@ -165,7 +166,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	b := plan.Builder{Commands: commands(), Detect: a.Detect}
+	b := plan.Builder{Commands: a.commands(), Detect: a.Detect}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
@@ -173,7 +174,15 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
+	ios := a.IO
+	if dryRun {
+		// A dry run prints hundreds of lines and starts nothing that could
+		// interleave with them: write them in a few large writes.
+		var flush func() error
+		ios, flush = ios.Buffered()
+		defer flush()
+	}
+	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
 	return r.Run(ctx, p).ExitCode(), nil
 }
 
@@ -182,8 +191,12 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 const lookahead = 3
 
 // commands are kompose's own name:verb commands.
-func commands() map[string]plan.CommandFunc {
-	return map[string]plan.CommandFunc{}
+func (a *App) commands() map[string]plan.CommandFunc {
+	cmds := map[string]plan.CommandFunc{}
+	for name, f := range db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY}) {
+		cmds[name] = f
+	}
+	return cmds
 }
 
 func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, error) {
