@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -36,8 +37,13 @@ func TestCleanupAfterFailure(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCleanupHelper$", "-test.v", "-test.count=1", "-test.parallel=4")
 			cmd.Env = append(os.Environ(), helperModeVar+"="+tc.mode, helperRunVar+"="+run, helperBinVar+"="+the.kompose)
-			out, err := cmd.CombinedOutput()
-			output := string(out)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := the.procs.start(cmd)
+			if err == nil {
+				err = the.procs.wait(cmd)
+			}
+			output := out.String()
 			if err == nil {
 				t.Fatalf("the helper passed, want it to fail:\n%s", output)
 			}
@@ -62,11 +68,11 @@ func TestCleanupAfterFailure(t *testing.T) {
 }
 
 // TestCleanupHelper is the test TestCleanupAfterFailure runs in a copy of
-// the test binary; it does nothing in a normal run.
+// the test binary; a normal run skips it.
 func TestCleanupHelper(t *testing.T) {
 	mode := os.Getenv(helperModeVar)
 	if mode == "" {
-		return
+		t.Skip("not a test of its own: TestCleanupAfterFailure runs it in a copy of the test binary")
 	}
 	start := func(t *testing.T) {
 		e := newEnv(t)

@@ -165,7 +165,10 @@ func (e *env) komposeWith(o opts, args ...string) result {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
-	err := cmd.Run()
+	err := the.procs.start(cmd)
+	if err == nil {
+		err = the.procs.wait(cmd)
+	}
 	r := result{stdout: stdout.String(), stderr: stderr.String()}
 	var ee *exec.ExitError
 	switch {

@@ -53,6 +53,7 @@ type suite struct {
 	// declares, so that the suite never needs Docker's default address
 	// pools (a busy engine may have used them all up).
 	subnets atomic.Uint32
+	procs   procs
 }
 
 // the is the suite of this test binary; TestMain sets it before any test
@@ -198,36 +199,56 @@ func sweepStale(ctx context.Context, now time.Time) {
 
 // guard removes everything of this run when the test binary is about to
 // die without running the tests' clean-ups: on SIGINT/SIGTERM, and shortly
-// before go test's -timeout panics. It returns a function that disarms it.
+// before go test's -timeout panics. It returns a function that disarms it;
+// when a tear-down is under way, that function waits for it (and, after a
+// signal, never returns: the process exits with status 130).
 func guard(ctx context.Context, s *suite) (stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		select {
 		case sig := <-sigs:
-			fmt.Fprintf(os.Stderr, "e2e: %v: removing every project of this run\n", sig)
-			_ = removeProjects(context.WithoutCancel(ctx), s.runID+"-")
+			fmt.Fprintf(os.Stderr, "e2e: %v: stopping kompose and removing every project of this run\n", sig)
+			s.teardown(ctx)
 			os.Exit(130)
 		case <-done:
 		}
+		close(exited)
 	}()
 	var timer *time.Timer
+	timerDone := make(chan struct{})
 	if f := flag.Lookup("test.timeout"); f != nil {
 		if d, ok := f.Value.(flag.Getter).Get().(time.Duration); ok && d > 0 {
 			margin := min(d/4, 20*time.Second)
 			timer = time.AfterFunc(d-margin, func() {
-				fmt.Fprintf(os.Stderr, "e2e: the -timeout (%v) is near: removing every project of this run\n", d)
-				_ = removeProjects(context.WithoutCancel(ctx), s.runID+"-")
+				defer close(timerDone)
+				fmt.Fprintf(os.Stderr, "e2e: the -timeout (%v) is near: stopping kompose and removing every project of this run\n", d)
+				s.teardown(ctx)
 			})
 		}
 	}
 	return func() {
 		signal.Stop(sigs)
 		close(done)
-		if timer != nil {
-			timer.Stop()
+		<-exited
+		if timer != nil && !timer.Stop() {
+			<-timerDone
 		}
+	}
+}
+
+// teardown stops every process the tests started, then removes every
+// project of the run: twice, for what the docker daemon was still creating
+// for a client that has just been stopped.
+func (s *suite) teardown(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	s.procs.stopAll(10 * time.Second)
+	for range 2 {
+		if err := removeProjects(ctx, s.runID+"-"); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		}
+		time.Sleep(time.Second)
 	}
 }
 
