@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // Cmd is one process to run.
@@ -24,6 +25,40 @@ type Cmd struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+
+	// OwnGroup starts the process as the leader of a process group of its
+	// own. The [Relay] then passes every signal it receives, SIGINT
+	// included, to the whole group (a Ctrl-C typed at the terminal no
+	// longer reaches it by itself). A process outside the terminal's
+	// foreground group is stopped (SIGTTIN) if it reads the terminal, so
+	// callers should not give it a terminal as Stdin.
+	OwnGroup bool
+	// Timeout, when positive, limits how long the process may run. It
+	// implies OwnGroup. When the time is up the group gets SIGTERM, then
+	// SIGKILL after KillGrace; once the process has ended, what is left of
+	// its group is killed too, and Run returns a *TimeoutError.
+	Timeout time.Duration
+	// KillGrace is how long a timed-out group has between SIGTERM and
+	// SIGKILL; DefaultKillGrace when zero.
+	KillGrace time.Duration
+}
+
+// DefaultKillGrace is the time between SIGTERM and SIGKILL for a process
+// past its [Cmd.Timeout].
+const DefaultKillGrace = 2 * time.Second
+
+// TimeoutError reports a process stopped because it ran past its
+// [Cmd.Timeout].
+type TimeoutError struct {
+	After time.Duration
+}
+
+// TimeoutExitCode is the exit status [ExitCode] gives a timed-out process,
+// the one timeout(1) uses.
+const TimeoutExitCode = 124
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("timed out after %s; its process group was killed", e.After)
 }
 
 // Runner runs a process to completion.
@@ -53,6 +88,10 @@ func ExitCode(err error) int {
 	if err == nil {
 		return 0
 	}
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		return TimeoutExitCode
+	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
@@ -78,14 +117,28 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 	cmd.Dir = c.Dir
 	cmd.Env = c.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	group := c.OwnGroup || c.Timeout > 0
+	if group {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}
 	if o.Relay != nil {
-		o.Relay.add(ctx, cmd.Process)
+		o.Relay.add(ctx, cmd.Process, group)
 		defer o.Relay.remove(cmd.Process)
 	}
+	var stopTimer func() bool
+	if c.Timeout > 0 {
+		stopTimer = startTimeout(cmd.Process.Pid, c.Timeout, c.KillGrace)
+	}
 	err := cmd.Wait()
+	if stopTimer != nil && stopTimer() {
+		// The group leader is gone; kill what it left behind. The
+		// group's id cannot be reused while any member lives.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		return &TimeoutError{After: c.Timeout}
+	}
 	if err == nil {
 		return nil
 	}
@@ -97,4 +150,33 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 		return &ExitError{Code: xe.ExitCode()}
 	}
 	return fmt.Errorf("wait for %s: %w", c.Argv[0], err)
+}
+
+// startTimeout arranges for process group pgid to get SIGTERM after d and
+// SIGKILL grace later if its leader has not ended by then. The returned
+// function, called once the leader has been waited for, stops the timer and
+// reports whether the time had run out.
+func startTimeout(pgid int, d, grace time.Duration) (stop func() bool) {
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+	fired := make(chan struct{})
+	done := make(chan struct{})
+	t := time.AfterFunc(d, func() {
+		close(fired)
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(grace):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		}
+	})
+	return func() bool {
+		if t.Stop() {
+			return false
+		}
+		<-fired
+		close(done)
+		return true
+	}
 }
