@@ -59,7 +59,8 @@ const usageText = `kompose [global options] <pattern> <command> [args...]
      kompose "*" down --dry-run
      kompose "blog,news" logs -f --tail 50
      kompose -e DB_HOST=10.0.0.5 news up -d
-     kompose --list`
+     kompose --list
+     kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)`
 
 // Run runs kompose with args (args[0] is the program name) and returns the
 // exit status.
@@ -84,6 +85,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.StringFlag{Name: "network", Usage: "set NETWORK_NAME to `NAME` for every stack"},
 			&cli.StringFlag{Name: "root", Usage: "the folder holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)", EnvVars: nil},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
+			&cli.BoolFlag{Name: "skip-hooks", Usage: "run no hook of any kind (also KOMPOSE_SKIP_HOOKS=1)"},
+			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -160,7 +163,14 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	b := plan.Builder{Commands: commands()}
+	b, err := a.builder(c)
+	if err != nil {
+		return exitUsage, err
+	}
+	if command == hooksCommand {
+		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ}
+		return a.hooks(b, req, stacks, rest)
+	}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
@@ -170,6 +180,19 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	}
 	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun}
 	return r.Run(ctx, p).ExitCode(), nil
+}
+
+// builder returns the plan builder for the command line's options.
+func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
+	b := &plan.Builder{Commands: commands(), SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
+	if c.IsSet("hook-timeout") {
+		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
+		if err != nil {
+			return nil, usageError{err}
+		}
+		b.HookTimeout, b.HookTimeoutSet = d, true
+	}
+	return b, nil
 }
 
 // commands are kompose's own name:verb commands.

@@ -4,15 +4,30 @@
 // Stacks run one after the other in plan order. Within a stack the steps run
 // in order; the first failing step stops the stack (a failing pre hook
 // means the command does not run; a post hook runs only after the command
-// succeeded). A failing stack does not stop the others; an interrupt does.
+// succeeded). When a pre hook or the command failed, the stack's fail hooks
+// ([plan.OnFailure] steps) then run, each of them, with the exit status of
+// what failed; their own failures are reported but the stack's error stays
+// the first one. A failing stack does not stop the others; an interrupt
+// does, and no fail hook runs after it.
+//
+// Hooks are told at run time what only the run knows: KOMPOSE_RUNTIME,
+// KOMPOSE_EXIT_CODE, and for executable hooks the same facts as JSON on
+// their standard input.
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"time"
 
+	"golang.org/x/term"
+
+	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
@@ -118,39 +133,115 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) StackResult {
 		sr.Status, sr.Err = Failed, s.Err
 		return sr
 	}
+	if r.DryRun {
+		for i := range s.Steps {
+			r.Reporter.StepPlanned(s, &s.Steps[i])
+		}
+		return sr
+	}
+	var (
+		failed   *plan.Step // the first step that failed
+		runtime  *int64     // how long the command took, once it ran
+		exitCode int
+	)
 	for i := range s.Steps {
 		st := &s.Steps[i]
-		if r.DryRun {
-			r.Reporter.StepPlanned(s, st)
+		if st.When == plan.OnFailure {
+			continue
+		}
+		if failed != nil || st.Skip != "" {
+			r.Reporter.StepSkipped(s, st)
 			continue
 		}
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
-		err := r.runStep(ctx, s, st)
-		r.Reporter.StepDone(s, st, err, r.Clock.Now().Sub(t0))
+		err := r.runStep(ctx, s, st, runtime, nil)
+		d := r.Clock.Now().Sub(t0)
+		if st.Kind == plan.KindCommand {
+			runtime = hooks.Seconds(d)
+		}
+		r.Reporter.StepDone(s, st, err, d)
 		if err != nil {
 			sr.Err = &StepError{Step: st, Err: err}
 			sr.Status = Failed
 			if ctx.Err() != nil {
 				sr.Status = Interrupted
 			}
-			for _, rest := range s.Steps[i+1:] {
-				r.Reporter.StepSkipped(s, &rest)
-			}
-			break
+			failed, exitCode = st, proc.ExitCode(err)
 		}
+	}
+	if failed == nil || failed.Phase == hooks.Post || sr.Status == Interrupted {
+		return sr
+	}
+	if failed.Kind != plan.KindCommand {
+		runtime = nil // the command did not run
+	}
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		if st.When != plan.OnFailure {
+			continue
+		}
+		if st.Skip != "" || ctx.Err() != nil {
+			r.Reporter.StepSkipped(s, st)
+			continue
+		}
+		r.Reporter.StepStart(s, st)
+		t0 := r.Clock.Now()
+		err := r.runStep(ctx, s, st, runtime, &exitCode)
+		if err != nil {
+			err = &AfterFailureError{Err: err, First: sr.Err}
+		}
+		r.Reporter.StepDone(s, st, err, r.Clock.Now().Sub(t0))
 	}
 	return sr
 }
 
-func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step) error {
+// runStep runs one step. For a hook, runtime and exitCode, when known, are
+// added to what the hook is told.
+func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runtime *int64, exitCode *int) error {
 	cmd := st.Cmd
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
 	if st.Action != nil {
 		return st.Action.Run(ctx, &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd})
 	}
+	if st.Hook != nil {
+		info := st.Hook.Info
+		if st.Phase != hooks.Pre {
+			info.Runtime = runtime
+		}
+		info.ExitCode = exitCode
+		if extra := info.RunEnviron(); len(extra) > 0 {
+			cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
+		}
+		switch {
+		case st.Hook.Executable():
+			cmd.Stdin = bytes.NewReader(info.JSON())
+		case (cmd.Timeout > 0 || cmd.OwnGroup) && isTerminal(cmd.Stdin):
+			// In a process group of its own the hook would be stopped
+			// (SIGTTIN) reading the terminal: it reads nothing instead.
+			cmd.Stdin = strings.NewReader("")
+		}
+	}
 	return r.Proc.Run(ctx, cmd)
 }
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// AfterFailureError is the failure of a fail hook, which runs after the
+// stack had already failed with First.
+type AfterFailureError struct {
+	Err   error
+	First error
+}
+
+func (e *AfterFailureError) Error() string {
+	return fmt.Sprintf("%v (after the first failure: %v)", e.Err, e.First)
+}
+
+func (e *AfterFailureError) Unwrap() error { return e.Err }
 
 // StepError is the failure of one step.
 type StepError struct {
@@ -160,6 +251,9 @@ type StepError struct {
 
 func (e *StepError) Error() string {
 	what := e.Step.Label
+	if e.Step.Hook != nil {
+		what = "hook " + what
+	}
 	if e.Step.Kind == plan.KindCommand && e.Step.Action == nil && len(e.Step.Args) > 0 {
 		what += " " + e.Step.Args[0]
 	}
