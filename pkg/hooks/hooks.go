@@ -115,6 +115,9 @@ func (s *Script) Lookup(name string) (Func, bool) {
 // HookFuncs returns the functions whose names start with "hook_", in file
 // order.
 func (s *Script) HookFuncs() []Func {
+	if s == nil {
+		return nil
+	}
 	var out []Func
 	for _, f := range s.Funcs {
 		if strings.HasPrefix(f.Name, "hook_") {

@@ -54,7 +54,7 @@ func (p Policy) Check(path string, fi fs.FileInfo) error {
 			Fix:    "chmod o-w " + path}
 	case uid != 0 && uid != p.UID:
 		return &UnsafeError{Path: path,
-			Reason: fmt.Sprintf("it is owned by %s, not by root or by you (%s)", userName(uid), userName(p.UID)),
+			Reason: fmt.Sprintf("it is owned by %s, who is neither root nor the user running kompose", userName(uid)),
 			Fix:    fmt.Sprintf("chown %s %s (or run kompose as its owner)", loginName(p.UID), path)}
 	case mode&0o020 != 0 && gid != 0 && gid != p.GID:
 		return &UnsafeError{Path: path,

@@ -125,9 +125,9 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	return res
 }
 
-func (r *Runner) runStack(ctx context.Context, s *plan.Stack) StackResult {
+func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 	start := r.Clock.Now()
-	sr := StackResult{Stack: s, Status: Succeeded}
+	sr = StackResult{Stack: s, Status: Succeeded}
 	defer func() { sr.Duration = r.Clock.Now().Sub(start) }()
 	if s.Err != nil {
 		sr.Status, sr.Err = Failed, s.Err
@@ -251,8 +251,8 @@ type StepError struct {
 
 func (e *StepError) Error() string {
 	what := e.Step.Label
-	if e.Step.Hook != nil {
-		what = "hook " + what
+	if e.Step.Hook != nil && e.Step.Source != e.Step.Label {
+		what += " (" + e.Step.Source + ")"
 	}
 	if e.Step.Kind == plan.KindCommand && e.Step.Action == nil && len(e.Step.Args) > 0 {
 		what += " " + e.Step.Args[0]
