@@ -46,7 +46,27 @@ var Phases = [...]Phase{Pre, Post, Fail}
 // command: ':' and '-' in the command become '_' (db:export gives
 // hook_pre_db_export).
 func FuncName(p Phase, command string) string {
-	return "hook_" + string(p) + "_" + strings.NewReplacer(":", "_", "-", "_").Replace(command)
+	return "hook_" + string(p) + "_" + replaceSeparators(command, '_')
+}
+
+// replaceSeparators returns command with ':', '-' and '_' all made sep.
+func replaceSeparators(command string, sep byte) string {
+	b := []byte(nil)
+	for i := 0; i < len(command); i++ {
+		switch c := command[i]; c {
+		case ':', '-', '_':
+			if c != sep {
+				if b == nil {
+					b = []byte(command)
+				}
+				b[i] = sep
+			}
+		}
+	}
+	if b == nil {
+		return command
+	}
+	return string(b)
 }
 
 // Func is a function defined in a hooks.sh.

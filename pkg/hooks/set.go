@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -72,9 +73,7 @@ func (h Hook) Label() string {
 
 // CommandKey returns a command in hook-file form: ':' and '_' become '-'
 // (db:export gives db-export).
-func CommandKey(command string) string {
-	return strings.NewReplacer(":", "-", "_", "-").Replace(command)
-}
+func CommandKey(command string) string { return replaceSeparators(command, '-') }
 
 // HookName returns the hook point of a phase and a command: "pre-up",
 // "post-db-export"; it is also the name of the hook file.
@@ -202,7 +201,7 @@ func (s Set) For(p Phase, command string) []Hook {
 		}
 		return Hook{
 			Phase: p, Command: CommandKey(command), Origin: FromScript, Path: s.Script.Path,
-			Func: f.Name, Line: f.Line, Source: fmt.Sprintf("%s:%d", filepath.Base(s.Script.Path), f.Line),
+			Func: f.Name, Line: f.Line, Source: filepath.Base(s.Script.Path) + ":" + strconv.Itoa(f.Line),
 		}, true
 	}
 	if p == Pre {
