@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -32,6 +33,8 @@ type App struct {
 	Proc    proc.Runner
 	Clock   run.Clock
 	Version string
+	// Detect finds the compose command; nil means compose.Detect.
+	Detect func(compose.Lookup) ([]string, error)
 }
 
 // usageError is a mistake in the command line or its inputs: exit 2.
@@ -83,7 +86,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan (hooks and commands, secrets masked) and run nothing; also recognised after the pattern"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set `KEY=VALUE` for every stack, above every .env (repeatable)"},
 			&cli.StringFlag{Name: "network", Usage: "set NETWORK_NAME to `NAME` for every stack"},
-			&cli.StringFlag{Name: "root", Usage: "the folder holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)", EnvVars: nil},
+			&cli.StringFlag{Name: "root", Usage: "the `DIR` holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
 			&cli.BoolFlag{Name: "skip-hooks", Usage: "run no hook of any kind (also KOMPOSE_SKIP_HOOKS=1)"},
 			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
@@ -150,6 +153,8 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 
 	switch len(args) {
 	case 0:
+		// The help shown for a mistake is part of the error: stderr.
+		c.App.Writer = a.IO.ErrOut
 		_ = cli.ShowAppHelp(c)
 		return exitUsage, usagef("missing <pattern> and <command>")
 	case 1:
@@ -178,13 +183,13 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun}
+	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
 	return r.Run(ctx, p).ExitCode(), nil
 }
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: commands(), SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
+	b := &plan.Builder{Commands: commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
 	if c.IsSet("hook-timeout") {
 		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
 		if err != nil {
@@ -194,6 +199,10 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 	}
 	return b, nil
 }
+
+// lookahead is how many steps ahead hooks are started, gated, so that their
+// start-up overlaps the step before them (see run.Runner.Lookahead).
+const lookahead = 3
 
 // commands are kompose's own name:verb commands.
 func commands() map[string]plan.CommandFunc {

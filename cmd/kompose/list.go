@@ -23,14 +23,20 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 	st := a.IO.StyleFor(a.IO.OutTTY)
 	w := a.IO.Out
 	status := exitOK
-	problem := func(format string, args ...any) {
-		fmt.Fprintf(w, "  %s\n", st.Red(fmt.Sprintf(format, args...)))
+	// A problem is an error: its text goes to stderr, the listing says
+	// where it is.
+	est := a.IO.StyleFor(a.IO.ErrTTY)
+	problem := func(what string, s stack.Stack, err error) {
+		fmt.Fprintf(w, "  %-9s %s\n", what+":", st.Red("error (see stderr)"))
+		fmt.Fprintf(a.IO.ErrOut, "%s %s: %v\n", est.Red("!!!"), s.Name, err)
 		status = exitFailed
 	}
 	fmt.Fprintf(w, "%d stack(s) in %s\n", len(stacks), root)
 	rootHooks, err := hooks.ScanDir(filepath.Join(root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
 	if err != nil {
-		problem("%v", err)
+		fmt.Fprintf(w, "hooks/ for every stack: %s\n", st.Red("error (see stderr)"))
+		fmt.Fprintf(a.IO.ErrOut, "%s %v\n", est.Red("!!!"), err)
+		status = exitFailed
 	} else if line := hookFiles(rootHooks); line != "" {
 		fmt.Fprintf(w, "hooks/ for every stack: %s\n", line)
 	}
@@ -38,16 +44,16 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		fmt.Fprintf(w, "%s\n", st.Bold(s.Name))
 		fmt.Fprintf(w, "  compose:  %s\n", filepath.Base(s.ComposeFile))
 		e, envErr := plan.StackEnv(base, s)
-		if s.EnvFile != "" {
+		switch {
+		case envErr != nil:
+			problem("env", s, envErr)
+		case s.EnvFile != "":
 			fmt.Fprintf(w, "  env:      %s\n", stack.EnvFileName)
-		}
-		if envErr != nil {
-			problem("env:      %v", envErr)
 		}
 		if s.HooksFile != "" {
 			script, err := hooks.ParseFile(s.HooksFile)
 			if err != nil {
-				problem("hooks:    %v", err)
+				problem("hooks", s, err)
 			} else {
 				var fns []string
 				for _, f := range script.HookFuncs() {
@@ -60,7 +66,7 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 			}
 		}
 		if d, err := hooks.ScanDir(filepath.Join(s.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil {
-			problem("hooks/:   %v", err)
+			problem("hooks/", s, err)
 		} else if line := hookFiles(d); line != "" {
 			fmt.Fprintf(w, "  hooks/:   %s\n", line)
 		}
@@ -71,7 +77,7 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		}
 		svcs, err := compose.Services(ctx, s.Dir, s.ComposeFile, vars)
 		if err != nil {
-			problem("services: %v", err)
+			problem("services", s, err)
 			continue
 		}
 		var names []string

@@ -22,7 +22,11 @@ func main() {
 }
 
 // runMain is main without os.Exit, for testscript.
-func runMain(args []string) int {
+func runMain(args []string) int { return runApp(args, nil) }
+
+// runApp runs kompose; configure, when not nil, adjusts the App first
+// (tests use it to stay independent of the machine).
+func runApp(args []string, configure func(*App)) int {
 	ctx, relay := proc.NotifyContext(context.Background())
 	defer relay.Stop()
 	cwd, err := os.Getwd()
@@ -35,6 +39,9 @@ func runMain(args []string) int {
 		Cwd:     cwd,
 		Proc:    proc.OS{Relay: relay},
 		Version: buildVersion(version),
+	}
+	if configure != nil {
+		configure(app)
 	}
 	return app.Run(ctx, args)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,12 +11,24 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// systemPluginDirsVar names, in the test binary only, the folders that
+// stand for the system's docker cli-plugins folders, so that tests do not
+// depend on the docker installed on the machine.
+const systemPluginDirsVar = "KOMPOSE_TEST_SYSTEM_PLUGIN_DIRS"
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"kompose": func() { os.Exit(runMain(os.Args)) },
+		"kompose": func() {
+			os.Exit(runApp(os.Args, func(a *App) {
+				if dirs, ok := os.LookupEnv(systemPluginDirsVar); ok {
+					a.Detect = compose.Detector{PluginDirs: filepath.SplitList(dirs)}.Detect
+				}
+			}))
+		},
 	})
 }
 
@@ -23,7 +36,7 @@ func TestMain(m *testing.M) {
 // kompose binary, real bash for hooks, and the fake docker in
 // testdata/fakebin, which records each call in $WORK/docker.log.
 func TestScripts(t *testing.T) {
-	fakebin, err := filepath.Abs("testdata/fakebin")
+	testdata, err := filepath.Abs("testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,12 +47,13 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/scripts",
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
-			return setupFakeDocker(e, fakebin)
+			return setupFakeDocker(e, testdata)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"status": cmdStatus,
+			"gone":   cmdGone,
 		},
 		Condition: condition,
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"gone": cmdGone,
-		},
 	})
 }
 
@@ -104,9 +118,38 @@ func mustAtoi(s string) int {
 	return n
 }
 
+// cmdStatus runs a program and checks its exact exit status:
+//
+//	status 2 kompose --bogus blog up
+//
+// Its standard output and error are kept for stdout and stderr.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status <exit status> <program> [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("status: %v", err)
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var xe *exec.ExitError
+		if !errors.As(err, &xe) {
+			ts.Fatalf("status: %v", err)
+		}
+		got = xe.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
 // setupFakeDocker puts the fake docker first on PATH and makes it look like
 // the Compose v2 plugin is installed, in a home folder of the script's own.
-func setupFakeDocker(e *testscript.Env, fakebin string) error {
+// $FAKEBIN_ALT holds fake docker-compose (v1) and podman programs for
+// scripts to put on PATH; $SYSTEM_PLUGINS stands for the system's
+// cli-plugins folder (empty).
+func setupFakeDocker(e *testscript.Env, testdata string) error {
 	home := filepath.Join(e.WorkDir, ".home")
 	plugins := filepath.Join(home, ".docker", "cli-plugins")
 	if err := os.MkdirAll(plugins, 0o755); err != nil {
@@ -116,8 +159,15 @@ func setupFakeDocker(e *testscript.Env, fakebin string) error {
 	if err := os.WriteFile(plugin, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		return err
 	}
+	system := filepath.Join(e.WorkDir, ".system-plugins")
+	if err := os.MkdirAll(system, 0o755); err != nil {
+		return err
+	}
 	e.Setenv("HOME", home)
-	e.Setenv("PATH", fakebin+string(os.PathListSeparator)+e.Getenv("PATH"))
+	e.Setenv("PATH", filepath.Join(testdata, "fakebin")+string(os.PathListSeparator)+e.Getenv("PATH"))
+	e.Setenv("FAKEBIN_ALT", filepath.Join(testdata, "fakebin-alt"))
+	e.Setenv("SYSTEM_PLUGINS", system)
+	e.Setenv(systemPluginDirsVar, system)
 	e.Setenv("FAKE_DOCKER_LOG", filepath.Join(e.WorkDir, "docker.log"))
 	e.Setenv("NO_COLOR", "1")
 	return nil

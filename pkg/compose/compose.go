@@ -27,26 +27,40 @@ const OverrideVar = "KOMPOSE_COMPOSE"
 // Lookup reads a variable of the environment kompose runs in.
 type Lookup func(name string) (string, bool)
 
-// pluginDirs are where the docker CLI looks for plugins after
+// SystemPluginDirs returns where the docker CLI looks for plugins after
 // $DOCKER_CONFIG/cli-plugins (see docker/cli's cli-plugins/manager).
-var pluginDirs = [...]string{
-	"/usr/local/lib/docker/cli-plugins",
-	"/usr/local/libexec/docker/cli-plugins",
-	"/usr/lib/docker/cli-plugins",
-	"/usr/libexec/docker/cli-plugins",
+func SystemPluginDirs() []string {
+	return []string{
+		"/usr/local/lib/docker/cli-plugins",
+		"/usr/local/libexec/docker/cli-plugins",
+		"/usr/lib/docker/cli-plugins",
+		"/usr/libexec/docker/cli-plugins",
+	}
 }
+
+// Detector finds the compose command.
+type Detector struct {
+	// PluginDirs replaces [SystemPluginDirs] when not nil (tests use it to
+	// be independent of the machine's docker installation).
+	PluginDirs []string
+}
+
+// Detect returns the compose command with the system's plugin folders: see
+// [Detector.Detect].
+func Detect(env Lookup) ([]string, error) { return Detector{}.Detect(env) }
 
 // Detect returns the compose command, as argv words to which the subcommand
 // and its arguments are appended. It starts no process.
-func Detect(env Lookup) ([]string, error) {
+func (d Detector) Detect(env Lookup) ([]string, error) {
 	if v, ok := env(OverrideVar); ok && v != "" {
-		words, err := shell.Fields(v, nil)
+		// Expand with the stack's environment, not kompose's own.
+		words, err := shell.Fields(v, func(name string) string { val, _ := env(name); return val })
 		if err != nil || len(words) == 0 {
 			return nil, fmt.Errorf("%s=%q: not a command", OverrideVar, v)
 		}
 		return words, nil
 	}
-	if hasPlugin(env) {
+	if d.hasPlugin(env) {
 		return []string{"docker", "compose"}, nil
 	}
 	path, _ := env("PATH")
@@ -57,14 +71,17 @@ func Detect(env Lookup) ([]string, error) {
 	return []string{"docker", "compose"}, nil
 }
 
-func hasPlugin(env Lookup) bool {
+func (d Detector) hasPlugin(env Lookup) bool {
 	cfg, _ := env("DOCKER_CONFIG")
 	if cfg == "" {
 		if home, ok := env("HOME"); ok && home != "" {
 			cfg = filepath.Join(home, ".docker")
 		}
 	}
-	dirs := pluginDirs[:]
+	dirs := d.PluginDirs
+	if dirs == nil {
+		dirs = SystemPluginDirs()
+	}
 	if cfg != "" {
 		dirs = append([]string{filepath.Join(cfg, "cli-plugins")}, dirs...)
 	}

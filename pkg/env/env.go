@@ -16,6 +16,8 @@
 package env
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -123,11 +125,10 @@ func (e *Env) Override(name, value string, src Source) {
 // else to a lower layer. Errors name the file and, for syntax errors, the
 // line.
 func (e *Env) LoadFile(path string, src Source) error {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read env file: %w", err)
 	}
-	defer f.Close()
 	vars := map[string]string{}
 	lookup := func(k string) (string, bool) {
 		if v, ok := e.overrides[k]; ok {
@@ -138,11 +139,8 @@ func (e *Env) LoadFile(path string, src Source) error {
 		}
 		return e.Get(k)
 	}
-	if err := dotenv.ParseWithFormat(f, path, vars, lookup, dotenv.DotEnv); err != nil {
-		// compose-go says "failed to read <file>: line N: ..."; keep the
-		// file and line, drop its verb.
-		msg := strings.TrimPrefix(err.Error(), "failed to read ")
-		return fmt.Errorf("invalid env file %s", msg)
+	if err := dotenv.ParseWithFormat(bytes.NewReader(data), path, vars, lookup, dotenv.DotEnv); err != nil {
+		return fmt.Errorf("invalid env file %s: %s", path, parseProblem(err, data))
 	}
 	for k, v := range vars {
 		if _, overridden := e.overrides[k]; overridden {
@@ -153,14 +151,40 @@ func (e *Env) LoadFile(path string, src Source) error {
 	return nil
 }
 
-// Environ returns the variables as sorted KEY=VALUE strings, ready for a
-// child process.
+var (
+	unterminatedRe = regexp.MustCompile(`(?s)^line \d+: unterminated quoted value (.*)$`)
+	badNameRe      = regexp.MustCompile(`(?s)^(line \d+: unexpected character ".*?" in variable name) `)
+)
+
+// parseProblem describes a dotenv syntax error without the text of the
+// line, which may hold a secret value. compose-go quotes the rest of the
+// line and, for an unterminated quote, counts lines to the end of the
+// file; the line reported here is the one where the quoted value starts.
+func parseProblem(err error, data []byte) string {
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner
+	}
+	msg := err.Error()
+	if m := unterminatedRe.FindStringSubmatch(msg); m != nil {
+		line := "line ?"
+		if i := bytes.Index(data, []byte(m[1])); i >= 0 && m[1] != "" {
+			line = fmt.Sprintf("line %d", 1+bytes.Count(data[:i], []byte("\n")))
+		}
+		return line + ": unterminated quoted value"
+	}
+	if m := badNameRe.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return msg
+}
+
+// Environ returns the variables as KEY=VALUE strings, in no particular
+// order, ready for a child process.
 func (e *Env) Environ() []string {
 	out := make([]string, 0, len(e.vals))
 	for k, v := range e.vals {
 		out = append(out, k+"="+v)
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -147,12 +147,19 @@ func (s *Script) HookFuncs() []Func {
 	return out
 }
 
-// invokeScript sources hooks.sh ($1) and calls the function ($2) with the
-// remaining arguments; the hook's status is the function's.
-const invokeScript = `source "$1" || exit; shift; "$@"`
+// invokeScript waits at the start gate on fd 3 (see proc.Started): it
+// reads NUL-terminated KEY=VALUE records into the environment and goes on
+// only when the last one says start. It then sources hooks.sh ($1) and
+// calls the function ($2) with the remaining arguments; the hook's status
+// is the function's. A gate closed without the start record means the hook
+// is not to run: exit 125 having done nothing.
+const invokeScript = `while IFS= read -r -d '' kv <&3; do export -- "$kv"; done; exec 3<&-
+[[ ${KOMPOSE_GATE_START-} == 1 ]] || exit 125; unset KOMPOSE_GATE_START
+source "$1" || exit; shift; "$@"`
 
 // Argv returns the process arguments that call function fn of the script
 // with args: its own bash, which sources the file and calls the function.
+// The process is gated: it must be started with proc.Cmd.Gate set.
 func (s *Script) Argv(fn string, args []string) []string {
 	argv := make([]string, 0, 6+len(args))
 	argv = append(argv, "bash", "-c", invokeScript, "hooks.sh", s.Path, fn)

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func write(t *testing.T, path, text string, mode os.FileMode) {
+func writeMode(t *testing.T, path, text string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -27,13 +27,13 @@ func TestSetOrder(t *testing.T) {
 	root := t.TempDir()
 	stack := filepath.Join(root, "blog")
 	for _, n := range []string{"pre-up", "post-up", "fail-up", "pre-db-export"} {
-		write(t, filepath.Join(root, "hooks", n), "#!/bin/sh\n", 0o755)
-		write(t, filepath.Join(stack, "hooks", n), "#!/bin/sh\n", 0o755)
+		writeMode(t, filepath.Join(root, "hooks", n), "#!/bin/sh\n", 0o755)
+		writeMode(t, filepath.Join(stack, "hooks", n), "#!/bin/sh\n", 0o755)
 	}
-	write(t, filepath.Join(stack, "hooks", "post-down"), "#!/bin/sh\n", 0o644)
-	write(t, filepath.Join(stack, "hooks", "pre-up.sample"), "", 0o755)
-	write(t, filepath.Join(stack, "hooks", "README"), "", 0o644)
-	write(t, filepath.Join(stack, "hooks.sh"), "hook_pre_up() { :; }\nhook_post_up() { :; }\nhook_fail_up() { :; }\nhook_post_db_export() { :; }\nhelper() { :; }\n", 0o644)
+	writeMode(t, filepath.Join(stack, "hooks", "post-down"), "#!/bin/sh\n", 0o644)
+	writeMode(t, filepath.Join(stack, "hooks", "pre-up.sample"), "", 0o755)
+	writeMode(t, filepath.Join(stack, "hooks", "README"), "", 0o644)
+	writeMode(t, filepath.Join(stack, "hooks.sh"), "hook_pre_up() { :; }\nhook_post_up() { :; }\nhook_fail_up() { :; }\nhook_post_db_export() { :; }\nhelper() { :; }\n", 0o644)
 
 	rootDir, err := ScanDir(filepath.Join(root, "hooks"), "../hooks", FromRoot)
 	if err != nil {

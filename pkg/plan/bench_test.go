@@ -1,4 +1,4 @@
-package plan
+package plan_test
 
 import (
 	"fmt"
@@ -6,37 +6,56 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
-// BenchmarkBuild100 plans "up -d" over 100 stacks, each with a .env and a
-// hooks.sh of three hooks: the dry run's work apart from printing.
-func BenchmarkBuild100(b *testing.B) {
+// benchRoot writes n stacks shaped like scripts/bench-core.sh's: a compose
+// file, a .env and a hooks.sh with three hooks each.
+func benchRoot(b *testing.B, n int) string {
+	b.Helper()
 	root := b.TempDir()
-	for i := range 100 {
-		d := filepath.Join(root, fmt.Sprintf("s%03d", i))
-		if err := os.MkdirAll(d, 0o755); err != nil {
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		for name, text := range map[string]string{
-			"compose.yaml": "services: {web: {image: nginx}}\n",
-			".env":         "A=1\nB=${A}2\nDB_PASSWORD=secret\n",
-			"hooks.sh":     "hook_pre_up() { :; }\nhook_post_up() { :; }\nhook_pre_down() { :; }\n",
-		} {
-			if err := os.WriteFile(filepath.Join(d, name), []byte(text), 0o644); err != nil {
-				b.Fatal(err)
-			}
-		}
 	}
-	req := Request{Root: root, Command: "up", Args: []string{"-d"}, Environ: os.Environ()}
-	b.ResetTimer()
-	for range b.N {
-		stacks, err := stack.Discover(root)
+	write(filepath.Join(root, ".env"), "NETWORK_NAME=proxy\nTZ=UTC\n")
+	for i := 1; i <= n; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("stack%03d", i))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		write(filepath.Join(dir, "compose.yaml"), "services:\n  app:\n    image: nginx:${TAG:-1.27}\n")
+		write(filepath.Join(dir, ".env"), fmt.Sprintf("TAG=1.27\nDB_NAME=s%d\nDB_PASSWORD=secret-%d\n", i, i))
+		write(filepath.Join(dir, "hooks.sh"), "hook_pre_up() {\n  :\n}\nhook_post_up() {\n  :\n}\nhook_pre_down() {\n  :\n}\n")
+	}
+	return root
+}
+
+// BenchmarkBuild100 measures planning `up -d` over 100 stacks: discovery,
+// pattern selection, two .env files and one hooks.sh parse per stack. This
+// is all a dry run does besides printing.
+func BenchmarkBuild100(b *testing.B) {
+	root := benchRoot(b, 100)
+	environ := os.Environ()
+	b.ReportAllocs()
+	for b.Loop() {
+		all, err := stack.Discover(root)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := (&Builder{}).Build(req, stacks); err != nil {
+		sel, err := stack.Select(all, "*")
+		if err != nil {
 			b.Fatal(err)
+		}
+		bl := plan.Builder{}
+		p, err := bl.Build(plan.Request{Root: root, Command: "up", Args: []string{"-d"}, Environ: environ}, sel)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.Stacks) != 100 || len(p.Stacks[0].Steps) != 3 {
+			b.Fatalf("unexpected plan: %d stacks, %d steps", len(p.Stacks), len(p.Stacks[0].Steps))
 		}
 	}
 }

@@ -129,6 +129,9 @@ type Plan struct {
 	// Global are the variables every stack gets from the root .env,
 	// --network and -e.
 	Global []env.Var
+	// Masker hides the secret values of the environment every stack
+	// starts from (Global and the process environment).
+	Masker *env.Masker
 	Stacks []*Stack
 }
 
@@ -153,6 +156,14 @@ type CommandFunc func(s *Stack, command string, args []string) (Step, error)
 // field is usable.
 type Builder struct {
 	Commands map[string]CommandFunc
+	// Detect finds the compose command for a stack's environment;
+	// nil means [compose.Detect].
+	Detect func(compose.Lookup) ([]string, error)
+
+	// detected memoises Detect by the variables plugin detection reads,
+	// so that stacks sharing them (nearly always all of them) cost no
+	// file-system look-ups.
+	detected map[[3]string][]string
 
 	// SkipHooks (--skip-hooks) keeps every hook from running; so does
 	// KOMPOSE_SKIP_HOOKS=1 in a stack's environment.
@@ -172,6 +183,33 @@ type Builder struct {
 	// Policy decides which hook files may run; the invoking user's
 	// [hooks.CurrentPolicy] when nil.
 	Policy *hooks.Policy
+}
+
+// composeCommand returns the compose command for e.
+func (b *Builder) composeCommand(e *env.Env) ([]string, error) {
+	detect := b.Detect
+	if detect == nil {
+		detect = compose.Detect
+	}
+	if v, _ := e.Get(compose.OverrideVar); v != "" {
+		return detect(e.Lookup) // no look-ups to save; may expand any variable
+	}
+	var key [3]string
+	for i, k := range [...]string{"DOCKER_CONFIG", "HOME", "PATH"} {
+		key[i], _ = e.Get(k)
+	}
+	if argv, ok := b.detected[key]; ok {
+		return argv, nil
+	}
+	argv, err := detect(e.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	if b.detected == nil {
+		b.detected = map[[3]string][]string{}
+	}
+	b.detected[key] = argv
+	return argv, nil
 }
 
 // Variables that control hooks, read from each stack's environment.
@@ -213,7 +251,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered()}
+	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
 	for _, st := range stacks {
 		p.Stacks = append(p.Stacks, b.planStack(req, base, st, cmdFunc, ri))
 	}
@@ -392,7 +430,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 			return fail(err)
 		}
 	} else {
-		argv, err := compose.Detect(s.Env.Lookup)
+		argv, err := b.composeCommand(s.Env)
 		if err != nil {
 			return fail(err)
 		}
@@ -455,7 +493,10 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 			Args: hookArgs, Hook: hs,
 			Cmd: proc.Cmd{
 				Argv: argv, Dir: st.Dir, Timeout: timeout,
-				Env: append(hookEnv[:len(hookEnv):len(hookEnv)], hs.Info.Environ()...),
+				// hooks.sh hooks wait at a start gate, so they can be
+				// started ahead of their turn (see proc.Started).
+				Gate: !h.Executable(),
+				Env:  append(hookEnv[:len(hookEnv):len(hookEnv)], hs.Info.Environ()...),
 			},
 		}
 		if h.Phase == hooks.Fail {

@@ -25,6 +25,10 @@ type Cmd struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Gate marks a process that waits for a start message on fd 3 (see
+	// [Started]); GateEnv is added to its environment by that message.
+	Gate    bool
+	GateEnv []string
 
 	// OwnGroup starts the process as the leader of a process group of its
 	// own. The [Relay] then passes every signal it receives, SIGINT
@@ -33,15 +37,19 @@ type Cmd struct {
 	// foreground group is stopped (SIGTTIN) if it reads the terminal, so
 	// callers should not give it a terminal as Stdin.
 	OwnGroup bool
-	// Timeout, when positive, limits how long the process may run. It
-	// implies OwnGroup. When the time is up the group gets SIGTERM, then
-	// SIGKILL after KillGrace; once the process has ended, what is left of
-	// its group is killed too, and Run returns a *TimeoutError.
+	// Timeout, when positive, limits how long the process may run (a
+	// gated process: from its release). It implies OwnGroup. When the time
+	// is up the group gets SIGTERM, then SIGKILL after KillGrace; once the
+	// process has ended, what is left of its group is killed too, and the
+	// error is a *TimeoutError.
 	Timeout time.Duration
 	// KillGrace is how long a timed-out group has between SIGTERM and
 	// SIGKILL; DefaultKillGrace when zero.
 	KillGrace time.Duration
 }
+
+// ownGroup reports whether c runs in a process group of its own.
+func (c *Cmd) ownGroup() bool { return c.OwnGroup || c.Timeout > 0 }
 
 // DefaultKillGrace is the time between SIGTERM and SIGKILL for a process
 // past its [Cmd.Timeout].
@@ -82,8 +90,8 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("exit status %d", e.Code)
 }
 
-// ExitCode returns the exit status err reports: 0 for nil, the status of an
-// *ExitError, else 1.
+// ExitCode returns the exit status err reports: 0 for nil,
+// TimeoutExitCode for a *TimeoutError, the status of an *ExitError, else 1.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
@@ -107,49 +115,50 @@ type OS struct {
 
 // Run implements [Runner].
 func (o OS) Run(ctx context.Context, c Cmd) error {
-	if len(c.Argv) == 0 {
-		return errors.New("empty command")
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
-	cmd.Dir = c.Dir
-	cmd.Env = c.Env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
-	group := c.OwnGroup || c.Timeout > 0
-	if group {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if c.Gate {
+		st, err := o.Start(ctx, c)
+		if err != nil {
+			return err
+		}
+		if err := st.Release(c.GateEnv); err != nil {
+			st.Abort()
+			_ = st.Wait()
+			return err
+		}
+		return st.Wait()
+	}
+	cmd, err := o.command(c)
+	if err != nil {
+		return err
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}
 	if o.Relay != nil {
-		o.Relay.add(ctx, cmd.Process, group)
+		o.Relay.add(ctx, cmd.Process, c.ownGroup())
 		defer o.Relay.remove(cmd.Process)
 	}
-	var stopTimer func() bool
+	var stop func() bool
 	if c.Timeout > 0 {
-		stopTimer = startTimeout(cmd.Process.Pid, c.Timeout, c.KillGrace)
+		stop = startTimeout(cmd.Process.Pid, c.Timeout, c.KillGrace)
 	}
-	err := cmd.Wait()
-	if stopTimer != nil && stopTimer() {
-		// The group leader is gone; kill what it left behind. The
-		// group's id cannot be reused while any member lives.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		return &TimeoutError{After: c.Timeout}
+	err = exitError(c.Argv[0], cmd.Wait())
+	if stop != nil && stop() {
+		return timedOut(cmd.Process.Pid, c.Timeout)
 	}
-	if err == nil {
-		return nil
-	}
-	var xe *exec.ExitError
-	if errors.As(err, &xe) {
-		if ws, ok := xe.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return &ExitError{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}
-		}
-		return &ExitError{Code: xe.ExitCode()}
-	}
-	return fmt.Errorf("wait for %s: %w", c.Argv[0], err)
+	settle(ctx, o.Relay, err)
+	return err
+}
+
+// timedOut kills what is left of the process group pgid once its leader,
+// stopped at its timeout d, has been waited for. The group's id cannot be
+// reused while any member lives.
+func timedOut(pgid int, d time.Duration) error {
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	return &TimeoutError{After: d}
 }
 
 // startTimeout arranges for process group pgid to get SIGTERM after d and
@@ -178,5 +187,65 @@ func startTimeout(pgid int, d, grace time.Duration) (stop func() bool) {
 		<-fired
 		close(done)
 		return true
+	}
+}
+
+func (o OS) command(c Cmd) (*exec.Cmd, error) {
+	if len(c.Argv) == 0 {
+		return nil, errors.New("empty command")
+	}
+	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
+	if cmd.Err != nil {
+		return nil, fmt.Errorf("start %s: %w", c.Argv[0], cmd.Err)
+	}
+	cmd.Dir = c.Dir
+	cmd.Env = c.Env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	if c.ownGroup() {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
+	return cmd, nil
+}
+
+// exitError turns the error of exec.Cmd.Wait into an *ExitError.
+func exitError(argv0 string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		if ws, ok := xe.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return &ExitError{Code: 128 + int(ws.Signal()), Signal: ws.Signal()}
+		}
+		return &ExitError{Code: xe.ExitCode()}
+	}
+	return fmt.Errorf("wait for %s: %w", argv0, err)
+}
+
+// signalGrace is how long a child that ended by an interrupting signal
+// waits for kompose's own copy of it.
+const signalGrace = 250 * time.Millisecond
+
+// settle waits a moment, when a child ended the way an interrupted
+// process does (err), for the relay to cancel ctx. A Ctrl-C reaches every
+// process of the terminal's foreground group at once; the child may end
+// before kompose's signal goroutine has run, and without this wait the
+// next step or stack would start.
+func settle(ctx context.Context, relay *Relay, err error) {
+	var ee *ExitError
+	if relay == nil || ctx.Err() != nil || !errors.As(err, &ee) {
+		return
+	}
+	switch {
+	case ee.Signal == syscall.SIGINT, ee.Signal == syscall.SIGTERM, ee.Signal == syscall.SIGHUP:
+	case ee.Signal == nil && (ee.Code == 128+int(syscall.SIGINT) || ee.Code == 128+int(syscall.SIGTERM) || ee.Code == 128+int(syscall.SIGHUP)):
+	default:
+		return
+	}
+	t := time.NewTimer(signalGrace)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }

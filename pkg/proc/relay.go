@@ -39,13 +39,19 @@ type Relay struct {
 // NotifyContext starts relaying signals and returns a context cancelled
 // (with an *InterruptedError cause) at the first one. Call Stop when done.
 func NotifyContext(parent context.Context) (context.Context, *Relay) {
+	return notifyContext(parent, inForeground)
+}
+
+// notifyContext is NotifyContext with the foreground test replaced (tests
+// must not depend on the terminal they run in).
+func notifyContext(parent context.Context, foreground func() bool) (context.Context, *Relay) {
 	ctx, cancel := context.WithCancelCause(parent)
 	r := &Relay{
 		procs:      map[*os.Process]bool{},
 		sigs:       make(chan os.Signal, 4),
 		stop:       cancel,
 		done:       make(chan struct{}),
-		foreground: inForeground,
+		foreground: foreground,
 	}
 	signal.Notify(r.sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go r.loop()

@@ -87,12 +87,19 @@ func annotation(st *plan.Step) string {
 
 // Begin implements [Reporter].
 func (t *Text) Begin(p *plan.Plan, dryRun bool) {
+	// Stacks that cannot run (a broken .env or hooks.sh) are reported
+	// before any stack starts.
+	for _, s := range p.Stacks {
+		if s.Err != nil {
+			fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Red("!!!"), s.Name, s.Masker.String(s.Err.Error()))
+		}
+	}
 	if !dryRun {
 		return
 	}
 	fmt.Fprintf(t.w, "%s kompose %s over %d stack(s) in %s; nothing is executed\n",
 		t.style.Yellow("dry run:"), quote(p.Command), len(p.Stacks), p.Root)
-	t.vars("every stack", p.Global, nil)
+	t.vars("every stack", p.Global, p.Masker)
 }
 
 func (t *Text) vars(scope string, vars []env.Var, m *env.Masker) {
@@ -140,6 +147,10 @@ func (t *Text) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration
 	if err != nil {
 		fmt.Fprintf(t.errW, "%s %s: %s %s\n", t.style.Red("!!!"), s.Name,
 			s.Masker.String((&StepError{Step: st, Err: err}).Error()), t.style.Dim(seconds(d)))
+		return
+	}
+	if st.Kind == plan.KindHook {
+		fmt.Fprintf(t.w, "    %s %s %s\n", st.Label, t.style.Green("ok"), t.style.Dim(seconds(d)))
 	}
 }
 
@@ -150,8 +161,8 @@ func (t *Text) StepSkipped(s *plan.Stack, st *plan.Step) {
 		what = "--- skipped (" + st.Skip + "):"
 	}
 	line := t.style.Dim(what) + " " + CommandLine(s, st)
-	if a := annotation(st); a != "" {
-		line += t.style.Dim("  (" + a + ")")
+	if st.When == plan.OnFailure {
+		line += t.style.Dim("  (" + st.When.String() + ")")
 	}
 	fmt.Fprintln(t.w, line)
 }
@@ -161,8 +172,7 @@ func (t *Text) StackDone(r StackResult) {
 	s := r.Stack
 	switch {
 	case r.Stack.Err != nil:
-		// Known before anything ran: say why, to the error stream.
-		fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Red("!!!"), s.Name, s.Masker.String(s.Err.Error()))
+		// Known before anything ran, and reported by Begin.
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run"))
 	case r.Status == Succeeded && !t.dry:
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Green("<=="), s.Name, t.style.Green("ok"), t.style.Dim(seconds(r.Duration)))

@@ -10,9 +10,9 @@
 // the first one. A failing stack does not stop the others; an interrupt
 // does, and no fail hook runs after it.
 //
-// Hooks are told at run time what only the run knows: KOMPOSE_RUNTIME,
-// KOMPOSE_EXIT_CODE, and for executable hooks the same facts as JSON on
-// their standard input.
+// Hooks are told at run time what only the run knows: KOMPOSE_RUNTIME and
+// KOMPOSE_EXIT_CODE (through the start gate for hooks started ahead), and
+// executable hooks get the same facts as JSON on their standard input.
 package run
 
 import (
@@ -101,11 +101,23 @@ type Runner struct {
 	Reporter Reporter
 	Clock    Clock
 	DryRun   bool
+	// Lookahead is how many steps ahead gated steps (hooks.sh hooks) are
+	// started when Proc can start them ahead (see [Prestarter]); 0 starts
+	// each step in its turn.
+	Lookahead int
+
+	win *window
 }
 
 // Run executes p, or only reports it when r.DryRun is set.
 func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	res := &Result{DryRun: r.DryRun}
+	ps, _ := r.Proc.(Prestarter)
+	if r.DryRun {
+		ps = nil
+	}
+	r.win = newWindow(ps, r.Lookahead, p, r.cmdFor)
+	defer r.win.close()
 	r.Reporter.Begin(p, r.DryRun)
 	for i, s := range p.Stacks {
 		if ctx.Err() != nil {
@@ -120,6 +132,11 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 		}
 		r.Reporter.StackDone(sr)
 		res.Stacks = append(res.Stacks, sr)
+	}
+	if ctx.Err() != nil && !r.DryRun {
+		// A signal arrived while the last step ran and it still
+		// succeeded: the run was interrupted all the same.
+		res.Interrupted = true
 	}
 	r.Reporter.End(res)
 	return res
@@ -149,7 +166,15 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		if st.When == plan.OnFailure {
 			continue
 		}
-		if failed != nil || st.Skip != "" {
+		if sr.Status != Succeeded || st.Skip != "" {
+			r.Reporter.StepSkipped(s, st)
+			continue
+		}
+		if err := context.Cause(ctx); err != nil {
+			// Interrupted after the previous step succeeded (its process
+			// handled the signal and exited 0): start nothing more.
+			sr.Status, sr.Err = Interrupted, err
+			r.win.drop(s)
 			r.Reporter.StepSkipped(s, st)
 			continue
 		}
@@ -167,6 +192,7 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 			if ctx.Err() != nil {
 				sr.Status = Interrupted
 			}
+			r.win.drop(s)
 			failed, exitCode = st, proc.ExitCode(err)
 		}
 	}
@@ -199,8 +225,10 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 // runStep runs one step. For a hook, runtime and exitCode, when known, are
 // added to what the hook is told.
 func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runtime *int64, exitCode *int) error {
-	cmd := st.Cmd
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	if st.When != plan.OnFailure {
+		r.win.advance(ctx, st)
+	}
+	cmd := r.cmdFor(st)
 	if st.Action != nil {
 		return st.Action.Run(ctx, &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd})
 	}
@@ -210,19 +238,43 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 			info.Runtime = runtime
 		}
 		info.ExitCode = exitCode
-		if extra := info.RunEnviron(); len(extra) > 0 {
-			cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
-		}
-		switch {
-		case st.Hook.Executable():
+		if st.Hook.Executable() {
 			cmd.Stdin = bytes.NewReader(info.JSON())
-		case (cmd.Timeout > 0 || cmd.OwnGroup) && isTerminal(cmd.Stdin):
-			// In a process group of its own the hook would be stopped
-			// (SIGTTIN) reading the terminal: it reads nothing instead.
-			cmd.Stdin = strings.NewReader("")
+		}
+		// Only the values known now: the dump file is in the
+		// environment already.
+		info.DumpFile = nil
+		if extra := info.RunEnviron(); len(extra) > 0 {
+			if cmd.Gate {
+				cmd.GateEnv = append(cmd.GateEnv[:len(cmd.GateEnv):len(cmd.GateEnv)], extra...)
+			} else {
+				cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
+			}
 		}
 	}
+	if started := r.win.take(st); started != nil {
+		if err := ctx.Err(); err != nil {
+			started.Abort()
+			_ = started.Wait()
+			return err
+		}
+		started.Release(cmd.GateEnv)
+		return started.Wait()
+	}
 	return r.Proc.Run(ctx, cmd)
+}
+
+// cmdFor returns the process of st with kompose's streams. A hook in a
+// process group of its own (one with a timeout) would be stopped (SIGTTIN)
+// reading the terminal: it reads nothing instead. Executable hooks read
+// their JSON (see runStep).
+func (r *Runner) cmdFor(st *plan.Step) proc.Cmd {
+	cmd := st.Cmd
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	if (cmd.OwnGroup || cmd.Timeout > 0) && isTerminal(cmd.Stdin) {
+		cmd.Stdin = strings.NewReader("")
+	}
+	return cmd
 }
 
 func isTerminal(r io.Reader) bool {
@@ -251,9 +303,6 @@ type StepError struct {
 
 func (e *StepError) Error() string {
 	what := e.Step.Label
-	if e.Step.Hook != nil && e.Step.Source != e.Step.Label {
-		what += " (" + e.Step.Source + ")"
-	}
 	if e.Step.Kind == plan.KindCommand && e.Step.Action == nil && len(e.Step.Args) > 0 {
 		what += " " + e.Step.Args[0]
 	}

@@ -2,240 +2,431 @@ package run
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/kompose-dev/kompose/pkg/env"
-	"github.com/kompose-dev/kompose/pkg/hooks"
+	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
-// call is one process the fake runner was asked to run.
+// call is one process the fake runner was asked to start.
 type call struct {
-	name  string
-	env   []string
-	stdin string
+	Dir  string // folder name
+	What string // the hook function, or the compose subcommand
+	Args []string
+	Env  map[string]string
 }
 
-// fakeProc records calls and fails the ones named in fail with its code.
+func (c call) String() string {
+	return strings.Join(append([]string{"[" + c.Dir + "]", c.What}, c.Args...), " ")
+}
+
+// fakeProc records calls and fails or interrupts the ones named
+// "<stack> <what>".
 type fakeProc struct {
-	calls  []call
-	fail   map[string]int
-	cancel context.CancelCauseFunc // called when interrupt is run
-	clock  *fakeClock
+	mu        sync.Mutex
+	calls     []call
+	fail      map[string]int // exit status
+	interrupt map[string]int // cancel the run, then exit with this status
+	cancel    context.CancelCauseFunc
 }
 
 func (f *fakeProc) Run(ctx context.Context, c proc.Cmd) error {
-	name := c.Argv[0]
-	cl := call{name: name, env: c.Env}
-	if c.Stdin != nil {
-		b, _ := io.ReadAll(c.Stdin)
-		cl.stdin = string(b)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	cl := call{Dir: filepath.Base(c.Dir), Env: map[string]string{}}
+	if c.Argv[0] == "bash" { // hooks: bash -c script hooks.sh <file> <func> args...
+		cl.What, cl.Args = c.Argv[5], c.Argv[6:]
+	} else { // docker compose <sub> args...
+		cl.What, cl.Args = c.Argv[2], c.Argv[3:]
+	}
+	for _, kv := range c.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		cl.Env[k] = v
+	}
+	if c.Stdout == nil || c.Stderr == nil || c.Stdin == nil {
+		return errors.New("streams not set")
+	}
+	f.mu.Lock()
 	f.calls = append(f.calls, cl)
-	if name == "docker" {
-		f.clock.now = f.clock.now.Add(2600 * time.Millisecond)
+	f.mu.Unlock()
+	key := cl.Dir + " " + cl.What
+	if code, ok := f.interrupt[key]; ok {
+		f.cancel(&proc.InterruptedError{Signal: syscall.SIGTERM})
+		if code == 0 {
+			return nil
+		}
+		return &proc.ExitError{Code: code}
 	}
-	if name == "interrupt" {
-		f.cancel(&proc.InterruptedError{})
-		return &proc.ExitError{Code: 130}
-	}
-	if code, ok := f.fail[name]; ok {
+	if code, ok := f.fail[key]; ok {
 		return &proc.ExitError{Code: code}
 	}
 	return nil
 }
 
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
-
-func hookStep(name string, ph hooks.Phase, executable bool) plan.Step {
-	origin := hooks.FromScript
-	if executable {
-		origin = hooks.FromStack
+func (f *fakeProc) log() []string {
+	var out []string
+	for _, c := range f.calls {
+		out = append(out, c.String())
 	}
-	st := plan.Step{
-		Kind: plan.KindHook, Phase: ph, Label: name,
-		Cmd: proc.Cmd{Argv: []string{name}, Env: []string{"A=1"}},
-		Hook: &plan.HookStep{
-			Hook: hooks.Hook{Phase: ph, Command: "up", Origin: origin},
-			Info: hooks.Info{Stack: "blog", Command: "up", Hook: string(ph) + "-up"},
-		},
-	}
-	if ph == hooks.Fail {
-		st.When = plan.OnFailure
-	}
-	return st
+	return out
 }
 
-func testStack() *plan.Stack {
-	e := env.New()
-	s := &plan.Stack{Env: e, Masker: env.NewMasker(e)}
-	s.Name = "blog"
-	s.Steps = []plan.Step{
-		hookStep("pre1", hooks.Pre, true),
-		hookStep("pre2", hooks.Pre, false),
-		{Kind: plan.KindCommand, Label: "docker", Cmd: proc.Cmd{Argv: []string{"docker"}}},
-		hookStep("post1", hooks.Post, false),
-		hookStep("post2", hooks.Post, true),
-		hookStep("fail1", hooks.Fail, false),
-		hookStep("fail2", hooks.Fail, true),
+// tick is a clock that advances a second each time it is read.
+type tick struct{ t time.Time }
+
+func (c *tick) Now() time.Time { c.t = c.t.Add(time.Second); return c.t }
+
+func build(t *testing.T, files map[string]string, command string, args ...string) *plan.Plan {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return s
+	stacks, err := stack.Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := plan.Builder{Detect: func(compose.Lookup) ([]string, error) { return []string{"docker", "compose"}, nil }}
+	p, err := b.Build(plan.Request{Root: dir, Command: command, Args: args, Environ: []string{"PATH=/bin"}}, stacks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
-func run(t *testing.T, fail map[string]int) (*fakeProc, StackResult) {
+const svc = "services: {web: {image: nginx}}\n"
+const allHooks = "hook_pre_up() { :; }\nhook_post_up() { :; }\n"
+
+func threeStacks() map[string]string {
+	return map[string]string{
+		"a/compose.yaml": svc, "a/hooks.sh": allHooks,
+		"b/compose.yaml": svc, "b/hooks.sh": allHooks,
+		"c/compose.yaml": svc, "c/hooks.sh": allHooks,
+	}
+}
+
+func runPlan(t *testing.T, p *plan.Plan, f *fakeProc, dry bool) (*Result, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	clock := &fakeClock{now: time.Unix(0, 0)}
-	fp := &fakeProc{fail: fail, cancel: cancel, clock: clock}
-	ios, _, _, _ := output.Test()
-	r := &Runner{Proc: fp, IO: ios, Reporter: NewText(ios, false), Clock: clock}
-	res := r.Run(ctx, &plan.Plan{Stacks: []*plan.Stack{testStack()}})
-	return fp, res.Stacks[0]
+	f.cancel = cancel
+	ios, _, out, errOut := output.Test()
+	r := &Runner{Proc: f, IO: ios, Reporter: NewText(ios, dry), Clock: &tick{}, DryRun: dry}
+	res := r.Run(ctx, p)
+	return res, out.String(), errOut.String()
 }
 
-func names(calls []call) string {
-	var out []string
-	for _, c := range calls {
-		out = append(out, c.name)
-	}
-	return strings.Join(out, " ")
-}
-
-func envOf(c call, key string) (string, bool) {
-	for _, kv := range c.env {
-		if k, v, _ := strings.Cut(kv, "="); k == key {
-			return v, true
-		}
-	}
-	return "", false
-}
-
-func TestFailHooks(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		fail   map[string]int
-		want   string
-		status Status
-		code   string // KOMPOSE_EXIT_CODE of the fail hooks
-		rt     string // KOMPOSE_RUNTIME of the fail hooks; "-" unset
+func TestRunOrderAndFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		fail     map[string]int
+		want     []string
+		status   []Status
+		exit     int
+		summary  string
+		stderrIn []string
 	}{
-		{"success", nil, "pre1 pre2 docker post1 post2", Succeeded, "", ""},
-		{"pre fails", map[string]int{"pre1": 7}, "pre1 fail1 fail2", Failed, "7", "-"},
-		{"command fails", map[string]int{"docker": 2}, "pre1 pre2 docker fail1 fail2", Failed, "2", "3"},
-		{"post fails: no fail hook", map[string]int{"post1": 4}, "pre1 pre2 docker post1", Failed, "", ""},
-		{"a fail hook fails: the next runs", map[string]int{"docker": 1, "fail1": 9}, "pre1 pre2 docker fail1 fail2", Failed, "1", "3"},
-		{"interrupted: no fail hook", map[string]int{}, "", Interrupted, "", ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.status == Interrupted {
-				// pre2 is interrupted (the fake cancels the context).
-				tc.want = "pre1 interrupt"
+		{
+			name: "all succeed",
+			want: []string{
+				"[a] hook_pre_up up -d", "[a] up -d", "[a] hook_post_up up -d",
+				"[b] hook_pre_up up -d", "[b] up -d", "[b] hook_post_up up -d",
+				"[c] hook_pre_up up -d", "[c] up -d", "[c] hook_post_up up -d",
+			},
+			status:  []Status{Succeeded, Succeeded, Succeeded},
+			summary: "3 succeeded, 0 failed out of 3 stacks\n",
+		},
+		{
+			name: "a failing pre hook stops only its stack",
+			fail: map[string]int{"b hook_pre_up": 3},
+			want: []string{
+				"[a] hook_pre_up up -d", "[a] up -d", "[a] hook_post_up up -d",
+				"[b] hook_pre_up up -d",
+				"[c] hook_pre_up up -d", "[c] up -d", "[c] hook_post_up up -d",
+			},
+			status:   []Status{Succeeded, Failed, Succeeded},
+			exit:     1,
+			summary:  "2 succeeded, 1 failed out of 3 stacks (failed: b)\n",
+			stderrIn: []string{"!!! b: hook_pre_up failed: exit status 3", "--- skipped: docker compose up -d", "--- skipped: hook_post_up up -d", "<== b FAILED"},
+		},
+		{
+			name: "a failing command: no post hook",
+			fail: map[string]int{"a up": 1, "c up": 2},
+			want: []string{
+				"[a] hook_pre_up up -d", "[a] up -d",
+				"[b] hook_pre_up up -d", "[b] up -d", "[b] hook_post_up up -d",
+				"[c] hook_pre_up up -d", "[c] up -d",
+			},
+			status:   []Status{Failed, Succeeded, Failed},
+			exit:     1,
+			summary:  "1 succeeded, 2 failed out of 3 stacks (failed: a, c)\n",
+			stderrIn: []string{"!!! a: docker compose failed: exit status 1", "!!! c: docker compose failed: exit status 2"},
+		},
+		{
+			name:     "a failing post hook fails the stack",
+			fail:     map[string]int{"a hook_post_up": 1},
+			want:     []string{"[a] hook_pre_up up -d", "[a] up -d", "[a] hook_post_up up -d", "[b] hook_pre_up up -d", "[b] up -d", "[b] hook_post_up up -d", "[c] hook_pre_up up -d", "[c] up -d", "[c] hook_post_up up -d"},
+			status:   []Status{Failed, Succeeded, Succeeded},
+			exit:     1,
+			summary:  "2 succeeded, 1 failed out of 3 stacks (failed: a)\n",
+			stderrIn: []string{"!!! a: hook_post_up failed: exit status 1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeProc{fail: tt.fail}
+			res, out, errOut := runPlan(t, build(t, threeStacks(), "up", "-d"), f, false)
+			if got := f.log(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
-			fp, sr := runInterrupt(t, tc.fail, tc.status == Interrupted)
-			if got := names(fp.calls); got != tc.want {
-				t.Errorf("ran %q, want %q", got, tc.want)
+			var status []Status
+			for _, s := range res.Stacks {
+				status = append(status, s.Status)
 			}
-			if sr.Status != tc.status {
-				t.Errorf("status %v, want %v", sr.Status, tc.status)
+			if !reflect.DeepEqual(status, tt.status) {
+				t.Errorf("status = %v, want %v", status, tt.status)
 			}
-			for _, c := range fp.calls {
-				code, hasCode := envOf(c, hooks.VarExitCode)
-				rt, hasRt := envOf(c, hooks.VarRuntime)
-				switch {
-				case strings.HasPrefix(c.name, "fail"):
-					if code != tc.code {
-						t.Errorf("%s: exit code %q, want %q", c.name, code, tc.code)
-					}
-					if (tc.rt == "-" && hasRt) || (tc.rt != "-" && rt != tc.rt) {
-						t.Errorf("%s: runtime %q (set %v), want %q", c.name, rt, hasRt, tc.rt)
-					}
-				case strings.HasPrefix(c.name, "post"):
-					if hasCode || rt != "3" {
-						t.Errorf("%s: exit code %q, runtime %q; want none and 3", c.name, code, rt)
-					}
-				default:
-					if hasCode || hasRt {
-						t.Errorf("%s: exit code %q, runtime %q; want neither", c.name, code, rt)
-					}
-				}
+			if res.ExitCode() != tt.exit || res.Interrupted {
+				t.Errorf("exit = %d (interrupted %v), want %d", res.ExitCode(), res.Interrupted, tt.exit)
 			}
-			if tc.name == "a fail hook fails: the next runs" {
-				var se *StepError
-				if !errors.As(sr.Err, &se) || se.Step.Label != "docker" {
-					t.Errorf("stack error %v, want the command's", sr.Err)
+			if out != "" {
+				t.Errorf("kompose wrote to stdout in a real run: %q", out)
+			}
+			if !strings.HasSuffix(errOut, tt.summary) {
+				t.Errorf("stderr does not end with %q:\n%s", tt.summary, errOut)
+			}
+			for _, w := range tt.stderrIn {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
 				}
 			}
 		})
 	}
 }
 
-func runInterrupt(t *testing.T, fail map[string]int, interrupt bool) (*fakeProc, StackResult) {
-	if !interrupt {
-		return run(t, fail)
+func TestRunHooksSeeTheirVariables(t *testing.T) {
+	f := &fakeProc{}
+	p := build(t, map[string]string{"a/compose.yaml": svc, "a/hooks.sh": allHooks, "a/.env": "X=1\n"}, "up")
+	runPlan(t, p, f, false)
+	if len(f.calls) != 3 {
+		t.Fatal(f.log())
 	}
-	t.Helper()
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	clock := &fakeClock{now: time.Unix(0, 0)}
-	fp := &fakeProc{fail: fail, cancel: cancel, clock: clock}
-	ios, _, _, _ := output.Test()
-	s := testStack()
-	s.Steps[1].Cmd.Argv = []string{"interrupt"}
-	r := &Runner{Proc: fp, IO: ios, Reporter: NewText(ios, false), Clock: clock}
-	res := r.Run(ctx, &plan.Plan{Stacks: []*plan.Stack{s}})
-	return fp, res.Stacks[0]
+	for _, c := range []call{f.calls[0], f.calls[2]} {
+		if c.Env["stack"] != "a" || c.Env["SCRIPT_DIR"] != p.Root || c.Env["COMPOSE_PROJECT_NAME"] != "a" || c.Env["X"] != "1" {
+			t.Errorf("%s env = %v", c.What, c.Env)
+		}
+	}
+	if _, ok := f.calls[1].Env["stack"]; ok || f.calls[1].Env["X"] != "1" {
+		t.Errorf("compose env = %v", f.calls[1].Env)
+	}
 }
 
-func TestExecutableHooksGetJSON(t *testing.T) {
-	fp, _ := run(t, map[string]int{"docker": 3})
-	for _, c := range fp.calls {
-		executable := c.name == "pre1" || c.name == "fail2"
-		if !executable {
-			if c.stdin != "" {
-				t.Errorf("%s (hooks.sh) got stdin %q", c.name, c.stdin)
-			}
+func TestRunBrokenStack(t *testing.T) {
+	files := threeStacks()
+	files["b/hooks.sh"] = "hook_pre_up() {\n"
+	files["c/.env"] = "NOT OK\n"
+	p := build(t, files, "up")
+	f := &fakeProc{}
+	res, _, errOut := runPlan(t, p, f, false)
+	want := []string{"[a] hook_pre_up up", "[a] up", "[a] hook_post_up up"}
+	if got := f.log(); !reflect.DeepEqual(got, want) {
+		t.Errorf("calls = %q, want %q", got, want)
+	}
+	if res.ExitCode() != 1 {
+		t.Errorf("exit = %d", res.ExitCode())
+	}
+	// The broken files are reported before the first stack starts.
+	first := strings.Index(errOut, "==> a")
+	for _, w := range []string{filepath.Join(p.Root, "b", "hooks.sh") + ":1:", filepath.Join(p.Root, "c", ".env") + ": line 1"} {
+		i := strings.Index(errOut, w)
+		if i < 0 || i > first {
+			t.Errorf("%q is not reported before the first stack starts:\n%s", w, errOut)
+		}
+	}
+	for _, w := range []string{"<== b FAILED, nothing run", "<== c FAILED, nothing run", "1 succeeded, 2 failed out of 3 stacks (failed: b, c)"} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+}
+
+type panicProc struct{ t *testing.T }
+
+func (p panicProc) Run(context.Context, proc.Cmd) error {
+	p.t.Error("a dry run started a process")
+	return nil
+}
+
+type recordAction struct{ ran *bool }
+
+func (a recordAction) Run(context.Context, *plan.ActionEnv) error { *a.ran = true; return nil }
+
+func TestDryRunRunsNothing(t *testing.T) {
+	files := threeStacks()
+	files["c/hooks.sh"] = "hook_pre_up() {\n" // broken: reported, still nothing runs
+	p := build(t, files, "up", "-d", "a b")
+	ran := false
+	p.Stacks[0].Steps[1].Action = recordAction{&ran}
+	ios, _, outBuf, errBuf := output.Test()
+	r := &Runner{Proc: panicProc{t}, IO: ios, Reporter: NewText(ios, true), Clock: &tick{}, DryRun: true}
+	res := r.Run(context.Background(), p)
+	out, errOut := outBuf.String(), errBuf.String()
+	if ran {
+		t.Error("a dry run ran an action")
+	}
+	if res.ExitCode() != 1 || !res.DryRun {
+		t.Errorf("exit = %d, dry %v; want 1 (c cannot run)", res.ExitCode(), res.DryRun)
+	}
+	wantOut := []string{
+		"dry run: kompose up over 3 stack(s) in " + p.Root + "; nothing is executed",
+		"==> a [1/3] " + filepath.Join(p.Root, "a"),
+		"--> hook_pre_up up -d 'a b'  (hooks.sh:1)",
+		"--> docker compose up -d 'a b'",
+		"--> hook_post_up up -d 'a b'  (hooks.sh:2)",
+		"==> b [2/3]",
+		"==> c [3/3]",
+		"<== c FAILED, nothing run",
+		"dry run: 3 stack(s) planned, 1 cannot run: c; nothing was executed",
+	}
+	last := -1
+	for _, w := range wantOut {
+		i := strings.Index(out, w)
+		if i < 0 || i < last {
+			t.Errorf("stdout lacks %q (in order):\n%s", w, out)
 			continue
 		}
-		var info map[string]any
-		if err := json.Unmarshal([]byte(c.stdin), &info); err != nil {
-			t.Fatalf("%s: stdin %q is not JSON: %v", c.name, c.stdin, err)
-		}
-		if c.name == "fail2" && (info["exit_code"] != 3.0 || info["runtime"] != 3.0 || info["hook"] != "fail-up") {
-			t.Errorf("fail2 JSON = %v", info)
-		}
-		if c.name == "pre1" && (info["exit_code"] != nil || info["runtime"] != nil) {
-			t.Errorf("pre1 JSON = %v", info)
+		last = i
+	}
+	if !strings.Contains(errOut, "hooks.sh:1: hooks.sh does not parse") {
+		t.Errorf("the broken hooks.sh is not on stderr:\n%s", errOut)
+	}
+	if strings.Contains(out, "does not parse") {
+		t.Errorf("an error went to stdout:\n%s", out)
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	tests := []struct {
+		name      string
+		interrupt map[string]int
+		want      []string
+		status    []Status
+	}{
+		{
+			name:      "during a command",
+			interrupt: map[string]int{"b up": 130},
+			want:      []string{"[a] hook_pre_up up", "[a] up", "[a] hook_post_up up", "[b] hook_pre_up up", "[b] up"},
+			status:    []Status{Succeeded, Interrupted, NotRun},
+		},
+		{
+			name:      "during a pre hook",
+			interrupt: map[string]int{"a hook_pre_up": 143},
+			want:      []string{"[a] hook_pre_up up"},
+			status:    []Status{Interrupted, NotRun, NotRun},
+		},
+		{
+			name:      "the command traps the signal and exits 0: no post hook",
+			interrupt: map[string]int{"a up": 0},
+			want:      []string{"[a] hook_pre_up up", "[a] up"},
+			status:    []Status{Interrupted, NotRun, NotRun},
+		},
+		{
+			name:      "the last step of the last stack exits 0",
+			interrupt: map[string]int{"c hook_post_up": 0},
+			want: []string{"[a] hook_pre_up up", "[a] up", "[a] hook_post_up up", "[b] hook_pre_up up", "[b] up", "[b] hook_post_up up",
+				"[c] hook_pre_up up", "[c] up", "[c] hook_post_up up"},
+			status: []Status{Succeeded, Succeeded, Succeeded},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeProc{interrupt: tt.interrupt}
+			res, _, errOut := runPlan(t, build(t, threeStacks(), "up"), f, false)
+			if got := f.log(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("calls = %q, want %q", got, tt.want)
+			}
+			var status []Status
+			for _, s := range res.Stacks {
+				status = append(status, s.Status)
+			}
+			if !reflect.DeepEqual(status, tt.status) {
+				t.Errorf("status = %v, want %v", status, tt.status)
+			}
+			if res.ExitCode() != 130 || !res.Interrupted {
+				t.Errorf("exit = %d, interrupted %v; want 130", res.ExitCode(), res.Interrupted)
+			}
+			if !strings.Contains(errOut, "; interrupted\n") {
+				t.Errorf("the summary does not say interrupted:\n%s", errOut)
+			}
+		})
+	}
+}
+
+func TestInterruptedBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ios, _, _, _ := output.Test()
+	r := &Runner{Proc: panicProc{t}, IO: ios, Reporter: NewText(ios, false), Clock: &tick{}}
+	res := r.Run(ctx, build(t, threeStacks(), "up"))
+	if res.ExitCode() != 130 {
+		t.Errorf("exit = %d", res.ExitCode())
+	}
+	for _, s := range res.Stacks {
+		if s.Status != NotRun {
+			t.Errorf("%s: %v", s.Stack.Name, s.Status)
 		}
 	}
 }
 
-func TestSkippedStepsDoNotRun(t *testing.T) {
-	ctx := context.Background()
-	clock := &fakeClock{now: time.Unix(0, 0)}
-	fp := &fakeProc{clock: clock, fail: map[string]int{"docker": 1}}
-	ios, _, _, errOut := output.Test()
-	s := testStack()
-	for i := range s.Steps {
-		if s.Steps[i].Hook != nil {
-			s.Steps[i].Skip = plan.SkipReason
+func TestResultCountAndExitCode(t *testing.T) {
+	r := &Result{Stacks: []StackResult{{Status: Succeeded}, {Status: Failed}, {Status: Interrupted}, {Status: NotRun}}}
+	if ok, failed := r.Count(); ok != 1 || failed != 2 {
+		t.Errorf("Count() = %d, %d", ok, failed)
+	}
+	if r.ExitCode() != 1 {
+		t.Errorf("ExitCode() = %d", r.ExitCode())
+	}
+	if (&Result{}).ExitCode() != 0 {
+		t.Error("empty result is not 0")
+	}
+}
+
+func TestStepError(t *testing.T) {
+	cmd := &plan.Step{Kind: plan.KindCommand, Label: "docker", Args: []string{"compose", "up"}}
+	hook := &plan.Step{Kind: plan.KindHook, Label: "hook_pre_up", Args: []string{"up"}}
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&StepError{Step: cmd, Err: &proc.ExitError{Code: 2}}, "docker compose failed: exit status 2"},
+		{&StepError{Step: hook, Err: &proc.ExitError{Code: 143, Signal: syscall.SIGTERM}}, "hook_pre_up failed: killed by terminated"},
+		{&StepError{Step: hook, Err: fmt.Errorf("wrap: %w", &proc.InterruptedError{Signal: syscall.SIGINT})}, "hook_pre_up: interrupted by interrupt"},
+	} {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
 	}
-	r := &Runner{Proc: fp, IO: ios, Reporter: NewText(ios, false), Clock: clock}
-	r.Run(ctx, &plan.Plan{Stacks: []*plan.Stack{s}})
-	if got := names(fp.calls); got != "docker" {
-		t.Errorf("ran %q, want only docker", got)
-	}
-	if n := strings.Count(errOut.String(), "--- skipped (--skip-hooks):"); n != 6 {
-		t.Errorf("%d skipped lines, want 6:\n%s", n, errOut)
+	inner := &proc.ExitError{Code: 2}
+	if !errors.Is(&StepError{Step: cmd, Err: inner}, inner) {
+		t.Error("StepError does not unwrap")
 	}
 }

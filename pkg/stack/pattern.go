@@ -9,7 +9,7 @@ import (
 // Select returns the stacks that pattern selects, in name order.
 //
 // A pattern is a comma-separated list of items, each trimmed of spaces. An
-// item is a stack name or a glob (*, ?, [...]); an item starting with !
+// item is a stack name or a glob (*, ?, [...], [!...]); an item starting with !
 // excludes what it matches. A pattern made only of exclusions starts from
 // every stack. An item without glob characters that names no stack is an
 // error naming the closest stack, and so is an item holding / or .., and a
@@ -33,6 +33,7 @@ func Select(stacks []Stack, pattern string) ([]Stack, error) {
 			return nil, fmt.Errorf("pattern item %q: stack names cannot contain '/' or '..'", item)
 		}
 		if isGlob(item) {
+			item = shellClass(item)
 			if _, err := path.Match(item, ""); err != nil {
 				return nil, fmt.Errorf("pattern item %q: malformed glob", item)
 			}
@@ -64,6 +65,24 @@ func Select(stacks []Stack, pattern string) ([]Stack, error) {
 }
 
 func isGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// shellClass rewrites the shell's negated character class [!...] to the
+// [^...] that path.Match understands, so "[!b]*" means what it means in
+// bash.
+func shellClass(glob string) string {
+	b := []byte(glob)
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++ // an escaped character is literal
+		case '[':
+			if i+1 < len(b) && b[i+1] == '!' {
+				b[i+1] = '^'
+			}
+		}
+	}
+	return string(b)
+}
 
 func matchAny(items []string, name string) bool {
 	for _, it := range items {

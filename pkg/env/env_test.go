@@ -1,0 +1,362 @@
+package env
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// layered builds an Env the way plan does: process < root .env < stack .env
+// < --network < -e.
+func layered(t *testing.T, environ []string, rootEnv, stackEnv string, network string, overrides ...Var) (*Env, error) {
+	t.Helper()
+	dir := t.TempDir()
+	e := FromEnviron(environ)
+	if network != "" {
+		e.Override("NETWORK_NAME", network, SourceNetwork)
+	}
+	for _, v := range overrides {
+		e.Override(v.Name, v.Value, SourceOverride)
+	}
+	if rootEnv != "" {
+		if err := e.LoadFile(writeFile(t, dir, "root.env", rootEnv), SourceRootEnv); err != nil {
+			return e, err
+		}
+	}
+	s := e.Clone()
+	if stackEnv != "" {
+		if err := s.LoadFile(writeFile(t, dir, "stack.env", stackEnv), SourceStackEnv); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+func TestLayers(t *testing.T) {
+	type want struct {
+		value string
+		src   Source
+	}
+	tests := []struct {
+		name      string
+		environ   []string
+		root      string
+		stack     string
+		network   string
+		overrides []Var
+		want      map[string]want
+		unset     []string
+	}{
+		{
+			name:    "process only",
+			environ: []string{"A=1", "B=x=y", "=skipped", "noequals"},
+			want:    map[string]want{"A": {"1", SourceProcess}, "B": {"x=y", SourceProcess}},
+			unset:   []string{"", "noequals"},
+		},
+		{
+			name:    "root .env beats the process",
+			environ: []string{"A=process"},
+			root:    "A=root\n",
+			want:    map[string]want{"A": {"root", SourceRootEnv}},
+		},
+		{
+			name:    "stack .env beats the root .env",
+			environ: []string{"A=process"},
+			root:    "A=root\nB=root\n",
+			stack:   "A=stack\n",
+			want:    map[string]want{"A": {"stack", SourceStackEnv}, "B": {"root", SourceRootEnv}},
+		},
+		{
+			name:    "--network beats both .env files",
+			root:    "NETWORK_NAME=fromroot\n",
+			stack:   "NETWORK_NAME=fromstack\n",
+			network: "proxy",
+			want:    map[string]want{"NETWORK_NAME": {"proxy", SourceNetwork}},
+		},
+		{
+			name:      "-e beats --network and every .env",
+			environ:   []string{"A=process"},
+			root:      "A=root\nNETWORK_NAME=root\n",
+			stack:     "A=stack\n",
+			network:   "proxy",
+			overrides: []Var{{Name: "A", Value: "cli"}, {Name: "NETWORK_NAME", Value: "clinet"}},
+			want:      map[string]want{"A": {"cli", SourceOverride}, "NETWORK_NAME": {"clinet", SourceOverride}},
+		},
+		{
+			name:      "later -e wins",
+			overrides: []Var{{Name: "A", Value: "1"}, {Name: "A", Value: "2"}},
+			want:      map[string]want{"A": {"2", SourceOverride}},
+		},
+		{
+			name:  "godotenv syntax: quotes, export, comments, escapes",
+			stack: "# comment\nexport A=1\nB='single $A'\nC=\"double ${A}\\n\"\nD=plain # trailing comment\nE=\n",
+			want: map[string]want{
+				"A": {"1", SourceStackEnv}, "B": {"single $A", SourceStackEnv}, "C": {"double 1\n", SourceStackEnv},
+				"D": {"plain", SourceStackEnv}, "E": {"", SourceStackEnv},
+			},
+		},
+		{
+			name:    "expansion: stack .env sees root .env and process",
+			environ: []string{"HOSTNAME=box"},
+			root:    "DOMAIN=example.org\n",
+			stack:   "URL=https://${DOMAIN}/ on $HOSTNAME\n",
+			want:    map[string]want{"URL": {"https://example.org/ on box", SourceStackEnv}},
+		},
+		{
+			name:  "expansion: earlier line of the same file, defaults",
+			stack: "A=one\nB=${A}-two\nC=${MISSING:-dflt}\nD=${A:+set}\n",
+			want:  map[string]want{"B": {"one-two", SourceStackEnv}, "C": {"dflt", SourceStackEnv}, "D": {"set", SourceStackEnv}},
+		},
+		{
+			name:      "expansion: references resolve to the -e override",
+			root:      "DB_HOST=root-db\nROOT_URL=pg://${DB_HOST}\n",
+			stack:     "DB_HOST=stack-db\nURL=pg://${DB_HOST}:5432\n",
+			overrides: []Var{{Name: "DB_HOST", Value: "10.0.0.5"}},
+			want: map[string]want{
+				"DB_HOST": {"10.0.0.5", SourceOverride}, "URL": {"pg://10.0.0.5:5432", SourceStackEnv},
+				"ROOT_URL": {"pg://10.0.0.5", SourceRootEnv},
+			},
+		},
+		{
+			name:    "expansion: references resolve to --network",
+			stack:   "NET=${NETWORK_NAME}_ext\n",
+			network: "proxy",
+			want:    map[string]want{"NET": {"proxy_ext", SourceStackEnv}},
+		},
+		{
+			name:  "expansion: stack value replaces root value in later stack lines",
+			root:  "TAG=1.0\n",
+			stack: "TAG=2.0\nIMAGE=app:${TAG}\n",
+			want:  map[string]want{"IMAGE": {"app:2.0", SourceStackEnv}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := layered(t, tt.environ, tt.root, tt.stack, tt.network, tt.overrides...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, w := range tt.want {
+				v, ok := e.Get(k)
+				if !ok || v != w.value {
+					t.Errorf("%s = %q (set %v), want %q", k, v, ok, w.value)
+				}
+				if src := e.source[k]; src != w.src {
+					t.Errorf("%s source = %q, want %q", k, src, w.src)
+				}
+			}
+			for _, k := range tt.unset {
+				if v, ok := e.Lookup(k); ok {
+					t.Errorf("%q is set to %q", k, v)
+				}
+			}
+		})
+	}
+}
+
+func TestCloneIsolates(t *testing.T) {
+	dir := t.TempDir()
+	base := FromEnviron([]string{"A=1"})
+	base.Override("O", "cli", SourceOverride)
+	one := base.Clone()
+	if err := one.LoadFile(writeFile(t, dir, "one.env", "ONLY_ONE=yes\nA=changed\nO=ignored\n"), SourceStackEnv); err != nil {
+		t.Fatal(err)
+	}
+	one.Override("LATE", "x", SourceOverride)
+	two := base.Clone()
+	if _, ok := two.Get("ONLY_ONE"); ok {
+		t.Error("a variable of one clone leaked into another")
+	}
+	if v, _ := two.Get("A"); v != "1" {
+		t.Errorf("A in second clone = %q", v)
+	}
+	if v, _ := base.Get("A"); v != "1" {
+		t.Errorf("A in base = %q", v)
+	}
+	if v, _ := one.Get("O"); v != "cli" {
+		t.Errorf("an override was replaced by a .env: O = %q", v)
+	}
+	if err := two.LoadFile(writeFile(t, dir, "two.env", "LATE=fromfile\n"), SourceStackEnv); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := two.Get("LATE"); v != "fromfile" {
+		t.Errorf("an override of one clone reached another: LATE = %q", v)
+	}
+}
+
+func TestEnvironAndLayered(t *testing.T) {
+	e := FromEnviron([]string{"Z=1", "A=2"})
+	e.Set("M", "3", SourceRootEnv)
+	e.Override("B", "4", SourceOverride)
+	got := e.Environ()
+	sort.Strings(got) // Environ's order is unspecified
+	if want := []string{"A=2", "B=4", "M=3", "Z=1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Environ() = %v, want %v", got, want)
+	}
+	want := []Var{{Name: "B", Value: "4", Source: SourceOverride}, {Name: "M", Value: "3", Source: SourceRootEnv}}
+	if got := e.Layered(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Layered() = %v, want %v", got, want)
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		content string
+		want    []string
+		secret  string // must not appear in the error
+	}{
+		{name: "bad name", content: "A=1\nB=2\nBAD NAME=3\n", want: []string{"bad.env", "line 3"}},
+		{name: "bad character", content: "GOOD=1\nNOT;OK=x\n", want: []string{"bad.env", "line 2", `unexpected character ";"`}},
+		{name: "unterminated quote", content: "A=1\n\nDB_PASSWORD=\"hunter2-secret\nB=2\n", want: []string{"bad.env", "line 3", "unterminated quoted value"}, secret: "hunter2-secret"},
+		{name: "pasted secret without a name", content: "A=1\ns3cr3t-t0ken!\n", want: []string{"bad.env", "line 2"}, secret: "s3cr3t-t0ken"},
+		{name: "required variable", content: "A=${NOPE:?must be set}\n", want: []string{"bad.env", "must be set"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeFile(t, dir, "bad.env", tt.content)
+			e := FromEnviron(nil)
+			err := e.LoadFile(p, SourceStackEnv)
+			if err == nil {
+				t.Fatalf("LoadFile(%q) succeeded: %v", tt.content, e.Environ())
+			}
+			if !strings.HasPrefix(err.Error(), "invalid env file "+p) {
+				t.Errorf("error %q does not start with the file", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if tt.secret != "" && strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("error %q shows the secret value", err)
+			}
+			if len(e.Environ()) != 0 {
+				t.Errorf("a failed file set variables: %v", e.Environ())
+			}
+		})
+	}
+}
+
+func TestLoadFileUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	for name, path := range map[string]string{
+		"missing": filepath.Join(dir, "missing.env"),
+		"folder":  dir,
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := FromEnviron(nil).LoadFile(path, SourceRootEnv)
+			if err == nil || !strings.Contains(err.Error(), path) {
+				t.Fatalf("LoadFile(%s) error = %v, want one naming the file", path, err)
+			}
+		})
+	}
+}
+
+func TestParseAssignment(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Var
+		wantErr string
+	}{
+		{in: "A=1", want: Var{Name: "A", Value: "1", Source: SourceOverride}},
+		{in: "A=", want: Var{Name: "A", Value: "", Source: SourceOverride}},
+		{in: "_x9=a=b", want: Var{Name: "_x9", Value: "a=b", Source: SourceOverride}},
+		{in: "URL=a,b c", want: Var{Name: "URL", Value: "a,b c", Source: SourceOverride}},
+		{in: "A", wantErr: `-e "A": expected KEY=VALUE`},
+		{in: "", wantErr: "expected KEY=VALUE"},
+		{in: "=value", wantErr: `"" is not a valid variable name`},
+		{in: "1A=x", wantErr: `"1A" is not a valid variable name`},
+		{in: "A-B=x", wantErr: "not a valid variable name"},
+		{in: "MY PASS=hunter2", wantErr: "not a valid variable name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseAssignment(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseAssignment(%q) = %v, %v; want error %q", tt.in, got, err, tt.wantErr)
+				}
+				if _, v, ok := strings.Cut(tt.in, "="); ok && v != "" && strings.Contains(err.Error(), v) {
+					t.Errorf("error %q shows the value", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseAssignment(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestIsSecret(t *testing.T) {
+	for name, want := range map[string]bool{
+		"DB_PASSWORD": true, "db_password": true, "PASSWD": true, "MYSQL_ROOT_PASSWD": true,
+		"GITHUB_TOKEN": true, "TokenFile": true, "AWS_SECRET_ACCESS_KEY": true, "SECRET": true,
+		"DB_USER": false, "DB_NAME": false, "PASS": false, "KEY": false, "TOKE": false, "": false,
+	} {
+		if got := IsSecret(name); got != want {
+			t.Errorf("IsSecret(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestMasker(t *testing.T) {
+	e := FromEnviron([]string{"PROC_TOKEN=proc-token-value", "USER=alice"})
+	e.Set("DB_PASSWORD", "hunter22", SourceStackEnv)
+	e.Set("API_SECRET", "hunter22-and-more", SourceRootEnv) // contains the other secret
+	e.Set("SHORT_TOKEN", "abc", SourceStackEnv)             // too short to mask in text
+	e.Set("DB_USER", "hunter22", SourceStackEnv)            // same value under a harmless name
+	m := NewMasker(e)
+
+	tests := []struct{ in, want string }{
+		{"pg://u:hunter22@h", "pg://u:****@h"},
+		{"x hunter22-and-more y", "x **** y"},
+		{"Bearer proc-token-value", "Bearer ****"},
+		{"hello alice abc", "hello alice abc"},
+		{"hunter22hunter22", "********"},
+	}
+	for _, tt := range tests {
+		if got := m.String(tt.in); got != tt.want {
+			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		v    Var
+		want string
+	}{
+		{Var{Name: "SHORT_TOKEN", Value: "abc"}, Mask},
+		{Var{Name: "DB_PASSWORD", Value: ""}, Mask},
+		{Var{Name: "DB_USER", Value: "hunter22"}, Mask},
+		{Var{Name: "URL", Value: "pg://u:hunter22@h"}, "pg://u:****@h"},
+		{Var{Name: "USER", Value: "alice"}, "alice"},
+	} {
+		if got := m.Value(tt.v); got != tt.want {
+			t.Errorf("Value(%+v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+
+	var nilMasker *Masker
+	if got := nilMasker.String("hunter22"); got != "hunter22" {
+		t.Errorf("nil masker changed text: %q", got)
+	}
+	if got := NewMasker(FromEnviron([]string{"A=hunter22"})).String("hunter22"); got != "hunter22" {
+		t.Errorf("masker without secrets changed text: %q", got)
+	}
+}

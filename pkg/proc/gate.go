@@ -1,0 +1,106 @@
+package proc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// A gated process is started ahead of its turn and waits, before doing any
+// work, for a start message on file descriptor 3. This lets kompose pay a
+// hook's process start-up (exec, dynamic linking, bash initialisation: most
+// of a hook's cost) while the previous step still runs, without running any
+// of the hook early.
+//
+// The start message is a sequence of NUL-terminated KEY=VALUE records that
+// the process adds to its environment (values only known when its turn
+// comes, such as how long the command took), the last of which is
+// GateStartVar=1. A process whose gate closes without that record must exit
+// without doing anything: it was not its turn after all.
+const GateStartVar = "KOMPOSE_GATE_START"
+
+// Started is a gated process that has been started and is waiting at its
+// gate. Call exactly one of Release or Abort, then Wait.
+type Started struct {
+	ctx   context.Context // for settle: the run's interrupt
+	cmd   *exec.Cmd
+	gate  *os.File
+	relay *Relay
+	argv0 string
+	// timeout, when positive, runs from Release; stop ends its timer.
+	timeout, grace time.Duration
+	stop           func() bool
+}
+
+// Start starts c, which must have Gate set, and leaves it waiting at its
+// gate.
+func (o OS) Start(ctx context.Context, c Cmd) (*Started, error) {
+	if !c.Gate {
+		return nil, errors.New("proc: Start needs a gated command")
+	}
+	cmd, err := o.command(c)
+	if err != nil {
+		return nil, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("gate pipe: %w", err)
+	}
+	cmd.ExtraFiles = []*os.File{r} // fd 3 in the child
+	err = cmd.Start()
+	r.Close()
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("start %s: %w", c.Argv[0], err)
+	}
+	s := &Started{ctx: ctx, cmd: cmd, gate: w, relay: o.Relay, argv0: c.Argv[0], timeout: c.Timeout, grace: c.KillGrace}
+	if o.Relay != nil {
+		o.Relay.add(ctx, cmd.Process, c.ownGroup())
+	}
+	return s, nil
+}
+
+// Release lets the process run, adding env (KEY=VALUE) to its environment.
+func (s *Started) Release(env []string) error {
+	var b bytes.Buffer
+	for _, kv := range env {
+		if strings.IndexByte(kv, 0) >= 0 {
+			return fmt.Errorf("environment entry %q holds a NUL byte", strings.SplitN(kv, "=", 2)[0])
+		}
+		b.WriteString(kv)
+		b.WriteByte(0)
+	}
+	b.WriteString(GateStartVar + "=1")
+	b.WriteByte(0)
+	// A write error means the process is gone already: Wait reports how
+	// it ended.
+	if s.timeout > 0 {
+		s.stop = startTimeout(s.cmd.Process.Pid, s.timeout, s.grace)
+	}
+	_, _ = s.gate.Write(b.Bytes())
+	s.gate.Close()
+	return nil
+}
+
+// Abort closes the gate without a start message: the process exits without
+// doing anything. Wait must still be called.
+func (s *Started) Abort() { s.gate.Close() }
+
+// Wait waits for the process and reports how it ended, like [OS.Run].
+func (s *Started) Wait() error {
+	err := s.cmd.Wait()
+	if s.relay != nil {
+		s.relay.remove(s.cmd.Process)
+	}
+	err = exitError(s.argv0, err)
+	if s.stop != nil && s.stop() {
+		return timedOut(s.cmd.Process.Pid, s.timeout)
+	}
+	settle(s.ctx, s.relay, err)
+	return err
+}

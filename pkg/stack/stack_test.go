@@ -1,0 +1,223 @@
+package stack
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// tree creates files under dir; a name ending in "/" is a folder.
+func tree(t *testing.T, dir string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		p := filepath.Join(dir, f)
+		if strings.HasSuffix(f, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("services: {}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestResolveRoot(t *testing.T) {
+	withStacks := t.TempDir()
+	tree(t, withStacks, "stacks/", "other/")
+	plain := t.TempDir()
+	tree(t, plain, "other/")
+	stacksFile := t.TempDir()
+	tree(t, stacksFile, "stacks") // a file named stacks is not a root
+
+	tests := []struct {
+		name, flag, env, cwd string
+		want                 string // "" when an error is expected
+		wantErr              string
+	}{
+		{name: "flag wins over env and ./stacks", flag: filepath.Join(withStacks, "other"), env: plain, cwd: withStacks, want: filepath.Join(withStacks, "other")},
+		{name: "relative flag is joined to cwd", flag: "other", env: plain, cwd: withStacks, want: filepath.Join(withStacks, "other")},
+		{name: "env wins over ./stacks", env: filepath.Join(withStacks, "other"), cwd: withStacks, want: filepath.Join(withStacks, "other")},
+		{name: "relative env is joined to cwd", env: "other", cwd: plain, want: filepath.Join(plain, "other")},
+		{name: "./stacks when it exists", cwd: withStacks, want: filepath.Join(withStacks, "stacks")},
+		{name: "cwd without ./stacks", cwd: plain, want: plain},
+		{name: "stacks file is not a folder", cwd: stacksFile, want: stacksFile},
+		{name: "missing flag root", flag: filepath.Join(plain, "nope"), cwd: plain, wantErr: "root folder " + filepath.Join(plain, "nope") + " does not exist"},
+		{name: "missing env root", env: "nope", cwd: plain, wantErr: "does not exist"},
+		{name: "root is a file", flag: filepath.Join(stacksFile, "stacks"), cwd: plain, wantErr: "is not a folder"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ResolveRoot(tt.flag, tt.env, tt.cwd)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ResolveRoot() = %q, %v; want error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ResolveRoot() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDiscover(t *testing.T) {
+	root := t.TempDir()
+	tree(t, root,
+		"zeta/docker-compose.yml",
+		"alpha/compose.yaml", "alpha/compose.yml", "alpha/docker-compose.yaml", "alpha/docker-compose.yml", "alpha/.env", "alpha/hooks.sh",
+		"beta/compose.yml", "beta/docker-compose.yaml",
+		"gamma/docker-compose.yaml", "gamma/docker-compose.yml",
+		".hidden/compose.yaml",
+		"nocompose/README.md",
+		"dirnamed/compose.yaml/", // a folder named compose.yaml is no compose file
+		"compose.yaml",           // a file in the root is no stack
+		".env",
+	)
+	if err := os.Symlink(filepath.Join(root, "beta"), filepath.Join(root, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "missing"), filepath.Join(root, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Discover(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Stack{
+		{Name: "alpha", Dir: filepath.Join(root, "alpha"), ComposeFile: filepath.Join(root, "alpha/compose.yaml"),
+			EnvFile: filepath.Join(root, "alpha/.env"), HooksFile: filepath.Join(root, "alpha/hooks.sh")},
+		{Name: "beta", Dir: filepath.Join(root, "beta"), ComposeFile: filepath.Join(root, "beta/compose.yml")},
+		{Name: "gamma", Dir: filepath.Join(root, "gamma"), ComposeFile: filepath.Join(root, "gamma/docker-compose.yaml")},
+		{Name: "linked", Dir: filepath.Join(root, "linked"), ComposeFile: filepath.Join(root, "linked/compose.yml")},
+		{Name: "zeta", Dir: filepath.Join(root, "zeta"), ComposeFile: filepath.Join(root, "zeta/docker-compose.yml")},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Discover() =\n%+v\nwant\n%+v", got, want)
+	}
+	if p := RootEnvFile(root); p != filepath.Join(root, ".env") {
+		t.Errorf("RootEnvFile() = %q", p)
+	}
+	if p := RootEnvFile(filepath.Join(root, "beta")); p != "" {
+		t.Errorf("RootEnvFile(no .env) = %q, want empty", p)
+	}
+}
+
+func TestDiscoverMissingRoot(t *testing.T) {
+	_, err := Discover(filepath.Join(t.TempDir(), "nope"))
+	if err == nil || !strings.Contains(err.Error(), "read root folder") {
+		t.Fatalf("Discover(missing) error = %v", err)
+	}
+}
+
+func TestDiscoverKeepsBrokenCompanions(t *testing.T) {
+	// A .env or hooks.sh that exists but cannot be read (here: a folder, and
+	// a dangling link) is recorded so that using it reports the problem.
+	root := t.TempDir()
+	tree(t, root, "a/compose.yaml", "a/.env/")
+	if err := os.Symlink("nowhere", filepath.Join(root, "a", "hooks.sh")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Discover(root)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Discover() = %v, %v", got, err)
+	}
+	if got[0].EnvFile == "" || got[0].HooksFile == "" {
+		t.Fatalf("broken companions were dropped: %+v", got[0])
+	}
+}
+
+func stacks(names ...string) []Stack {
+	var out []Stack
+	for _, n := range names {
+		out = append(out, Stack{Name: n})
+	}
+	return out
+}
+
+func TestSelect(t *testing.T) {
+	all := stacks("blog", "blog-old", "news", "shop", "wiki")
+	tests := []struct {
+		pattern string
+		want    string // selected names, comma-separated
+		wantErr []string
+	}{
+		{pattern: "*", want: "blog,blog-old,news,shop,wiki"},
+		{pattern: "news", want: "news"},
+		{pattern: "wiki,blog", want: "blog,wiki"}, // name order, not pattern order
+		{pattern: " blog , news ", want: "blog,news"},
+		{pattern: "blog,blog", want: "blog"},
+		{pattern: "b*", want: "blog,blog-old"},
+		{pattern: "????", want: "blog,news,shop,wiki"},
+		{pattern: "[ns]*", want: "news,shop"},
+		{pattern: "[!b]*", want: "news,shop,wiki"},
+		{pattern: "*,!blog", want: "blog-old,news,shop,wiki"},
+		{pattern: "!blog", want: "blog-old,news,shop,wiki"},
+		{pattern: "! blog, !b*-old", want: "news,shop,wiki"},
+		{pattern: "b*,!*-old", want: "blog"},
+		{pattern: "blog,", want: "blog"},
+		{pattern: "nwes", wantErr: []string{`no stack named "nwes"`, `did you mean "news"?`, "stacks: blog, blog-old, news, shop, wiki"}},
+		{pattern: "blog,Wikki", wantErr: []string{`no stack named "Wikki"`, `did you mean "wiki"?`}},
+		{pattern: "zzzzzzzz", wantErr: []string{`no stack named "zzzzzzzz"; stacks: blog`}},
+		{pattern: "!nope", wantErr: []string{`no stack named "nope"`}},
+		{pattern: "x*", wantErr: []string{`pattern "x*" matches no stack`, "stacks: blog, blog-old, news, shop, wiki"}},
+		{pattern: "*,!*", wantErr: []string{"matches no stack"}},
+		{pattern: "../blog", wantErr: []string{`"../blog"`, "cannot contain '/' or '..'"}},
+		{pattern: "blog/x", wantErr: []string{"cannot contain '/' or '..'"}},
+		{pattern: "..", wantErr: []string{"cannot contain '/' or '..'"}},
+		{pattern: "news,!../x", wantErr: []string{"cannot contain '/' or '..'"}},
+		{pattern: "*/", wantErr: []string{"cannot contain '/' or '..'"}},
+		{pattern: "[b", wantErr: []string{`"[b": malformed glob`}},
+		{pattern: "", wantErr: []string{"empty pattern"}},
+		{pattern: " , ", wantErr: []string{"empty pattern"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern, func(t *testing.T) {
+			got, err := Select(all, tt.pattern)
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("Select(%q) = %v, want an error", tt.pattern, Names(got))
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("Select(%q) error %q does not contain %q", tt.pattern, err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Select(%q): %v", tt.pattern, err)
+			}
+			if g := strings.Join(Names(got), ","); g != tt.want {
+				t.Errorf("Select(%q) = %s, want %s", tt.pattern, g, tt.want)
+			}
+		})
+	}
+}
+
+func TestSelectNoStacks(t *testing.T) {
+	_, err := Select(nil, "blog")
+	if err == nil || !strings.Contains(err.Error(), "holds no stacks") {
+		t.Fatalf("Select(nil) error = %v", err)
+	}
+}
+
+func TestDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"abc", "", 3}, {"", "ab", 2}, {"news", "nwes", 2}, {"kitten", "sitting", 3}, {"café", "cafe", 1},
+	} {
+		if got := distance(tt.a, tt.b); got != tt.want {
+			t.Errorf("distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmarks kompose's core path against the figures kompose.sh set:
+#
+#   dry run of `up -d` over 100 stacks      kompose.sh: 0.89 s  goal: 20x faster (< 44 ms)
+#   real run of `up -d` over 500 stacks     kompose.sh: 5.3 s   goal: 3x faster  (< 1.77 s)
+#
+# Each stack has a compose.yaml, a .env and a hooks.sh defining three hooks
+# (hook_pre_up, hook_post_up, hook_pre_down), so `up -d` runs two hooks per
+# stack, each in its own bash, around a docker that exits at once.
+#
+# Usage: scripts/bench-core.sh [runs]   (default 10 runs each; the median is
+# reported). Needs bash and Go; uses hyperfine when installed.
+set -euo pipefail
+
+runs=${1:-10}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "building kompose" >&2
+go build -C "$repo" -o "$work/kompose" ./cmd/kompose
+
+# A docker that exits at once, installed as the Compose v2 plugin would be.
+mkdir -p "$work/bin" "$work/docker/cli-plugins"
+printf '#!/bin/sh\nexit 0\n' >"$work/bin/docker"
+cp "$work/bin/docker" "$work/docker/cli-plugins/docker-compose"
+chmod +x "$work/bin/docker" "$work/docker/cli-plugins/docker-compose"
+
+make_root() { # make_root DIR N
+  local root=$1 n=$2 i name
+  mkdir -p "$root"
+  printf 'NETWORK_NAME=proxy\nTZ=UTC\n' >"$root/.env"
+  for ((i = 1; i <= n; i++)); do
+    name=$(printf 'stack%03d' "$i")
+    mkdir -p "$root/$name"
+    printf 'services:\n  app:\n    image: nginx:${TAG:-1.27}\n' >"$root/$name/compose.yaml"
+    printf 'TAG=1.27\nDB_NAME=%s\nDB_USER=%s\nDB_PASSWORD=secret-%s\n' "$name" "$name" "$i" >"$root/$name/.env"
+    cat >"$root/$name/hooks.sh" <<'HOOKS'
+hook_pre_up() {
+  : "about to start $stack"
+}
+hook_post_up() {
+  : "started $stack"
+}
+hook_pre_down() {
+  : "stopping $stack"
+}
+HOOKS
+  done
+}
+make_root "$work/r100" 100
+make_root "$work/r500" 500
+
+export PATH="$work/bin:$PATH" DOCKER_CONFIG="$work/docker" NO_COLOR=1
+
+# median_seconds CMD...: runs CMD $runs times, prints the median wall time.
+median_seconds() {
+  local i t0 t1 times=()
+  for ((i = 0; i < runs; i++)); do
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1
+    t1=$(date +%s%N)
+    times+=($(((t1 - t0) / 1000)))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1e6}'
+}
+
+"$work/kompose" --root "$work/r100" '*' up -d --dry-run | grep -c '^--> ' | {
+  read -r steps; echo "dry run plans $steps steps over 100 stacks" >&2; }
+
+dry=$(median_seconds "$work/kompose" --root "$work/r100" '*' up -d --dry-run)
+real=$(median_seconds "$work/kompose" --root "$work/r500" '*' up -d)
+
+awk -v dry="$dry" -v real="$real" 'BEGIN {
+  printf "dry run, 100 stacks:  %.3f s  (kompose.sh 0.89 s: %.0fx faster; goal 20x)\n", dry, 0.89 / dry
+  printf "real run, 500 stacks: %.3f s  (kompose.sh 5.3 s: %.1fx faster; goal 3x)\n", real, 5.3 / real
+}'

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use when they are missing: bash
+# (hooks), python3 (a hook in another language), gzip and zstd (checking
+# dumps with the standard tools), the PostgreSQL server and client (database
+# tests), mmdebstrap (local images). Idempotent: installs nothing when all
+# are there. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+want=(bash python3 gzip zstd procps postgresql postgresql-client mmdebstrap)
+have() { # have PACKAGE: installed?
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+missing=()
+for p in "${want[@]}"; do have "$p" || missing+=("$p"); done
+if ((${#missing[@]} == 0)); then
+  echo "system packages: all present"
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+sudo=()
+((EUID == 0)) || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "installed: ${missing[*]}"
