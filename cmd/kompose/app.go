@@ -183,7 +183,15 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	r := &run.Runner{Proc: a.Proc, IO: a.IO, Reporter: run.NewText(a.IO, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
+	ios := a.IO
+	if dryRun {
+		// A dry run prints hundreds of lines and starts nothing that could
+		// interleave with them: write them in a few large writes.
+		var flush func() error
+		ios, flush = ios.Buffered()
+		defer flush()
+	}
+	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
 	return r.Run(ctx, p).ExitCode(), nil
 }
 

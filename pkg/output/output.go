@@ -6,6 +6,7 @@
 package output
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"os"
@@ -48,6 +49,22 @@ func lookup(getenv func(string) string, k string) (string, bool) {
 func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
 	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
 	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+// Buffered returns a copy of s whose Out and ErrOut are buffered, and the
+// function that flushes them. Use it for output that starts no process
+// (a dry run, a listing), never when children write to the same streams.
+func (s *IOStreams) Buffered() (*IOStreams, func() error) {
+	out, errOut := bufio.NewWriterSize(s.Out, 64<<10), bufio.NewWriter(s.ErrOut)
+	c := *s
+	c.Out, c.ErrOut = out, errOut
+	return &c, func() error {
+		err := out.Flush()
+		if e := errOut.Flush(); err == nil {
+			err = e
+		}
+		return err
+	}
 }
 
 // Style colours text for one stream.
