@@ -58,10 +58,15 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
 // Environ returns the KOMPOSE_* variables of i as KEY=VALUE strings.
 func (i *Info) Environ() []string {
+	return append(i.StackEnviron(), VarHook+"="+i.Hook)
+}
+
+// StackEnviron returns the KOMPOSE_* variables of i that are the same for
+// every hook of a stack in one run: all but KOMPOSE_HOOK.
+func (i *Info) StackEnviron() []string {
 	out := []string{
 		VarStack + "=" + i.Stack,
 		VarCommand + "=" + i.Command,
-		VarHook + "=" + i.Hook,
 		VarRoot + "=" + i.Root,
 		VarPerformer + "=" + i.Performer,
 		VarRecordedAt + "=" + i.RecordedAt,

@@ -88,13 +88,13 @@ func TestDatabaseHooksGetTheDumpFile(t *testing.T) {
 		if len(st.Args) != 1 || st.Args[0] != dump {
 			t.Errorf("%s: args %q, want the dump path", st.Label, st.Args)
 		}
-		if v, _ := envValue(st.Cmd.Env, hooks.VarDumpFile); v != dump {
+		if v, _ := envValue(st.Cmd.Environ(), hooks.VarDumpFile); v != dump {
 			t.Errorf("%s: KOMPOSE_DUMP_FILE=%q, want %q", st.Label, v, dump)
 		}
 		if st.Hook.Info.DumpFile == nil || *st.Hook.Info.DumpFile != dump {
 			t.Errorf("%s: Info.DumpFile not the dump", st.Label)
 		}
-		if _, ok := envValue(st.Cmd.Env, hooks.VarExitCode); ok {
+		if _, ok := envValue(st.Cmd.Environ(), hooks.VarExitCode); ok {
 			t.Errorf("%s: KOMPOSE_EXIT_CODE leaked in from the environment", st.Label)
 		}
 		for kv, want := range map[string]string{
@@ -102,7 +102,7 @@ func TestDatabaseHooksGetTheDumpFile(t *testing.T) {
 			hooks.VarPerformer: "alice", hooks.VarVersion: "9.9", hooks.VarRecordedAt: "2026-11-21T03:15:07Z",
 			hooks.VarStack: "blog", hooks.VarRoot: root, "stack": "blog", "SCRIPT_DIR": root,
 		} {
-			if v, _ := envValue(st.Cmd.Env, kv); v != want {
+			if v, _ := envValue(st.Cmd.Environ(), kv); v != want {
 				t.Errorf("%s: %s=%q, want %q", st.Label, kv, v, want)
 			}
 		}

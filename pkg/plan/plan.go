@@ -472,13 +472,17 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	he.Set("stack", st.Name, env.SourceKompose)
 	he.Set("SCRIPT_DIR", req.Root, env.SourceKompose)
 	he.Set("COMPOSE_PROJECT_NAME", compose.ProjectName(st.Dir, st.ComposeFile, s.Env.Lookup), env.SourceKompose)
-	hookEnv := withoutVars(he.Environ())
 	hookArgs := hookArgs(req, main)
 	info := hooks.Info{
 		Stack: st.Name, Command: req.Command, Args: req.Args, Root: req.Root,
 		RecordedAt: ri.recordedAt, Performer: b.Performer, Version: b.Version,
 		DumpFile: dumpFile(req, main),
 	}
+	// One environment for every hook of the stack; KOMPOSE_HOOK, the only
+	// variable that differs, goes through the start gate of hooks.sh hooks
+	// (no copy of the environment per hook).
+	hookEnv := append(withoutVars(he.Environ()), info.StackEnviron()...)
+	hookEnv = hookEnv[:len(hookEnv):len(hookEnv)] // shared: appends must copy
 	hook := func(h hooks.Hook) Step {
 		hs := &HookStep{Hook: h, Info: info}
 		hs.Info.Hook = h.Name()
@@ -496,8 +500,13 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 				// hooks.sh hooks wait at a start gate, so they can be
 				// started ahead of their turn (see proc.Started).
 				Gate: !h.Executable(),
-				Env:  append(hookEnv[:len(hookEnv):len(hookEnv)], hs.Info.Environ()...),
+				Env:  hookEnv,
 			},
+		}
+		if hookVar := hooks.VarHook + "=" + hs.Info.Hook; step.Cmd.Gate {
+			step.Cmd.GateEnv = []string{hookVar}
+		} else {
+			step.Cmd.Env = append(hookEnv[:len(hookEnv):len(hookEnv)], hookVar)
 		}
 		if h.Phase == hooks.Fail {
 			step.When = OnFailure

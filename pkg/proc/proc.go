@@ -48,6 +48,15 @@ type Cmd struct {
 	KillGrace time.Duration
 }
 
+// Environ returns the environment the process works with: Env, then what
+// its start gate adds (GateEnv).
+func (c *Cmd) Environ() []string {
+	if len(c.GateEnv) == 0 {
+		return c.Env
+	}
+	return append(c.Env[:len(c.Env):len(c.Env)], c.GateEnv...)
+}
+
 // ownGroup reports whether c runs in a process group of its own.
 func (c *Cmd) ownGroup() bool { return c.OwnGroup || c.Timeout > 0 }
 
