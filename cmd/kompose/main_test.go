@@ -47,6 +47,8 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/scripts",
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
+			// $EXAMPLES is the repository's examples/ folder.
+			e.Setenv("EXAMPLES", filepath.Join(testdata, "..", "..", "..", "examples"))
 			return setupFakeDocker(e, testdata)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
