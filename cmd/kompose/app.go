@@ -56,13 +56,16 @@ const usageText = `kompose [global options] <pattern> <command> [args...]
    <pattern>  "*" for every stack, a name, a glob ("b*"), or a comma-separated
               list of them ("blog,news", "*,!legacy"); quote it for the shell.
    <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
-              passed through with its arguments unchanged.
+              passed through with its arguments unchanged; or db:export,
+              db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
+              see docs/database.md).
 
    Examples:
      kompose sexy up -d
      kompose "*" down --dry-run
      kompose "blog,news" logs -f --tail 50
      kompose -e DB_HOST=10.0.0.5 news up -d
+     kompose "*" db:export --compress zstd
      kompose --list`
 
 // Run runs kompose with args (args[0] is the program name) and returns the
