@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -55,13 +56,16 @@ const usageText = `kompose [global options] <pattern> <command> [args...]
    <pattern>  "*" for every stack, a name, a glob ("b*"), or a comma-separated
               list of them ("blog,news", "*,!legacy"); quote it for the shell.
    <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
-              passed through with its arguments unchanged.
+              passed through with its arguments unchanged; or db:export,
+              db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
+              see docs/database.md).
 
    Examples:
      kompose sexy up -d
      kompose "*" down --dry-run
      kompose "blog,news" logs -f --tail 50
      kompose -e DB_HOST=10.0.0.5 news up -d
+     kompose "*" db:export --compress zstd
      kompose --list
      kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)`
 
@@ -197,7 +201,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
+	b := &plan.Builder{Commands: a.commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
 	if c.IsSet("hook-timeout") {
 		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
 		if err != nil {
@@ -213,8 +217,12 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 const lookahead = 3
 
 // commands are kompose's own name:verb commands.
-func commands() map[string]plan.CommandFunc {
-	return map[string]plan.CommandFunc{}
+func (a *App) commands() map[string]plan.CommandFunc {
+	cmds := map[string]plan.CommandFunc{}
+	for name, f := range db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY}) {
+		cmds[name] = f
+	}
+	return cmds
 }
 
 func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, error) {

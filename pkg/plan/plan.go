@@ -15,6 +15,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -119,6 +120,10 @@ type Stack struct {
 	// NotRun are hook files for this command that exist but are not run
 	// (not executable), for the dry run to mention.
 	NotRun []hooks.Hook
+	// Skip, when set, says why the command does not apply to this stack
+	// (db:export of a stack without DB_NAME): it runs nothing, not even its
+	// hooks, and counts as skipped, not failed.
+	Skip string
 }
 
 // Plan is the whole plan of one kompose invocation.
@@ -148,8 +153,20 @@ type Request struct {
 
 // CommandFunc plans the command step of a kompose command that is not a
 // compose subcommand (db:export). It returns the step to run between the
-// pre and post hooks.
+// pre and post hooks. An error fails that stack, except a [*SkipError]
+// (the stack is skipped) and an error wrapping [ErrUsage] (the command line
+// is wrong: nothing runs, exit status 2).
 type CommandFunc func(s *Stack, command string, args []string) (Step, error)
+
+// ErrUsage marks a [CommandFunc] error as a mistake in the command line
+// (an unknown option of db:export), not a problem of one stack.
+var ErrUsage = errors.New("usage error")
+
+// SkipError, returned by a [CommandFunc], says the command does not apply
+// to the stack.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 
 // Builder builds plans. Commands holds the kompose commands ("db:export")
 // that are not passed to docker compose. The zero value of every other
@@ -253,7 +270,11 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	}
 	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
 	for _, st := range stacks {
-		p.Stacks = append(p.Stacks, b.planStack(req, base, st, cmdFunc, ri))
+		s := b.planStack(req, base, st, cmdFunc, ri)
+		if errors.Is(s.Err, ErrUsage) {
+			return nil, s.Err
+		}
+		p.Stacks = append(p.Stacks, s)
 	}
 	return p, nil
 }
@@ -427,6 +448,11 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	if cmdFunc != nil {
 		var err error
 		if main, err = cmdFunc(s, req.Command, req.Args); err != nil {
+			var skip *SkipError
+			if errors.As(err, &skip) {
+				s.Skip = skip.Reason
+				return s
+			}
 			return fail(err)
 		}
 	} else {

@@ -130,6 +130,10 @@ func (t *Text) StackStart(s *plan.Stack, index, total int) {
 	}
 }
 
+// Describer is implemented by a [plan.Action] that has more to say in a
+// dry run than its command line (the file a db:export would write).
+type Describer interface{ Describe() []string }
+
 // StepPlanned implements [Reporter].
 func (t *Text) StepPlanned(s *plan.Stack, st *plan.Step) {
 	if st.Skip != "" {
@@ -137,6 +141,11 @@ func (t *Text) StepPlanned(s *plan.Stack, st *plan.Step) {
 		return
 	}
 	fmt.Fprintln(t.w, t.stepLine(s, st))
+	if d, ok := st.Action.(Describer); ok {
+		for _, line := range d.Describe() {
+			fmt.Fprintf(t.w, "    %s\n", s.Masker.String(line))
+		}
+	}
 }
 
 // StepStart implements [Reporter].
@@ -174,6 +183,8 @@ func (t *Text) StackDone(r StackResult) {
 	case r.Stack.Err != nil:
 		// Known before anything ran, and reported by Begin.
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run"))
+	case r.Status == Skipped:
+		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Dim("<=="), s.Name, t.style.Dim("skipped: "+s.Masker.String(s.Skip)))
 	case r.Status == Succeeded && !t.dry:
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Green("<=="), s.Name, t.style.Green("ok"), t.style.Dim(seconds(r.Duration)))
 	case r.Status == Failed:
@@ -194,6 +205,9 @@ func (t *Text) End(r *Result) {
 	}
 	if r.DryRun {
 		line := fmt.Sprintf("dry run: %d stack(s) planned", len(r.Stacks))
+		if n := r.Skipped(); n > 0 {
+			line += fmt.Sprintf(", %d skipped", n)
+		}
 		if failed > 0 {
 			line += fmt.Sprintf(", %d cannot run: %s", failed, strings.Join(names, ", "))
 		}
@@ -201,6 +215,9 @@ func (t *Text) End(r *Result) {
 		return
 	}
 	line := fmt.Sprintf("%d succeeded, %d failed out of %d stacks", ok, failed, len(r.Stacks))
+	if n := r.Skipped(); n > 0 {
+		line += fmt.Sprintf(", %d skipped", n)
+	}
 	if failed > 0 {
 		line += " (failed: " + strings.Join(names, ", ") + ")"
 	}

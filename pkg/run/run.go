@@ -50,7 +50,8 @@ const (
 	Succeeded Status = iota
 	Failed
 	Interrupted
-	NotRun // not reached because of an interrupt
+	NotRun  // not reached because of an interrupt
+	Skipped // the command does not apply to the stack (plan.Stack.Skip)
 )
 
 // StackResult is what happened to one stack.
@@ -68,8 +69,19 @@ type Result struct {
 	Interrupted bool
 }
 
+// Skipped returns how many stacks were skipped.
+func (r *Result) Skipped() int {
+	n := 0
+	for _, s := range r.Stacks {
+		if s.Status == Skipped {
+			n++
+		}
+	}
+	return n
+}
+
 // Count returns how many stacks succeeded and failed (interrupted stacks
-// count as failed).
+// count as failed; skipped stacks count as neither).
 func (r *Result) Count() (succeeded, failed int) {
 	for _, s := range r.Stacks {
 		switch s.Status {
@@ -148,6 +160,10 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 	defer func() { sr.Duration = r.Clock.Now().Sub(start) }()
 	if s.Err != nil {
 		sr.Status, sr.Err = Failed, s.Err
+		return sr
+	}
+	if s.Skip != "" {
+		sr.Status = Skipped
 		return sr
 	}
 	if r.DryRun {

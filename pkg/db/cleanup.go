@@ -1,0 +1,143 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/plan"
+)
+
+// Cleanup is the db:cleanup step of one stack: remove old dumps, keeping
+// the newest Keep (at least one) and, with OlderThan, every dump younger
+// than that.
+type Cleanup struct {
+	Cfg         Config
+	Keep        int
+	OlderThan   time.Duration
+	Now         time.Time
+	Remove      []Dump // decided when the plan is built: the dry run shows them
+	Kept        []Dump
+	LockTimeout time.Duration
+}
+
+// NewCleanup plans a cleanup of cfg's dumps.
+func NewCleanup(cfg Config, keep int, olderThan time.Duration, now time.Time) (*Cleanup, error) {
+	dumps, err := List(cfg.DumpDir, cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cleanup{Cfg: cfg, Keep: keep, OlderThan: olderThan, Now: now}
+	for i, d := range dumps {
+		if i < keep || (olderThan > 0 && now.Sub(d.Time) < olderThan) {
+			c.Kept = append(c.Kept, d)
+		} else {
+			c.Remove = append(c.Remove, d)
+		}
+	}
+	return c, nil
+}
+
+// HookArgs: hook_pre_db_cleanup and hook_post_db_cleanup receive the files
+// that are removed.
+func (c *Cleanup) HookArgs() []string {
+	out := make([]string, len(c.Remove))
+	for i, d := range c.Remove {
+		out[i] = d.Path
+	}
+	return out
+}
+
+// Describe lists what would go and what stays, for the dry run.
+func (c *Cleanup) Describe() []string {
+	var lines []string
+	rule := fmt.Sprintf("keeping the newest %d", c.Keep)
+	if c.OlderThan > 0 {
+		rule += " and any younger than " + HumanAge(c.OlderThan)
+	}
+	lines = append(lines, fmt.Sprintf("%d dump(s) of %s in %s, %s", len(c.Remove)+len(c.Kept), c.Cfg.Name, c.Cfg.DumpDir, rule))
+	for _, d := range c.Remove {
+		lines = append(lines, fmt.Sprintf("remove: %s (%s, %s old)", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time))))
+	}
+	for _, d := range c.Kept {
+		lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old)", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time))))
+	}
+	return lines
+}
+
+// Run removes the planned dumps, and the temporary files of exports that
+// were killed.
+func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
+	lock, err := AcquireLock(ctx, LockPath(c.Cfg.DumpDir, c.Cfg.Name), c.LockTimeout, "db:cleanup of "+c.Cfg.Name)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	var freed int64
+	var errs []string
+	removed := 0
+	for _, d := range c.Remove {
+		if err := os.Remove(d.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err.Error())
+			continue
+		}
+		removed++
+		freed += d.Size
+	}
+	// With the lock held no export of this database is running: any
+	// temporary file left is from one that was killed.
+	entries, _ := os.ReadDir(c.Cfg.DumpDir)
+	partials := 0
+	for _, e := range entries {
+		if isPartial(c.Cfg.Name, e.Name()) {
+			if err := os.Remove(c.Cfg.DumpDir + string(os.PathSeparator) + e.Name()); err == nil {
+				partials++
+			}
+		}
+	}
+	syncDir(c.Cfg.DumpDir)
+	msg := fmt.Sprintf("    removed %d dump(s) (%s), kept %d", removed, HumanSize(freed), len(c.Kept))
+	if partials > 0 {
+		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
+	}
+	fmt.Fprintln(ex.Cmd.Stderr, msg)
+	if len(errs) > 0 {
+		return fmt.Errorf("could not remove: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Lister is the db:list step of one stack.
+type Lister struct {
+	Cfg Config
+	Now func() time.Time
+}
+
+// Run prints the stack's dumps, newest first, with size, age and format.
+func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
+	dumps, err := List(l.Cfg.DumpDir, l.Cfg.Name)
+	if err != nil {
+		return err
+	}
+	w := ex.Cmd.Stdout
+	if len(dumps) == 0 {
+		fmt.Fprintf(w, "    no dumps of %s in %s\n", l.Cfg.Name, l.Cfg.DumpDir)
+		return nil
+	}
+	var total int64
+	width := 0
+	for _, d := range dumps {
+		total += d.Size
+		width = max(width, len(d.Name))
+	}
+	fmt.Fprintf(w, "    %d dump(s) of %s in %s, %s\n", len(dumps), l.Cfg.Name, l.Cfg.DumpDir, HumanSize(total))
+	now := l.Now()
+	for _, d := range dumps {
+		fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, d.Name, HumanSize(d.Size), HumanAge(now.Sub(d.Time)), d.Format)
+	}
+	return nil
+}

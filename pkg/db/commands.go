@@ -1,0 +1,261 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
+)
+
+// Options are what the database commands need from the command line
+// around them.
+type Options struct {
+	Cwd string           // where a relative db:import FILE is looked for first
+	Now func() time.Time // names the dumps and ages them
+	TTY bool             // the error stream is a terminal: progress by default
+}
+
+// DefaultLockTimeout is how long a run waits for another one working on the
+// same database.
+const DefaultLockTimeout = time.Minute
+
+// Commands returns the db:export, db:import, db:cleanup and db:list
+// commands for a plan [plan.Builder].
+func Commands(o Options) map[string]plan.CommandFunc {
+	c := &commands{o: o, owners: map[string]string{}}
+	return map[string]plan.CommandFunc{
+		"db:export":  c.export,
+		"db:import":  c.importCmd,
+		"db:cleanup": c.cleanup,
+		"db:list":    c.list,
+	}
+}
+
+// commands holds what the commands learn while one plan is built.
+type commands struct {
+	o Options
+	// owners maps each dump folder and database to the stack using it, so
+	// that two stacks never share (and clean up) each other's dumps.
+	owners map[string]string
+	// importStacks counts the stacks a db:import FILE is planned for.
+	importStacks []string
+}
+
+// usageError is a mistake in a db command's options: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == plan.ErrUsage }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// flags parses a command's options from its arguments; positional
+// arguments may come before or after them.
+func parseFlags(command string, fs *flag.FlagSet, args []string, maxPos int, help string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usagef("%s options: %s", command, help)
+			}
+			return nil, usagef("%s: %v (options: %s)", command, err, help)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) > maxPos {
+		return nil, usagef("%s: unexpected argument %q (options: %s)", command, pos[maxPos], help)
+	}
+	return pos, nil
+}
+
+// progressFlags adds --progress and --no-progress.
+func (c *commands) progressFlags(fs *flag.FlagSet) func() Progress {
+	on := fs.Bool("progress", false, "")
+	off := fs.Bool("no-progress", false, "")
+	return func() Progress {
+		show := c.o.TTY
+		if *on {
+			show = true
+		}
+		if *off {
+			show = false
+		}
+		return Progress{Show: show, TTY: c.o.TTY}
+	}
+}
+
+// stackConfig reads the stack's database settings; a stack without
+// DB_NAME is skipped.
+func (c *commands) stackConfig(s *plan.Stack, command string) (Config, error) {
+	cfg, ok, err := ConfigFrom(s.Env, s.Dir)
+	if err != nil {
+		return cfg, err
+	}
+	if !ok {
+		return cfg, &plan.SkipError{Reason: "no " + VarName + " in its environment"}
+	}
+	key := filepath.Join(cfg.DumpDir, cfg.Name)
+	if other, taken := c.owners[key]; taken && other != s.Name {
+		return cfg, fmt.Errorf("stacks %s and %s both keep dumps of %s in %s; give one of them its own %s", other, s.Name, cfg.Name, cfg.DumpDir, VarDumpDir)
+	}
+	c.owners[key] = s.Name
+	return cfg, nil
+}
+
+func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "--compress none|gzip|zstd, --format plain|custom, --lock-timeout DURATION, --progress, --no-progress"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	compress := fs.String("compress", "none", "")
+	format := fs.String("format", "plain", "")
+	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "")
+	progress := c.progressFlags(fs)
+	if _, err := parseFlags(command, fs, args, 0, help); err != nil {
+		return plan.Step{}, err
+	}
+	var f Format
+	switch *format {
+	case "plain", "sql":
+		switch *compress {
+		case "none", "":
+			f = Plain
+		case "gzip", "gz":
+			f = Gzip
+		case "zstd", "zst":
+			f = Zstd
+		default:
+			return plan.Step{}, usagef("%s: --compress %q: use none, gzip or zstd", command, *compress)
+		}
+	case "custom":
+		if *compress != "none" && *compress != "" {
+			return plan.Step{}, usagef("%s: --format custom is compressed by pg_dump itself; drop --compress", command)
+		}
+		f = Custom
+	default:
+		return plan.Step{}, usagef("%s: --format %q: use plain or custom", command, *format)
+	}
+	cfg, err := c.stackConfig(s, command)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	x := NewExport(cfg, loc, f, c.o.Now())
+	x.LockTimeout, x.Progress = *lockTimeout, progress()
+	return plan.Step{Label: x.Argv[0], Args: x.Argv[1:], Cmd: proc.Cmd{Argv: x.Argv}, Action: x}, nil
+}
+
+func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "[FILE], --keep-previous, --lock-timeout DURATION, --progress, --no-progress"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	keepPrev := fs.Bool("keep-previous", false, "")
+	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "")
+	progress := c.progressFlags(fs)
+	pos, err := parseFlags(command, fs, args, 1, help)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	file := ""
+	if len(pos) == 1 {
+		file = pos[0]
+		c.importStacks = append(c.importStacks, s.Name)
+		if len(c.importStacks) > 1 {
+			return plan.Step{}, usagef("%s %s: one file goes into one stack's database, and the pattern selects several (%s)", command, file, strings.Join(c.importStacks, ", "))
+		}
+	}
+	cfg, err := c.stackConfig(s, command)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	path, err := ResolveFile(cfg, c.o.Cwd, file)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	x, err := NewImport(cfg, loc, path, c.o.Now())
+	if err != nil {
+		return plan.Step{}, err
+	}
+	x.KeepPrevious, x.LockTimeout, x.Progress = *keepPrev, *lockTimeout, progress()
+	return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
+}
+
+func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "--keep N (default 1), --older-than AGE (30d, 12h), --lock-timeout DURATION"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	keep := fs.Int("keep", 1, "")
+	older := fs.String("older-than", "", "")
+	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "")
+	if _, err := parseFlags(command, fs, args, 0, help); err != nil {
+		return plan.Step{}, err
+	}
+	if *keep < 1 {
+		return plan.Step{}, usagef("%s: --keep %d: kompose always keeps at least the newest dump (--keep 1)", command, *keep)
+	}
+	var age time.Duration
+	if *older != "" {
+		var err error
+		if age, err = ParseAge(*older); err != nil {
+			return plan.Step{}, usagef("%s: --older-than %q: %v", command, *older, err)
+		}
+	}
+	cfg, err := c.stackConfig(s, command)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	x, err := NewCleanup(cfg, *keep, age, c.o.Now())
+	if err != nil {
+		return plan.Step{}, err
+	}
+	x.LockTimeout = *lockTimeout
+	return plan.Step{Label: command, Args: args, Action: x}, nil
+}
+
+func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	if _, err := parseFlags(command, fs, args, 0, "none"); err != nil {
+		return plan.Step{}, err
+	}
+	cfg, err := c.stackConfig(s, command)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now}}, nil
+}
+
+// ParseAge parses an age: a number of days (30d) or weeks (2w), or a Go
+// duration (12h, 90m).
+func ParseAge(s string) (time.Duration, error) {
+	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
+	if n := len(s); n > 1 {
+		if u, ok := unit[s[n-1]]; ok {
+			v, err := strconv.ParseFloat(s[:n-1], 64)
+			if err != nil || v <= 0 {
+				return 0, errors.New("expected a positive number of days (30d), weeks (2w) or a duration (12h)")
+			}
+			return time.Duration(v * float64(u)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, errors.New("expected a positive number of days (30d), weeks (2w) or a duration (12h)")
+	}
+	return d, nil
+}

@@ -1,0 +1,19 @@
+// Package db exports and imports the PostgreSQL database of a stack:
+// db:export, db:import, db:cleanup and db:list.
+//
+// A stack takes part when its merged environment has DB_NAME. Where
+// pg_dump and psql run is decided once, when the plan is built
+// ([Locate]): a compose service (DB_SERVICE), a container (DB_CONTAINER),
+// the stack's PostgreSQL service found by image, else the host. The
+// password travels only in the environment of the child process (PGPASSWORD,
+// and docker's "-e PGPASSWORD" form, which takes the value from there), never
+// in arguments or output.
+//
+// Dumps are streamed: pg_dump writes into a temporary file (directly, or
+// through a gzip/zstd compressor), which is synced and renamed to its final
+// name only when pg_dump succeeded and the dump is complete. An import loads
+// into a scratch database and swaps it with the live one only once the whole
+// dump has loaded; on any failure the live database is untouched. A lock
+// file per stack and database keeps two kompose runs from working on the
+// same database at once.
+package db

@@ -1,0 +1,352 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
+)
+
+// maintenanceDB is the database psql connects to for CREATE, ALTER and
+// DROP DATABASE.
+const maintenanceDB = "postgres"
+
+// Import is the db:import step of one stack: load a dump into a scratch
+// database, then swap it with the live one.
+type Import struct {
+	Cfg    Config
+	Loc    Location
+	File   string // absolute path of the dump
+	Format Format // from the file's first bytes
+	Size   int64
+	// Scratch is the database the dump is loaded into; Old the name the
+	// live database gets while it is swapped out; KeepPrevious keeps it
+	// (as Previous) instead of dropping it.
+	Scratch, Old, Previous string
+	KeepPrevious           bool
+	LockTimeout            time.Duration
+	Progress               Progress
+}
+
+// NewImport plans the import of file (already checked to exist) into
+// cfg's database at loc; ts names the side databases.
+func NewImport(cfg Config, loc Location, file string, ts time.Time) (*Import, error) {
+	if strings.Contains(cfg.Name, dollarTag) {
+		return nil, fmt.Errorf("%s=%q: kompose cannot import into a database with %q in its name", VarName, cfg.Name, dollarTag)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("dump %s is not a regular file", file)
+	}
+	format, _, err := sniffReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("read dump %s: %w", file, err)
+	}
+	stamp := ts.Format(TimeLayout)
+	return &Import{
+		Cfg: cfg, Loc: loc, File: file, Format: format, Size: fi.Size(),
+		Scratch:  sideName(cfg.Name, scratchInfix, stamp),
+		Old:      sideName(cfg.Name, oldInfix, stamp),
+		Previous: sideName(cfg.Name, previousInfix, stamp),
+	}, nil
+}
+
+// HookArgs: hook_pre_db_import and hook_post_db_import receive the dump's
+// path.
+func (x *Import) HookArgs() []string { return []string{x.File} }
+
+// loadArgv is the command that loads the dump into the scratch database,
+// reading it on standard input.
+func (x *Import) loadArgv() []string {
+	if x.Format == Custom {
+		return x.Loc.Argv("pg_restore", "--exit-on-error", "--single-transaction", "-d", dbArg(x.Scratch))
+	}
+	return x.Loc.Argv("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", dbArg(x.Scratch), "-f", "-")
+}
+
+func (x *Import) psqlArgv(tuples bool) []string {
+	args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1"}
+	if tuples {
+		args = append(args, "-At")
+	}
+	return x.Loc.Argv("psql", append(args, "-d", maintenanceDB, "-f", "-")...)
+}
+
+// Describe says what the import does, for the dry run.
+func (x *Import) Describe() []string {
+	target := x.Previous
+	then := "then drops " + QuoteIdent(x.Old)
+	if x.KeepPrevious {
+		then = "keeps the previous data as " + QuoteIdent(x.Previous)
+		target = x.Previous
+	} else {
+		target = x.Old
+	}
+	return []string{
+		"runs on: " + x.Loc.String(),
+		fmt.Sprintf("reads:   %s (%s, %s)", x.File, x.Format, HumanSize(x.Size)),
+		fmt.Sprintf("creates: database %s (psql on %s)", QuoteIdent(x.Scratch), maintenanceDB),
+		"loads:   " + shellJoin(x.loadArgv()) + " < dump; stops at the first error",
+		fmt.Sprintf("swaps:   only when the whole dump loaded: ends sessions on %s, renames it to %s and %s to %s in one transaction; %s",
+			QuoteIdent(x.Cfg.Name), QuoteIdent(target), QuoteIdent(x.Scratch), QuoteIdent(x.Cfg.Name), then),
+		"on any failure: drops " + QuoteIdent(x.Scratch) + "; " + QuoteIdent(x.Cfg.Name) + " stays as it was",
+	}
+}
+
+// Run performs the import.
+func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
+	start := time.Now()
+	lock, err := AcquireLock(ctx, LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import into "+x.Cfg.Name)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+
+	// Databases of this stack, left over by an import that was killed.
+	names, err := x.query(ctx, ex, "SELECT datname FROM pg_database;\n")
+	if err != nil {
+		return fmt.Errorf("list databases: %w", err)
+	}
+	liveExists := false
+	for _, n := range names {
+		switch {
+		case n == x.Cfg.Name:
+			liveExists = true
+		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
+			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", QuoteIdent(n))
+			if err := x.exec(ctx, ex, dropSQL(n)); err != nil {
+				return fmt.Errorf("drop left-over database %s: %w", QuoteIdent(n), err)
+			}
+		}
+	}
+
+	create := "CREATE DATABASE " + QuoteIdent(x.Scratch) + " TEMPLATE template0"
+	if liveExists {
+		// The new database gets the live one's owner, encoding and locale.
+		rows, err := x.query(ctx, ex, fmt.Sprintf("SELECT pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype || '|' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s;\n", QuoteLiteral(x.Cfg.Name)))
+		if err != nil {
+			return fmt.Errorf("read settings of %s: %w", QuoteIdent(x.Cfg.Name), err)
+		}
+		if len(rows) == 1 {
+			if p := strings.Split(rows[0], "|"); len(p) == 4 {
+				create += fmt.Sprintf(" ENCODING %s LC_COLLATE %s LC_CTYPE %s OWNER %s", QuoteLiteral(p[0]), QuoteLiteral(p[1]), QuoteLiteral(p[2]), QuoteIdent(p[3]))
+			}
+		}
+	}
+	if err := x.exec(ctx, ex, create+";\n"); err != nil {
+		return fmt.Errorf("create database %s: %w", QuoteIdent(x.Scratch), err)
+	}
+	swapped := false
+	defer func() {
+		if swapped {
+			return
+		}
+		// Whatever went wrong, the scratch database goes, even when
+		// interrupted.
+		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(x.Scratch)); err != nil {
+			fmt.Fprintf(ex.Cmd.Stderr, "    could not drop %s (%v); the next db:import drops it\n", QuoteIdent(x.Scratch), err)
+		}
+	}()
+
+	if err := x.load(ctx, ex); err != nil {
+		return fmt.Errorf("%w; %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w; %s is unchanged", context.Cause(ctx), QuoteIdent(x.Cfg.Name))
+	}
+	old := x.Old
+	if x.KeepPrevious {
+		old = x.Previous
+	}
+	if err := x.exec(ctx, ex, swapSQL(x.Cfg.Name, x.Scratch, old, liveExists)); err != nil {
+		return fmt.Errorf("swap in the imported database: %w; %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+	}
+	swapped = true
+	if liveExists && !x.KeepPrevious {
+		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(old)); err != nil {
+			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop the previous data %s: %v\n", QuoteIdent(old), err)
+		}
+	}
+	fmt.Fprintf(ex.Cmd.Stderr, "    imported %s (%s, %s) into %s in %.1fs\n", x.File, HumanSize(x.Size), x.Format, QuoteIdent(x.Cfg.Name), time.Since(start).Seconds())
+	if liveExists && x.KeepPrevious {
+		fmt.Fprintf(ex.Cmd.Stderr, "    previous data kept as database %s\n", QuoteIdent(old))
+	}
+	return nil
+}
+
+// load streams the dump into the scratch database.
+func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
+	f, err := os.Open(x.File)
+	if err != nil {
+		return fmt.Errorf("dump: %w", err)
+	}
+	defer f.Close()
+	var raw counter
+	format, br, err := sniffReader(countingReader{f, &raw})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", x.File, err)
+	}
+	if format != x.Format {
+		return fmt.Errorf("%s changed since the plan was made", x.File)
+	}
+	body, err := decompressor(br, format)
+	if err != nil {
+		return fmt.Errorf("%s: %w", x.File, err)
+	}
+	defer body.Close()
+	tail := newTail(1024)
+	src := &recordingReader{r: io.TeeReader(body, tail)}
+	cmd := proc.Cmd{
+		Argv: x.loadArgv(), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
+		Stdin: src, Stdout: io.Discard, Stderr: ex.Cmd.Stderr,
+	}
+	pr := x.Progress.start(ex.Cmd.Stderr, "loaded", x.Size, raw.Load)
+	runErr := ex.Proc.Run(ctx, cmd)
+	pr.Stop()
+	if rerr := src.Err(); rerr != nil {
+		return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
+	}
+	if runErr != nil {
+		what := "psql"
+		if format == Custom {
+			what = "pg_restore"
+		}
+		return fmt.Errorf("%s stopped: %w", what, runErr)
+	}
+	if format != Custom && !tail.complete() {
+		return fmt.Errorf("%s is truncated: it does not end with pg_dump's %q line", x.File, completeMarker)
+	}
+	return nil
+}
+
+// quietSQL keeps NOTICEs (DROP DATABASE IF EXISTS ... skipping) out of
+// the output.
+const quietSQL = "SET client_min_messages = warning;\n"
+
+// exec runs SQL with psql on the maintenance database.
+func (x *Import) exec(ctx context.Context, ex *plan.ActionEnv, sql string) error {
+	var errb bytes.Buffer
+	cmd := proc.Cmd{Argv: x.psqlArgv(false), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
+		Stdin: strings.NewReader(quietSQL + sql), Stdout: io.Discard, Stderr: io.MultiWriter(ex.Cmd.Stderr, &errb)}
+	return psqlErr(ex.Proc.Run(ctx, cmd), &errb)
+}
+
+// query runs SQL with psql on the maintenance database and returns its
+// output lines.
+func (x *Import) query(ctx context.Context, ex *plan.ActionEnv, sql string) ([]string, error) {
+	var out, errb bytes.Buffer
+	cmd := proc.Cmd{Argv: x.psqlArgv(true), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
+		Stdin: strings.NewReader(quietSQL + sql), Stdout: &out, Stderr: io.MultiWriter(ex.Cmd.Stderr, &errb)}
+	if err := psqlErr(ex.Proc.Run(ctx, cmd), &errb); err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines, nil
+}
+
+func psqlErr(err error, stderr *bytes.Buffer) error {
+	if err == nil {
+		return nil
+	}
+	if msg := strings.TrimSpace(stderr.String()); msg != "" {
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+			msg = msg[i+1:]
+		}
+		return fmt.Errorf("%w (%s)", err, msg)
+	}
+	return err
+}
+
+// recordingReader remembers the first error other than io.EOF that its
+// reader returned: a truncated or corrupt compressed dump.
+type recordingReader struct {
+	r   io.Reader
+	mu  sync.Mutex
+	err error
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.mu.Lock()
+		if r.err == nil {
+			r.err = err
+		}
+		r.mu.Unlock()
+	}
+	return n, err
+}
+
+func (r *recordingReader) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// ResolveFile finds the dump a db:import argument names: an absolute path,
+// else a path relative to cwd, else a file in the dump folder. Without an
+// argument it is the newest dump of the stack.
+func ResolveFile(cfg Config, cwd, arg string) (string, error) {
+	if arg == "" {
+		dumps, err := List(cfg.DumpDir, cfg.Name)
+		if err != nil {
+			return "", err
+		}
+		if len(dumps) == 0 {
+			return "", fmt.Errorf("no dump of %s in %s (names like %s)", cfg.Name, cfg.DumpDir, FileName(cfg.Name, time.Date(2006, 1, 2, 15, 4, 5, 0, time.Local), Plain))
+		}
+		return dumps[0].Path, nil
+	}
+	candidates := []string{arg}
+	if !filepath.IsAbs(arg) {
+		candidates = []string{filepath.Join(cwd, arg), filepath.Join(cfg.DumpDir, arg)}
+	}
+	for _, c := range candidates {
+		if _, err := os.Stat(c); err == nil {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("dump %s not found (looked in %s)", arg, strings.Join(uniq(dirsOf(candidates)), " and "))
+}
+
+func dirsOf(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = filepath.Dir(p)
+	}
+	return out
+}
+
+func uniq(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
