@@ -98,6 +98,10 @@ func printStackPlanHooks(w io.Writer, st output.Style, s *plan.Stack) bool {
 		fmt.Fprintf(w, "  %s\n", st.Red("cannot run: "+s.Masker.String(s.Err.Error())))
 		return false
 	}
+	if s.Skip != "" {
+		fmt.Fprintf(w, "  %s\n", st.Dim("skipped: "+s.Skip+"; no hook would run"))
+		return true
+	}
 	n := 0
 	for i := range s.Steps {
 		step := &s.Steps[i]
