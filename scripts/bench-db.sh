@@ -19,7 +19,7 @@
 #   BENCH_SIZE_MB=100 scripts/bench-db.sh
 #
 # Needs the PostgreSQL server binaries and GNU time:
-# scripts/provision-postgres-server.sh installs them.
+# scripts/install-deps.sh installs them.
 set -euo pipefail
 
 size_mb=${BENCH_SIZE_MB:-1024}
@@ -32,8 +32,8 @@ if command -v initdb >/dev/null 2>&1; then
 else
   bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 fi
-[[ -x $bindir/initdb ]] || { echo "no PostgreSQL server binaries: run scripts/provision-postgres-server.sh" >&2; exit 1; }
-[[ -x /usr/bin/time ]] || { echo "no GNU time (/usr/bin/time): run scripts/provision-postgres-server.sh" >&2; exit 1; }
+[[ -x $bindir/initdb ]] || { echo "no PostgreSQL server binaries: run scripts/install-deps.sh" >&2; exit 1; }
+[[ -x /usr/bin/time ]] || { echo "no GNU time (/usr/bin/time): run scripts/install-deps.sh" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/kompose-bench.XXXXXX)
 chmod 755 "$work"

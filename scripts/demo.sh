@@ -2,7 +2,7 @@
 # Runs kompose on the bundled demo stacks (stacks/) against the real Docker
 # Engine: builds kompose and, when missing, the Compose v2 plugin and the
 # local Debian image the stacks use (no registry is needed), then shows
-# --list, a dry run, up, ps, logs and down.
+# --list, a dry run, up, ps, logs, a database export and import, and down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +20,7 @@ run $k clock logs --tail 3
 run $k -e WHO=readers greeter up -d --force-recreate
 sleep 1
 run $k greeter logs --tail 1
-run $k '*' down
+run $k notes db:export --compress zstd
+run $k notes db:list
+run $k notes db:import
+run $k '*' down -v

@@ -56,14 +56,18 @@ const usageText = `kompose [global options] <pattern> <command> [args...]
    <pattern>  "*" for every stack, a name, a glob ("b*"), or a comma-separated
               list of them ("blog,news", "*,!legacy"); quote it for the shell.
    <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
-              passed through with its arguments unchanged.
+              passed through with its arguments unchanged; or db:export,
+              db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
+              see docs/database.md).
 
    Examples:
      kompose sexy up -d
      kompose "*" down --dry-run
      kompose "blog,news" logs -f --tail 50
      kompose -e DB_HOST=10.0.0.5 news up -d
-     kompose --list`
+     kompose "*" db:export --compress zstd
+     kompose --list
+     kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)`
 
 // Run runs kompose with args (args[0] is the program name) and returns the
 // exit status.
@@ -88,6 +92,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.StringFlag{Name: "network", Usage: "set NETWORK_NAME to `NAME` for every stack"},
 			&cli.StringFlag{Name: "root", Usage: "the `DIR` holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
+			&cli.BoolFlag{Name: "skip-hooks", Usage: "run no hook of any kind (also KOMPOSE_SKIP_HOOKS=1)"},
+			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -166,7 +172,14 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	b := plan.Builder{Commands: a.commands(), Detect: a.Detect}
+	b, err := a.builder(c)
+	if err != nil {
+		return exitUsage, err
+	}
+	if command == hooksCommand {
+		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ}
+		return a.hooks(b, req, stacks, rest)
+	}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
@@ -184,6 +197,19 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	}
 	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
 	return r.Run(ctx, p).ExitCode(), nil
+}
+
+// builder returns the plan builder for the command line's options.
+func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
+	b := &plan.Builder{Commands: a.commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
+	if c.IsSet("hook-timeout") {
+		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
+		if err != nil {
+			return nil, usageError{err}
+		}
+		b.HookTimeout, b.HookTimeoutSet = d, true
+	}
+	return b, nil
 }
 
 // lookahead is how many steps ahead hooks are started, gated, so that their

@@ -51,7 +51,7 @@ func TestDBScripts(t *testing.T) {
 	for _, tool := range []string{"pg_dump", "psql", "pg_restore"} {
 		p, err := exec.LookPath(tool)
 		if err != nil {
-			t.Fatalf("%s: %v (scripts/provision-postgres-server.sh installs it)", tool, err)
+			t.Fatalf("%s: %v (scripts/install-deps.sh installs it)", tool, err)
 		}
 		realTools[tool] = p
 	}

@@ -32,6 +32,14 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		status = exitFailed
 	}
 	fmt.Fprintf(w, "%d stack(s) in %s\n", len(stacks), root)
+	rootHooks, err := hooks.ScanDir(filepath.Join(root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
+	if err != nil {
+		fmt.Fprintf(w, "hooks/ for every stack: %s\n", st.Red("error (see stderr)"))
+		fmt.Fprintf(a.IO.ErrOut, "%s %v\n", est.Red("!!!"), err)
+		status = exitFailed
+	} else if line := hookFiles(rootHooks); line != "" {
+		fmt.Fprintf(w, "hooks/ for every stack: %s\n", line)
+	}
 	for _, s := range stacks {
 		fmt.Fprintf(w, "%s\n", st.Bold(s.Name))
 		fmt.Fprintf(w, "  compose:  %s\n", filepath.Base(s.ComposeFile))
@@ -57,6 +65,11 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 				fmt.Fprintf(w, "  hooks:    %s: %s\n", stack.HooksFileName, strings.Join(fns, ", "))
 			}
 		}
+		if d, err := hooks.ScanDir(filepath.Join(s.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil {
+			problem("hooks/", s, err)
+		} else if line := hookFiles(d); line != "" {
+			fmt.Fprintf(w, "  hooks/:   %s\n", line)
+		}
 		vars := map[string]string{}
 		for _, kv := range e.Environ() {
 			k, v, _ := strings.Cut(kv, "=")
@@ -79,4 +92,18 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		fmt.Fprintf(w, "  project:  %s\n", compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup))
 	}
 	return status, nil
+}
+
+// hookFiles lists the hook files of a hooks/ folder, saying which are not
+// run and why; "" when there are none.
+func hookFiles(d *hooks.Dir) string {
+	var out []string
+	for _, h := range d.Hooks() {
+		name := filepath.Base(h.Path)
+		if h.NotRun != "" {
+			name += " (not run: " + h.NotRun + ")"
+		}
+		out = append(out, name)
+	}
+	return strings.Join(out, ", ")
 }

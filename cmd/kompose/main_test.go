@@ -2,10 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
@@ -37,16 +40,84 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Files the scripts create must not be group- or world-writable, or
+	// kompose rightly refuses to run them as hooks.
+	syscall.Umask(0o022)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/scripts",
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
+			// $EXAMPLES is the repository's examples/ folder.
+			e.Setenv("EXAMPLES", filepath.Join(testdata, "..", "..", "..", "examples"))
 			return setupFakeDocker(e, testdata)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status": cmdStatus,
+			"gone":   cmdGone,
 		},
+		Condition: condition,
 	})
+}
+
+// condition adds [missing:PROG], true when PROG is not installed, so a
+// script can skip:
+//
+//	[missing:python3] skip 'python3 is not installed'
+//
+// With KOMPOSE_REQUIRE_ALL=1 (CI) a missing program fails the script
+// instead. [root] is true when the tests run as root (needed to give a
+// file to another user).
+func condition(cond string) (bool, error) {
+	if cond == "root" {
+		return os.Geteuid() == 0, nil
+	}
+	prog, ok := strings.CutPrefix(cond, "missing:")
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath(prog); err == nil {
+		return false, nil
+	}
+	if os.Getenv("KOMPOSE_REQUIRE_ALL") == "1" {
+		return false, fmt.Errorf("%s is required (KOMPOSE_REQUIRE_ALL=1) but not installed", prog)
+	}
+	return true, nil
+}
+
+// cmdGone fails unless every process whose id is listed in the files is
+// gone (or a zombie: the container's pid 1 may not reap orphans):
+//
+//	gone pids.txt
+func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: gone pidfile...")
+	}
+	for _, f := range args {
+		pids := strings.Fields(ts.ReadFile(f))
+		if len(pids) == 0 {
+			ts.Fatalf("%s lists no process", f)
+		}
+		for _, p := range pids {
+			if _, err := strconv.Atoi(p); err != nil {
+				ts.Fatalf("%s: %q is not a process id", f, p)
+			}
+			b, err := os.ReadFile(filepath.Join("/proc", p, "stat"))
+			if err != nil {
+				continue // gone
+			}
+			s := string(b)
+			if fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(fields) > 0 && fields[0] == "Z" {
+				continue
+			}
+			_ = syscall.Kill(mustAtoi(p), syscall.SIGKILL) // leave nothing behind
+			ts.Fatalf("process %s (from %s) is still running", p, f)
+		}
+	}
+}
+
+func mustAtoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // cmdStatus runs a program and checks its exact exit status:

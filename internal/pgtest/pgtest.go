@@ -5,7 +5,7 @@
 //
 // When the server binaries are missing, tests skip, unless
 // KOMPOSE_REQUIRE_ALL=1, in which case they fail: see [Require].
-// scripts/provision-postgres-server.sh installs them.
+// scripts/install-deps.sh installs them.
 package pgtest
 
 import (
@@ -43,7 +43,7 @@ type Server struct {
 }
 
 // ErrMissing says the server binaries are not installed.
-var ErrMissing = errors.New("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; run scripts/provision-postgres-server.sh")
+var ErrMissing = errors.New("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; run scripts/install-deps.sh")
 
 // Required reports whether the environment asks every test suite to run
 // (KOMPOSE_REQUIRE_ALL=1): a missing dependency then fails the tests.

@@ -1,16 +1,27 @@
 // Package hooks finds and invokes a stack's hooks.
 //
-// A stack's hooks.sh defines bash functions named hook_<phase>_<command>,
-// for instance hook_pre_up or hook_post_db_export. The file is parsed, never
-// run, to learn which functions it defines (so a dry run runs nothing and a
-// file that does not parse is reported with its line before anything
-// starts). Each hook call is then its own bash process that sources hooks.sh
-// and calls the one function with the command's arguments.
+// Hooks come from three sources (see [Set]):
+//
+//   - executable files in the root's hooks/ folder, for every stack;
+//   - executable files in the stack's hooks/ folder;
+//   - bash functions in the stack's hooks.sh.
+//
+// Files are named <phase>-<command> (pre-up, post-db-export, fail-up) and
+// run through their shebang; hooks.sh defines functions named
+// hook_<phase>_<command> (hook_pre_up, hook_post_db_export). Everything is
+// found without running anything: the folders are read and hooks.sh is
+// parsed, so a dry run runs nothing and a hooks.sh that does not parse is
+// reported with its line before anything starts. Each hooks.sh call is its
+// own bash process that sources the file and calls the one function.
+//
+// [Policy] refuses hook files and folders that another user could change,
+// and [Info] is what every hook is told about the command it runs around.
 package hooks
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -25,13 +36,37 @@ type Phase string
 const (
 	Pre  Phase = "pre"  // before the command; failing stops the stack
 	Post Phase = "post" // after the command succeeded
+	Fail Phase = "fail" // after a pre hook or the command failed
 )
+
+// Phases are the phases in the order they happen.
+var Phases = [...]Phase{Pre, Post, Fail}
 
 // FuncName returns the hooks.sh function name for a phase and a kompose
 // command: ':' and '-' in the command become '_' (db:export gives
 // hook_pre_db_export).
 func FuncName(p Phase, command string) string {
-	return "hook_" + string(p) + "_" + strings.NewReplacer(":", "_", "-", "_").Replace(command)
+	return "hook_" + string(p) + "_" + replaceSeparators(command, '_')
+}
+
+// replaceSeparators returns command with ':', '-' and '_' all made sep.
+func replaceSeparators(command string, sep byte) string {
+	b := []byte(nil)
+	for i := 0; i < len(command); i++ {
+		switch c := command[i]; c {
+		case ':', '-', '_':
+			if c != sep {
+				if b == nil {
+					b = []byte(command)
+				}
+				b[i] = sep
+			}
+		}
+	}
+	if b == nil {
+		return command
+	}
+	return string(b)
 }
 
 // Func is a function defined in a hooks.sh.
@@ -43,7 +78,8 @@ type Func struct {
 // Script is a parsed hooks.sh.
 type Script struct {
 	Path   string
-	Funcs  []Func // sorted by line
+	Info   fs.FileInfo // the file's stat when it was parsed
+	Funcs  []Func      // sorted by line
 	byName map[string]Func
 }
 
@@ -55,6 +91,10 @@ func ParseFile(path string) (*Script, error) {
 		return nil, fmt.Errorf("read hooks: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read hooks: %w", err)
+	}
 	parser := syntax.NewParser(syntax.Variant(syntax.LangBash))
 	file, err := parser.Parse(f, path)
 	if err != nil {
@@ -64,7 +104,7 @@ func ParseFile(path string) (*Script, error) {
 		}
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	s := &Script{Path: path, byName: map[string]Func{}}
+	s := &Script{Path: path, Info: fi, byName: map[string]Func{}}
 	syntax.Walk(file, func(n syntax.Node) bool {
 		fd, ok := n.(*syntax.FuncDecl)
 		if !ok {
@@ -95,6 +135,9 @@ func (s *Script) Lookup(name string) (Func, bool) {
 // HookFuncs returns the functions whose names start with "hook_", in file
 // order.
 func (s *Script) HookFuncs() []Func {
+	if s == nil {
+		return nil
+	}
 	var out []Func
 	for _, f := range s.Funcs {
 		if strings.HasPrefix(f.Name, "hook_") {

@@ -4,15 +4,24 @@
 //
 // A dry run prints the plan and a real run executes it; both walk the same
 // [Plan], so nothing is decided twice. Building a plan starts no process: it
-// reads .env files, parses hooks.sh and looks for the compose binary.
+// reads .env files, parses hooks.sh, reads the hooks/ folders and looks for
+// the compose binary.
+//
+// The hook steps of a stack are its pre hooks (root hooks/, stack hooks/,
+// hooks.sh), the command, its post hooks (hooks.sh, stack hooks/, root
+// hooks/) and its fail hooks in the same order as post hooks; fail hooks
+// have When set to [OnFailure].
 package plan
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
@@ -46,6 +55,41 @@ type Step struct {
 	// Action, when set, runs in kompose instead of a process (database
 	// commands).
 	Action Action
+	// When says when the step runs: OnSuccess (the zero value), in order
+	// while nothing has failed, or OnFailure (fail hooks).
+	When When
+	// Skip, when not "", is why the step is shown but not run
+	// ("--skip-hooks").
+	Skip string
+	// Hook is set for hook steps: where the hook comes from and what it is
+	// told. The runner adds what is known only at run time (runtime, exit
+	// code) to Cmd.Env and, for executable hooks, passes Hook.Info as JSON
+	// on the standard input.
+	Hook *HookStep
+}
+
+// When is the condition under which a step runs.
+type When int
+
+// The conditions of a step.
+const (
+	OnSuccess When = iota // in order, while no earlier step failed
+	OnFailure             // after a pre hook or the command failed
+)
+
+func (w When) String() string {
+	if w == OnFailure {
+		return "on failure"
+	}
+	return "on success"
+}
+
+// HookStep is what the runner needs to know about a hook step.
+type HookStep struct {
+	hooks.Hook
+	// Info holds the facts known when planning; the runner copies it and
+	// adds runtime and exit code.
+	Info hooks.Info
 }
 
 // Action is a step kompose performs itself rather than by starting one
@@ -70,9 +114,12 @@ type Stack struct {
 	Masker *env.Masker
 	Steps  []Step
 	// Err is set when the stack cannot run at all (a broken .env or
-	// hooks.sh). It is known before any stack starts; the stack then runs
-	// nothing and counts as failed.
+	// hooks.sh, a hook file another user may write). It is known before
+	// any stack starts; the stack then runs nothing and counts as failed.
 	Err error
+	// NotRun are hook files for this command that exist but are not run
+	// (not executable), for the dry run to mention.
+	NotRun []hooks.Hook
 	// Skip, when set, says why the command does not apply to this stack
 	// (db:export of a stack without DB_NAME): it runs nothing, not even its
 	// hooks, and counts as skipped, not failed.
@@ -122,7 +169,8 @@ type SkipError struct{ Reason string }
 func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 
 // Builder builds plans. Commands holds the kompose commands ("db:export")
-// that are not passed to docker compose.
+// that are not passed to docker compose. The zero value of every other
+// field is usable.
 type Builder struct {
 	Commands map[string]CommandFunc
 	// Detect finds the compose command for a stack's environment;
@@ -133,6 +181,25 @@ type Builder struct {
 	// so that stacks sharing them (nearly always all of them) cost no
 	// file-system look-ups.
 	detected map[[3]string][]string
+
+	// SkipHooks (--skip-hooks) keeps every hook from running; so does
+	// KOMPOSE_SKIP_HOOKS=1 in a stack's environment.
+	SkipHooks bool
+	// HookTimeout (--hook-timeout) limits each hook when HookTimeoutSet;
+	// otherwise KOMPOSE_HOOK_TIMEOUT from a stack's environment does, and
+	// without it hooks have no time limit.
+	HookTimeout    time.Duration
+	HookTimeoutSet bool
+	// Version is KOMPOSE_VERSION.
+	Version string
+	// Now is the clock for KOMPOSE_RECORDED_AT; time.Now when nil.
+	Now func() time.Time
+	// Performer is KOMPOSE_PERFORMER; looked up once (see
+	// [hooks.Performer]) when "".
+	Performer string
+	// Policy decides which hook files may run; the invoking user's
+	// [hooks.CurrentPolicy] when nil.
+	Policy *hooks.Policy
 }
 
 // composeCommand returns the compose command for e.
@@ -162,6 +229,22 @@ func (b *Builder) composeCommand(e *env.Env) ([]string, error) {
 	return argv, nil
 }
 
+// Variables that control hooks, read from each stack's environment.
+const (
+	SkipHooksVar   = "KOMPOSE_SKIP_HOOKS"
+	HookTimeoutVar = "KOMPOSE_HOOK_TIMEOUT"
+)
+
+// SkipReason is Step.Skip for hooks kept from running.
+const SkipReason = "--skip-hooks"
+
+// runInfo is what one Build works out once for every stack.
+type runInfo struct {
+	recordedAt string
+	rootHooks  *hooks.Dir
+	policy     hooks.Policy
+}
+
 // IsKomposeCommand reports whether command is in kompose's own name:verb
 // namespace (compose has no subcommand with a colon).
 func IsKomposeCommand(command string) bool { return strings.Contains(command, ":") }
@@ -181,15 +264,118 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	ri, err := b.prepare(req, base)
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
 	for _, st := range stacks {
-		s := b.planStack(req, base, st, cmdFunc)
+		s := b.planStack(req, base, st, cmdFunc, ri)
 		if errors.Is(s.Err, ErrUsage) {
 			return nil, s.Err
 		}
 		p.Stacks = append(p.Stacks, s)
 	}
 	return p, nil
+}
+
+// prepare works out, once per run, the hook facts every stack shares. The
+// root's hooks/ folder is read here; when another user may change it, or
+// a root hook this command would run, nothing runs at all.
+func (b *Builder) prepare(req Request, base *env.Env) (*runInfo, error) {
+	now := time.Now
+	if b.Now != nil {
+		now = b.Now
+	}
+	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: hooks.CurrentPolicy()}
+	if b.Policy != nil {
+		ri.policy = *b.Policy
+	}
+	if b.Performer == "" {
+		b.Performer = hooks.Performer(ri.policy.UID, base.Lookup)
+	}
+	if b.HookTimeoutSet && b.HookTimeout < 0 {
+		return nil, fmt.Errorf("--hook-timeout %s: must not be negative", b.HookTimeout)
+	}
+	skip, err := skipHooks(b.SkipHooks, base)
+	if err != nil {
+		return nil, err
+	}
+	if !b.HookTimeoutSet {
+		if _, err := hookTimeout(base); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := hooks.ScanDir(filepath.Join(req.Root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
+	if err != nil {
+		if skip {
+			return ri, nil
+		}
+		return nil, err
+	}
+	ri.rootHooks = dir
+	if dir != nil && !skip {
+		var hs []hooks.Hook
+		for _, ph := range hooks.Phases {
+			hs = append(hs, hooks.Set{Root: dir}.For(ph, req.Command)...)
+		}
+		if err := ri.policy.CheckSet(hooks.Set{Root: dir}, hs); err != nil {
+			return nil, err
+		}
+	}
+	return ri, nil
+}
+
+// skipHooks reports whether hooks are skipped: flag, or KOMPOSE_SKIP_HOOKS
+// set to a true value (1, true, yes, on) in e.
+func skipHooks(flag bool, e *env.Env) (bool, error) {
+	if flag {
+		return true, nil
+	}
+	v, ok := e.Get(SkipHooksVar)
+	if !ok {
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "", "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s=%q (%s): expected 1 or 0", SkipHooksVar, v, sourceOf(e, SkipHooksVar))
+}
+
+// hookTimeout reads KOMPOSE_HOOK_TIMEOUT from e: a Go duration ("30s",
+// "2m30s") or a number of seconds; 0 or unset means no limit.
+func hookTimeout(e *env.Env) (time.Duration, error) {
+	v, ok := e.Get(HookTimeoutVar)
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		return 0, nil
+	}
+	return ParseTimeout(v, fmt.Sprintf("%s=%q (%s)", HookTimeoutVar, v, sourceOf(e, HookTimeoutVar)))
+}
+
+// ParseTimeout parses a hook timeout: a Go duration ("30s", "2m30s") or a
+// number of seconds ("30"). what names the value in the error.
+func ParseTimeout(v, what string) (time.Duration, error) {
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		v = strconv.FormatFloat(n, 'f', -1, 64) + "s"
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s: not a timeout; write it like 30s, 5m or 90", what)
+	}
+	return d, nil
+}
+
+func sourceOf(e *env.Env, name string) string {
+	for _, v := range e.Layered() {
+		if v.Name == name {
+			return string(v.Source)
+		}
+	}
+	return string(env.SourceProcess)
 }
 
 // BaseEnv is the environment every stack starts from: the process
@@ -231,7 +417,7 @@ func (b *Builder) names() []string {
 	return out
 }
 
-func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc CommandFunc) *Stack {
+func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
 	e, err := StackEnv(base, st)
 	s := &Stack{Stack: st, Env: e, Masker: env.NewMasker(e)}
 	fail := func(err error) *Stack {
@@ -241,11 +427,20 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	if err != nil {
 		return fail(err)
 	}
-	var script *hooks.Script
+	skip, err := skipHooks(b.SkipHooks, s.Env)
+	if err != nil {
+		return fail(err)
+	}
+	set := hooks.Set{Root: ri.rootHooks}
 	if st.HooksFile != "" {
-		if script, err = hooks.ParseFile(st.HooksFile); err != nil {
+		// A hooks.sh that does not parse stops the stack, unless hooks are
+		// skipped: then nothing of it is needed.
+		if set.Script, err = hooks.ParseFile(st.HooksFile); err != nil && !skip {
 			return fail(err)
 		}
+	}
+	if set.Stack, err = hooks.ScanDir(filepath.Join(st.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil && !skip {
+		return fail(err)
 	}
 
 	environ := s.Env.Environ()
@@ -271,33 +466,140 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	main.Kind = KindCommand
 	main.Cmd.Dir, main.Cmd.Env = st.Dir, environ
 
-	pre, hasPre := script.Lookup(hooks.FuncName(hooks.Pre, req.Command))
-	post, hasPost := script.Lookup(hooks.FuncName(hooks.Post, req.Command))
-	var hookEnv []string
-	if hasPre || hasPost {
-		he := s.Env.Clone()
-		he.Set("stack", st.Name, env.SourceKompose)
-		he.Set("SCRIPT_DIR", req.Root, env.SourceKompose)
-		he.Set("COMPOSE_PROJECT_NAME", compose.ProjectName(st.Dir, st.ComposeFile, s.Env.Lookup), env.SourceKompose)
-		hookEnv = he.Environ()
-	}
-	hookArgs := hookArgs(req, main)
-	hook := func(ph hooks.Phase, fn hooks.Func) Step {
-		return Step{
-			Kind: KindHook, Phase: ph, Label: fn.Name,
-			Source: fmt.Sprintf("%s:%d", stack.HooksFileName, fn.Line),
-			Args:   hookArgs,
-			Cmd:    proc.Cmd{Argv: script.Argv(fn.Name, hookArgs), Dir: st.Dir, Env: hookEnv, Gate: true},
+	var byPhase [len(hooks.Phases)][]hooks.Hook
+	var all []hooks.Hook
+	for i, ph := range hooks.Phases {
+		for _, h := range set.For(ph, req.Command) {
+			if h.NotRun != "" {
+				s.NotRun = append(s.NotRun, h)
+				continue
+			}
+			byPhase[i] = append(byPhase[i], h)
+			all = append(all, h)
 		}
 	}
-	if hasPre {
-		s.Steps = append(s.Steps, hook(hooks.Pre, pre))
+	if len(all) == 0 {
+		s.Steps = []Step{main}
+		return s
+	}
+	timeout := b.HookTimeout
+	if !skip {
+		if err := ri.policy.CheckSet(hooks.Set{Stack: set.Stack, Script: set.Script}, all); err != nil {
+			return fail(err)
+		}
+		if !b.HookTimeoutSet {
+			if timeout, err = hookTimeout(s.Env); err != nil {
+				return fail(err)
+			}
+		}
+	}
+
+	he := s.Env.Clone()
+	he.Set("stack", st.Name, env.SourceKompose)
+	he.Set("SCRIPT_DIR", req.Root, env.SourceKompose)
+	he.Set("COMPOSE_PROJECT_NAME", compose.ProjectName(st.Dir, st.ComposeFile, s.Env.Lookup), env.SourceKompose)
+	hookArgs := hookArgs(req, main)
+	info := hooks.Info{
+		Stack: st.Name, Command: req.Command, Args: req.Args, Root: req.Root,
+		RecordedAt: ri.recordedAt, Performer: b.Performer, Version: b.Version,
+		DumpFile: dumpFile(req, main),
+	}
+	// One environment for every hook of the stack; KOMPOSE_HOOK, the only
+	// variable that differs, goes through the start gate of hooks.sh hooks
+	// (no copy of the environment per hook).
+	hookEnv := append(withoutVars(he.Environ()), info.StackEnviron()...)
+	hookEnv = hookEnv[:len(hookEnv):len(hookEnv)] // shared: appends must copy
+	hook := func(h hooks.Hook) Step {
+		hs := &HookStep{Hook: h, Info: info}
+		hs.Info.Hook = h.Name()
+		var argv []string
+		if h.Executable() {
+			argv = append([]string{h.Path}, hookArgs...)
+		} else {
+			argv = set.Script.Argv(h.Func, hookArgs)
+		}
+		step := Step{
+			Kind: KindHook, Phase: h.Phase, Label: h.Label(), Source: h.Source,
+			Args: hookArgs, Hook: hs,
+			Cmd: proc.Cmd{
+				Argv: argv, Dir: st.Dir, Timeout: timeout,
+				// hooks.sh hooks wait at a start gate, so they can be
+				// started ahead of their turn (see proc.Started).
+				Gate: !h.Executable(),
+				Env:  hookEnv,
+			},
+		}
+		if hookVar := hooks.VarHook + "=" + hs.Info.Hook; step.Cmd.Gate {
+			step.Cmd.GateEnv = []string{hookVar}
+		} else {
+			step.Cmd.Env = append(hookEnv[:len(hookEnv):len(hookEnv)], hookVar)
+		}
+		if h.Phase == hooks.Fail {
+			step.When = OnFailure
+		}
+		if skip {
+			step.Skip = SkipReason
+		}
+		return step
+	}
+	s.Steps = make([]Step, 0, len(all)+1)
+	for _, h := range byPhase[0] {
+		s.Steps = append(s.Steps, hook(h))
 	}
 	s.Steps = append(s.Steps, main)
-	if hasPost {
-		s.Steps = append(s.Steps, hook(hooks.Post, post))
+	for _, hs := range byPhase[1:] {
+		for _, h := range hs {
+			s.Steps = append(s.Steps, hook(h))
+		}
 	}
 	return s
+}
+
+// withoutVars drops from environ the KOMPOSE_* variables that kompose sets
+// for hooks, so that a hook never sees a value inherited from a kompose
+// that runs this one.
+func withoutVars(environ []string) []string {
+	out := environ[:0]
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, "KOMPOSE_") && isHookVar(kv[:strings.IndexByte(kv, '=')]) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func isHookVar(name string) bool {
+	switch name {
+	case hooks.VarStack, hooks.VarCommand, hooks.VarHook, hooks.VarRoot, hooks.VarPerformer,
+		hooks.VarRecordedAt, hooks.VarVersion, hooks.VarRuntime, hooks.VarExitCode, hooks.VarDumpFile:
+		return true
+	}
+	return false
+}
+
+// dumpFile is KOMPOSE_DUMP_FILE: what a database action names with
+// DumpFile(), else, for db:export and db:import, the first of its hook
+// arguments (the dump path).
+func dumpFile(req Request, main Step) *string {
+	if main.Action == nil {
+		return nil
+	}
+	if df, ok := main.Action.(interface{ DumpFile() string }); ok {
+		if f := df.DumpFile(); f != "" {
+			return &f
+		}
+		return nil
+	}
+	if req.Command != "db:export" && req.Command != "db:import" {
+		return nil
+	}
+	if ha, ok := main.Action.(interface{ HookArgs() []string }); ok {
+		if args := ha.HookArgs(); len(args) > 0 && args[0] != "" {
+			return &args[0]
+		}
+	}
+	return nil
 }
 
 // hookArgs are the arguments a hook function receives: the compose

@@ -145,13 +145,20 @@ func TestBuildSteps(t *testing.T) {
 		}
 	}
 	// Hooks see kompose's variables on top of the same environment.
-	he := environMap(blog.Steps[0].Cmd.Env)
+	he := environMap(blog.Steps[0].Cmd.Environ())
 	for k, want := range map[string]string{"stack": "blog", "SCRIPT_DIR": dir, "COMPOSE_PROJECT_NAME": "prod-blog", "SHARED": "blog", "FORCED": "cli"} {
 		if he[k] != want {
 			t.Errorf("blog hook env %s = %q, want %q", k, he[k], want)
 		}
 	}
-	if pe := environMap(blog.Steps[2].Cmd.Env); !reflect.DeepEqual(pe, he) {
+	// ... the same for pre and post hooks, but for the hook's own name.
+	pe := environMap(blog.Steps[2].Cmd.Environ())
+	if he["KOMPOSE_HOOK"] != "pre-up" || pe["KOMPOSE_HOOK"] != "post-up" {
+		t.Errorf("KOMPOSE_HOOK: pre %q, post %q", he["KOMPOSE_HOOK"], pe["KOMPOSE_HOOK"])
+	}
+	delete(pe, "KOMPOSE_HOOK")
+	delete(he, "KOMPOSE_HOOK")
+	if !reflect.DeepEqual(pe, he) {
 		t.Errorf("pre and post hooks have different environments")
 	}
 	ne := environMap(news.Steps[1].Cmd.Env)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // A gated process is started ahead of its turn and waits, before doing any
@@ -31,6 +32,9 @@ type Started struct {
 	gate  *os.File
 	relay *Relay
 	argv0 string
+	// timeout, when positive, runs from Release; stop ends its timer.
+	timeout, grace time.Duration
+	stop           func() bool
 }
 
 // Start starts c, which must have Gate set, and leaves it waiting at its
@@ -54,9 +58,9 @@ func (o OS) Start(ctx context.Context, c Cmd) (*Started, error) {
 		w.Close()
 		return nil, fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}
-	s := &Started{ctx: ctx, cmd: cmd, gate: w, relay: o.Relay, argv0: c.Argv[0]}
+	s := &Started{ctx: ctx, cmd: cmd, gate: w, relay: o.Relay, argv0: c.Argv[0], timeout: c.Timeout, grace: c.KillGrace}
 	if o.Relay != nil {
-		o.Relay.add(ctx, cmd.Process)
+		o.Relay.add(ctx, cmd.Process, c.ownGroup())
 	}
 	return s, nil
 }
@@ -75,6 +79,9 @@ func (s *Started) Release(env []string) error {
 	b.WriteByte(0)
 	// A write error means the process is gone already: Wait reports how
 	// it ended.
+	if s.timeout > 0 {
+		s.stop = startTimeout(s.cmd.Process.Pid, s.timeout, s.grace)
+	}
 	_, _ = s.gate.Write(b.Bytes())
 	s.gate.Close()
 	return nil
@@ -91,6 +98,9 @@ func (s *Started) Wait() error {
 		s.relay.remove(s.cmd.Process)
 	}
 	err = exitError(s.argv0, err)
+	if s.stop != nil && s.stop() {
+		return timedOut(s.cmd.Process.Pid, s.timeout)
+	}
 	settle(s.ctx, s.relay, err)
 	return err
 }

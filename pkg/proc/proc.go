@@ -29,6 +29,53 @@ type Cmd struct {
 	// [Started]); GateEnv is added to its environment by that message.
 	Gate    bool
 	GateEnv []string
+
+	// OwnGroup starts the process as the leader of a process group of its
+	// own. The [Relay] then passes every signal it receives, SIGINT
+	// included, to the whole group (a Ctrl-C typed at the terminal no
+	// longer reaches it by itself). A process outside the terminal's
+	// foreground group is stopped (SIGTTIN) if it reads the terminal, so
+	// callers should not give it a terminal as Stdin.
+	OwnGroup bool
+	// Timeout, when positive, limits how long the process may run (a
+	// gated process: from its release). It implies OwnGroup. When the time
+	// is up the group gets SIGTERM, then SIGKILL after KillGrace; once the
+	// process has ended, what is left of its group is killed too, and the
+	// error is a *TimeoutError.
+	Timeout time.Duration
+	// KillGrace is how long a timed-out group has between SIGTERM and
+	// SIGKILL; DefaultKillGrace when zero.
+	KillGrace time.Duration
+}
+
+// Environ returns the environment the process works with: Env, then what
+// its start gate adds (GateEnv).
+func (c *Cmd) Environ() []string {
+	if len(c.GateEnv) == 0 {
+		return c.Env
+	}
+	return append(c.Env[:len(c.Env):len(c.Env)], c.GateEnv...)
+}
+
+// ownGroup reports whether c runs in a process group of its own.
+func (c *Cmd) ownGroup() bool { return c.OwnGroup || c.Timeout > 0 }
+
+// DefaultKillGrace is the time between SIGTERM and SIGKILL for a process
+// past its [Cmd.Timeout].
+const DefaultKillGrace = 2 * time.Second
+
+// TimeoutError reports a process stopped because it ran past its
+// [Cmd.Timeout].
+type TimeoutError struct {
+	After time.Duration
+}
+
+// TimeoutExitCode is the exit status [ExitCode] gives a timed-out process,
+// the one timeout(1) uses.
+const TimeoutExitCode = 124
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("timed out after %s; its process group was killed", e.After)
 }
 
 // Runner runs a process to completion.
@@ -52,11 +99,15 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("exit status %d", e.Code)
 }
 
-// ExitCode returns the exit status err reports: 0 for nil, the status of an
-// *ExitError, else 1.
+// ExitCode returns the exit status err reports: 0 for nil,
+// TimeoutExitCode for a *TimeoutError, the status of an *ExitError, else 1.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
+	}
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		return TimeoutExitCode
 	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
@@ -96,12 +147,56 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 		return fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}
 	if o.Relay != nil {
-		o.Relay.add(ctx, cmd.Process)
+		o.Relay.add(ctx, cmd.Process, c.ownGroup())
 		defer o.Relay.remove(cmd.Process)
 	}
+	var stop func() bool
+	if c.Timeout > 0 {
+		stop = startTimeout(cmd.Process.Pid, c.Timeout, c.KillGrace)
+	}
 	err = exitError(c.Argv[0], cmd.Wait())
+	if stop != nil && stop() {
+		return timedOut(cmd.Process.Pid, c.Timeout)
+	}
 	settle(ctx, o.Relay, err)
 	return err
+}
+
+// timedOut kills what is left of the process group pgid once its leader,
+// stopped at its timeout d, has been waited for. The group's id cannot be
+// reused while any member lives.
+func timedOut(pgid int, d time.Duration) error {
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	return &TimeoutError{After: d}
+}
+
+// startTimeout arranges for process group pgid to get SIGTERM after d and
+// SIGKILL grace later if its leader has not ended by then. The returned
+// function, called once the leader has been waited for, stops the timer and
+// reports whether the time had run out.
+func startTimeout(pgid int, d, grace time.Duration) (stop func() bool) {
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+	fired := make(chan struct{})
+	done := make(chan struct{})
+	t := time.AfterFunc(d, func() {
+		close(fired)
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(grace):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		}
+	})
+	return func() bool {
+		if t.Stop() {
+			return false
+		}
+		<-fired
+		close(done)
+		return true
+	}
 }
 
 func (o OS) command(c Cmd) (*exec.Cmd, error) {
@@ -115,6 +210,9 @@ func (o OS) command(c Cmd) (*exec.Cmd, error) {
 	cmd.Dir = c.Dir
 	cmd.Env = c.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	if c.ownGroup() {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	return cmd, nil
 }
 

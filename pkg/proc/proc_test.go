@@ -214,7 +214,7 @@ func TestRelayLateChild(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r.add(ctx, cmd.Process)
+	r.add(ctx, cmd.Process, false)
 	defer r.remove(cmd.Process)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

@@ -27,7 +27,7 @@ func (e *InterruptedError) Error() string { return "interrupted by " + e.Signal.
 // SIGTERM and SIGHUP, which are sent to kompose alone, always are.
 type Relay struct {
 	mu    sync.Mutex
-	procs map[*os.Process]struct{}
+	procs map[*os.Process]bool // true: signal its whole process group
 	sigs  chan os.Signal
 	stop  context.CancelCauseFunc
 	done  chan struct{}
@@ -47,7 +47,7 @@ func NotifyContext(parent context.Context) (context.Context, *Relay) {
 func notifyContext(parent context.Context, foreground func() bool) (context.Context, *Relay) {
 	ctx, cancel := context.WithCancelCause(parent)
 	r := &Relay{
-		procs:      map[*os.Process]struct{}{},
+		procs:      map[*os.Process]bool{},
 		sigs:       make(chan os.Signal, 4),
 		stop:       cancel,
 		done:       make(chan struct{}),
@@ -63,12 +63,10 @@ func (r *Relay) loop() {
 		select {
 		case s := <-r.sigs:
 			r.stop(&InterruptedError{Signal: s})
-			if s == syscall.SIGINT && r.foreground() {
-				continue
-			}
+			fg := s == syscall.SIGINT && r.foreground()
 			r.mu.Lock()
-			for p := range r.procs {
-				_ = p.Signal(s)
+			for p, group := range r.procs {
+				signalProc(p, group, s, fg)
 			}
 			r.mu.Unlock()
 		case <-r.done:
@@ -84,15 +82,31 @@ func (r *Relay) Stop() {
 	r.stop(nil)
 }
 
-// add registers a started process. A signal that arrived while it was
-// starting is passed on now, so no child outlives an interrupted kompose.
-func (r *Relay) add(ctx context.Context, p *os.Process) {
+// signalProc passes s on to p, or to p's whole process group when group
+// is set. A SIGINT typed at the terminal (fgInt) already reached p unless p
+// has a group of its own.
+func signalProc(p *os.Process, group bool, s os.Signal, fgInt bool) {
+	if group {
+		if sig, ok := s.(syscall.Signal); ok {
+			_ = syscall.Kill(-p.Pid, sig)
+		}
+		return
+	}
+	if !fgInt {
+		_ = p.Signal(s)
+	}
+}
+
+// add registers a started process; group says it leads a process group of
+// its own. A signal that arrived while it was starting is passed on now, so
+// no child outlives an interrupted kompose.
+func (r *Relay) add(ctx context.Context, p *os.Process, group bool) {
 	r.mu.Lock()
-	r.procs[p] = struct{}{}
+	r.procs[p] = group
 	r.mu.Unlock()
 	var ie *InterruptedError
-	if errors.As(context.Cause(ctx), &ie) && !(ie.Signal == syscall.SIGINT && r.foreground()) {
-		_ = p.Signal(ie.Signal)
+	if errors.As(context.Cause(ctx), &ie) {
+		signalProc(p, group, ie.Signal, ie.Signal == syscall.SIGINT && r.foreground())
 	}
 }
 

@@ -56,7 +56,11 @@ func newWindow(ps Prestarter, ahead int, p *plan.Plan, cmdFor func(*plan.Step) p
 			continue
 		}
 		for i := range s.Steps {
-			w.order = append(w.order, slot{s, &s.Steps[i]})
+			// Fail hooks run only after a failure, and skipped hooks
+			// never: neither is started ahead.
+			if st := &s.Steps[i]; st.When != plan.OnFailure && st.Skip == "" {
+				w.order = append(w.order, slot{s, st})
+			}
 		}
 	}
 	return w

@@ -66,10 +66,23 @@ func quote(s string) string {
 
 func (t *Text) stepLine(s *plan.Stack, st *plan.Step) string {
 	line := t.style.Bold("--> ") + CommandLine(s, st)
-	if st.Source != "" {
-		line += t.style.Dim("  (" + st.Source + ")")
+	if a := annotation(st); a != "" {
+		line += t.style.Dim("  (" + a + ")")
 	}
 	return line
+}
+
+// annotation says where a step comes from and when it runs: "hooks.sh:3",
+// "on failure".
+func annotation(st *plan.Step) string {
+	var parts []string
+	if st.Source != "" && st.Source != st.Label {
+		parts = append(parts, st.Source)
+	}
+	if st.When == plan.OnFailure {
+		parts = append(parts, st.When.String())
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Begin implements [Reporter].
@@ -111,6 +124,9 @@ func (t *Text) StackStart(s *plan.Stack, index, total int) {
 			}
 		}
 		t.vars("this stack", own, s.Masker)
+		for _, h := range s.NotRun {
+			fmt.Fprintf(t.w, "%s %s: %s\n", t.style.Dim("--- not run:"), h.Source, h.NotRun)
+		}
 	}
 }
 
@@ -120,6 +136,10 @@ type Describer interface{ Describe() []string }
 
 // StepPlanned implements [Reporter].
 func (t *Text) StepPlanned(s *plan.Stack, st *plan.Step) {
+	if st.Skip != "" {
+		t.StepSkipped(s, st)
+		return
+	}
 	fmt.Fprintln(t.w, t.stepLine(s, st))
 	if d, ok := st.Action.(Describer); ok {
 		for _, line := range d.Describe() {
@@ -145,7 +165,15 @@ func (t *Text) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration
 
 // StepSkipped implements [Reporter].
 func (t *Text) StepSkipped(s *plan.Stack, st *plan.Step) {
-	fmt.Fprintf(t.w, "%s %s\n", t.style.Dim("--- skipped:"), CommandLine(s, st))
+	what := "--- skipped:"
+	if st.Skip != "" {
+		what = "--- skipped (" + st.Skip + "):"
+	}
+	line := t.style.Dim(what) + " " + CommandLine(s, st)
+	if st.When == plan.OnFailure {
+		line += t.style.Dim("  (" + st.When.String() + ")")
+	}
+	fmt.Fprintln(t.w, line)
 }
 
 // StackDone implements [Reporter].

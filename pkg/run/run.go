@@ -4,15 +4,30 @@
 // Stacks run one after the other in plan order. Within a stack the steps run
 // in order; the first failing step stops the stack (a failing pre hook
 // means the command does not run; a post hook runs only after the command
-// succeeded). A failing stack does not stop the others; an interrupt does.
+// succeeded). When a pre hook or the command failed, the stack's fail hooks
+// ([plan.OnFailure] steps) then run, each of them, with the exit status of
+// what failed; their own failures are reported but the stack's error stays
+// the first one. A failing stack does not stop the others; an interrupt
+// does, and no fail hook runs after it.
+//
+// Hooks are told at run time what only the run knows: KOMPOSE_RUNTIME and
+// KOMPOSE_EXIT_CODE (through the start gate for hooks started ahead), and
+// executable hooks get the same facts as JSON on their standard input.
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"time"
 
+	"golang.org/x/term"
+
+	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
@@ -151,10 +166,24 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		sr.Status = Skipped
 		return sr
 	}
+	if r.DryRun {
+		for i := range s.Steps {
+			r.Reporter.StepPlanned(s, &s.Steps[i])
+		}
+		return sr
+	}
+	var (
+		failed   *plan.Step // the first step that failed
+		runtime  *int64     // how long the command took, once it ran
+		exitCode int
+	)
 	for i := range s.Steps {
 		st := &s.Steps[i]
-		if r.DryRun {
-			r.Reporter.StepPlanned(s, st)
+		if st.When == plan.OnFailure {
+			continue
+		}
+		if sr.Status != Succeeded || st.Skip != "" {
+			r.Reporter.StepSkipped(s, st)
 			continue
 		}
 		if err := context.Cause(ctx); err != nil {
@@ -162,15 +191,17 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 			// handled the signal and exited 0): start nothing more.
 			sr.Status, sr.Err = Interrupted, err
 			r.win.drop(s)
-			for _, rest := range s.Steps[i:] {
-				r.Reporter.StepSkipped(s, &rest)
-			}
-			break
+			r.Reporter.StepSkipped(s, st)
+			continue
 		}
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
-		err := r.runStep(ctx, s, st)
-		r.Reporter.StepDone(s, st, err, r.Clock.Now().Sub(t0))
+		err := r.runStep(ctx, s, st, runtime, nil)
+		d := r.Clock.Now().Sub(t0)
+		if st.Kind == plan.KindCommand {
+			runtime = hooks.Seconds(d)
+		}
+		r.Reporter.StepDone(s, st, err, d)
 		if err != nil {
 			sr.Err = &StepError{Step: st, Err: err}
 			sr.Status = Failed
@@ -178,20 +209,64 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 				sr.Status = Interrupted
 			}
 			r.win.drop(s)
-			for _, rest := range s.Steps[i+1:] {
-				r.Reporter.StepSkipped(s, &rest)
-			}
-			break
+			failed, exitCode = st, proc.ExitCode(err)
 		}
+	}
+	if failed == nil || failed.Phase == hooks.Post || sr.Status == Interrupted {
+		return sr
+	}
+	if failed.Kind != plan.KindCommand {
+		runtime = nil // the command did not run
+	}
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		if st.When != plan.OnFailure {
+			continue
+		}
+		if st.Skip != "" || ctx.Err() != nil {
+			r.Reporter.StepSkipped(s, st)
+			continue
+		}
+		r.Reporter.StepStart(s, st)
+		t0 := r.Clock.Now()
+		err := r.runStep(ctx, s, st, runtime, &exitCode)
+		if err != nil {
+			err = &AfterFailureError{Err: err, First: sr.Err}
+		}
+		r.Reporter.StepDone(s, st, err, r.Clock.Now().Sub(t0))
 	}
 	return sr
 }
 
-func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step) error {
-	r.win.advance(ctx, st)
+// runStep runs one step. For a hook, runtime and exitCode, when known, are
+// added to what the hook is told.
+func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runtime *int64, exitCode *int) error {
+	if st.When != plan.OnFailure {
+		r.win.advance(ctx, st)
+	}
 	cmd := r.cmdFor(st)
 	if st.Action != nil {
 		return st.Action.Run(ctx, &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd})
+	}
+	if st.Hook != nil {
+		info := st.Hook.Info
+		if st.Phase != hooks.Pre {
+			info.Runtime = runtime
+		}
+		info.ExitCode = exitCode
+		if st.Hook.Executable() {
+			cmd.Stdin = bytes.NewReader(info.JSON())
+		}
+		// Only the values known now: the dump file is in the
+		// environment already.
+		info.DumpFile = nil
+		if extra := info.RunEnviron(); len(extra) > 0 {
+			if cmd.Gate {
+				cmd.GateEnv = append(cmd.GateEnv[:len(cmd.GateEnv):len(cmd.GateEnv)], extra...)
+			} else {
+				cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
+			}
+		}
 	}
 	if started := r.win.take(st); started != nil {
 		if err := ctx.Err(); err != nil {
@@ -205,12 +280,36 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step) erro
 	return r.Proc.Run(ctx, cmd)
 }
 
-// cmdFor returns the process of st with kompose's streams.
+// cmdFor returns the process of st with kompose's streams. A hook in a
+// process group of its own (one with a timeout) would be stopped (SIGTTIN)
+// reading the terminal: it reads nothing instead. Executable hooks read
+// their JSON (see runStep).
 func (r *Runner) cmdFor(st *plan.Step) proc.Cmd {
 	cmd := st.Cmd
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	if (cmd.OwnGroup || cmd.Timeout > 0) && isTerminal(cmd.Stdin) {
+		cmd.Stdin = strings.NewReader("")
+	}
 	return cmd
 }
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// AfterFailureError is the failure of a fail hook, which runs after the
+// stack had already failed with First.
+type AfterFailureError struct {
+	Err   error
+	First error
+}
+
+func (e *AfterFailureError) Error() string {
+	return fmt.Sprintf("%v (after the first failure: %v)", e.Err, e.First)
+}
+
+func (e *AfterFailureError) Unwrap() error { return e.Err }
 
 // StepError is the failure of one step.
 type StepError struct {
