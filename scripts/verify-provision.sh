@@ -79,17 +79,22 @@ fi
 log "ps"
 running=$(compose ps --status running --services | sort | tr '\n' ' ')
 [[ $running == "app db " ]] || die "expected services app and db running, got: $running"
-compose ps --format json | grep -q '"Health":"healthy"' || die "db is not reported healthy by compose ps"
+# (Output is captured before grepping: `cmd | grep -q` can fail under pipefail
+# when grep exits early and cmd gets SIGPIPE.)
+ps_json=$(compose ps --format json)
+grep -q '"Health":"healthy"' <<<"$ps_json" || die "db is not reported healthy by compose ps"
 
 log "logs"
-compose logs --no-log-prefix app | grep -qx hello-from-app || die "app logs lack hello-from-app"
-compose logs db | grep -q 'database system is ready to accept connections' || die "db logs lack the ready message"
+app_logs=$(compose logs --no-log-prefix app)
+grep -qx hello-from-app <<<"$app_logs" || die "app logs lack hello-from-app"
+db_logs=$(compose logs db)
+grep -q 'database system is ready to accept connections' <<<"$db_logs" || die "db logs lack the ready message"
 
 log "exec -T"
 [[ $(compose exec -T app cat /etc/debian_version) == 12.* ]] || die "exec in app did not report Debian 12"
 [[ $(compose exec -T db psql -U kompose -tAc 'SELECT 40 + 2') == 42 ]] || die "exec psql in db failed"
-compose exec -T db pg_dump -U kompose -d kompose --schema-only | grep -q 'PostgreSQL database dump' ||
-	die "exec pg_dump in db failed"
+dump=$(compose exec -T db pg_dump -U kompose -d kompose --schema-only)
+grep -q 'PostgreSQL database dump' <<<"$dump" || die "exec pg_dump in db failed"
 
 log "down --volumes"
 compose down --volumes --timeout 10 >/dev/null 2>"$dir/down.log" || {
