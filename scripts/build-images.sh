@@ -61,11 +61,16 @@ t_start=$(now)
 # --- temp dir and cleanup --------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kompose-build-images.XXXXXX")
 containers=()
+untag_on_exit=() # freshly built images not verified yet
 cleanup() {
 	local c
 	for c in "${containers[@]}"; do
 		docker rm -f -v "$c" >/dev/null 2>&1 || true
 	done
+	if ((${#untag_on_exit[@]})); then
+		printf '[build-images] removing the unverified %s so that the next run rebuilds it\n' "${untag_on_exit[*]}" >&2
+		docker rmi "${untag_on_exit[@]}" >/dev/null 2>&1 || true
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -347,9 +352,11 @@ verify_postgres() {
 	local ip
 	ip=$(docker inspect --format '{{ range .NetworkSettings.Networks }}{{ .IPAddress }}{{ end }}' "$name")
 	if [[ -n $ip ]]; then
-		docker run --rm -e PGPASSWORD="$pw" --entrypoint psql "$pg_image" \
-			-h "$ip" -U "$user" -d "$db" -tAc 'SELECT count(*) FROM kompose_verify' | grep -qx 1 ||
+		local count
+		count=$(docker run --rm -e PGPASSWORD="$pw" --entrypoint psql "$pg_image" \
+			-h "$ip" -U "$user" -d "$db" -tAc 'SELECT count(*) FROM kompose_verify') ||
 			die "password login over TCP failed"
+		[[ $count == 1 ]] || die "unexpected row count over TCP: $count"
 		if docker run --rm -e PGPASSWORD=wrong --entrypoint psql "$pg_image" \
 			-h "$ip" -U "$user" -d "$db" -tAc 'SELECT 1' >/dev/null 2>&1; then
 			die "a wrong password was accepted over TCP"
@@ -361,7 +368,11 @@ verify_postgres() {
 	local exit_code
 	exit_code=$(docker inspect --format '{{ .State.ExitCode }}' "$name")
 	[[ $exit_code == 0 ]] || die "postgres exited with $exit_code on docker stop"
-	docker logs "$name" 2>&1 | grep -q 'database system is shut down' || die "no clean shutdown in the logs"
+	# (Captured, not piped into grep -q: that can fail under pipefail with SIGPIPE.)
+	local logs
+	logs=$(docker logs "$name" 2>&1)
+	[[ $(tail -n 1 <<<"$logs") == *'database system is shut down' ]] ||
+		die "no clean shutdown at the end of the logs: $(tail -n 3 <<<"$logs")"
 	log "docker stop took $(since "$t_stop") (clean shutdown)"
 	docker rm -v "$name" >/dev/null
 	log "verified $pg_image in $(since "$t0")"
@@ -385,8 +396,10 @@ else
 	ensure_mmdebstrap
 	build_postgres
 	built_pg=true
+	untag_on_exit=("$pg_image" "${pg_extra_tags[@]}")
 fi
 if $built_pg || $verify; then
 	verify_postgres
+	untag_on_exit=()
 fi
 log "done in $(since "$t_start")"
