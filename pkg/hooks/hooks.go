@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kompose-dev/kompose/pkg/proc"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -147,15 +148,12 @@ func (s *Script) HookFuncs() []Func {
 	return out
 }
 
-// invokeScript waits at the start gate on fd 3 (see proc.Started): it
-// reads NUL-terminated KEY=VALUE records into the environment and goes on
-// only when the last one says start. It then sources hooks.sh ($1) and
+// invokeScript waits at the start gate on fd 3 (proc.GateShell: it takes
+// in the variables known only at the hook's turn and exits 125, having done
+// nothing, if the turn never comes). It then sources hooks.sh ($1) and
 // calls the function ($2) with the remaining arguments; the hook's status
-// is the function's. A gate closed without the start record means the hook
-// is not to run: exit 125 having done nothing.
-const invokeScript = `while IFS= read -r -d '' kv <&3; do export -- "$kv"; done; exec 3<&-
-[[ ${KOMPOSE_GATE_START-} == 1 ]] || exit 125; unset KOMPOSE_GATE_START
-source "$1" || exit; shift; "$@"`
+// is the function's.
+const invokeScript = proc.GateShell + `source "$1" || exit; shift; "$@"`
 
 // Argv returns the process arguments that call function fn of the script
 // with args: its own bash, which sources the file and calls the function.

@@ -17,12 +17,22 @@ import (
 // of a hook's cost) while the previous step still runs, without running any
 // of the hook early.
 //
-// The start message is a sequence of NUL-terminated KEY=VALUE records that
-// the process adds to its environment (values only known when its turn
-// comes, such as how long the command took), the last of which is
-// GateStartVar=1. A process whose gate closes without that record must exit
-// without doing anything: it was not its turn after all.
+// The start message is a short POSIX shell snippet, one line per variable:
+// `export KEY='value'` for the values only known when the process's turn
+// comes (such as how long the command took), then GateStartVar=1. A process
+// whose gate closes without that line must exit without doing anything: it
+// was not its turn after all. [GateShell] is the shell prologue that waits
+// at the gate; a shell reads the snippet with `source`, which takes a pipe
+// in one read where `read` would take one system call per byte.
 const GateStartVar = "KOMPOSE_GATE_START"
+
+// GateShell is a bash prologue that waits at the gate: it runs the start
+// message (from /dev/fd/3, or through cat where the system has no /dev/fd),
+// closes fd 3, and exits 125 having done nothing when the gate closed
+// without a start. What follows it runs only when released.
+const GateShell = `source /dev/fd/3 2>/dev/null || eval "$(cat <&3)"; exec 3<&-
+[[ ${KOMPOSE_GATE_START-} == 1 ]] || exit 125; unset KOMPOSE_GATE_START
+`
 
 // Started is a gated process that has been started and is waiting at its
 // gate. Call exactly one of Release or Abort, then Wait.
@@ -67,24 +77,44 @@ func (o OS) Start(ctx context.Context, c Cmd) (*Started, error) {
 
 // Release lets the process run, adding env (KEY=VALUE) to its environment.
 func (s *Started) Release(env []string) error {
-	var b bytes.Buffer
-	for _, kv := range env {
-		if strings.IndexByte(kv, 0) >= 0 {
-			return fmt.Errorf("environment entry %q holds a NUL byte", strings.SplitN(kv, "=", 2)[0])
-		}
-		b.WriteString(kv)
-		b.WriteByte(0)
+	msg, err := gateMessage(env)
+	if err != nil {
+		return err
 	}
-	b.WriteString(GateStartVar + "=1")
-	b.WriteByte(0)
 	// A write error means the process is gone already: Wait reports how
 	// it ended.
 	if s.timeout > 0 {
 		s.stop = startTimeout(s.cmd.Process.Pid, s.timeout, s.grace)
 	}
-	_, _ = s.gate.Write(b.Bytes())
+	_, _ = s.gate.Write(msg)
 	s.gate.Close()
 	return nil
+}
+
+// gateMessage formats the start message for env (KEY=VALUE entries).
+func gateMessage(env []string) ([]byte, error) {
+	var b bytes.Buffer
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !validName(k) {
+			return nil, fmt.Errorf("gate: %q is not a KEY=VALUE entry", k)
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			return nil, fmt.Errorf("gate: the value of %s holds a NUL byte", k)
+		}
+		b.WriteString("export " + k + "='" + strings.ReplaceAll(v, "'", `'\''`) + "'\n")
+	}
+	b.WriteString(GateStartVar + "=1\n")
+	return b.Bytes(), nil
+}
+
+func validName(k string) bool {
+	for i, r := range k {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return k != ""
 }
 
 // Abort closes the gate without a start message: the process exits without

@@ -84,8 +84,7 @@ func TestNoTimeoutWhenFast(t *testing.T) {
 // not count, and a timed-out one is killed like any other.
 func TestTimeoutOfAGatedProcess(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	script := `while IFS= read -r -d '' kv <&3; do export -- "$kv"; done; [[ $KOMPOSE_GATE_START == 1 ]] || exit 125
-sleep 300 & echo $! >"$1"; sleep 300`
+	script := GateShell + `sleep 300 & echo $! >"$1"; sleep 300`
 	st, err := OS{}.Start(context.Background(), Cmd{
 		Argv: []string{"bash", "-c", script, "hook", pidFile}, Gate: true,
 		Timeout: 300 * time.Millisecond, KillGrace: 300 * time.Millisecond,
