@@ -9,6 +9,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -125,6 +126,9 @@ func nameFromFile(file string, env Lookup) string {
 	if err != nil {
 		return ""
 	}
+	if !mayNameProject(data) {
+		return ""
+	}
 	var top struct {
 		Name string `yaml:"name"`
 	}
@@ -136,6 +140,39 @@ func nameFromFile(file string, env Lookup) string {
 		return ""
 	}
 	return loader.NormalizeProjectName(name)
+}
+
+// mayNameProject reports whether a compose file could have a top-level
+// name: key, so that the YAML parse (most of ProjectName's cost) is skipped
+// for the many files that have none. A top-level key starts a line in
+// block style; a file in flow style or JSON starts with '{' and is always
+// parsed.
+func mayNameProject(data []byte) bool {
+	first := true
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		trimmed := bytes.TrimLeft(line, " \t\r\ufeff")
+		if len(trimmed) == 0 || trimmed[0] == '#' || bytes.HasPrefix(trimmed, []byte("---")) {
+			continue
+		}
+		if first && trimmed[0] == '{' {
+			return true
+		}
+		first = false
+		for _, key := range [...]string{"name", `"name"`, "'name'"} {
+			if rest, ok := bytes.CutPrefix(line, []byte(key)); ok {
+				if r := bytes.TrimLeft(rest, " \t"); len(r) > 0 && r[0] == ':' {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // Service is a service of a stack's compose project.

@@ -174,3 +174,29 @@ func TestServices(t *testing.T) {
 		t.Errorf("Services(broken) error = %v", err)
 	}
 }
+
+func TestMayNameProject(t *testing.T) {
+	yes := []string{
+		"name: shop\nservices: {}\n",
+		"services:\n  a: {image: x}\nname: late\n",
+		"# comment\n\"name\" : q\n",
+		"{\"name\": \"json\", \"services\": {}}",
+		"---\n{name: flow}\n",
+	}
+	no := []string{
+		"services:\n  a:\n    container_name: x\n    image: y\n",
+		"services:\n  name:\n    image: y\n", // a service called name is not top level
+		"  name: indented\n",
+		"",
+	}
+	for _, s := range yes {
+		if !mayNameProject([]byte(s)) {
+			t.Errorf("mayNameProject(%q) = false, want true", s)
+		}
+	}
+	for _, s := range no {
+		if mayNameProject([]byte(s)) {
+			t.Errorf("mayNameProject(%q) = true, want false", s)
+		}
+	}
+}
