@@ -23,4 +23,5 @@ run $k greeter logs --tail 1
 run $k notes db:export --compress zstd
 run $k notes db:list
 run $k notes db:import
+run $k notes db:cleanup --keep 1
 run $k '*' down -v
