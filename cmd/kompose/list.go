@@ -70,12 +70,7 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		} else if line := hookFiles(d); line != "" {
 			fmt.Fprintf(w, "  hooks/:   %s\n", line)
 		}
-		vars := map[string]string{}
-		for _, kv := range e.Environ() {
-			k, v, _ := strings.Cut(kv, "=")
-			vars[k] = v
-		}
-		svcs, err := compose.Services(ctx, s.Dir, s.ComposeFile, vars)
+		svcs, err := compose.Services(ctx, s.Dir, s.ComposeFile, e.Map())
 		if err != nil {
 			problem("services", s, err)
 			continue

@@ -47,12 +47,7 @@ func Locate(ctx context.Context, cfg Config, st stack.Stack, e *env.Env) (Locati
 	case cfg.Container != "":
 		l.Mode, l.Container, l.Why = Container, cfg.Container, VarContainer
 	default:
-		vars := map[string]string{}
-		for _, kv := range e.Environ() {
-			k, v, _ := strings.Cut(kv, "=")
-			vars[k] = v
-		}
-		services, err := compose.Services(ctx, st.Dir, st.ComposeFile, vars)
+		services, err := compose.Services(ctx, st.Dir, st.ComposeFile, e.Map())
 		if err != nil {
 			return l, fmt.Errorf("looking for the PostgreSQL service: %w (set %s, %s or %s to say where the database is)", err, VarService, VarContainer, VarHost)
 		}

@@ -188,6 +188,15 @@ func (e *Env) Environ() []string {
 	return out
 }
 
+// Map returns a copy of the variables as a map, the form compose-go takes.
+func (e *Env) Map() map[string]string {
+	m := make(map[string]string, len(e.vals))
+	for k, v := range e.vals {
+		m[k] = v
+	}
+	return m
+}
+
 // Layered returns, sorted by name, the variables set above the process
 // environment: what kompose itself contributes.
 func (e *Env) Layered() []Var {
