@@ -49,6 +49,9 @@ func NewExport(cfg Config, loc Location, f Format, t time.Time) *Export {
 // hook_post_db_export receive the dump file's path.
 func (x *Export) HookArgs() []string { return []string{x.Path} }
 
+// DumpFile is the dump this export writes (plan.DumpFiler).
+func (x *Export) DumpFile() string { return x.Path }
+
 // Describe says what the export does, for the dry run.
 func (x *Export) Describe() []string {
 	lines := []string{

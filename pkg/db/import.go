@@ -72,6 +72,9 @@ func NewImport(cfg Config, loc Location, file string, ts time.Time) (*Import, er
 // path.
 func (x *Import) HookArgs() []string { return []string{x.File} }
 
+// DumpFile is the dump this import loads (plan.DumpFiler).
+func (x *Import) DumpFile() string { return x.File }
+
 // loadArgv is the command that loads the dump into the scratch database,
 // reading it on standard input.
 func (x *Import) loadArgv() []string {

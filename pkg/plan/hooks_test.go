@@ -17,6 +17,7 @@ type dumpAction struct{ path string }
 
 func (a dumpAction) Run(context.Context, *ActionEnv) error { return nil }
 func (a dumpAction) HookArgs() []string                    { return []string{a.path} }
+func (a dumpAction) DumpFile() string                      { return a.path }
 
 func setup(t *testing.T, files map[string]string) (string, []stack.Stack) {
 	t.Helper()

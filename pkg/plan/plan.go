@@ -502,7 +502,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	info := hooks.Info{
 		Stack: st.Name, Command: req.Command, Args: req.Args, Root: req.Root,
 		RecordedAt: ri.recordedAt, Performer: b.Performer, Version: b.Version,
-		DumpFile: dumpFile(req, main),
+		DumpFile: dumpFile(main),
 	}
 	// One environment for every hook of the stack; KOMPOSE_HOOK, the only
 	// variable that differs, goes through the start gate of hooks.sh hooks
@@ -578,25 +578,16 @@ func isHookVar(name string) bool {
 	return false
 }
 
-// dumpFile is KOMPOSE_DUMP_FILE: what a database action names with
-// DumpFile(), else, for db:export and db:import, the first of its hook
-// arguments (the dump path).
-func dumpFile(req Request, main Step) *string {
-	if main.Action == nil {
-		return nil
-	}
-	if df, ok := main.Action.(interface{ DumpFile() string }); ok {
+// DumpFiler is implemented by actions that work on a dump file (db:export,
+// db:import): its path is KOMPOSE_DUMP_FILE for their hooks.
+type DumpFiler interface{ DumpFile() string }
+
+// dumpFile is KOMPOSE_DUMP_FILE for the hooks around main, nil when main
+// works on no dump file.
+func dumpFile(main Step) *string {
+	if df, ok := main.Action.(DumpFiler); ok {
 		if f := df.DumpFile(); f != "" {
 			return &f
-		}
-		return nil
-	}
-	if req.Command != "db:export" && req.Command != "db:import" {
-		return nil
-	}
-	if ha, ok := main.Action.(interface{ HookArgs() []string }); ok {
-		if args := ha.HookArgs(); len(args) > 0 && args[0] != "" {
-			return &args[0]
 		}
 	}
 	return nil
