@@ -37,7 +37,7 @@ func runApp(args []string, configure func(*App)) int {
 		IO:      output.System(os.Getenv),
 		Environ: os.Environ(),
 		Cwd:     cwd,
-		Proc:    proc.OS{Relay: relay},
+		Proc:    proc.OS{Relay: relay, Paths: &proc.PathCache{}},
 		Version: buildVersion(version),
 	}
 	if configure != nil {

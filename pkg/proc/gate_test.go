@@ -45,3 +45,29 @@ func TestGateMessageRefusesBadEntries(t *testing.T) {
 		}
 	}
 }
+
+// With a PathCache, a program is found on PATH once and started by its full
+// path.
+func TestPathCache(t *testing.T) {
+	paths := &PathCache{}
+	o := OS{Paths: paths}
+	for i := 0; i < 2; i++ {
+		var out bytes.Buffer
+		// bash -c 'script' sets $0 from the next argument; read the real
+		// argv[0] of the process instead.
+		err := o.Run(context.Background(), Cmd{Argv: []string{"bash", "-c", `tr '\0' '\n' </proc/$$/cmdline | head -1`}, Stdout: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(out.String()); !strings.HasPrefix(got, "/") || !strings.HasSuffix(got, "/bash") {
+			t.Errorf("argv[0] = %q, want the full path of bash", got)
+		}
+	}
+	if p := paths.found["bash"]; !strings.HasSuffix(p, "/bash") {
+		t.Errorf("bash was not remembered: %v", paths.found)
+	}
+	err := o.Run(context.Background(), Cmd{Argv: []string{"kompose-no-such-program"}})
+	if err == nil || !strings.Contains(err.Error(), "kompose-no-such-program") {
+		t.Errorf("a missing program gave %v, want an error naming it", err)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -120,6 +122,38 @@ func ExitCode(err error) int {
 // the running process.
 type OS struct {
 	Relay *Relay // may be nil: no signal relaying
+	// Paths, when set, remembers where programs were found on PATH, so
+	// that a run starting bash a thousand times searches PATH once. The
+	// program then gets its full path as argv[0], which also spares bash
+	// searching PATH for itself at every start.
+	Paths *PathCache
+}
+
+// PathCache resolves program names on kompose's own PATH (what
+// exec.LookPath reads), remembering each answer. That PATH does not change
+// during a run; a stack's PATH from its .env never decides which program
+// kompose starts, as with exec.Command.
+type PathCache struct {
+	mu    sync.Mutex
+	found map[string]string
+}
+
+// Look returns the path of the program name, as exec.LookPath would.
+func (c *PathCache) Look(name string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.found[name]; ok {
+		return p, nil
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", err
+	}
+	if c.found == nil {
+		c.found = map[string]string{}
+	}
+	c.found[name] = p
+	return p, nil
 }
 
 // Run implements [Runner].
@@ -203,7 +237,15 @@ func (o OS) command(c Cmd) (*exec.Cmd, error) {
 	if len(c.Argv) == 0 {
 		return nil, errors.New("empty command")
 	}
-	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
+	name := c.Argv[0]
+	if o.Paths != nil && !strings.Contains(name, "/") {
+		p, err := o.Paths.Look(name)
+		if err != nil {
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+		name = p
+	}
+	cmd := exec.Command(name, c.Argv[1:]...)
 	if cmd.Err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.Argv[0], cmd.Err)
 	}
