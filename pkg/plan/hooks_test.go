@@ -2,12 +2,12 @@ package plan
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kompose-dev/kompose/internal/stacktest"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
@@ -21,25 +21,7 @@ func (a dumpAction) DumpFile() string                      { return a.path }
 
 func setup(t *testing.T, files map[string]string) (string, []stack.Stack) {
 	t.Helper()
-	root := t.TempDir()
-	for name, text := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if strings.Contains(name, "hooks/") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(p, []byte(text), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stacks, err := stack.Discover(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root, stacks
+	return stacktest.Root(t, files)
 }
 
 func envValue(environ []string, key string) (string, bool) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kompose-dev/kompose/internal/stacktest"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/hooks"
@@ -19,21 +20,7 @@ import (
 // its stacks.
 func root(t *testing.T, files map[string]string) (string, []stack.Stack) {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stacks, err := stack.Discover(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, stacks
+	return stacktest.Root(t, files)
 }
 
 func fixedCompose(compose.Lookup) ([]string, error) { return []string{"docker", "compose"}, nil }

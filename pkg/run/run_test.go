@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kompose-dev/kompose/internal/stacktest"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
-	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
 // call is one process the fake runner was asked to start.
@@ -91,20 +90,7 @@ func (c *tick) Now() time.Time { c.t = c.t.Add(time.Second); return c.t }
 
 func build(t *testing.T, files map[string]string, command string, args ...string) *plan.Plan {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stacks, err := stack.Discover(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, stacks := stacktest.Root(t, files)
 	b := plan.Builder{Detect: func(compose.Lookup) ([]string, error) { return []string{"docker", "compose"}, nil }}
 	p, err := b.Build(plan.Request{Root: dir, Command: command, Args: args, Environ: []string{"PATH=/bin"}}, stacks)
 	if err != nil {
