@@ -150,7 +150,7 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	if err != nil {
 		return plan.Step{}, err
 	}
-	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env)
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
 	if err != nil {
 		return plan.Step{}, err
 	}
@@ -185,7 +185,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
-	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env)
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
 	if err != nil {
 		return plan.Step{}, err
 	}

@@ -37,9 +37,10 @@ type Location struct {
 
 // Locate decides where the PostgreSQL tools run for a stack, in the
 // contract's order: DB_SERVICE, DB_CONTAINER, a service of the stack whose
-// image is PostgreSQL, else the host. It starts no process; finding the
-// service by image loads the compose file with compose-go.
-func Locate(ctx context.Context, cfg Config, st stack.Stack, e *env.Env) (Location, error) {
+// image is PostgreSQL, else the host. composeCmd gives the stack's compose
+// command (plan.Stack.ComposeCommand), asked for in service mode only. It starts no process;
+// finding the service by image loads the compose file with compose-go.
+func Locate(ctx context.Context, cfg Config, st stack.Stack, e *env.Env, composeCmd func() ([]string, error)) (Location, error) {
 	l := Location{cfg: cfg}
 	switch {
 	case cfg.Service != "":
@@ -71,7 +72,7 @@ func Locate(ctx context.Context, cfg Config, st stack.Stack, e *env.Env) (Locati
 		}
 	}
 	if l.Mode == Service {
-		argv, err := compose.Detect(e.Lookup)
+		argv, err := composeCmd()
 		if err != nil {
 			return l, err
 		}

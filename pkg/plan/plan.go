@@ -110,6 +110,8 @@ type ActionEnv struct {
 type Stack struct {
 	stack.Stack
 	Env *env.Env
+	// compose finds the stack's compose command (ComposeCommand).
+	compose func() ([]string, error)
 	// Masker hides this stack's secret values in anything printed.
 	Masker *env.Masker
 	Steps  []Step
@@ -124,6 +126,17 @@ type Stack struct {
 	// (db:export of a stack without DB_NAME): it runs nothing, not even its
 	// hooks, and counts as skipped, not failed.
 	Skip string
+}
+
+// ComposeCommand returns the stack's compose command ("docker",
+// "compose"), to which a subcommand and its arguments are appended: found
+// as the builder finds it for compose steps (KOMPOSE_COMPOSE, the plugin,
+// v1), once per distinct environment.
+func (s *Stack) ComposeCommand() ([]string, error) {
+	if s.compose == nil {
+		return compose.Detect(s.Env.Lookup)
+	}
+	return s.compose()
 }
 
 // Plan is the whole plan of one kompose invocation.
@@ -443,6 +456,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 		return fail(err)
 	}
 
+	s.compose = func() ([]string, error) { return b.composeCommand(s.Env) }
 	environ := s.Env.Environ()
 	var main Step
 	if cmdFunc != nil {
@@ -456,7 +470,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 			return fail(err)
 		}
 	} else {
-		argv, err := b.composeCommand(s.Env)
+		argv, err := s.ComposeCommand()
 		if err != nil {
 			return fail(err)
 		}
