@@ -57,14 +57,7 @@ func TestTimeoutKillsTheWholeGroup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-			deadline := time.Now().Add(2 * time.Second)
-			for alive(t, pid) && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			if alive(t, pid) {
-				t.Errorf("background child %d outlived the timeout", pid)
-			}
+			wantGone(t, b)
 		})
 	}
 }
@@ -105,14 +98,7 @@ func TestTimeoutOfAGatedProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the hook did not run after its release: %v", err)
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	deadline := time.Now().Add(2 * time.Second)
-	for alive(t, pid) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if alive(t, pid) {
-		t.Errorf("background child %d outlived the timeout", pid)
-	}
+	wantGone(t, b)
 }
 
 // The relay passes every signal, SIGINT included, to the whole group of a
@@ -156,5 +142,19 @@ func TestRelaySignalsTheGroup(t *testing.T) {
 	}
 	if alive(t, pid) {
 		t.Errorf("the group's other member %d did not get the signal", pid)
+	}
+}
+
+// wantGone fails the test unless the process whose pid pidText holds is
+// gone within two seconds.
+func wantGone(t *testing.T, pidText []byte) {
+	t.Helper()
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(pidText)))
+	deadline := time.Now().Add(2 * time.Second)
+	for alive(t, pid) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(t, pid) {
+		t.Errorf("background child %d outlived the timeout", pid)
 	}
 }
