@@ -11,6 +11,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // hooksCommand is kompose's read-only view of hooks:
@@ -48,7 +49,7 @@ func (a *App) hooks(b *plan.Builder, req plan.Request, stacks []stack.Stack, res
 	}
 
 	// Every command: discovery only, in the order the plan would use.
-	pol := hooks.CurrentPolicy()
+	pol := trust.Current()
 	rootDir, err := hooks.ScanDir(filepath.Join(req.Root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
 	if err != nil {
 		return exitUsage, usageError{err}
@@ -78,7 +79,7 @@ func (a *App) hooks(b *plan.Builder, req plan.Request, stacks []stack.Stack, res
 				for _, h := range set.For(ph, cmd) {
 					note := h.NotRun
 					if note == "" {
-						if err := pol.CheckSet(hooks.Set{Root: set.Root, Stack: set.Stack, Script: set.Script}, []hooks.Hook{h}); err != nil {
+						if err := hooks.CheckSet(pol, hooks.Set{Root: set.Root, Stack: set.Stack, Script: set.Script}, []hooks.Hook{h}); err != nil {
 							note = err.Error()
 							status = exitFailed
 						}

@@ -14,7 +14,7 @@
 // reported with its line before anything starts. Each hooks.sh call is its
 // own bash process that sources the file and calls the one function.
 //
-// [Policy] refuses hook files and folders that another user could change,
+// [CheckSet] refuses hook files and folders that another user could change,
 // and [Info] is what every hook is told about the command it runs around.
 package hooks
 

@@ -28,6 +28,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // Kind is what a step does.
@@ -211,8 +212,8 @@ type Builder struct {
 	// [hooks.Performer]) when "".
 	Performer string
 	// Policy decides which hook files may run; the invoking user's
-	// [hooks.CurrentPolicy] when nil.
-	Policy *hooks.Policy
+	// [trust.Current] when nil.
+	Policy *trust.Policy
 }
 
 // composeCommand returns the compose command for e.
@@ -255,7 +256,7 @@ const SkipReason = "--skip-hooks"
 type runInfo struct {
 	recordedAt string
 	rootHooks  *hooks.Dir
-	policy     hooks.Policy
+	policy     trust.Policy
 }
 
 // IsKomposeCommand reports whether command is in kompose's own name:verb
@@ -300,7 +301,7 @@ func (b *Builder) prepare(req Request, base *env.Env) (*runInfo, error) {
 	if b.Now != nil {
 		now = b.Now
 	}
-	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: hooks.CurrentPolicy()}
+	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: trust.Current()}
 	if b.Policy != nil {
 		ri.policy = *b.Policy
 	}
@@ -332,7 +333,7 @@ func (b *Builder) prepare(req Request, base *env.Env) (*runInfo, error) {
 		for _, ph := range hooks.Phases {
 			hs = append(hs, hooks.Set{Root: dir}.For(ph, req.Command)...)
 		}
-		if err := ri.policy.CheckSet(hooks.Set{Root: dir}, hs); err != nil {
+		if err := hooks.CheckSet(ri.policy, hooks.Set{Root: dir}, hs); err != nil {
 			return nil, err
 		}
 	}
@@ -498,7 +499,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	}
 	timeout := b.HookTimeout
 	if !skip {
-		if err := ri.policy.CheckSet(hooks.Set{Stack: set.Stack, Script: set.Script}, all); err != nil {
+		if err := hooks.CheckSet(ri.policy, hooks.Set{Stack: set.Stack, Script: set.Script}, all); err != nil {
 			return fail(err)
 		}
 		if !b.HookTimeoutSet {

@@ -1,0 +1,151 @@
+package trust
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// statInfo is a FileInfo with the owner and mode a test needs.
+type statInfo struct {
+	mode     fs.FileMode
+	uid, gid uint32
+}
+
+func (s statInfo) Name() string       { return "f" }
+func (s statInfo) Size() int64        { return 0 }
+func (s statInfo) Mode() fs.FileMode  { return s.mode }
+func (s statInfo) ModTime() time.Time { return time.Time{} }
+func (s statInfo) IsDir() bool        { return s.mode.IsDir() }
+func (s statInfo) Sys() any           { return &syscall.Stat_t{Uid: s.uid, Gid: s.gid} }
+
+func TestPolicy(t *testing.T) {
+	alice := Policy{UID: 1000, GID: 1000}
+	root := Policy{UID: 0, GID: 0}
+	for _, tc := range []struct {
+		name   string
+		pol    Policy
+		info   statInfo
+		refuse string // part of the reason; "" when accepted
+		fix    string
+	}{
+		{"own file", alice, statInfo{0o755, 1000, 1000}, "", ""},
+		{"root's file", alice, statInfo{0o755, 0, 0}, "", ""},
+		{"root runs root's", root, statInfo{0o700, 0, 0}, "", ""},
+		{"own private group writable", alice, statInfo{0o775, 1000, 1000}, "", ""},
+		{"root group writable", root, statInfo{0o775, 0, 0}, "", ""},
+		{"world-writable", alice, statInfo{0o757, 1000, 1000}, "world-writable (mode 0757)", "chmod o-w /s/hooks.sh"},
+		{"world-writable root's", root, statInfo{0o666, 0, 0}, "world-writable", "chmod o-w"},
+		{"world-writable folder", root, statInfo{fs.ModeDir | 0o777, 0, 0}, "world-writable (mode 0777)", "chmod o-w"},
+		{"another user's", root, statInfo{0o755, 1000, 1000}, "owned by uid 1000", "chown root /s/hooks.sh"},
+		{"another user's for alice", alice, statInfo{0o755, 1001, 1001}, "owned by uid 1001", "chown "},
+		{"other group writable", root, statInfo{0o775, 0, 33}, "its group gid 33", "chmod g-w /s/hooks.sh"},
+		{"other group read-only", root, statInfo{0o755, 0, 33}, "", ""},
+		{"sticky world-writable folder", root, statInfo{fs.ModeDir | fs.ModeSticky | 0o777, 0, 0}, "", ""},
+		{"sticky file is no exception", root, statInfo{fs.ModeSticky | 0o666, 0, 0}, "world-writable", "chmod o-w"},
+		{"trusted account's", Policy{Trusted: []int{1000}}, statInfo{0o755, 1000, 1000}, "", ""},
+		{"untrusted beside a trusted one", Policy{Trusted: []int{1000}}, statInfo{0o755, 1001, 1001}, "owned by uid 1001", "--trust-user"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.pol.Check("run hooks from", "/s/hooks.sh", tc.info)
+			if tc.refuse == "" {
+				if err != nil {
+					t.Fatalf("Check = %v, want accepted", err)
+				}
+				return
+			}
+			var ue *UnsafeError
+			if !errors.As(err, &ue) {
+				t.Fatalf("Check = %v, want an *UnsafeError", err)
+			}
+			if !strings.Contains(ue.Reason, tc.refuse) || !strings.Contains(ue.Fix, tc.fix) || ue.Path != "/s/hooks.sh" {
+				t.Errorf("Check = %+v, want reason with %q and fix with %q", ue, tc.refuse, tc.fix)
+			}
+			if !strings.Contains(err.Error(), "refusing to run hooks from /s/hooks.sh") {
+				t.Errorf("message %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestTree(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files of other owners") // CI runs as root
+	}
+	nobody := 65534
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(rel string, mode fs.FileMode, uid int, isDir bool) string {
+		t.Helper()
+		p := filepath.Join(dir, rel)
+		var err error
+		if isDir {
+			err = os.Mkdir(p, mode)
+		} else {
+			err = os.WriteFile(p, nil, mode)
+		}
+		if err == nil {
+			err = os.Chmod(p, mode)
+		}
+		if err == nil {
+			err = os.Chown(p, uid, 0)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := mk("good", 0o755, 0, true)
+	goodFile := mk("good/hooks.sh", 0o644, 0, false)
+	bad := mk("bad", 0o755, nobody, true)
+	badFile := mk("bad/hooks.sh", 0o644, 0, false)
+	open := mk("open", 0o777, 0, true)
+	openFile := mk("open/hooks.sh", 0o644, 0, false)
+	link := filepath.Join(good, "link")
+	if err := os.Symlink(badFile, link); err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTree(Policy{})
+	if err := tr.CheckFile("run hooks from", goodFile); err != nil {
+		t.Errorf("trusted file in trusted folders: %v", err)
+	}
+	for _, tc := range []struct{ path, blame string }{
+		{badFile, bad},
+		{openFile, open},
+		{link, bad}, // a trusted link to a file in a folder nobody owns
+	} {
+		err := tr.CheckFile("read variables from", tc.path)
+		var ue *UnsafeError
+		if !errors.As(err, &ue) || ue.Path != tc.blame || ue.Use != "read variables from" {
+			t.Errorf("CheckFile(%s) = %v, want a refusal of %s", tc.path, err, tc.blame)
+		}
+	}
+	// The memo answers with the use of the new question.
+	err := tr.CheckDir("write dumps into", bad)
+	if err == nil || !strings.HasPrefix(err.Error(), "refusing to write dumps into "+bad) {
+		t.Errorf("CheckDir(bad) = %v", err)
+	}
+	if err := NewTree(Policy{Trusted: []int{nobody}}).CheckFile("run hooks from", badFile); err != nil {
+		t.Errorf("with nobody trusted: %v", err)
+	}
+	if err := tr.CheckFile("run hooks from", filepath.Join(good, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v, want fs.ErrNotExist", err)
+	}
+}
+
+func TestLookupUsers(t *testing.T) {
+	ids, err := LookupUsers([]string{"root", "65534", ""})
+	if err != nil || len(ids) != 2 || ids[0] != 0 || ids[1] != 65534 {
+		t.Errorf("LookupUsers = %v, %v", ids, err)
+	}
+	if _, err := LookupUsers([]string{"no-such-user-x"}); err == nil || !strings.Contains(err.Error(), `"no-such-user-x"`) {
+		t.Errorf("unknown user: %v", err)
+	}
+}
