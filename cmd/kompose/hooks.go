@@ -100,7 +100,7 @@ func printStackPlanHooks(w io.Writer, st output.Style, s *plan.Stack) bool {
 		return false
 	}
 	if s.Skip != "" {
-		fmt.Fprintf(w, "  %s\n", st.Dim("skipped: "+s.Skip+"; no hook would run"))
+		fmt.Fprintf(w, "  %s\n", st.Dim("skipped: "+s.Masker.String(s.Skip)+"; no hook would run"))
 		return true
 	}
 	n := 0

@@ -58,6 +58,37 @@ type Note struct {
 	Path string
 	Line int
 	Text string
+	// Key is the variable whose value referred to unset variables, Unset
+	// their names; nil when Key is secret (the names are part of its value).
+	Key   string
+	Unset []string
+}
+
+// Summary returns one line per file of notes: which variables were not set
+// where, for people, once per file.
+func Summary(notes []Note) []string {
+	var out []string
+	var path string
+	var items []string
+	flush := func() {
+		if len(items) > 0 {
+			out = append(out, fmt.Sprintf("%s: variables not set, so they became empty: %s; if a `$` is part of a value, put the value in single quotes ('...') or write $$", path, strings.Join(items, ", ")))
+		}
+		items = nil
+	}
+	for _, n := range notes {
+		if n.Path != path {
+			flush()
+			path = n.Path
+		}
+		if n.Unset == nil {
+			items = append(items, fmt.Sprintf("one named in the value of %s (line %d)", n.Key, n.Line))
+			continue
+		}
+		items = append(items, fmt.Sprintf("%s (line %d)", strings.Join(n.Unset, " and "), n.Line))
+	}
+	flush()
+	return out
 }
 
 func (n Note) String() string {
@@ -336,7 +367,12 @@ func unsetNote(path string, st statement, unset []string, secret bool) Note {
 			what = "variables it names are"
 		}
 	}
-	return Note{Path: path, Line: st.line, Text: fmt.Sprintf(
+	n := Note{Path: path, Line: st.line, Key: st.key}
+	if !secret {
+		n.Unset = unset
+	}
+	n.Text = fmt.Sprintf(
 		"%s: a `$` in its %s value starts a reference, and the %s not set, so it became empty; if the `$` is part of the value, put the value in single quotes ('...') or write $$",
-		st.key, how, what)}
+		st.key, how, what)
+	return n
 }

@@ -243,3 +243,28 @@ func TestMaskerAwkwardSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestSummary(t *testing.T) {
+	notes := []Note{
+		{Path: "/r/.env", Line: 2, Key: "DB_PASSWORD"},
+		{Path: "/r/.env", Line: 3, Key: "URL", Unset: []string{"HOST"}},
+		{Path: "/r/b/.env", Line: 6, Key: "E", Unset: []string{"Q1", "Q2"}},
+	}
+	want := []string{
+		"/r/.env: variables not set, so they became empty: one named in the value of DB_PASSWORD (line 2), HOST (line 3); if a `$` is part of a value, put the value in single quotes ('...') or write $$",
+		"/r/b/.env: variables not set, so they became empty: Q1 and Q2 (line 6); if a `$` is part of a value, put the value in single quotes ('...') or write $$",
+	}
+	if got := Summary(notes); !reflect.DeepEqual(got, want) {
+		t.Errorf("Summary:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestMaskerGoQuoted: a secret is masked also where a library quoted it
+// the Go way.
+func TestMaskerGoQuoted(t *testing.T) {
+	s := "a\"b\\c\nd"
+	m := NewMasker(FromEnviron([]string{"DB_PASSWORD=" + s}))
+	if got := m.String(`Invalid template: "x` + `a\"b\\c\nd` + `"`); got != `Invalid template: "x****"` {
+		t.Errorf("got %q", got)
+	}
+}

@@ -3,6 +3,7 @@ package env
 import (
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -114,6 +115,12 @@ func NewMasker(e *Env) *Masker {
 		}
 		seen[v] = true
 		m.values = append(m.values, v)
+		// Libraries quote values Go's way in their errors ("Invalid
+		// template: \"a\\\"b\""): mask that spelling too.
+		if q := strconv.Quote(v); q[1:len(q)-1] != v && !seen[q[1:len(q)-1]] {
+			seen[q[1:len(q)-1]] = true
+			m.values = append(m.values, q[1:len(q)-1])
+		}
 	}
 	// Longest first, so a secret containing another is masked whole.
 	sort.Slice(m.values, func(i, j int) bool {
@@ -195,7 +202,10 @@ func (m *Masker) String(s string) string {
 	if m == nil || len(m.values) == 0 || s == "" {
 		return s
 	}
-	taken := make([]bool, len(s)) // public or already masked
+	// A secret found inside a public word at that place is left alone;
+	// one that merely overlaps a public word is still masked.
+	type span struct{ from, to int }
+	var public []span
 	for _, p := range m.public {
 		if p == "" {
 			continue
@@ -205,13 +215,19 @@ func (m *Masker) String(s string) string {
 			if j < 0 {
 				break
 			}
-			for k := i + j; k < i+j+len(p); k++ {
-				taken[k] = true
-			}
+			public = append(public, span{i + j, i + j + len(p)})
 			i += j + 1
 		}
 	}
-	type span struct{ from, to int }
+	inPublic := func(from, to int) bool {
+		for _, p := range public {
+			if p.from <= from && to <= p.to {
+				return true
+			}
+		}
+		return false
+	}
+	taken := make([]bool, len(s)) // already masked
 	var masked []span
 	for _, v := range m.values {
 		if len(v) < minMaskLen {
@@ -224,7 +240,7 @@ func (m *Masker) String(s string) string {
 				break
 			}
 			from, to := i+j, i+j+len(v)
-			ok := anywhere || (wordEdge(s, from, v[0], true) && wordEdge(s, to, v[len(v)-1], false))
+			ok := (anywhere || (wordEdge(s, from, v[0], true) && wordEdge(s, to, v[len(v)-1], false))) && !inPublic(from, to)
 			for k := from; ok && k < to; k++ {
 				ok = !taken[k]
 			}
