@@ -120,7 +120,7 @@ type Stack struct {
 	// Warnings are what compose-go logged while the stack was planned,
 	// unmasked: print them through Masker.
 	Warnings []string
-	Steps []Step
+	Steps    []Step
 	// Err is set when the stack cannot run at all (a broken .env or
 	// hooks.sh, a hook file another user may write). It is known before
 	// any stack starts; the stack then runs nothing and counts as failed.
