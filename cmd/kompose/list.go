@@ -26,7 +26,16 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	baseMask := env.NewMasker(base).WithPublic(plan.PublicWords(root, stack.Stack{})...)
+	// Every stack's secrets are masked in every line: read all .env files
+	// first.
+	envs := make([]*env.Env, len(stacks))
+	envErrs := make([]error, len(stacks))
+	var all []*env.Masker
+	for i, s := range stacks {
+		envs[i], envErrs[i] = plan.StackEnv(base, s, tree)
+		all = append(all, env.NewMasker(envs[i]))
+	}
+	baseMask := env.NewMasker(base).WithPublic(plan.PublicWords(root, stack.Stack{})...).Join(all...)
 	for _, line := range env.Summary(base.Notes()) {
 		fmt.Fprintf(a.IO.ErrOut, "warning: %s\n", baseMask.String(line))
 	}
@@ -51,11 +60,11 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 	} else if line := hookFiles(rootHooks); line != "" {
 		fmt.Fprintf(w, "hooks/ for every stack: %s\n", line)
 	}
-	for _, s := range stacks {
+	for i, s := range stacks {
 		fmt.Fprintf(w, "%s\n", st.Bold(s.Name))
 		fmt.Fprintf(w, "  compose:  %s\n", filepath.Base(s.ComposeFile))
-		e, envErr := plan.StackEnv(base, s, tree)
-		mask = env.NewMasker(e).WithPublic(plan.PublicWords(root, s)...)
+		e, envErr := envs[i], envErrs[i]
+		mask = env.NewMasker(e).WithPublic(plan.PublicWords(root, s)...).Join(all...)
 		for _, line := range env.Summary(e.Notes()) {
 			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Yellow("warning:"), s.Name, mask.String(line))
 		}

@@ -39,6 +39,9 @@ func IsSecret(name string) bool {
 	if secretNames[u] {
 		return true
 	}
+	if u == SecretsVar {
+		return false // names, not secrets
+	}
 	for _, w := range secretWords {
 		if strings.Contains(u, w) {
 			return true
@@ -123,12 +126,7 @@ func NewMasker(e *Env) *Masker {
 		}
 	}
 	// Longest first, so a secret containing another is masked whole.
-	sort.Slice(m.values, func(i, j int) bool {
-		if len(m.values[i]) != len(m.values[j]) {
-			return len(m.values[i]) > len(m.values[j])
-		}
-		return m.values[i] < m.values[j]
-	})
+	sortLongestFirst(m.values)
 	return m
 }
 
@@ -152,6 +150,40 @@ func (m *Masker) WithPublic(words ...string) *Masker {
 	c := *m
 	c.public = append(append([]string(nil), m.public...), words...)
 	return &c
+}
+
+// Join returns a copy of m that also masks the secret values of others
+// (other stacks' secrets, in the one output of a run). Names and public
+// words stay m's.
+func (m *Masker) Join(others ...*Masker) *Masker {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	seen := map[string]bool{}
+	c.values = nil
+	for _, o := range append([]*Masker{m}, others...) {
+		if o == nil {
+			continue
+		}
+		for _, v := range o.values {
+			if !seen[v] {
+				seen[v] = true
+				c.values = append(c.values, v)
+			}
+		}
+	}
+	sortLongestFirst(c.values)
+	return &c
+}
+
+func sortLongestFirst(values []string) {
+	sort.Slice(values, func(i, j int) bool {
+		if len(values[i]) != len(values[j]) {
+			return len(values[i]) > len(values[j])
+		}
+		return values[i] < values[j]
+	})
 }
 
 // IsSecret reports whether the variable name holds a secret: by the

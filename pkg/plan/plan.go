@@ -325,6 +325,16 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		}
 		p.Stacks = append(p.Stacks, s)
 	}
+	// A run prints one stream: every stack's secrets are masked in every
+	// line, whichever stack it is about.
+	all := make([]*env.Masker, 0, len(p.Stacks))
+	for _, s := range p.Stacks {
+		all = append(all, s.Masker)
+	}
+	p.Masker = p.Masker.Join(all...)
+	for _, s := range p.Stacks {
+		s.Masker = s.Masker.Join(all...)
+	}
 	return p, nil
 }
 
