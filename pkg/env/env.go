@@ -203,6 +203,10 @@ var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 func ParseAssignment(s string) (Var, error) {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok {
+		if !namePattern.MatchString(s) {
+			// Not a name: perhaps a value typed without its name.
+			return Var{}, fmt.Errorf("-e: expected KEY=VALUE, got text without \"=\" (not shown: it may be a secret)")
+		}
 		return Var{}, fmt.Errorf("-e %q: expected KEY=VALUE", s)
 	}
 	if !namePattern.MatchString(k) {

@@ -285,6 +285,7 @@ func TestParseAssignment(t *testing.T) {
 		{in: "1A=x", wantErr: `"1A" is not a valid variable name`},
 		{in: "A-B=x", wantErr: "not a valid variable name"},
 		{in: "MY PASS=hunter2", wantErr: "not a valid variable name"},
+		{in: "hunter2-s3cr3t!", wantErr: "expected KEY=VALUE, got text without"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -292,6 +293,9 @@ func TestParseAssignment(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("ParseAssignment(%q) = %v, %v; want error %q", tt.in, got, err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cr3t") {
+					t.Errorf("error %q shows the value", err)
 				}
 				if _, v, ok := strings.Cut(tt.in, "="); ok && v != "" && strings.Contains(err.Error(), v) {
 					t.Errorf("error %q shows the value", err)

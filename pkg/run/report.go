@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -119,7 +120,7 @@ func (t *Text) Begin(p *plan.Plan, dryRun bool) {
 			fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Yellow("warning:"), s.Name, s.Masker.String(line))
 		}
 		for _, w := range s.Warnings {
-			fmt.Fprintf(t.errW, "%s %s: compose-go: %s\n", t.style.Yellow("warning:"), s.Name, s.Masker.String(w))
+			fmt.Fprintf(t.errW, "%s %s: %s: %s\n", t.style.Yellow("warning:"), s.Name, filepath.Base(s.ComposeFile), s.Masker.String(w))
 		}
 	}
 	if !dryRun {
