@@ -35,7 +35,10 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		envs[i], envErrs[i] = plan.StackEnv(base, s, tree)
 		all = append(all, env.NewMasker(envs[i]))
 	}
-	baseMask := env.NewMasker(base).WithPublic(plan.PublicWords(root, stack.Stack{})...).Join(all...)
+	baseMask := env.NewMasker(base).WithPublic(plan.PublicWords(root, stack.Stack{})...)
+	all = append(all, baseMask)
+	union := env.Union(all...)
+	baseMask = baseMask.Using(union)
 	for _, line := range env.Summary(base.Notes()) {
 		fmt.Fprintf(a.IO.ErrOut, "warning: %s\n", baseMask.String(line))
 	}
@@ -64,7 +67,7 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		fmt.Fprintf(w, "%s\n", st.Bold(s.Name))
 		fmt.Fprintf(w, "  compose:  %s\n", filepath.Base(s.ComposeFile))
 		e, envErr := envs[i], envErrs[i]
-		mask = env.NewMasker(e).WithPublic(plan.PublicWords(root, s)...).Join(all...)
+		mask = env.NewMasker(e).WithPublic(plan.PublicWords(root, s)...).Using(union)
 		for _, line := range env.Summary(e.Notes()) {
 			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Yellow("warning:"), s.Name, mask.String(line))
 		}

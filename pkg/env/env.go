@@ -133,7 +133,7 @@ func (e *Env) LoadFile(path string, src Source) error {
 		return fmt.Errorf("read env file: %w", err)
 	}
 	override := func(k string) (string, bool) { v, ok := e.overrides[k]; return v, ok }
-	res, err := parseDotenv(path, data, override, e.Get, NewMasker(e).IsSecret)
+	res, err := parseDotenv(path, data, override, e.Get, (&Masker{patterns: secretPatterns(e)}).IsSecret)
 	if err != nil {
 		return err
 	}

@@ -105,12 +105,7 @@ type Masker struct {
 
 // NewMasker returns a Masker for the secret variables of e.
 func NewMasker(e *Env) *Masker {
-	m := &Masker{}
-	if v, ok := e.vals[SecretsVar]; ok {
-		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
-			m.patterns = append(m.patterns, strings.ToUpper(p))
-		}
-	}
+	m := &Masker{patterns: secretPatterns(e)}
 	seen := map[string]bool{}
 	for k, v := range e.vals {
 		if v == "" || seen[v] || !m.IsSecret(k) || plainWord(v) {
@@ -128,6 +123,18 @@ func NewMasker(e *Env) *Masker {
 	// Longest first, so a secret containing another is masked whole.
 	sortLongestFirst(m.values)
 	return m
+}
+
+// secretPatterns are the names and patterns of KOMPOSE_SECRETS in e, upper
+// case.
+func secretPatterns(e *Env) []string {
+	var out []string
+	if v, ok := e.vals[SecretsVar]; ok {
+		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+			out = append(out, strings.ToUpper(p))
+		}
+	}
+	return out
 }
 
 // plainWord reports whether v is a value that is no secret to anyone
@@ -152,28 +159,36 @@ func (m *Masker) WithPublic(words ...string) *Masker {
 	return &c
 }
 
-// Join returns a copy of m that also masks the secret values of others
-// (other stacks' secrets, in the one output of a run). Names and public
-// words stay m's.
-func (m *Masker) Join(others ...*Masker) *Masker {
-	if m == nil {
-		return nil
-	}
-	c := *m
+// Union returns a Masker of the secret values of all the maskers given
+// (every stack's secrets, for the one output of a run), for
+// [Masker.Using].
+func Union(ms ...*Masker) *Masker {
+	u := &Masker{}
 	seen := map[string]bool{}
-	c.values = nil
-	for _, o := range append([]*Masker{m}, others...) {
+	for _, o := range ms {
 		if o == nil {
 			continue
 		}
 		for _, v := range o.values {
 			if !seen[v] {
 				seen[v] = true
-				c.values = append(c.values, v)
+				u.values = append(u.values, v)
 			}
 		}
 	}
-	sortLongestFirst(c.values)
+	sortLongestFirst(u.values)
+	return u
+}
+
+// Using returns a copy of m that masks the secret values of u (a [Union]
+// that includes m's own) instead of m's. Names and public words stay
+// m's; the values are shared, not copied.
+func (m *Masker) Using(u *Masker) *Masker {
+	if m == nil || u == nil {
+		return m
+	}
+	c := *m
+	c.values = u.values
 	return &c
 }
 

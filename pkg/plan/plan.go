@@ -331,9 +331,11 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	for _, s := range p.Stacks {
 		all = append(all, s.Masker)
 	}
-	p.Masker = p.Masker.Join(all...)
+	all = append(all, p.Masker)
+	u := env.Union(all...)
+	p.Masker = p.Masker.Using(u)
 	for _, s := range p.Stacks {
-		s.Masker = s.Masker.Join(all...)
+		s.Masker = s.Masker.Using(u)
 	}
 	return p, nil
 }
