@@ -231,10 +231,7 @@ func (a *App) leftoverLibWarnings(p *plan.Plan) {
 	}
 	est := a.IO.StyleFor(a.IO.ErrTTY)
 	for _, msg := range msgs {
-		msg = p.Masker.String(msg)
-		for _, s := range p.Stacks {
-			msg = s.Masker.String(msg)
-		}
+		msg = p.Masker.String(msg) // every stack's secrets (plan.Build)
 		fmt.Fprintf(a.IO.ErrOut, "%s compose-go: %s\n", est.Yellow("warning:"), msg)
 	}
 }
