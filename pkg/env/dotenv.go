@@ -62,6 +62,10 @@ type Note struct {
 	// their names; nil when Key is secret (the names are part of its value).
 	Key   string
 	Unset []string
+	// Embedded is set instead when Key is secret and its value has a `$`
+	// followed by a name inside other characters (Xk9$mT2qZ7), which was
+	// taken as a reference to a variable that is set.
+	Embedded bool
 }
 
 // Summary returns one line per file of notes: which variables were not set
@@ -76,7 +80,12 @@ func Summary(notes []Note) []string {
 		}
 		items = nil
 	}
+	var embedded []string
 	for _, n := range notes {
+		if n.Embedded {
+			embedded = append(embedded, n.String())
+			continue
+		}
 		if n.Path != path {
 			flush()
 			path = n.Path
@@ -88,7 +97,7 @@ func Summary(notes []Note) []string {
 		items = append(items, fmt.Sprintf("%s (line %d)", strings.Join(n.Unset, " and "), n.Line))
 	}
 	flush()
-	return out
+	return append(out, embedded...)
 }
 
 func (n Note) String() string {
@@ -102,6 +111,8 @@ var (
 	exportRe    = regexp.MustCompile(`^export\s+`)
 	escapeSeqRe = regexp.MustCompile(`(\\(?:[abcfnrtv$"\\]|0\d{0,3}))`)
 	// plainRefRe is a reference without a modifier: $NAME or ${NAME}.
+	// bareRefRe is a reference without braces: $NAME.
+	bareRefRe  = regexp.MustCompile(`\$[_a-zA-Z][_a-zA-Z0-9]*`)
 	plainRefRe = regexp.MustCompile(`^\$(?:\{([_a-zA-Z][_a-zA-Z0-9]*)\}|([_a-zA-Z][_a-zA-Z0-9]*))$`)
 )
 
@@ -326,6 +337,9 @@ func parseDotenv(path string, data []byte, override, lower func(string) (string,
 		res.vars[st.key] = v
 		if len(unset) > 0 {
 			res.notes = append(res.notes, unsetNote(path, st, unset, secret(st.key)))
+		} else if secret(st.key) && embeddedRef(raw) {
+			res.notes = append(res.notes, Note{Path: path, Line: st.line, Key: st.key, Embedded: true, Text: st.key +
+				": a `$` inside its value was taken as a reference to a variable; if the `$` is part of the secret, put the value in single quotes ('...') or write $$"})
 		}
 	}
 	return res, nil
@@ -375,4 +389,14 @@ func unsetNote(path string, st statement, unset []string, secret bool) Note {
 		"%s: a `$` in its %s value starts a reference, and the %s not set, so it became empty; if the `$` is part of the value, put the value in single quotes ('...') or write $$",
 		st.key, how, what)
 	return n
+}
+
+// embeddedRef reports whether raw has a bare $NAME reference with other
+// characters around it: in a secret, most likely a `$` that is part of
+// it. A value that is only $NAME, or that uses ${NAME}, is taken to mean
+// the reference.
+func embeddedRef(raw string) bool {
+	raw = strings.ReplaceAll(raw, "$$", "")
+	loc := bareRefRe.FindStringIndex(raw)
+	return loc != nil && !(loc[0] == 0 && loc[1] == len(raw))
 }

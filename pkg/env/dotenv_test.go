@@ -124,6 +124,17 @@ func TestUnsetNotes(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// In a secret, a `$` followed by a name inside the value is most
+	// likely part of it, even when that variable is set.
+	p2 := writeFile(t, dir, "y.env", "DB_PASSWORD=Xk9$HOME\nALIAS_PW=$HOME\nBRACED_PW=a${HOME}\nURL=x$HOME\n")
+	e2 := FromEnviron([]string{"HOME=/root"})
+	if err := e2.LoadFile(p2, SourceStackEnv); err != nil {
+		t.Fatal(err)
+	}
+	wantEmbedded := []string{p2 + ":1: DB_PASSWORD: a `$` inside its value was taken as a reference to a variable; if the `$` is part of the secret, put the value in single quotes ('...') or write $$"}
+	if got := Summary(e2.Notes()); !reflect.DeepEqual(got, wantEmbedded) {
+		t.Errorf("embedded $:\n%q\nwant\n%q", got, wantEmbedded)
+	}
 	if c := e.Clone(); len(c.Notes()) != 0 {
 		t.Errorf("a clone kept the notes: %v", c.Notes())
 	}
