@@ -9,10 +9,17 @@
 //	< -e KEY=VALUE overrides
 //
 // Every stack gets its own copy (see [Env.Clone]), so nothing one stack loads
-// can reach another. .env files are read with the parser docker compose itself
-// uses for .env (compose-go's dotenv, a fork of joho/godotenv): quotes,
-// `export`, comments and ${VAR} expansion behave exactly as compose users
-// expect.
+// can reach another. .env files are read with the grammar of the parser
+// docker compose itself uses (compose-go's dotenv, a fork of
+// joho/godotenv), statement by statement, and ${VAR} is expanded by
+// compose-go's own template code: quotes, `export`, comments and expansion
+// behave exactly as compose users expect, while every problem keeps its
+// line and never shows a value (see dotenv.go).
+//
+// The package also decides which variables are secrets and masks their
+// values in what kompose prints ([Masker]), and which variables a .env may
+// not set because they make programs run code ([Dangerous]).
+// docs/security.md states these rules for users.
 package env
 
 import (
