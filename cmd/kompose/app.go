@@ -10,6 +10,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/liblog"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
@@ -36,6 +37,10 @@ type App struct {
 	Version string
 	// Detect finds the compose command; nil means compose.Detect.
 	Detect func(compose.Lookup) ([]string, error)
+	// LibLog holds what compose-go logged (see liblog.Capture), to be
+	// printed masked, as warnings of the stack concerned; nil when not
+	// captured.
+	LibLog *liblog.Log
 }
 
 // usageError is a mistake in the command line or its inputs: exit 2.
@@ -152,7 +157,11 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		if err != nil {
 			return exitUsage, err
 		}
-		return a.list(ctx, root, stacks, plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ})
+		b, err := a.builder(c)
+		if err != nil {
+			return exitUsage, err
+		}
+		return a.list(ctx, root, stacks, plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ}, b.TrustTree())
 	}
 
 	switch len(args) {
@@ -187,6 +196,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
+	defer a.leftoverLibWarnings(p)
 	ios := a.IO
 	if dryRun {
 		// A dry run prints hundreds of lines and starts nothing that could
@@ -201,7 +211,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: a.commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
+	b := &plan.Builder{Commands: a.commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
 	if c.IsSet("hook-timeout") {
 		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
 		if err != nil {
@@ -210,6 +220,20 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 		b.HookTimeout, b.HookTimeoutSet = d, true
 	}
 	return b, nil
+}
+
+// leftoverLibWarnings prints, masked with every stack's secrets, what
+// compose-go logged outside planning (while a stack ran).
+func (a *App) leftoverLibWarnings(p *plan.Plan) {
+	msgs := a.LibLog.Take()
+	if len(msgs) == 0 {
+		return
+	}
+	est := a.IO.StyleFor(a.IO.ErrTTY)
+	for _, msg := range msgs {
+		msg = p.Masker.String(msg) // every stack's secrets (plan.Build)
+		fmt.Fprintf(a.IO.ErrOut, "%s compose-go: %s\n", est.Yellow("warning:"), msg)
+	}
 }
 
 // lookahead is how many steps ahead hooks are started, gated, so that their

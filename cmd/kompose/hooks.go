@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -95,12 +96,18 @@ func (a *App) hooks(b *plan.Builder, req plan.Request, stacks []stack.Stack, res
 // printStackPlanHooks prints the steps of one stack's plan, hooks first
 // class and the command in between; it reports whether the stack can run.
 func printStackPlanHooks(w io.Writer, st output.Style, s *plan.Stack) bool {
+	for _, line := range env.Summary(s.Notes) {
+		fmt.Fprintf(w, "  %s\n", st.Yellow("warning: "+s.Masker.String(line)))
+	}
+	for _, msg := range s.Warnings {
+		fmt.Fprintf(w, "  %s\n", st.Yellow("warning: "+filepath.Base(s.ComposeFile)+": "+s.Masker.String(msg)))
+	}
 	if s.Err != nil {
 		fmt.Fprintf(w, "  %s\n", st.Red("cannot run: "+s.Masker.String(s.Err.Error())))
 		return false
 	}
 	if s.Skip != "" {
-		fmt.Fprintf(w, "  %s\n", st.Dim("skipped: "+s.Skip+"; no hook would run"))
+		fmt.Fprintf(w, "  %s\n", st.Dim("skipped: "+s.Masker.String(s.Skip)+"; no hook would run"))
 		return true
 	}
 	n := 0

@@ -7,18 +7,40 @@ import (
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // list prints each stack with its files, hook functions and services. A
 // stack whose files do not load is shown with the error, and the exit
 // status is 1.
-func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req plan.Request) (int, error) {
-	base, err := plan.BaseEnv(req)
+//
+// Nothing a .env or compose-go says is printed unmasked: problems are
+// masked with the stack's secrets, and what compose-go logs is taken after
+// each stack and printed as that stack's warnings.
+func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req plan.Request, tree *trust.Tree) (int, error) {
+	base, err := plan.BaseEnv(req, tree)
 	if err != nil {
 		return exitUsage, usageError{err}
+	}
+	// Every stack's secrets are masked in every line: read all .env files
+	// first.
+	envs := make([]*env.Env, len(stacks))
+	envErrs := make([]error, len(stacks))
+	var all []*env.Masker
+	for i, s := range stacks {
+		envs[i], envErrs[i] = plan.StackEnv(base, s, tree)
+		all = append(all, env.NewMasker(envs[i]))
+	}
+	baseMask := env.NewMasker(base).WithPublic(plan.PublicWords(root, stack.Stack{})...)
+	all = append(all, baseMask)
+	union := env.Union(all...)
+	baseMask = baseMask.Using(union)
+	for _, line := range env.Summary(base.Notes()) {
+		fmt.Fprintf(a.IO.ErrOut, "warning: %s\n", baseMask.String(line))
 	}
 	st := a.IO.StyleFor(a.IO.OutTTY)
 	w := a.IO.Out
@@ -26,24 +48,29 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 	// A problem is an error: its text goes to stderr, the listing says
 	// where it is.
 	est := a.IO.StyleFor(a.IO.ErrTTY)
+	mask := baseMask
 	problem := func(what string, s stack.Stack, err error) {
 		fmt.Fprintf(w, "  %-9s %s\n", what+":", st.Red("error (see stderr)"))
-		fmt.Fprintf(a.IO.ErrOut, "%s %s: %v\n", est.Red("!!!"), s.Name, err)
+		fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Red("!!!"), s.Name, mask.String(err.Error()))
 		status = exitFailed
 	}
 	fmt.Fprintf(w, "%d stack(s) in %s\n", len(stacks), root)
 	rootHooks, err := hooks.ScanDir(filepath.Join(root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
 	if err != nil {
 		fmt.Fprintf(w, "hooks/ for every stack: %s\n", st.Red("error (see stderr)"))
-		fmt.Fprintf(a.IO.ErrOut, "%s %v\n", est.Red("!!!"), err)
+		fmt.Fprintf(a.IO.ErrOut, "%s %s\n", est.Red("!!!"), baseMask.String(err.Error()))
 		status = exitFailed
 	} else if line := hookFiles(rootHooks); line != "" {
 		fmt.Fprintf(w, "hooks/ for every stack: %s\n", line)
 	}
-	for _, s := range stacks {
+	for i, s := range stacks {
 		fmt.Fprintf(w, "%s\n", st.Bold(s.Name))
 		fmt.Fprintf(w, "  compose:  %s\n", filepath.Base(s.ComposeFile))
-		e, envErr := plan.StackEnv(base, s)
+		e, envErr := envs[i], envErrs[i]
+		mask = env.NewMasker(e).WithPublic(plan.PublicWords(root, s)...).Using(union)
+		for _, line := range env.Summary(e.Notes()) {
+			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Yellow("warning:"), s.Name, mask.String(line))
+		}
 		switch {
 		case envErr != nil:
 			problem("env", s, envErr)
@@ -71,6 +98,8 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 			fmt.Fprintf(w, "  hooks/:   %s\n", line)
 		}
 		svcs, err := compose.Services(ctx, s.Dir, s.ComposeFile, e.Map())
+		project := compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup)
+		a.libWarnings(s.Name, filepath.Base(s.ComposeFile), mask)
 		if err != nil {
 			problem("services", s, err)
 			continue
@@ -83,10 +112,19 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 				names = append(names, sv.Name+" (build)")
 			}
 		}
-		fmt.Fprintf(w, "  services: %s\n", strings.Join(names, ", "))
-		fmt.Fprintf(w, "  project:  %s\n", compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup))
+		fmt.Fprintf(w, "  services: %s\n", mask.String(strings.Join(names, ", ")))
+		fmt.Fprintf(w, "  project:  %s\n", mask.String(project))
 	}
 	return status, nil
+}
+
+// libWarnings prints, masked, what compose-go logged while kompose read a
+// stack's files, as that stack's warnings; where is the file.
+func (a *App) libWarnings(name, where string, mask *env.Masker) {
+	est := a.IO.StyleFor(a.IO.ErrTTY)
+	for _, msg := range a.LibLog.Take() {
+		fmt.Fprintf(a.IO.ErrOut, "%s %s: %s: %s\n", est.Yellow("warning:"), name, where, mask.String(msg))
+	}
 }
 
 // hookFiles lists the hook files of a hooks/ folder, saying which are not

@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/kompose-dev/kompose/pkg/liblog"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/proc"
 )
@@ -39,6 +40,9 @@ func runApp(args []string, configure func(*App)) int {
 		Cwd:     cwd,
 		Proc:    proc.OS{Relay: relay, Paths: &proc.PathCache{}},
 		Version: buildVersion(version),
+		// compose-go logs through logrus's global logger: take it over
+		// here, once, so nothing it logs reaches the terminal unmasked.
+		LibLog: liblog.Capture(),
 	}
 	if configure != nil {
 		configure(app)

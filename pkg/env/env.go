@@ -9,22 +9,25 @@
 //	< -e KEY=VALUE overrides
 //
 // Every stack gets its own copy (see [Env.Clone]), so nothing one stack loads
-// can reach another. .env files are read with the parser docker compose itself
-// uses for .env (compose-go's dotenv, a fork of joho/godotenv): quotes,
-// `export`, comments and ${VAR} expansion behave exactly as compose users
-// expect.
+// can reach another. .env files are read with the grammar of the parser
+// docker compose itself uses (compose-go's dotenv, a fork of
+// joho/godotenv), statement by statement, and ${VAR} is expanded by
+// compose-go's own template code: quotes, `export`, comments and expansion
+// behave exactly as compose users expect, while every problem keeps its
+// line and never shows a value (see dotenv.go).
+//
+// The package also decides which variables are secrets and masks their
+// values in what kompose prints ([Masker]), and which variables a .env may
+// not set because they make programs run code ([Dangerous]).
+// docs/security.md states these rules for users.
 package env
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
-
-	"github.com/compose-spec/compose-go/v2/dotenv"
 )
 
 // Source names where a variable's value came from.
@@ -55,6 +58,7 @@ type Env struct {
 	// overrides are consulted first when a .env file expands ${VAR}, so a
 	// reference resolves to the value the variable finally has.
 	overrides map[string]string
+	notes     []Note
 }
 
 // New returns an empty Env.
@@ -122,61 +126,49 @@ func (e *Env) Override(name, value string, src Source) {
 // LoadFile reads a .env file into e as layer src. Variables set by
 // [Env.Override] keep their value. Inside the file, ${VAR} resolves to the
 // override of VAR if there is one, else to an earlier line of the same file,
-// else to a lower layer. Errors name the file and, for syntax errors, the
-// line.
+// else to a lower layer. Problems are a *[FileError] naming the file, the
+// line and the kind of problem, never a value: a syntax error, an invalid
+// ${...}, an unset ${VAR:?}, or a variable that makes programs run code
+// ([Dangerous]) that [AllowVar] does not allow. Warnings (a `$` that
+// started a reference to an unset variable) are added to [Env.Notes].
+//
+// LoadFile does not check who may change the file: the caller does that
+// first (pkg/trust), since a .env can make kompose run code.
 func (e *Env) LoadFile(path string, src Source) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read env file: %w", err)
 	}
-	vars := map[string]string{}
-	lookup := func(k string) (string, bool) {
-		if v, ok := e.overrides[k]; ok {
-			return v, true
-		}
-		if v, ok := vars[k]; ok {
-			return v, true
-		}
-		return e.Get(k)
+	override := func(k string) (string, bool) { v, ok := e.overrides[k]; return v, ok }
+	res, err := parseDotenv(path, data, override, e.Get, (&Masker{patterns: secretPatterns(e)}).IsSecret)
+	if err != nil {
+		return err
 	}
-	if err := dotenv.ParseWithFormat(bytes.NewReader(data), path, vars, lookup, dotenv.DotEnv); err != nil {
-		return fmt.Errorf("invalid env file %s: %s", path, parseProblem(err, data))
+	allowed := e.allowed()
+	for _, st := range res.order {
+		if why, bad := Dangerous(st.key); bad && !allowed[st.key] {
+			fix := "remove it, or, if you mean it, allow it with " + AllowVar + "=" + st.key + " in kompose's environment or -e " + AllowVar + "=" + st.key
+			if st.key == AllowVar {
+				fix = "remove it; give " + AllowVar + " in kompose's environment or with -e"
+			}
+			return &FileError{Path: path, Line: st.line,
+				Problem: fmt.Sprintf("%s %s, so kompose does not take it from a .env file", st.key, why),
+				Fix:     fix}
+		}
 	}
-	for k, v := range vars {
+	for k, v := range res.vars {
 		if _, overridden := e.overrides[k]; overridden {
 			continue
 		}
 		e.Set(k, v, src)
 	}
+	e.notes = append(e.notes, res.notes...)
 	return nil
 }
 
-var (
-	unterminatedRe = regexp.MustCompile(`(?s)^line \d+: unterminated quoted value (.*)$`)
-	badNameRe      = regexp.MustCompile(`(?s)^(line \d+: unexpected character ".*?" in variable name) `)
-)
-
-// parseProblem describes a dotenv syntax error without the text of the
-// line, which may hold a secret value. compose-go quotes the rest of the
-// line and, for an unterminated quote, counts lines to the end of the
-// file; the line reported here is the one where the quoted value starts.
-func parseProblem(err error, data []byte) string {
-	if inner := errors.Unwrap(err); inner != nil {
-		err = inner
-	}
-	msg := err.Error()
-	if m := unterminatedRe.FindStringSubmatch(msg); m != nil {
-		line := "line ?"
-		if i := bytes.Index(data, []byte(m[1])); i >= 0 && m[1] != "" {
-			line = fmt.Sprintf("line %d", 1+bytes.Count(data[:i], []byte("\n")))
-		}
-		return line + ": unterminated quoted value"
-	}
-	if m := badNameRe.FindStringSubmatch(msg); m != nil {
-		return m[1]
-	}
-	return msg
-}
+// Notes returns the warnings [Env.LoadFile] gave for the files loaded into
+// e since it was made or cloned (a clone starts without notes).
+func (e *Env) Notes() []Note { return e.notes }
 
 // Environ returns the variables as KEY=VALUE strings, in no particular
 // order, ready for a child process.
@@ -218,6 +210,10 @@ var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 func ParseAssignment(s string) (Var, error) {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok {
+		if !namePattern.MatchString(s) {
+			// Not a name: perhaps a value typed without its name.
+			return Var{}, fmt.Errorf("-e: expected KEY=VALUE, got text without \"=\" (not shown: it may be a secret)")
+		}
 		return Var{}, fmt.Errorf("-e %q: expected KEY=VALUE", s)
 	}
 	if !namePattern.MatchString(k) {

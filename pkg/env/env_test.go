@@ -226,7 +226,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{name: "bad character", content: "GOOD=1\nNOT;OK=x\n", want: []string{"bad.env", "line 2", `unexpected character ";"`}},
 		{name: "unterminated quote", content: "A=1\n\nDB_PASSWORD=\"hunter2-secret\nB=2\n", want: []string{"bad.env", "line 3", "unterminated quoted value"}, secret: "hunter2-secret"},
 		{name: "pasted secret without a name", content: "A=1\ns3cr3t-t0ken!\n", want: []string{"bad.env", "line 2"}, secret: "s3cr3t-t0ken"},
-		{name: "required variable", content: "A=${NOPE:?must be set}\n", want: []string{"bad.env", "must be set"}},
+		{name: "required variable", content: "A=1\nB=${NOPE:?must be set}\n", want: []string{"bad.env", "line 2", "B: required variable NOPE is not set"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,6 +285,7 @@ func TestParseAssignment(t *testing.T) {
 		{in: "1A=x", wantErr: `"1A" is not a valid variable name`},
 		{in: "A-B=x", wantErr: "not a valid variable name"},
 		{in: "MY PASS=hunter2", wantErr: "not a valid variable name"},
+		{in: "hunter2-s3cr3t!", wantErr: "expected KEY=VALUE, got text without"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -292,6 +293,9 @@ func TestParseAssignment(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("ParseAssignment(%q) = %v, %v; want error %q", tt.in, got, err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cr3t") {
+					t.Errorf("error %q shows the value", err)
 				}
 				if _, v, ok := strings.Cut(tt.in, "="); ok && v != "" && strings.Contains(err.Error(), v) {
 					t.Errorf("error %q shows the value", err)
@@ -309,7 +313,7 @@ func TestIsSecret(t *testing.T) {
 	for name, want := range map[string]bool{
 		"DB_PASSWORD": true, "db_password": true, "PASSWD": true, "MYSQL_ROOT_PASSWD": true,
 		"GITHUB_TOKEN": true, "TokenFile": true, "AWS_SECRET_ACCESS_KEY": true, "SECRET": true,
-		"DB_USER": false, "DB_NAME": false, "PASS": false, "KEY": false, "TOKE": false, "": false,
+		"DB_USER": false, "DB_NAME": false, "PASS": true, "KEY": true, "TOKE": false, "": false,
 	} {
 		if got := IsSecret(name); got != want {
 			t.Errorf("IsSecret(%q) = %v, want %v", name, got, want)

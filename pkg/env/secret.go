@@ -1,70 +1,368 @@
 package env
 
 import (
+	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Mask is what a secret value is replaced with in anything kompose prints.
 const Mask = "****"
 
-// secretWords are the name fragments that mark a variable as secret.
-var secretWords = [...]string{"PASSWORD", "PASSWD", "TOKEN", "SECRET"}
+// SecretsVar names more secret variables: a comma- or space-separated list
+// of names or glob patterns (DB_CONN, *_DSN), in any case, from the process
+// environment, any .env or -e.
+const SecretsVar = "KOMPOSE_SECRETS"
 
-// IsSecret reports whether a variable with this name holds a secret: its
-// name contains PASSWORD, PASSWD, TOKEN or SECRET, in any case.
+// secretWords mark a variable as secret wherever they appear in its name.
+var secretWords = [...]string{"PASSWORD", "PASSWD", "PASSPHRASE", "TOKEN", "SECRET", "CREDENTIAL", "APIKEY", "AUTHKEY", "PRIVKEY"}
+
+// secretParts mark a variable as secret when they are its last name part
+// (parts are separated by _, - or .), or followed only by a number:
+// API_KEY, PRIVATE_KEY, MYSQL_ROOT_PASS, POSTGRES_PW, BASIC_AUTH, API_KEY_2;
+// not KEYCLOAK_URL, MONKEY, SSH_KEY_FILE or AWS_ACCESS_KEY_ID.
+var secretParts = map[string]bool{"PASS": true, "PW": true, "PWD": true, "KEY": true, "AUTH": true, "CREDS": true}
+
+// secretNames are secret by their whole name.
+var secretNames = map[string]bool{"KOMPOSE_PING_URL": true}
+
+// IsSecret reports whether a variable with this name holds a secret, by
+// kompose's built-in rule (docs/security.md): its name contains PASSWORD,
+// PASSWD, PASSPHRASE, TOKEN, SECRET, CREDENTIAL, APIKEY, AUTHKEY or
+// PRIVKEY, or its last name part is PASS, PW, PWD, KEY, AUTH or CREDS
+// (PWD and OLDPWD themselves, a shell's working folders, excepted, and so
+// is PUBLIC_KEY), in any case. [Masker.IsSecret] adds KOMPOSE_SECRETS.
 func IsSecret(name string) bool {
 	u := strings.ToUpper(name)
+	if secretNames[u] {
+		return true
+	}
+	if u == SecretsVar {
+		return false // names, not secrets
+	}
 	for _, w := range secretWords {
 		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	if u == "PWD" || u == "OLDPWD" {
+		return false
+	}
+	parts := strings.FieldsFunc(u, func(r rune) bool { return r == '_' || r == '-' || r == '.' })
+	for len(parts) > 1 && isNumber(parts[len(parts)-1]) {
+		parts = parts[:len(parts)-1]
+	}
+	if len(parts) == 0 {
+		return false
+	}
+	last := parts[len(parts)-1]
+	if last == "KEY" && len(parts) > 1 && (parts[len(parts)-2] == "PUBLIC" || parts[len(parts)-2] == "PUB") {
+		return false
+	}
+	return secretParts[last]
+}
+
+func isNumber(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// minMaskLen is the shortest secret value masked inside free text and
+// arguments; shorter ones are masked only as a whole variable or a whole
+// argument.
+const minMaskLen = 4
+
+// strongLen is the shortest secret value masked wherever it occurs, even
+// inside a longer word, when it also mixes kinds of characters (letters and
+// digits, say): such a string does not occur by chance. Shorter or plainer
+// values are masked only as whole words (see [Masker.String]).
+const strongLen = 8
+
+// Masker hides secret values in text meant for people.
+//
+// The rule (docs/security.md): a variable whose name is secret is shown
+// as [Mask]. Its value is replaced by [Mask] wherever kompose prints a
+// value: a whole argument or value equal to it, and inside other text
+// where it stands as a word of its own (not preceded or followed by a
+// letter or digit), or anywhere when it is at least 8 characters long
+// and mixes kinds of characters. Strings kompose prints that are not
+// values (the compose command, the stack's name and folder, the root: see
+// [Masker.WithPublic]) are never masked: masking a word everyone can see
+// would reveal the secret that equals it, and hide nothing. Values like
+// true, false, yes, no, on, off, 0 and 1 are not masked in text either,
+// for the same reason.
+type Masker struct {
+	patterns []string // KOMPOSE_SECRETS, upper case
+	values   []string // secret values, longest first
+	public   []string // never masked
+}
+
+// NewMasker returns a Masker for the secret variables of e.
+func NewMasker(e *Env) *Masker {
+	m := &Masker{patterns: secretPatterns(e)}
+	seen := map[string]bool{}
+	for k, v := range e.vals {
+		if v == "" || seen[v] || !m.IsSecret(k) || plainWord(v) {
+			continue
+		}
+		seen[v] = true
+		m.values = append(m.values, v)
+		// Libraries quote values Go's way in their errors ("Invalid
+		// template: \"a\\\"b\""): mask that spelling too.
+		if q := strconv.Quote(v); q[1:len(q)-1] != v && !seen[q[1:len(q)-1]] {
+			seen[q[1:len(q)-1]] = true
+			m.values = append(m.values, q[1:len(q)-1])
+		}
+	}
+	// Longest first, so a secret containing another is masked whole.
+	sortLongestFirst(m.values)
+	return m
+}
+
+// secretPatterns are the names and patterns of KOMPOSE_SECRETS in e, upper
+// case.
+func secretPatterns(e *Env) []string {
+	var out []string
+	if v, ok := e.vals[SecretsVar]; ok {
+		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+			out = append(out, strings.ToUpper(p))
+		}
+	}
+	return out
+}
+
+// plainWord reports whether v is a value that is no secret to anyone
+// (true, 0, ...).
+func plainWord(v string) bool {
+	switch strings.ToLower(v) {
+	case "true", "false", "yes", "no", "on", "off", "0", "1":
+		return true
+	}
+	return false
+}
+
+// WithPublic returns a copy of m that never masks the given strings, nor
+// text inside them: words kompose prints that are not values (the compose
+// command, the stack's name and folder, the root).
+func (m *Masker) WithPublic(words ...string) *Masker {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.public = append(append([]string(nil), m.public...), words...)
+	return &c
+}
+
+// Union returns a Masker of the secret values of all the maskers given
+// (every stack's secrets, for the one output of a run), for
+// [Masker.Using].
+func Union(ms ...*Masker) *Masker {
+	u := &Masker{}
+	seen := map[string]bool{}
+	for _, o := range ms {
+		if o == nil {
+			continue
+		}
+		for _, v := range o.values {
+			if !seen[v] {
+				seen[v] = true
+				u.values = append(u.values, v)
+			}
+		}
+	}
+	sortLongestFirst(u.values)
+	return u
+}
+
+// Using returns a copy of m that masks the secret values of u (a [Union]
+// that includes m's own) instead of m's. Names and public words stay
+// m's; the values are shared, not copied.
+func (m *Masker) Using(u *Masker) *Masker {
+	if m == nil || u == nil {
+		return m
+	}
+	c := *m
+	c.values = u.values
+	return &c
+}
+
+func sortLongestFirst(values []string) {
+	sort.Slice(values, func(i, j int) bool {
+		if len(values[i]) != len(values[j]) {
+			return len(values[i]) > len(values[j])
+		}
+		return values[i] < values[j]
+	})
+}
+
+// IsSecret reports whether the variable name holds a secret: by the
+// built-in rule ([IsSecret]) or because KOMPOSE_SECRETS names it.
+func (m *Masker) IsSecret(name string) bool {
+	if IsSecret(name) {
+		return true
+	}
+	if m == nil {
+		return false
+	}
+	u := strings.ToUpper(name)
+	for _, p := range m.patterns {
+		if ok, _ := path.Match(p, u); ok {
 			return true
 		}
 	}
 	return false
 }
 
-// minMaskLen is the shortest secret value masked inside free text. Shorter
-// values would turn ordinary words into asterisks; they are still never
-// printed as variable values.
-const minMaskLen = 4
-
-// Masker hides secret values in text meant for people.
-type Masker struct {
-	r *strings.Replacer
-}
-
-// NewMasker returns a Masker for the secret variables of e.
-func NewMasker(e *Env) *Masker {
-	var secrets []string
-	for k, v := range e.vals {
-		if IsSecret(k) && len(v) >= minMaskLen {
-			secrets = append(secrets, v)
-		}
-	}
-	if len(secrets) == 0 {
-		return &Masker{}
-	}
-	// Longest first, so a secret containing another is masked whole.
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	pairs := make([]string, 0, 2*len(secrets))
-	for _, s := range secrets {
-		pairs = append(pairs, s, Mask)
-	}
-	return &Masker{r: strings.NewReplacer(pairs...)}
-}
-
-// String returns s with every secret value replaced by [Mask].
-func (m *Masker) String(s string) string {
-	if m == nil || m.r == nil {
+// Arg returns one argument or value as it may be shown, before any
+// quoting: [Mask] when it is a secret value, else with the secrets inside
+// it masked.
+func (m *Masker) Arg(s string) string {
+	if m == nil || s == "" || m.isPublic(s) {
 		return s
 	}
-	return m.r.Replace(s)
+	for _, v := range m.values {
+		if s == v {
+			return Mask
+		}
+	}
+	return m.String(s)
 }
 
-// Value returns the value of v as it may be shown: masked when v is secret.
+func (m *Masker) isPublic(s string) bool {
+	for _, p := range m.public {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// String returns the text s with the secret values in it replaced by
+// [Mask], by the rule of [Masker].
+func (m *Masker) String(s string) string {
+	if m == nil || len(m.values) == 0 || s == "" {
+		return s
+	}
+	// A secret found inside a public word at that place is left alone;
+	// one that merely overlaps a public word is still masked.
+	type span struct{ from, to int }
+	var public []span
+	for _, p := range m.public {
+		if p == "" {
+			continue
+		}
+		for i := 0; ; {
+			j := strings.Index(s[i:], p)
+			if j < 0 {
+				break
+			}
+			public = append(public, span{i + j, i + j + len(p)})
+			i += j + 1
+		}
+	}
+	inPublic := func(from, to int) bool {
+		for _, p := range public {
+			if p.from <= from && to <= p.to {
+				return true
+			}
+		}
+		return false
+	}
+	taken := make([]bool, len(s)) // already masked
+	var masked []span
+	for _, v := range m.values {
+		if len(v) < minMaskLen {
+			continue
+		}
+		anywhere := len(v) >= strongLen && mixed(v)
+		for i := 0; i+len(v) <= len(s); {
+			j := strings.Index(s[i:], v)
+			if j < 0 {
+				break
+			}
+			from, to := i+j, i+j+len(v)
+			ok := (anywhere || (wordEdge(s, from, v[0], true) && wordEdge(s, to, v[len(v)-1], false))) && !inPublic(from, to)
+			for k := from; ok && k < to; k++ {
+				ok = !taken[k]
+			}
+			if !ok {
+				i = from + 1
+				continue
+			}
+			for k := from; k < to; k++ {
+				taken[k] = true
+			}
+			masked = append(masked, span{from, to})
+			i = to
+		}
+	}
+	if len(masked) == 0 {
+		return s
+	}
+	sort.Slice(masked, func(i, j int) bool { return masked[i].from < masked[j].from })
+	var b strings.Builder
+	last := 0
+	for _, sp := range masked {
+		b.WriteString(s[last:sp.from])
+		b.WriteString(Mask)
+		last = sp.to
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// wordEdge reports whether a secret whose first (before) or last (!before)
+// byte is c, found at offset i of s, does not continue a word there.
+func wordEdge(s string, i int, c byte, before bool) bool {
+	if !isWordByte(c) {
+		return true
+	}
+	if before {
+		return i == 0 || !isWordByte(s[i-1])
+	}
+	return i == len(s) || !isWordByte(s[i])
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+// mixed reports whether v has at least two kinds of characters among
+// lower-case letters, upper-case letters, digits and others.
+func mixed(v string) bool {
+	var kinds [4]bool
+	for _, r := range v {
+		switch {
+		case unicode.IsLower(r):
+			kinds[0] = true
+		case unicode.IsUpper(r):
+			kinds[1] = true
+		case unicode.IsDigit(r):
+			kinds[2] = true
+		default:
+			kinds[3] = true
+		}
+	}
+	n := 0
+	for _, k := range kinds {
+		if k {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+// Value returns the value of v as it may be shown, before any quoting:
+// [Mask] when v is secret, else the value with secrets masked.
 func (m *Masker) Value(v Var) string {
-	if IsSecret(v.Name) {
+	if m.IsSecret(v.Name) {
 		return Mask
 	}
-	return m.String(v.Value)
+	return m.Arg(v.Value)
 }

@@ -115,7 +115,12 @@ type Stack struct {
 	compose func() ([]string, error)
 	// Masker hides this stack's secret values in anything printed.
 	Masker *env.Masker
-	Steps  []Step
+	// Notes are the warnings about the stack's .env (unset variables).
+	Notes []env.Note
+	// Warnings are what compose-go logged while the stack was planned,
+	// unmasked: print them through Masker.
+	Warnings []string
+	Steps    []Step
 	// Err is set when the stack cannot run at all (a broken .env or
 	// hooks.sh, a hook file another user may write). It is known before
 	// any stack starts; the stack then runs nothing and counts as failed.
@@ -151,6 +156,8 @@ type Plan struct {
 	// Masker hides the secret values of the environment every stack
 	// starts from (Global and the process environment).
 	Masker *env.Masker
+	// Notes are the warnings about the root .env (unset variables).
+	Notes  []env.Note
 	Stacks []*Stack
 }
 
@@ -211,9 +218,24 @@ type Builder struct {
 	// Performer is KOMPOSE_PERFORMER; looked up once (see
 	// [hooks.Performer]) when "".
 	Performer string
-	// Policy decides which hook files may run; the invoking user's
-	// [trust.Current] when nil.
+	// Policy decides which hook files may run and which .env files may
+	// be read; the invoking user's [trust.Current] when nil.
 	Policy *trust.Policy
+	// LibLog, when set, takes what compose-go logged since it was last
+	// called (see pkg/liblog): after each stack is planned, it becomes
+	// that stack's Warnings.
+	LibLog func() []string
+}
+
+// TrustTree returns a [trust.Tree] for the builder's policy.
+func (b *Builder) TrustTree() *trust.Tree { return trust.NewTree(b.policy()) }
+
+// policy is b.Policy, else the invoking user's.
+func (b *Builder) policy() trust.Policy {
+	if b.Policy != nil {
+		return *b.Policy
+	}
+	return trust.Current()
 }
 
 // composeCommand returns the compose command for e.
@@ -257,6 +279,9 @@ type runInfo struct {
 	recordedAt string
 	rootHooks  *hooks.Dir
 	policy     trust.Policy
+	// tree checks files and their folders against policy, once per
+	// folder for the whole run.
+	tree *trust.Tree
 }
 
 // IsKomposeCommand reports whether command is in kompose's own name:verb
@@ -274,21 +299,43 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 			return nil, fmt.Errorf("unknown command %q; kompose's own commands: %s", req.Command, strings.Join(b.names(), ", "))
 		}
 	}
-	base, err := BaseEnv(req)
+	// The root .env is checked and read before anything else, with the
+	// tree the whole run shares.
+	tree := trust.NewTree(b.policy())
+	base, err := BaseEnv(req, tree)
 	if err != nil {
 		return nil, err
 	}
-	ri, err := b.prepare(req, base)
+	ri, err := b.prepare(req, base, tree)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
+	if b.LibLog != nil {
+		b.LibLog() // nothing before the stacks concerns one stack
+	}
+	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(),
+		Masker: env.NewMasker(base).WithPublic(PublicWords(req.Root, stack.Stack{}, req.Command)...), Notes: base.Notes()}
 	for _, st := range stacks {
 		s := b.planStack(req, base, st, cmdFunc, ri)
+		if b.LibLog != nil {
+			s.Warnings = b.LibLog()
+		}
 		if errors.Is(s.Err, ErrUsage) {
 			return nil, s.Err
 		}
 		p.Stacks = append(p.Stacks, s)
+	}
+	// A run prints one stream: every stack's secrets are masked in every
+	// line, whichever stack it is about.
+	all := make([]*env.Masker, 0, len(p.Stacks))
+	for _, s := range p.Stacks {
+		all = append(all, s.Masker)
+	}
+	all = append(all, p.Masker)
+	u := env.Union(all...)
+	p.Masker = p.Masker.Using(u)
+	for _, s := range p.Stacks {
+		s.Masker = s.Masker.Using(u)
 	}
 	return p, nil
 }
@@ -296,15 +343,12 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 // prepare works out, once per run, the hook facts every stack shares. The
 // root's hooks/ folder is read here; when another user may change it, or
 // a root hook this command would run, nothing runs at all.
-func (b *Builder) prepare(req Request, base *env.Env) (*runInfo, error) {
+func (b *Builder) prepare(req Request, base *env.Env, tree *trust.Tree) (*runInfo, error) {
 	now := time.Now
 	if b.Now != nil {
 		now = b.Now
 	}
-	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: trust.Current()}
-	if b.Policy != nil {
-		ri.policy = *b.Policy
-	}
+	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: tree.Policy, tree: tree}
 	if b.Performer == "" {
 		b.Performer = hooks.Performer(ri.policy.UID, base.Lookup)
 	}
@@ -392,9 +436,14 @@ func sourceOf(e *env.Env, name string) string {
 	return string(env.SourceProcess)
 }
 
+// EnvUse is what kompose does with a .env file, for trust refusals.
+const EnvUse = "read variables from"
+
 // BaseEnv is the environment every stack starts from: the process
-// environment, the root .env, --network and -e.
-func BaseEnv(req Request) (*env.Env, error) {
+// environment, the root .env, --network and -e. The root .env is read only
+// when tree trusts it and every folder above it (a .env can make kompose
+// run code: KOMPOSE_COMPOSE); tree nil means the invoking user's policy.
+func BaseEnv(req Request, tree *trust.Tree) (*env.Env, error) {
 	base := env.FromEnviron(req.Environ)
 	if req.Network != "" {
 		base.Override("NETWORK_NAME", req.Network, env.SourceNetwork)
@@ -403,7 +452,7 @@ func BaseEnv(req Request) (*env.Env, error) {
 		base.Override(v.Name, v.Value, env.SourceOverride)
 	}
 	if p := stack.RootEnvFile(req.Root); p != "" {
-		if err := base.LoadFile(p, env.SourceRootEnv); err != nil {
+		if err := loadEnv(base, p, env.SourceRootEnv, tree); err != nil {
 			return nil, err
 		}
 	}
@@ -411,15 +460,39 @@ func BaseEnv(req Request) (*env.Env, error) {
 }
 
 // StackEnv returns the merged environment of st: a copy of base with the
-// stack's .env loaded.
-func StackEnv(base *env.Env, st stack.Stack) (*env.Env, error) {
+// stack's .env loaded, when tree trusts it (see [BaseEnv]).
+func StackEnv(base *env.Env, st stack.Stack, tree *trust.Tree) (*env.Env, error) {
 	e := base.Clone()
 	if st.EnvFile != "" {
-		if err := e.LoadFile(st.EnvFile, env.SourceStackEnv); err != nil {
+		if err := loadEnv(e, st.EnvFile, env.SourceStackEnv, tree); err != nil {
 			return e, err
 		}
 	}
 	return e, nil
+}
+
+// loadEnv checks the .env file at path and the folders above it with tree,
+// then loads it into e.
+func loadEnv(e *env.Env, path string, src env.Source, tree *trust.Tree) error {
+	if tree == nil {
+		tree = trust.NewTree(trust.Current())
+	}
+	if err := tree.CheckFile(EnvUse, path); err != nil {
+		return err
+	}
+	return e.LoadFile(path, src)
+}
+
+// PublicWords are the strings kompose prints that are not values, for
+// [env.Masker.WithPublic]: the root, the stack's folder and name, and the
+// names of the files kompose reads there. Masking a secret equal to one of
+// them would reveal it.
+func PublicWords(root string, st stack.Stack, more ...string) []string {
+	w := []string{root, stack.EnvFileName, stack.HooksFileName, hooks.DirName}
+	if st.Name != "" {
+		w = append(w, st.Name, st.Dir, filepath.Base(st.ComposeFile))
+	}
+	return append(w, more...)
 }
 
 func (b *Builder) names() []string {
@@ -432,8 +505,8 @@ func (b *Builder) names() []string {
 }
 
 func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
-	e, err := StackEnv(base, st)
-	s := &Stack{Stack: st, Env: e, Masker: env.NewMasker(e)}
+	e, err := StackEnv(base, st, ri.tree)
+	s := &Stack{Stack: st, Env: e, Notes: e.Notes(), Masker: env.NewMasker(e).WithPublic(PublicWords(req.Root, st, req.Command)...)}
 	fail := func(err error) *Stack {
 		s.Err = err
 		return s
@@ -475,6 +548,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 		if err != nil {
 			return fail(err)
 		}
+		s.Masker = s.Masker.WithPublic(argv...)
 		argv = append(append(argv[:len(argv):len(argv)], req.Command), req.Args...)
 		main = Step{Kind: KindCommand, Label: argv[0], Args: argv[1:], Cmd: proc.Cmd{Argv: argv}}
 	}

@@ -303,11 +303,11 @@ func TestStackEnvAndBaseEnv(t *testing.T) {
 		"s/compose.yaml": svc,
 		"s/.env":         "A=stack\nB=${A}\n",
 	})
-	base, err := BaseEnv(Request{Root: dir, Environ: []string{"A=proc"}, Overrides: []env.Var{{Name: "C", Value: "c"}}})
+	base, err := BaseEnv(Request{Root: dir, Environ: []string{"A=proc"}, Overrides: []env.Var{{Name: "C", Value: "c"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := StackEnv(base, stacks[0])
+	e, err := StackEnv(base, stacks[0], nil)
 	if err != nil {
 		t.Fatal(err)
 	}

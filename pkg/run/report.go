@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,15 +46,34 @@ func NewText(ios *output.IOStreams, dryRun bool) *Text {
 	return &Text{w: ios.ErrOut, errW: ios.ErrOut, style: ios.StyleFor(ios.ErrTTY)}
 }
 
-// CommandLine formats a step as a shell command line, secrets masked.
+// CommandLine formats a step as a shell command line, secrets masked. Each
+// argument is masked before it is quoted: quoting changes how a secret
+// with quotes, $, \ or control characters is written, and a masker that
+// looked for the secret in the quoted line would miss it. The label (the
+// program or hook) is kompose's, not a value.
 func CommandLine(s *plan.Stack, st *plan.Step) string {
 	var b strings.Builder
 	b.WriteString(st.Label)
 	for _, a := range st.Args {
 		b.WriteByte(' ')
-		b.WriteString(quote(a))
+		b.WriteString(quoteValue(s.Masker, a))
 	}
-	return s.Masker.String(b.String())
+	return b.String()
+}
+
+// quoteValue masks the value v with m, then quotes it for a shell.
+func quoteValue(m *env.Masker, v string) string {
+	masked := m.Arg(v)
+	if !strings.Contains(masked, env.Mask) {
+		return quote(masked)
+	}
+	// Quote as if each mask were a plain word, so that it reads ****
+	// whether or not the rest needs quotes.
+	ph := "kompose0mask"
+	for strings.Contains(masked, ph) {
+		ph += "0"
+	}
+	return strings.ReplaceAll(quote(strings.ReplaceAll(masked, env.Mask, ph)), ph, env.Mask)
 }
 
 func quote(s string) string {
@@ -89,9 +109,18 @@ func annotation(st *plan.Step) string {
 func (t *Text) Begin(p *plan.Plan, dryRun bool) {
 	// Stacks that cannot run (a broken .env or hooks.sh) are reported
 	// before any stack starts.
+	for _, line := range env.Summary(p.Notes) {
+		fmt.Fprintf(t.errW, "%s %s\n", t.style.Yellow("warning:"), p.Masker.String(line))
+	}
 	for _, s := range p.Stacks {
 		if s.Err != nil {
 			fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Red("!!!"), s.Name, s.Masker.String(s.Err.Error()))
+		}
+		for _, line := range env.Summary(s.Notes) {
+			fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Yellow("warning:"), s.Name, s.Masker.String(line))
+		}
+		for _, w := range s.Warnings {
+			fmt.Fprintf(t.errW, "%s %s: %s: %s\n", t.style.Yellow("warning:"), s.Name, filepath.Base(s.ComposeFile), s.Masker.String(w))
 		}
 	}
 	if !dryRun {
@@ -105,8 +134,8 @@ func (t *Text) Begin(p *plan.Plan, dryRun bool) {
 func (t *Text) vars(scope string, vars []env.Var, m *env.Masker) {
 	for _, v := range vars {
 		val := env.Mask
-		if !env.IsSecret(v.Name) {
-			val = quote(m.String(v.Value))
+		if !m.IsSecret(v.Name) {
+			val = quoteValue(m, v.Value)
 		}
 		fmt.Fprintf(t.w, "    env %s=%s  %s\n", v.Name, val, t.style.Dim("("+string(v.Source)+", "+scope+")"))
 	}

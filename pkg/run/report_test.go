@@ -36,9 +36,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		if dry {
 			for _, w := range []string{
 				"env DB_PASSWORD=****  (root .env, every stack)",
-				"env DATABASE_URL='pg://app:****@db/app'  (root .env, every stack)",
+				"env DATABASE_URL=pg://app:****@db/app  (root .env, every stack)",
 				"env MY_SECRET=****  (stack .env, this stack)",
-				"env DSN='mysql://u:****@h'  (stack .env, this stack)",
+				"env DSN=mysql://u:****@h  (stack .env, this stack)",
 				"env PLAIN=visible-value  (stack .env, this stack)",
 				"--> hook_pre_exec exec web psql pg://app:****@db/app '--token=****'  (hooks.sh:1)",
 				"--> docker compose exec web psql pg://app:****@db/app '--token=****'",

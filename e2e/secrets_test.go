@@ -1,0 +1,70 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEnvFilesWithRealCompose: a password of awkward shape in a stack's
+// .env (quotes, $, a backslash, unicode) reaches the container
+// exactly as written, through real compose, and never appears in kompose's
+// output; a .env that another user owns is refused, and KOMPOSE_COMPOSE in
+// it never runs.
+func TestEnvFilesWithRealCompose(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.write("a/compose.yaml", "name: {{project}}\nservices:\n"+idleService("app", "hello", "    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n      LITERAL: ${LITERAL}\n"))
+	e.write("a/.env", `DB_PASSWORD="it's \"q\" \$x \\ pässwörd-9"
+LITERAL='Xk9$mT2qZ7'
+`)
+	const want = `it's "q" $x \ pässwörd-9`
+	r := e.kompose("a", "up", "-d")
+	e.mustExit(r, 0)
+	e.noSecret(r, "pässwörd")
+	got, err := containerEnv(e.ctx, e.container("a", "app").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["DB_PASSWORD"] != want || got["LITERAL"] != "Xk9$mT2qZ7" {
+		t.Errorf("container has DB_PASSWORD=%q LITERAL=%q, want %q and %q", got["DB_PASSWORD"], got["LITERAL"], want, "Xk9$mT2qZ7")
+	}
+	r = e.kompose("-n", "a", "up", "-d")
+	e.mustExit(r, 0)
+	e.noSecret(r, "pässwörd")
+	if !strings.Contains(r.stdout, "env DB_PASSWORD=****") {
+		t.Errorf("dry run:\n%s", r)
+	}
+
+	// Owned by nobody: refused before it is read. Needs root, as CI has.
+	if os.Geteuid() != 0 {
+		if os.Getenv("KOMPOSE_REQUIRE_ALL") == "1" {
+			t.Fatal("giving a .env to nobody needs root (KOMPOSE_REQUIRE_ALL=1)")
+		}
+		t.Skip("giving a .env to nobody needs root")
+	}
+	marker := filepath.Join(e.root, "evil.ran")
+	evil := e.write("evil.sh", "#!/bin/sh\ntouch "+marker+"\n")
+	if err := os.Chmod(evil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := e.write("a/.env", "KOMPOSE_COMPOSE="+evil+"\n")
+	if out, err := exec.Command("chown", "nobody", env).CombinedOutput(); err != nil {
+		t.Fatalf("chown nobody: %v: %s", err, out)
+	}
+	r = e.kompose("a", "down")
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "refusing to read variables from "+env+": it is owned by uid 65534") {
+		t.Errorf("no refusal:\n%s", r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("KOMPOSE_COMPOSE from a .env owned by nobody ran")
+	}
+	if len(e.services("a", "running")) != 1 {
+		t.Error("the stack was taken down by a refused run")
+	}
+}
