@@ -24,7 +24,6 @@
 // what a hook passes on through $KOMPOSE_ENV.
 package hooks
 
-
 // Phase is when a hook runs relative to its command.
 type Phase string
 
@@ -64,4 +63,3 @@ func replaceSeparators(command string, sep byte) string {
 	}
 	return string(b)
 }
-

@@ -3,8 +3,8 @@ package run
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"strings"
