@@ -27,9 +27,11 @@ type hookEnvDir struct {
 // path.
 func (h *hookEnvDir) create() (string, error) {
 	if h.dir == "" {
-		d, err := os.MkdirTemp("", "kompose-env-")
+		d, err := os.MkdirTemp(envParent(), "kompose-env-")
 		if err != nil {
-			return "", fmt.Errorf("KOMPOSE_ENV folder: %w", err)
+			if d, err = os.MkdirTemp("", "kompose-env-"); err != nil {
+				return "", fmt.Errorf("KOMPOSE_ENV folder: %w", err)
+			}
 		}
 		h.dir = d
 	}
@@ -43,6 +45,21 @@ func (h *hookEnvDir) create() (string, error) {
 		return "", fmt.Errorf("KOMPOSE_ENV file: %w", err)
 	}
 	return p, nil
+}
+
+// envParent is where the folder is made: $TMPDIR when set, else /dev/shm
+// (memory: creating a file there costs microseconds, where on a journalled
+// disk it can cost most of a millisecond, for every hook) when it is a
+// folder with the sticky bit, else the system's temporary folder. The
+// folder itself is private (0700) wherever it is.
+func envParent() string {
+	if v := os.Getenv("TMPDIR"); v != "" {
+		return v
+	}
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() && fi.Mode()&os.ModeSticky != 0 {
+		return "/dev/shm"
+	}
+	return os.TempDir()
 }
 
 // drop removes one hook's file.
