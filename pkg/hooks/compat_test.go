@@ -217,3 +217,13 @@ func TestUnchanged(t *testing.T) {
 		t.Errorf("edited file: %v", err)
 	}
 }
+
+// TestBuiltinsShadowed: a hooks.sh that defines functions named like the
+// builtins kompose's wrapper uses does not change how the hook is judged.
+func TestBuiltinsShadowed(t *testing.T) {
+	dir := stackDir(t, map[string]string{"hooks.sh": "echo() { :; }\nexit() { :; }\nshift() { :; }\nhook_pre_up() { printf 'ran %s\\n' \"$1\"; return 6; }\n"})
+	out, err := runHook(t, dir, "hook_pre_up", "up")
+	if !strings.HasSuffix(out, "ran up\n") || proc.ExitCode(err) != 6 {
+		t.Errorf("printed %q, outcome %v; want the hook run with its status 6", out, err)
+	}
+}

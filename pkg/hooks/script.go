@@ -338,14 +338,15 @@ const ReportFD = 4
 // function's own status decides. Before the call it says on the report
 // descriptor (fd 4, moved above the descriptors scripts use) whether the
 // function exists: "called" or "undefined". A hooks.sh that exits while
-// being sourced says neither.
+// being sourced says neither. Builtins are called as such, so that a
+// hooks.sh defining a function named echo or exit changes nothing here.
 const invokeScript = proc.GateShell + `{ exec {__kompose_report}>&4 4>&-; } 2>/dev/null || exec {__kompose_report}>/dev/null
 source "$1" || :
-shift
-if ! declare -F -- "$1" >/dev/null; then echo undefined >&"$__kompose_report"; exit 0; fi
-echo called >&"$__kompose_report"; exec {__kompose_report}>&-; unset __kompose_report
-"$@" || exit
-exit 0`
+builtin shift
+if ! builtin declare -F -- "$1" >/dev/null; then builtin echo undefined >&"$__kompose_report"; builtin exit 0; fi
+builtin echo called >&"$__kompose_report"; builtin exec {__kompose_report}>&-; builtin unset __kompose_report
+"$@" || builtin exit
+builtin exit 0`
 
 // Argv returns the process arguments that call function fn of the script
 // with args: its own bash, which sources the file and calls the function.
@@ -396,9 +397,9 @@ func Outcome(fn string, report []byte, err error) error {
 	case strings.HasPrefix(string(report), "undefined\n") && err == nil:
 		return &NotDefinedError{Func: fn}
 	}
-	var te *proc.TimeoutError
-	if errors.As(err, &te) {
-		return err
+	var ee *proc.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return err // it did not start, or it timed out: that says it all
 	}
 	return &NotRunError{Func: fn, Err: err}
 }
