@@ -514,9 +514,12 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	timeout := b.HookTimeout
 	if !skip {
 		// Hooks run in the stack's folder: it, the root and every folder
-		// above must be trusted too.
-		if err := ri.tree.CheckDir(hooks.UseHooks, st.Dir); err != nil {
-			return fail(err)
+		// above must be trusted too. Checking hooks.sh or the stack's
+		// hooks/ checks them on the way; only root hooks need it here.
+		if set.Script == nil && set.Stack == nil {
+			if err := ri.tree.CheckDir(hooks.UseHooks, st.Dir); err != nil {
+				return fail(err)
+			}
 		}
 		if err := hooks.CheckTree(ri.tree, hooks.Set{Stack: set.Stack, Script: set.Script}, all); err != nil {
 			return fail(err)
