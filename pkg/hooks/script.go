@@ -380,7 +380,7 @@ func (e *NotRunError) Error() string {
 	if e.Err != nil {
 		how = e.Err.Error()
 	}
-	return fmt.Sprintf("hooks.sh ended (%s) while being sourced, before %s could run; a top-level exit in hooks.sh stops every hook", how, e.Func)
+	return fmt.Sprintf("hooks.sh ended (%s) while being sourced, before %s could run (a top-level exit or exec, or an unset variable under set -u, stops every hook)", how, e.Func)
 }
 
 func (e *NotRunError) Unwrap() error { return e.Err }
