@@ -13,6 +13,11 @@
 // Hooks are told at run time what only the run knows: KOMPOSE_RUNTIME and
 // KOMPOSE_EXIT_CODE (through the start gate for hooks started ahead), and
 // executable hooks get the same facts as JSON on their standard input.
+// Right before a hook starts, its files must still be the ones the plan
+// checked (hooks.UnchangedFiles). Each hook gets a fresh $KOMPOSE_ENV file;
+// what a successful hook writes there reaches the later steps of its stack.
+// A hooks.sh hook whose function is not defined after sourcing is reported
+// as skipped, not failed.
 package run
 
 import (
