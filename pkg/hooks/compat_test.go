@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // runHook calls fn of the hooks.sh in dir as kompose does (gated, with
@@ -225,5 +226,51 @@ func TestBuiltinsShadowed(t *testing.T) {
 	out, err := runHook(t, dir, "hook_pre_up", "up")
 	if !strings.HasSuffix(out, "ran up\n") || proc.ExitCode(err) != 6 {
 		t.Errorf("printed %q, outcome %v; want the hook run with its status 6", out, err)
+	}
+}
+
+// TestCheckTreeFollowsSources: the files hooks.sh sources and the folders
+// holding them fall under the rule; world-writable needs no other account.
+func TestCheckTreeFollowsSources(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh":      "source lib/common.sh\nhook_pre_up() { helper; }\n",
+		"lib/common.sh": "helper() { :; }\n",
+	})
+	check := func() error {
+		s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return CheckTree(trust.NewTree(trust.Current()), Set{Script: s}, nil)
+	}
+	if err := check(); err != nil {
+		t.Fatalf("a trusted tree: %v", err)
+	}
+	lib := filepath.Join(dir, "lib")
+	if err := os.Chmod(lib, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	err := check()
+	if err == nil || !strings.Contains(err.Error(), "common.sh (sourced at hooks.sh:1): refusing to source "+lib+": it is world-writable") || !strings.Contains(err.Error(), "fix: chmod o-w "+lib) {
+		t.Errorf("a world-writable folder of a sourced file: %v", err)
+	}
+	if err := os.Chmod(lib, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(lib, "common.sh"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(); err == nil || !strings.Contains(err.Error(), "common.sh: it is world-writable") {
+		t.Errorf("a world-writable sourced file: %v", err)
+	}
+	// The stack's folder itself (a parent of hooks.sh).
+	if err := os.Chmod(filepath.Join(lib, "common.sh"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(); err == nil || !strings.Contains(err.Error(), "refusing to run hooks from "+dir+": it is world-writable") {
+		t.Errorf("a world-writable stack folder: %v", err)
 	}
 }
