@@ -106,7 +106,7 @@ func TestDiscoveryFollowsSource(t *testing.T) {
 	dir := stackDir(t, map[string]string{
 		"hooks.sh": `source ./lib/common.sh
 . "${SCRIPT_DIR}/${stack}/lib/db.sh"
-source "$HOME/.hooks"
+source "$HOME/.hooks"; source ~/.hooks
 eval "$(cat generated.sh)"
 hook_pre_up() { helper; }
 hook_post_up() { source lib/late.sh; }
@@ -139,7 +139,7 @@ hook_post_up() { source lib/late.sh; }
 	for _, n := range s.Notes {
 		notes = append(notes, n.Where)
 	}
-	if !reflect.DeepEqual(notes, []string{"hooks.sh:3", "hooks.sh:4"}) {
+	if !reflect.DeepEqual(notes, []string{"hooks.sh:3", "hooks.sh:3", "hooks.sh:4"}) {
 		t.Errorf("notes = %v, want the computed source (line 3) and the eval (line 4)", s.Notes)
 	}
 	// What discovery found is what bash runs.

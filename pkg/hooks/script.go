@@ -295,8 +295,8 @@ func (p *parser) literal(w *syntax.Word) (string, bool) {
 		}
 	}
 	s := b.String()
-	if strings.ContainsAny(s, "*?[") {
-		return "", false
+	if strings.ContainsAny(s, "*?[") || strings.HasPrefix(s, "~") {
+		return "", false // a glob or a home folder: bash decides at run time
 	}
 	return s, s != ""
 }
