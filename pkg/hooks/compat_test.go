@@ -274,3 +274,28 @@ func TestCheckTreeFollowsSources(t *testing.T) {
 		t.Errorf("a world-writable stack folder: %v", err)
 	}
 }
+
+// A sourced file the parser cannot read is still checked (bash may source
+// it) and its problem is a note, not a failure of the stack.
+func TestUnparsableSourcedFileIsChecked(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh": "source ./odd.sh\nhook_pre_up() { :; }\n",
+		"odd.sh":   "if then fi (\n",
+	})
+	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Notes) != 1 || !strings.Contains(s.Notes[0].String(), "hooks.sh:1: sources odd.sh: ") {
+		t.Errorf("notes = %v", s.Notes)
+	}
+	if len(s.Files) != 2 || s.Files[1].Path != filepath.Join(dir, "odd.sh") {
+		t.Fatalf("files = %v, want hooks.sh and odd.sh", s.Files)
+	}
+	if err := os.Chmod(filepath.Join(dir, "odd.sh"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTree(trust.NewTree(trust.Current()), Set{Script: s}, nil); err == nil {
+		t.Error("a world-writable sourced file that does not parse was accepted")
+	}
+}

@@ -240,7 +240,11 @@ func (p *parser) source(path, from string, inFunc bool, depth int) {
 			p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ", which does not exist"})
 			return
 		}
-		p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ": " + err.Error()})
+		p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ": " + err.Error() + "; the hooks it defines are not found"})
+		// bash may still source it: check it all the same.
+		if fi, serr := os.Stat(path); serr == nil {
+			p.s.Files = append(p.s.Files, File{Path: path, Info: fi, From: from})
+		}
 		return
 	}
 	p.s.Files = append(p.s.Files, File{Path: path, Info: fi, From: from})
