@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"github.com/kompose-dev/kompose/pkg/env"
@@ -19,6 +20,7 @@ import (
 // file created new (O_EXCL, O_NOFOLLOW, mode 0600) and removed after its
 // hook, the folder removed at the end of the run.
 type hookEnvDir struct {
+	mu  sync.Mutex // stacks may one day run side by side
 	dir string
 	n   int
 }
@@ -26,6 +28,8 @@ type hookEnvDir struct {
 // create makes the $KOMPOSE_ENV file of one hook, empty, and returns its
 // path.
 func (h *hookEnvDir) create() (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.dir == "" {
 		d, err := os.MkdirTemp(envParent(), "kompose-env-")
 		if err != nil {
@@ -71,6 +75,8 @@ func (h *hookEnvDir) drop(path string) {
 
 // remove removes the folder and whatever is left in it.
 func (h *hookEnvDir) remove() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.dir != "" {
 		_ = os.RemoveAll(h.dir)
 		h.dir = ""
