@@ -16,6 +16,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/urfave/cli/v2"
 )
 
@@ -98,6 +99,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.StringFlag{Name: "root", Usage: "the `DIR` holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
 			&cli.BoolFlag{Name: "skip-hooks", Usage: "run no hook of any kind (also KOMPOSE_SKIP_HOOKS=1)"},
+			&cli.StringSliceFlag{Name: "trust-user", Usage: "also accept hooks, hooks.sh and their folders owned by the account `NAME` (repeatable; also $KOMPOSE_TRUSTED_USERS=a,b from the process environment, never from a .env): that account can then make kompose run anything as you"},
 			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
@@ -212,6 +214,11 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 	b := &plan.Builder{Commands: a.commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
+	pol, err := a.policy(c)
+	if err != nil {
+		return nil, err
+	}
+	b.Policy = &pol
 	if c.IsSet("hook-timeout") {
 		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
 		if err != nil {
@@ -234,6 +241,27 @@ func (a *App) leftoverLibWarnings(p *plan.Plan) {
 		msg = p.Masker.String(msg) // every stack's secrets (plan.Build)
 		fmt.Fprintf(a.IO.ErrOut, "%s compose-go: %s\n", est.Yellow("warning:"), msg)
 	}
+}
+
+// trustedUsersVar names the accounts, comma-separated, whose files kompose
+// accepts besides root's and the invoking user's. It is read from the
+// process environment only: a .env file cannot widen trust.
+const trustedUsersVar = "KOMPOSE_TRUSTED_USERS"
+
+// policy is the trust rule of this run: root, the invoking user, and the
+// accounts named by --trust-user and $KOMPOSE_TRUSTED_USERS.
+func (a *App) policy(c *cli.Context) (trust.Policy, error) {
+	pol := trust.Current()
+	names := c.StringSlice("trust-user")
+	for _, n := range strings.Split(lookupEnv(a.Environ, trustedUsersVar), ",") {
+		names = append(names, strings.TrimSpace(n))
+	}
+	uids, err := trust.LookupUsers(names)
+	if err != nil {
+		return pol, usagef("--trust-user / %s: %v", trustedUsersVar, err)
+	}
+	pol.Trusted = uids
+	return pol, nil
 }
 
 // lookahead is how many steps ahead hooks are started, gated, so that their

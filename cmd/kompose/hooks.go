@@ -51,6 +51,10 @@ func (a *App) hooks(b *plan.Builder, req plan.Request, stacks []stack.Stack, res
 
 	// Every command: discovery only, in the order the plan would use.
 	pol := trust.Current()
+	if b.Policy != nil {
+		pol = *b.Policy
+	}
+	tree := trust.NewTree(pol)
 	rootDir, err := hooks.ScanDir(filepath.Join(req.Root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
 	if err != nil {
 		return exitUsage, usageError{err}
@@ -69,18 +73,26 @@ func (a *App) hooks(b *plan.Builder, req plan.Request, stacks []stack.Stack, res
 			fmt.Fprintf(w, "  %s\n", st.Red(err.Error()))
 			status = exitFailed
 		}
+		if set.Script != nil {
+			printNotes(w, st, set.Script.Notes)
+		}
 		cmds := set.Commands()
 		if len(cmds) == 0 {
 			fmt.Fprintln(w, "  no hooks")
 			continue
 		}
+		dirErr := tree.CheckDir(hooks.UseHooks, s.Dir)
 		for _, cmd := range cmds {
 			fmt.Fprintf(w, "  %s:\n", cmd)
 			for _, ph := range hooks.Phases {
 				for _, h := range set.For(ph, cmd) {
 					note := h.NotRun
 					if note == "" {
-						if err := hooks.CheckSet(pol, hooks.Set{Root: set.Root, Stack: set.Stack, Script: set.Script}, []hooks.Hook{h}); err != nil {
+						err := dirErr
+						if err == nil {
+							err = hooks.CheckTree(tree, hooks.Set{Root: set.Root, Stack: set.Stack, Script: set.Script}, []hooks.Hook{h})
+						}
+						if err != nil {
 							note = err.Error()
 							status = exitFailed
 						}
@@ -110,6 +122,7 @@ func printStackPlanHooks(w io.Writer, st output.Style, s *plan.Stack) bool {
 		fmt.Fprintf(w, "  %s\n", st.Dim("skipped: "+s.Masker.String(s.Skip)+"; no hook would run"))
 		return true
 	}
+	printNotes(w, st, s.HookNotes)
 	n := 0
 	for i := range s.Steps {
 		step := &s.Steps[i]
@@ -126,6 +139,9 @@ func printStackPlanHooks(w io.Writer, st output.Style, s *plan.Stack) bool {
 		if step.Skip != "" {
 			notes = append(notes, "skipped: "+step.Skip)
 		}
+		if step.Hook.Conditional {
+			notes = append(notes, "defined conditionally")
+		}
 		if step.Cmd.Timeout > 0 {
 			notes = append(notes, "timeout "+step.Cmd.Timeout.String())
 		}
@@ -140,8 +156,20 @@ func printStackPlanHooks(w io.Writer, st output.Style, s *plan.Stack) bool {
 	return true
 }
 
+// printNotes warns where hooks.sh discovery cannot see (eval, a computed
+// source, unset -f).
+func printNotes(w io.Writer, st output.Style, notes []hooks.Note) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "  %s %s\n", st.Yellow("warning:"), n)
+	}
+}
+
 func printHookRow(w io.Writer, st output.Style, h hooks.Hook, note string) {
-	line := fmt.Sprintf("    %-5s %s  %s", h.Phase, h.Label(), st.Dim("("+where(h)+")"))
+	w2 := where(h)
+	if h.Conditional {
+		w2 += ", defined conditionally"
+	}
+	line := fmt.Sprintf("    %-5s %s  %s", h.Phase, h.Label(), st.Dim("("+w2+")"))
 	if note != "" {
 		line += "  " + st.Yellow("not run: "+note)
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -53,6 +52,9 @@ type Hook struct {
 	NotRun string
 	// Info is the file's stat (following symlinks); nil for functions.
 	Info fs.FileInfo
+	// Conditional is set for a function defined conditionally (see
+	// [Func]): it may turn out not to be defined at its turn.
+	Conditional bool
 }
 
 // Name is the hook point: "pre-up", "fail-db-export" (KOMPOSE_HOOK).
@@ -201,7 +203,7 @@ func (s Set) For(p Phase, command string) []Hook {
 		}
 		return Hook{
 			Phase: p, Command: CommandKey(command), Origin: FromScript, Path: s.Script.Path,
-			Func: f.Name, Line: f.Line, Source: filepath.Base(s.Script.Path) + ":" + strconv.Itoa(f.Line),
+			Func: f.Name, Line: f.Line, Source: f.Where(), Conditional: f.Conditional,
 		}, true
 	}
 	if p == Pre {

@@ -91,6 +91,10 @@ type HookStep struct {
 	// Info holds the facts known when planning; the runner copies it and
 	// adds runtime and exit code.
 	Info hooks.Info
+	// Files are the files the hook runs or sources, as they were checked;
+	// the runner makes sure each is unchanged right before the hook
+	// starts (hooks.UnchangedFiles).
+	Files []hooks.File
 }
 
 // Action is a step kompose performs itself rather than by starting one
@@ -128,6 +132,9 @@ type Stack struct {
 	// NotRun are hook files for this command that exist but are not run
 	// (not executable), for the dry run to mention.
 	NotRun []hooks.Hook
+	// HookNotes are the places in hooks.sh where discovery cannot see
+	// (eval, a computed source, unset -f).
+	HookNotes []hooks.Note
 	// Skip, when set, says why the command does not apply to this stack
 	// (db:export of a stack without DB_NAME): it runs nothing, not even its
 	// hooks, and counts as skipped, not failed.
@@ -377,7 +384,7 @@ func (b *Builder) prepare(req Request, base *env.Env, tree *trust.Tree) (*runInf
 		for _, ph := range hooks.Phases {
 			hs = append(hs, hooks.Set{Root: dir}.For(ph, req.Command)...)
 		}
-		if err := hooks.CheckSet(ri.policy, hooks.Set{Root: dir}, hs); err != nil {
+		if err := hooks.CheckTree(ri.tree, hooks.Set{Root: dir}, hs); err != nil {
 			return nil, err
 		}
 	}
@@ -529,6 +536,9 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	if set.Stack, err = hooks.ScanDir(filepath.Join(st.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil && !skip {
 		return fail(err)
 	}
+	if set.Script != nil {
+		s.HookNotes = set.Script.Notes
+	}
 
 	s.compose = func() ([]string, error) { return b.composeCommand(s.Env) }
 	environ := s.Env.Environ()
@@ -573,7 +583,15 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	}
 	timeout := b.HookTimeout
 	if !skip {
-		if err := hooks.CheckSet(ri.policy, hooks.Set{Stack: set.Stack, Script: set.Script}, all); err != nil {
+		// Hooks run in the stack's folder: it, the root and every folder
+		// above must be trusted too. Checking hooks.sh or the stack's
+		// hooks/ checks them on the way; only root hooks need it here.
+		if set.Script == nil && set.Stack == nil {
+			if err := ri.tree.CheckDir(hooks.UseHooks, st.Dir); err != nil {
+				return fail(err)
+			}
+		}
+		if err := hooks.CheckTree(ri.tree, hooks.Set{Stack: set.Stack, Script: set.Script}, all); err != nil {
 			return fail(err)
 		}
 		if !b.HookTimeoutSet {
@@ -604,8 +622,10 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 		var argv []string
 		if h.Executable() {
 			argv = append([]string{h.Path}, hookArgs...)
+			hs.Files = []hooks.File{{Path: h.Path, Info: h.Info}}
 		} else {
 			argv = set.Script.Argv(h.Func, hookArgs)
+			hs.Files = set.Script.Files
 		}
 		step := Step{
 			Kind: KindHook, Phase: h.Phase, Label: h.Label(), Source: h.Source,
@@ -661,7 +681,8 @@ func withoutVars(environ []string) []string {
 func isHookVar(name string) bool {
 	switch name {
 	case hooks.VarStack, hooks.VarCommand, hooks.VarHook, hooks.VarRoot, hooks.VarPerformer,
-		hooks.VarRecordedAt, hooks.VarVersion, hooks.VarRuntime, hooks.VarExitCode, hooks.VarDumpFile:
+		hooks.VarRecordedAt, hooks.VarVersion, hooks.VarRuntime, hooks.VarExitCode, hooks.VarDumpFile,
+		hooks.VarEnvFile:
 		return true
 	}
 	return false

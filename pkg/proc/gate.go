@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A gated process is started ahead of its turn and waits, before doing any
@@ -45,6 +48,9 @@ type Started struct {
 	// timeout, when positive, runs from Release; stop ends its timer.
 	timeout, grace time.Duration
 	stop           func() bool
+	// report is fd 4 of the process, copied to reportTo by Wait.
+	report   *os.File
+	reportTo io.Writer
 }
 
 // Start starts c, which must have Gate set, and leaves it waiting at its
@@ -62,13 +68,26 @@ func (o OS) Start(ctx context.Context, c Cmd) (*Started, error) {
 		return nil, fmt.Errorf("gate pipe: %w", err)
 	}
 	cmd.ExtraFiles = []*os.File{r} // fd 3 in the child
+	var report *os.File
+	if c.Report != nil {
+		if report, err = reportFile(); err != nil {
+			r.Close()
+			w.Close()
+			return nil, err
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, report) // fd 4
+	}
 	err = cmd.Start()
 	r.Close()
 	if err != nil {
 		w.Close()
+		if report != nil {
+			report.Close()
+		}
 		return nil, fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}
-	s := &Started{ctx: ctx, cmd: cmd, gate: w, relay: o.Relay, argv0: c.Argv[0], timeout: c.Timeout, grace: c.KillGrace}
+	s := &Started{ctx: ctx, cmd: cmd, gate: w, relay: o.Relay, argv0: c.Argv[0], timeout: c.Timeout, grace: c.KillGrace,
+		report: report, reportTo: c.Report}
 	if o.Relay != nil {
 		o.Relay.add(ctx, cmd.Process, c.ownGroup())
 	}
@@ -108,6 +127,17 @@ func gateMessage(env []string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// reportFile creates the anonymous file a gated process reports on: a
+// memfd, which has no name in any folder (nothing to clean up, nothing
+// another user could replace).
+func reportFile() (*os.File, error) {
+	fd, err := unix.MemfdCreate("kompose-report", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("report file: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "kompose-report"), nil
+}
+
 func validName(k string) bool {
 	for i, r := range k {
 		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
@@ -128,6 +158,12 @@ func (s *Started) Wait() error {
 		s.relay.remove(s.cmd.Process)
 	}
 	err = exitError(s.argv0, err)
+	if s.report != nil {
+		if _, rerr := io.Copy(s.reportTo, io.NewSectionReader(s.report, 0, 1<<16)); rerr != nil && err == nil {
+			err = fmt.Errorf("read the report of %s: %w", s.argv0, rerr)
+		}
+		s.report.Close()
+	}
 	if s.stop != nil && s.stop() {
 		return timedOut(s.cmd.Process.Pid, s.timeout)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The start message carries any value to a real bash verbatim: quotes,
@@ -69,5 +70,36 @@ func TestPathCache(t *testing.T) {
 	err := o.Run(context.Background(), Cmd{Argv: []string{"kompose-no-such-program"}})
 	if err == nil || !strings.Contains(err.Error(), "kompose-no-such-program") {
 		t.Errorf("a missing program gave %v, want an error naming it", err)
+	}
+}
+
+// What a gated process writes on fd 4 reaches Cmd.Report once it has
+// ended, even while a background child it left still holds fd 4 open: the
+// report is a file, not a pipe that would wait for that child.
+func TestGateReport(t *testing.T) {
+	var report bytes.Buffer
+	script := GateShell + `echo first >&4; (sleep 3 &) ; echo second >&4`
+	done := make(chan error, 1)
+	go func() {
+		done <- OS{}.Run(context.Background(), Cmd{Argv: []string{"bash", "-c", script}, Gate: true, Report: &report})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run waited for the background child holding the report open")
+	}
+	if report.String() != "first\nsecond\n" {
+		t.Errorf("report = %q", report.String())
+	}
+	// Without Report, fd 4 is not open in the process.
+	var out bytes.Buffer
+	if err := (OS{}).Run(context.Background(), Cmd{Argv: []string{"bash", "-c", GateShell + `[[ -e /dev/fd/4 ]] && echo open || echo closed`}, Gate: true, Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "closed\n" {
+		t.Errorf("fd 4 without Report: %q", out.String())
 	}
 }

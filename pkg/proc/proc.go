@@ -31,6 +31,12 @@ type Cmd struct {
 	// [Started]); GateEnv is added to its environment by that message.
 	Gate    bool
 	GateEnv []string
+	// Report, for a gated process, receives what the process writes on
+	// file descriptor 4: an anonymous in-memory file, read once the
+	// process has ended, so a background child that keeps it open never
+	// holds kompose up. hooks.sh hooks say there whether their function
+	// ran (see pkg/hooks).
+	Report io.Writer
 
 	// OwnGroup starts the process as the leader of a process group of its
 	// own. The [Relay] then passes every signal it receives, SIGINT

@@ -34,6 +34,9 @@ type hookProc struct {
 func (f *hookProc) Run(ctx context.Context, c proc.Cmd) error {
 	name := c.Argv[0]
 	cl := hcall{name: name, env: c.Env}
+	if c.Report != nil { // a hooks.sh hook: its function exists and is called
+		_, _ = io.WriteString(c.Report, "called\n")
+	}
 	if c.Stdin != nil {
 		b, _ := io.ReadAll(c.Stdin)
 		cl.stdin = string(b)

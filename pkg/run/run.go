@@ -13,6 +13,11 @@
 // Hooks are told at run time what only the run knows: KOMPOSE_RUNTIME and
 // KOMPOSE_EXIT_CODE (through the start gate for hooks started ahead), and
 // executable hooks get the same facts as JSON on their standard input.
+// Right before a hook starts, its files must still be the ones the plan
+// checked (hooks.UnchangedFiles). Each hook gets a fresh $KOMPOSE_ENV file;
+// what a successful hook writes there reaches the later steps of its stack.
+// A hooks.sh hook whose function is not defined after sourcing is reported
+// as skipped, not failed.
 package run
 
 import (
@@ -119,6 +124,11 @@ type Runner struct {
 	Lookahead int
 
 	win *window
+	// hookEnv holds the $KOMPOSE_ENV files of this run's hooks.
+	hookEnv hookEnvDir
+	// reports are where hooks.sh hooks report whether their function ran
+	// (proc.Cmd.Report), by step.
+	reports map[*plan.Step]*bytes.Buffer
 }
 
 // Run executes p, or only reports it when r.DryRun is set.
@@ -128,8 +138,10 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	if r.DryRun {
 		ps = nil
 	}
+	r.reports = map[*plan.Step]*bytes.Buffer{}
 	r.win = newWindow(ps, r.Lookahead, p, r.cmdFor)
 	defer r.win.close()
+	defer r.hookEnv.remove()
 	r.Reporter.Begin(p, r.DryRun)
 	for i, s := range p.Stacks {
 		if ctx.Err() != nil {
@@ -176,6 +188,7 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		failed   *plan.Step // the first step that failed
 		runtime  *int64     // how long the command took, once it ran
 		exitCode int
+		passed   = &passedEnv{} // what hooks passed on through $KOMPOSE_ENV
 	)
 	for i := range s.Steps {
 		st := &s.Steps[i]
@@ -196,10 +209,13 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		}
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
-		err := r.runStep(ctx, s, st, runtime, nil)
+		err := r.runStep(ctx, s, st, runtime, nil, passed)
 		d := r.Clock.Now().Sub(t0)
 		if st.Kind == plan.KindCommand {
 			runtime = hooks.Seconds(d)
+		}
+		if r.notDefined(s, st, err) {
+			continue
 		}
 		r.Reporter.StepDone(s, st, err, d)
 		if err != nil {
@@ -229,7 +245,10 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		}
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
-		err := r.runStep(ctx, s, st, runtime, &exitCode)
+		err := r.runStep(ctx, s, st, runtime, &exitCode, passed)
+		if r.notDefined(s, st, err) {
+			continue
+		}
 		if err != nil {
 			err = &AfterFailureError{Err: err, First: sr.Err}
 		}
@@ -239,15 +258,25 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 }
 
 // runStep runs one step. For a hook, runtime and exitCode, when known, are
-// added to what the hook is told.
-func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runtime *int64, exitCode *int) error {
+// added to what the hook is told. passed holds what earlier hooks of the
+// stack passed on through $KOMPOSE_ENV: it reaches this step, and what
+// this hook passes on is added to it.
+func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runtime *int64, exitCode *int, passed *passedEnv) error {
 	if st.When != plan.OnFailure {
 		r.win.advance(ctx, st)
 	}
 	cmd := r.cmdFor(st)
+	if len(passed.environ) > 0 {
+		if cmd.Gate {
+			cmd.GateEnv = append(cmd.GateEnv[:len(cmd.GateEnv):len(cmd.GateEnv)], passed.environ...)
+		} else {
+			cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], passed.environ...)
+		}
+	}
 	if st.Action != nil {
 		return st.Action.Run(ctx, &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd})
 	}
+	var envFile string
 	if st.Hook != nil {
 		info := st.Hook.Info
 		if st.Phase != hooks.Pre {
@@ -260,14 +289,43 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 		// Only the values known now: the dump file is in the
 		// environment already.
 		info.DumpFile = nil
-		if extra := info.RunEnviron(); len(extra) > 0 {
-			if cmd.Gate {
-				cmd.GateEnv = append(cmd.GateEnv[:len(cmd.GateEnv):len(cmd.GateEnv)], extra...)
-			} else {
-				cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
-			}
+		extra := info.RunEnviron()
+		var err error
+		if envFile, err = r.hookEnv.create(); err != nil {
+			r.abort(st)
+			return err
+		}
+		extra = append(extra, hooks.VarEnvFile+"="+envFile)
+		if cmd.Gate {
+			cmd.GateEnv = append(cmd.GateEnv[:len(cmd.GateEnv):len(cmd.GateEnv)], extra...)
+		} else {
+			cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
+		}
+		// What runs must be what was checked: the files of the hook
+		// are still the ones the plan checked, right before it starts.
+		if err := hooks.UnchangedFiles(st.Hook.Files); err != nil {
+			r.abort(st)
+			r.hookEnv.drop(envFile)
+			return err
 		}
 	}
+	err := r.start(ctx, st, cmd)
+	if st.Hook == nil {
+		return err
+	}
+	if !st.Hook.Executable() {
+		err = hooks.Outcome(st.Hook.Func, r.takeReport(st).Bytes(), err)
+	}
+	if err == nil {
+		r.passOn(s, st, envFile, passed)
+	}
+	r.hookEnv.drop(envFile)
+	return err
+}
+
+// start runs the process of st: the one started ahead, released now, or a
+// new one.
+func (r *Runner) start(ctx context.Context, st *plan.Step, cmd proc.Cmd) error {
 	if started := r.win.take(st); started != nil {
 		if err := ctx.Err(); err != nil {
 			started.Abort()
@@ -280,6 +338,28 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 	return r.Proc.Run(ctx, cmd)
 }
 
+// abort ends the process of st started ahead, if any, without running it.
+func (r *Runner) abort(st *plan.Step) {
+	if started := r.win.take(st); started != nil {
+		started.Abort()
+		_ = started.Wait()
+	}
+	r.takeReport(st)
+}
+
+// notDefined reports a hooks.sh hook whose function turned out not to be
+// defined after sourcing (err) as skipped, and says whether it was one.
+func (r *Runner) notDefined(s *plan.Stack, st *plan.Step, err error) bool {
+	var nd *hooks.NotDefinedError
+	if !errors.As(err, &nd) {
+		return false
+	}
+	c := *st
+	c.Skip = nd.Error()
+	r.Reporter.StepSkipped(s, &c)
+	return true
+}
+
 // cmdFor returns the process of st with kompose's streams. A hook in a
 // process group of its own (one with a timeout) would be stopped (SIGTTIN)
 // reading the terminal: it reads nothing instead. Executable hooks read
@@ -287,10 +367,28 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 func (r *Runner) cmdFor(st *plan.Step) proc.Cmd {
 	cmd := st.Cmd
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	if st.Hook != nil && !st.Hook.Executable() {
+		b := r.reports[st]
+		if b == nil {
+			b = &bytes.Buffer{}
+			r.reports[st] = b
+		}
+		cmd.Report = b
+	}
 	if (cmd.OwnGroup || cmd.Timeout > 0) && isTerminal(cmd.Stdin) {
 		cmd.Stdin = strings.NewReader("")
 	}
 	return cmd
+}
+
+// takeReport returns, and forgets, what the hooks.sh hook of st reported.
+func (r *Runner) takeReport(st *plan.Step) *bytes.Buffer {
+	b := r.reports[st]
+	delete(r.reports, st)
+	if b == nil {
+		b = &bytes.Buffer{}
+	}
+	return b
 }
 
 func isTerminal(r io.Reader) bool {

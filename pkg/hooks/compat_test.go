@@ -1,0 +1,301 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// runHook calls fn of the hooks.sh in dir as kompose does (gated, with
+// its report) and returns its output and outcome.
+func runHook(t *testing.T, dir, fn string, args ...string) (string, error) {
+	t.Helper()
+	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, report bytes.Buffer
+	err = proc.OS{}.Run(context.Background(), proc.Cmd{
+		Argv: s.Argv(fn, args), Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")},
+		Stdout: &out, Stderr: &out, Gate: true, Report: &report,
+	})
+	return out.String(), Outcome(fn, report.Bytes(), err)
+}
+
+func stackDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "blog")
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestKomposeShIdioms runs hooks.sh files written for kompose.sh: they
+// behave as kompose.sh ran them (sourced, then the function called in a
+// || list).
+func TestKomposeShIdioms(t *testing.T) {
+	for _, tc := range []struct {
+		name, hooks, fn string
+		wantOut         string
+		wantCode        int
+		check           func(error) bool
+	}{
+		{name: "a false test as the last line", fn: "hook_pre_up",
+			hooks:   "hook_pre_up() { echo pre; }\n[[ -n \"${DEBUG:-}\" ]] && set -x\n",
+			wantOut: "pre\n"},
+		{name: "set -euo pipefail and a failing command inside", fn: "hook_pre_down",
+			hooks:   "set -euo pipefail\nhook_pre_down() { ./backup.sh; echo after; return 0; }\n",
+			wantOut: "after\n"},
+		{name: "the function's own status decides", fn: "hook_pre_up",
+			hooks:    "set -e\nhook_pre_up() { true; return 4; }\n",
+			wantCode: 4},
+		{name: "a top-level exit 0 is not success", fn: "hook_pre_up",
+			hooks:    "hook_pre_up() { echo ran; }\nexit 0\n",
+			wantCode: 1, check: func(err error) bool { var e *NotRunError; return errors.As(err, &e) }},
+		{name: "a top-level exit 3", fn: "hook_pre_up",
+			hooks:    "hook_pre_up() { echo ran; }\nexit 3\n",
+			wantCode: 3, check: func(err error) bool { var e *NotRunError; return errors.As(err, &e) }},
+		{name: "a conditional definition not taken", fn: "hook_pre_up",
+			hooks: "if [[ -n ${ENABLE_UP-} ]]; then\n  hook_pre_up() { echo ran; }\nfi\n",
+			check: func(err error) bool { var e *NotDefinedError; return errors.As(err, &e) }},
+		{name: "unset -f", fn: "hook_pre_up",
+			hooks: "hook_pre_up() { echo ran; }\nunset -f hook_pre_up\n",
+			check: func(err error) bool { var e *NotDefinedError; return errors.As(err, &e) }},
+		{name: "eval", fn: "hook_pre_up",
+			hooks:   "eval 'hook_pre_up() { echo from eval; }'\n",
+			wantOut: "from eval\n"},
+		{name: "exit inside the function ends the hook with its status", fn: "hook_pre_up",
+			hooks:    "hook_pre_up() { exit 5; }\n",
+			wantCode: 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := stackDir(t, map[string]string{"hooks.sh": tc.hooks})
+			out, err := runHook(t, dir, tc.fn, "up")
+			if tc.wantOut != "" && !strings.HasSuffix(out, tc.wantOut) {
+				t.Errorf("printed %q, want %q", out, tc.wantOut)
+			}
+			if tc.check != nil {
+				if !tc.check(err) {
+					t.Errorf("outcome %v (%T)", err, err)
+				}
+			}
+			if code := proc.ExitCode(err); code != tc.wantCode && !(tc.check != nil && tc.wantCode == 0) {
+				t.Errorf("exit %d (%v), want %d; output %q", code, err, tc.wantCode, out)
+			}
+		})
+	}
+}
+
+func TestDiscoveryFollowsSource(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh": `source ./lib/common.sh
+. "${SCRIPT_DIR}/${stack}/lib/db.sh"
+source "$HOME/.hooks"; source ~/.hooks
+eval "$(cat generated.sh)"
+hook_pre_up() { helper; }
+hook_post_up() { source lib/late.sh; }
+`,
+		"lib/common.sh": "helper() { echo help; }\nhook_pre_down() { helper; }\n",
+		"lib/db.sh":     "source lib/common.sh\nhook_post_db_export() { :; }\n",
+		"lib/late.sh":   "hook_pre_pull() { :; }\n",
+	})
+	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range s.HookFuncs() {
+		got = append(got, f.Name+"@"+f.Where())
+	}
+	want := []string{"hook_pre_up@hooks.sh:5", "hook_post_up@hooks.sh:6", "hook_pre_down@lib/common.sh:2", "hook_post_db_export@lib/db.sh:2"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("hooks = %v, want %v", got, want)
+	}
+	var files []string
+	for _, f := range s.Files {
+		files = append(files, strings.TrimPrefix(f.Path, dir+"/")+"<"+f.From)
+	}
+	wantFiles := []string{"hooks.sh<", "lib/common.sh<hooks.sh:1", "lib/db.sh<hooks.sh:2", "lib/late.sh<hooks.sh:6"}
+	if !reflect.DeepEqual(files, wantFiles) {
+		t.Errorf("files = %v, want %v", files, wantFiles)
+	}
+	var notes []string
+	for _, n := range s.Notes {
+		notes = append(notes, n.Where)
+	}
+	if !reflect.DeepEqual(notes, []string{"hooks.sh:3", "hooks.sh:3", "hooks.sh:4"}) {
+		t.Errorf("notes = %v, want the computed source (line 3) and the eval (line 4)", s.Notes)
+	}
+	// What discovery found is what bash runs.
+	out, err := runHook(t, dir, "hook_pre_down", "down")
+	if err != nil || !strings.HasSuffix(out, "\nhelp\n") {
+		t.Errorf("hook_pre_down from lib/common.sh: %q, %v", out, err)
+	}
+}
+
+func TestParseEnvFile(t *testing.T) {
+	data := "IMAGE_TAG=1.2.3\n\n# comment\nEMPTY=\nSPACES=a b = c\r\nbad line\n1X=2\nexport Y=3\nKOMPOSE_STACK=evil\nBASH_ENV=/tmp/evil\nLD_PRELOAD=/tmp/evil.so\nMULTI<<EOF\nline one\nline two\nEOF\nIMAGE_TAG=1.2.4\nOPEN<<END\nnever closed\n"
+	vars, problems := ParseEnvFile([]byte(data), "hook_pre_up")
+	var got []string
+	for _, v := range vars {
+		got = append(got, v.Name+"="+v.Value)
+	}
+	want := []string{"IMAGE_TAG=1.2.3", "EMPTY=", "SPACES=a b = c", "MULTI=line one\nline two", "IMAGE_TAG=1.2.4"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("vars = %q, want %q", got, want)
+	}
+	wantProblems := []string{
+		"hook_pre_up line 6: not NAME=VALUE",
+		"hook_pre_up line 7: not NAME=VALUE",
+		"hook_pre_up line 8: not NAME=VALUE",
+		"hook_pre_up line 9: KOMPOSE_STACK may not be passed on (KOMPOSE_* variables are kompose's own)",
+		"hook_pre_up line 10: BASH_ENV may not be passed on (it makes every non-interactive bash (each hook) source the file it names)",
+		"hook_pre_up line 11: LD_PRELOAD may not be passed on",
+		"hook_pre_up line 17: OPEN<<END has no closing END line",
+	}
+	if len(problems) != len(wantProblems) {
+		t.Fatalf("problems = %q, want %d", problems, len(wantProblems))
+	}
+	for i, p := range problems {
+		if !strings.HasPrefix(p, wantProblems[i]) {
+			t.Errorf("problem %d = %q, want %q...", i, p, wantProblems[i])
+		}
+		if strings.Contains(p, "evil") || strings.Contains(p, "bad line") {
+			t.Errorf("problem %q shows a value", p)
+		}
+	}
+}
+
+func TestUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "hooks.sh")
+	if err := os.WriteFile(p, []byte("hook_pre_up() { :; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := File{Path: p, Info: fi}
+	if err := Unchanged(f); err != nil {
+		t.Fatalf("unchanged file: %v", err)
+	}
+	// Replaced by rename: another inode.
+	tmp := filepath.Join(dir, "new")
+	if err := os.WriteFile(tmp, []byte("hook_pre_up() { :; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		t.Fatal(err)
+	}
+	var ce *ChangedError
+	if err := Unchanged(f); !errors.As(err, &ce) || !strings.Contains(err.Error(), "replaced") {
+		t.Errorf("replaced file: %v", err)
+	}
+	// Edited in place.
+	fi, _ = os.Stat(p)
+	f = File{Path: p, Info: fi}
+	if err := os.WriteFile(p, []byte("hook_pre_up() { touch /tmp/x; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unchanged(f); !errors.As(err, &ce) {
+		t.Errorf("edited file: %v", err)
+	}
+}
+
+// TestBuiltinsShadowed: a hooks.sh that defines functions named like the
+// builtins kompose's wrapper uses does not change how the hook is judged.
+func TestBuiltinsShadowed(t *testing.T) {
+	dir := stackDir(t, map[string]string{"hooks.sh": "echo() { :; }\nexit() { :; }\nshift() { :; }\nhook_pre_up() { printf 'ran %s\\n' \"$1\"; return 6; }\n"})
+	out, err := runHook(t, dir, "hook_pre_up", "up")
+	if !strings.HasSuffix(out, "ran up\n") || proc.ExitCode(err) != 6 {
+		t.Errorf("printed %q, outcome %v; want the hook run with its status 6", out, err)
+	}
+}
+
+// TestCheckTreeFollowsSources: the files hooks.sh sources and the folders
+// holding them fall under the rule; world-writable needs no other account.
+func TestCheckTreeFollowsSources(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh":      "source lib/common.sh\nhook_pre_up() { helper; }\n",
+		"lib/common.sh": "helper() { :; }\n",
+	})
+	check := func() error {
+		s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return CheckTree(trust.NewTree(trust.Current()), Set{Script: s}, nil)
+	}
+	if err := check(); err != nil {
+		t.Fatalf("a trusted tree: %v", err)
+	}
+	lib := filepath.Join(dir, "lib")
+	if err := os.Chmod(lib, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	err := check()
+	if err == nil || !strings.Contains(err.Error(), "common.sh (sourced at hooks.sh:1): refusing to source "+lib+": it is world-writable") || !strings.Contains(err.Error(), "fix: chmod o-w "+lib) {
+		t.Errorf("a world-writable folder of a sourced file: %v", err)
+	}
+	if err := os.Chmod(lib, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(lib, "common.sh"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(); err == nil || !strings.Contains(err.Error(), "common.sh: it is world-writable") {
+		t.Errorf("a world-writable sourced file: %v", err)
+	}
+	// The stack's folder itself (a parent of hooks.sh).
+	if err := os.Chmod(filepath.Join(lib, "common.sh"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(); err == nil || !strings.Contains(err.Error(), "refusing to run hooks from "+dir+": it is world-writable") {
+		t.Errorf("a world-writable stack folder: %v", err)
+	}
+}
+
+// A sourced file the parser cannot read is still checked (bash may source
+// it) and its problem is a note, not a failure of the stack.
+func TestUnparsableSourcedFileIsChecked(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh": "source ./odd.sh\nhook_pre_up() { :; }\n",
+		"odd.sh":   "if then fi (\n",
+	})
+	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Notes) != 1 || !strings.Contains(s.Notes[0].String(), "hooks.sh:1: sources odd.sh: ") {
+		t.Errorf("notes = %v", s.Notes)
+	}
+	if len(s.Files) != 2 || s.Files[1].Path != filepath.Join(dir, "odd.sh") {
+		t.Fatalf("files = %v, want hooks.sh and odd.sh", s.Files)
+	}
+	if err := os.Chmod(filepath.Join(dir, "odd.sh"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTree(trust.NewTree(trust.Current()), Set{Script: s}, nil); err == nil {
+		t.Error("a world-writable sourced file that does not parse was accepted")
+	}
+}

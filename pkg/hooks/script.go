@@ -1,0 +1,409 @@
+package hooks
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kompose-dev/kompose/pkg/proc"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Func is a function defined in a hooks.sh or in a file it sources.
+type Func struct {
+	Name string
+	Line int
+	// File is where the function is defined, as the stack's folder
+	// names it: "" for hooks.sh itself, else "lib/common.sh".
+	File string
+	// Conditional is set when the definition is not a plain top-level
+	// statement (inside an if, a case, a && list): it may not exist when
+	// the hook's turn comes.
+	Conditional bool
+}
+
+// Where is "hooks.sh:12" or "lib/common.sh:3".
+func (f Func) Where() string {
+	file := f.File
+	if file == "" {
+		file = "hooks.sh"
+	}
+	return file + ":" + strconv.Itoa(f.Line)
+}
+
+// File is a file kompose reads code from, with its stat at the time it was
+// read and checked.
+type File struct {
+	Path string
+	Info fs.FileInfo
+	// From is where it is sourced ("hooks.sh:3"); "" for hooks.sh itself.
+	From string
+}
+
+// Note is a place in a hooks.sh (or a file it sources) where discovery
+// cannot see what bash will do: eval, a source of a computed path, unset -f.
+type Note struct {
+	Where string // "hooks.sh:12"
+	Text  string
+}
+
+func (n Note) String() string { return n.Where + ": " + n.Text }
+
+// Script is a parsed hooks.sh.
+type Script struct {
+	Path   string
+	Info   fs.FileInfo // the file's stat when it was parsed
+	Funcs  []Func      // sorted by file, then line
+	byName map[string]Func
+	// Files are hooks.sh and every file it sources with a literal path
+	// (followed recursively), each once, with the stat checked: what a
+	// hook of this script reads.
+	Files []File
+	// Notes are where discovery cannot see.
+	Notes []Note
+}
+
+// maxSourceDepth bounds how deep discovery follows source.
+const maxSourceDepth = 8
+
+// parser keeps the state of one ParseFile.
+type parser struct {
+	stackDir, root, stack string
+	s                     *Script
+	seen                  map[string]bool
+}
+
+// ParseFile parses the hooks.sh at path, and the files it sources with a
+// literal path, relative to the stack's folder (the folder of path) or
+// written with $SCRIPT_DIR (the root: the folder above the stack's) and
+// $stack. A syntax error names the file, line and column.
+func ParseFile(path string) (*Script, error) {
+	stackDir := filepath.Dir(path)
+	p := &parser{
+		stackDir: stackDir, root: filepath.Dir(stackDir), stack: filepath.Base(stackDir),
+		s:    &Script{Path: path, byName: map[string]Func{}},
+		seen: map[string]bool{},
+	}
+	file, fi, err := p.parse(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("read hooks: %w", err)
+		}
+		return nil, err
+	}
+	p.s.Info = fi
+	p.s.Files = append(p.s.Files, File{Path: path, Info: fi})
+	p.seen[path] = true
+	p.walk(file, "", 0)
+	sort.SliceStable(p.s.Funcs, func(i, j int) bool {
+		a, b := p.s.Funcs[i], p.s.Funcs[j]
+		if a.File != b.File {
+			return a.File == "" || b.File != "" && a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return p.s, nil
+}
+
+// parse opens, stats and parses one file. The stat is of the file opened,
+// so what is checked later is what was parsed.
+func (p *parser) parse(path string) (*syntax.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read hooks: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	file, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(f, path)
+	if err != nil {
+		var perr syntax.ParseError
+		if errors.As(err, &perr) {
+			return nil, nil, fmt.Errorf("%s:%d: %s does not parse: %s", path, perr.Pos.Line(), filepath.Base(path), perr.Text)
+		}
+		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return file, fi, nil
+}
+
+// rel names path as the stack's folder sees it.
+func (p *parser) rel(path string) string {
+	if r, err := filepath.Rel(p.stackDir, path); err == nil {
+		return r
+	}
+	return path
+}
+
+// walk collects the functions, sources and notes of one parsed file. file
+// is "" for hooks.sh, else the file's name relative to the stack's folder.
+func (p *parser) walk(f *syntax.File, file string, depth int) {
+	label := file
+	if label == "" {
+		label = "hooks.sh"
+	}
+	where := func(n syntax.Node) string { return label + ":" + strconv.Itoa(int(n.Pos().Line())) }
+	// top are the statements that run unconditionally when the file is
+	// sourced: function definitions and sources there are certain.
+	top := map[syntax.Node]bool{}
+	for _, st := range f.Stmts {
+		top[st.Cmd] = true
+	}
+	var visit func(n syntax.Node, inFunc bool) bool
+	visit = func(n syntax.Node, inFunc bool) bool {
+		switch n := n.(type) {
+		case *syntax.FuncDecl:
+			if n.Name != nil && !inFunc {
+				fn := Func{Name: n.Name.Value, Line: int(n.Pos().Line()), File: file, Conditional: !top[n]}
+				p.define(fn)
+			}
+			// Inside a function: sources there run when it is called,
+			// so their files are checked, but what they define is not
+			// defined by sourcing.
+			syntax.Walk(n.Body, func(c syntax.Node) bool { return visit(c, true) })
+			return false
+		case *syntax.CallExpr:
+			if len(n.Args) == 0 {
+				return true
+			}
+			switch n.Args[0].Lit() {
+			case "source", ".":
+				if len(n.Args) < 2 {
+					return true
+				}
+				path, ok := p.literal(n.Args[1])
+				if !ok {
+					p.s.Notes = append(p.s.Notes, Note{where(n), "sources a computed path; kompose cannot check that file nor see the hooks it defines"})
+					return true
+				}
+				p.source(path, where(n), inFunc, depth)
+			case "eval":
+				p.s.Notes = append(p.s.Notes, Note{where(n), "eval: functions it defines are not seen before the run (a hook defined this way is not run)"})
+			case "unset":
+				for _, a := range n.Args[1:] {
+					if a.Lit() == "-f" {
+						p.s.Notes = append(p.s.Notes, Note{where(n), "unset -f: a hook listed here may not be defined at its turn (then it is reported and skipped)"})
+						break
+					}
+				}
+			}
+		}
+		return true
+	}
+	for _, st := range f.Stmts {
+		syntax.Walk(st, func(n syntax.Node) bool { return visit(n, false) })
+	}
+}
+
+// define records a function definition; bash keeps the last one.
+func (p *parser) define(fn Func) {
+	if old, dup := p.s.byName[fn.Name]; dup {
+		for i := range p.s.Funcs {
+			if p.s.Funcs[i].Name == fn.Name {
+				p.s.Funcs = append(p.s.Funcs[:i], p.s.Funcs[i+1:]...)
+				break
+			}
+		}
+		fn.Conditional = fn.Conditional && old.Conditional
+	}
+	p.s.Funcs = append(p.s.Funcs, fn)
+	p.s.byName[fn.Name] = fn
+}
+
+// source follows one source of a literal path. Functions it defines are
+// taken when the source runs at sourcing time (not inside a function).
+func (p *parser) source(path, from string, inFunc bool, depth int) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.stackDir, path)
+	}
+	path = filepath.Clean(path)
+	if p.seen[path] {
+		return
+	}
+	p.seen[path] = true
+	if depth >= maxSourceDepth {
+		p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + " more than " + strconv.Itoa(maxSourceDepth) + " files deep; not followed"})
+		return
+	}
+	f, fi, err := p.parse(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ", which does not exist"})
+			return
+		}
+		p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ": " + err.Error() + "; the hooks it defines are not found"})
+		// bash may still source it: check it all the same.
+		if fi, serr := os.Stat(path); serr == nil {
+			p.s.Files = append(p.s.Files, File{Path: path, Info: fi, From: from})
+		}
+		return
+	}
+	p.s.Files = append(p.s.Files, File{Path: path, Info: fi, From: from})
+	if inFunc {
+		// Checked, but what it defines appears only when the function
+		// runs.
+		return
+	}
+	p.walk(f, p.rel(path), depth+1)
+}
+
+// literal returns the value of a word made of literal text, quotes and
+// the variables $SCRIPT_DIR and $stack, which kompose sets for every hook.
+func (p *parser) literal(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	var part func(wp syntax.WordPart) bool
+	part = func(wp syntax.WordPart) bool {
+		switch x := wp.(type) {
+		case *syntax.Lit:
+			b.WriteString(x.Value)
+		case *syntax.SglQuoted:
+			if x.Dollar {
+				return false
+			}
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, q := range x.Parts {
+				if !part(q) {
+					return false
+				}
+			}
+		case *syntax.ParamExp:
+			if x.Param == nil || x.Excl || x.Length || x.Index != nil || x.Slice != nil || x.Repl != nil || x.Exp != nil || x.Names != 0 {
+				return false
+			}
+			switch x.Param.Value {
+			case "SCRIPT_DIR":
+				b.WriteString(p.root)
+			case "stack":
+				b.WriteString(p.stack)
+			default:
+				return false
+			}
+		default:
+			return false
+		}
+		return true
+	}
+	for _, wp := range w.Parts {
+		if !part(wp) {
+			return "", false
+		}
+	}
+	s := b.String()
+	if strings.ContainsAny(s, "*?[") || strings.HasPrefix(s, "~") {
+		return "", false // a glob or a home folder: bash decides at run time
+	}
+	return s, s != ""
+}
+
+// Lookup returns the function that bash would call by this name.
+func (s *Script) Lookup(name string) (Func, bool) {
+	if s == nil {
+		return Func{}, false
+	}
+	fn, ok := s.byName[name]
+	return fn, ok
+}
+
+// HookFuncs returns the functions whose names start with "hook_", in file
+// order.
+func (s *Script) HookFuncs() []Func {
+	if s == nil {
+		return nil
+	}
+	var out []Func
+	for _, f := range s.Funcs {
+		if strings.HasPrefix(f.Name, "hook_") {
+			out = append(out, s.byName[f.Name])
+		}
+	}
+	return out
+}
+
+// ReportFD is the descriptor on which a hooks.sh hook reports whether its
+// function ran (proc.Cmd.Report).
+const ReportFD = 4
+
+// invokeScript waits at the start gate on fd 3 (proc.GateShell: it takes
+// in the variables known only at the hook's turn and exits 125, having done
+// nothing, if the turn never comes). It then does what kompose.sh did:
+// sources hooks.sh ($1) ignoring the status of sourcing, and calls the
+// function ($2) with the remaining arguments as the left side of a ||
+// list, so errexit (set -e in hooks.sh) is suspended inside it and the
+// function's own status decides. Before the call it says on the report
+// descriptor (fd 4, moved above the descriptors scripts use) whether the
+// function exists: "called" or "undefined". A hooks.sh that exits while
+// being sourced says neither. Builtins are called as such, so that a
+// hooks.sh defining a function named echo or exit changes nothing here.
+const invokeScript = proc.GateShell + `{ exec {__kompose_report}>&4 4>&-; } 2>/dev/null || exec {__kompose_report}>/dev/null
+source "$1" || :
+builtin shift
+if ! builtin declare -F -- "$1" >/dev/null; then builtin echo undefined >&"$__kompose_report"; builtin exit 0; fi
+builtin echo called >&"$__kompose_report"; builtin exec {__kompose_report}>&-; builtin unset __kompose_report
+"$@" || builtin exit
+builtin exit 0`
+
+// Argv returns the process arguments that call function fn of the script
+// with args: its own bash, which sources the file and calls the function.
+// The process is gated and reports on fd 4: it must be started with
+// proc.Cmd.Gate and proc.Cmd.Report set, and its end read with [Outcome].
+func (s *Script) Argv(fn string, args []string) []string {
+	argv := make([]string, 0, 6+len(args))
+	argv = append(argv, "bash", "-c", invokeScript, "hooks.sh", s.Path, fn)
+	return append(argv, args...)
+}
+
+// NotDefinedError is a hooks.sh hook whose function did not exist after
+// sourcing (defined conditionally, removed with unset -f): it is skipped,
+// not failed.
+type NotDefinedError struct{ Func string }
+
+func (e *NotDefinedError) Error() string {
+	return e.Func + " is not defined after sourcing hooks.sh"
+}
+
+// NotRunError is a hooks.sh hook whose process ended while hooks.sh was
+// being sourced (a top-level exit): its function never ran, so the hook
+// did not succeed, whatever the exit status.
+type NotRunError struct {
+	Func string
+	Err  error // how the process ended; nil for status 0
+}
+
+func (e *NotRunError) Error() string {
+	how := "exit status 0"
+	if e.Err != nil {
+		how = e.Err.Error()
+	}
+	return fmt.Sprintf("hooks.sh ended (%s) while being sourced, before %s could run (a top-level exit or exec, or an unset variable under set -u, stops every hook)", how, e.Func)
+}
+
+func (e *NotRunError) Unwrap() error { return e.Err }
+
+// Outcome interprets how the hooks.sh call of fn ended: report is what it
+// wrote on fd 4, err how its process ended. It returns nil when the
+// function ran and returned 0, a *NotDefinedError when the function did
+// not exist, a *NotRunError when the process ended before the call, else
+// err.
+func Outcome(fn string, report []byte, err error) error {
+	switch {
+	case strings.HasPrefix(string(report), "called\n"):
+		return err
+	case strings.HasPrefix(string(report), "undefined\n") && err == nil:
+		return &NotDefinedError{Func: fn}
+	}
+	var ee *proc.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return err // it did not start, or it timed out: that says it all
+	}
+	return &NotRunError{Func: fn, Err: err}
+}
