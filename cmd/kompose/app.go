@@ -165,7 +165,16 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		return exitUsage, usagef("missing <command> after pattern %q", args[0])
 	}
 	pattern, command, rest := args[0], args[1], args[2:]
-	if strings.HasPrefix(command, "-") {
+	// "--" before the command passes it to compose as it is (a subcommand
+	// of a newer compose that looks like a typo to kompose).
+	passthrough := command == "--"
+	if passthrough {
+		if len(rest) == 0 {
+			return exitUsage, usagef("missing <command> after \"--\"")
+		}
+		command, rest = rest[0], rest[1:]
+	}
+	if strings.HasPrefix(command, "-") && !passthrough {
 		return exitUsage, usagef("%q after the pattern is not a command; global options go before the pattern", command)
 	}
 	root, stacks, err := a.selectStacks(c.String("root"), pattern)
@@ -176,13 +185,14 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	if command == hooksCommand {
+	if command == hooksCommand && !passthrough {
 		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ}
 		return a.hooks(b, req, stacks, rest)
 	}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
+		Passthrough: passthrough,
 	}, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
@@ -201,7 +211,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: a.commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
+	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand}, Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now}
 	if c.IsSet("hook-timeout") {
 		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
 		if err != nil {

@@ -152,6 +152,9 @@ type Plan struct {
 	// starts from (Global and the process environment).
 	Masker *env.Masker
 	Stacks []*Stack
+	// Note, when not "", is said before the run (a command passed to
+	// compose that kompose does not know).
+	Note string
 }
 
 // Request is a parsed command line.
@@ -163,6 +166,9 @@ type Request struct {
 	Overrides []env.Var // -e, in command-line order
 	// Environ is the process environment (os.Environ()).
 	Environ []string
+	// Passthrough is set when the command followed "--": it goes to
+	// compose without the typo check (see [Builder.CheckCommand]).
+	Passthrough bool
 }
 
 // CommandFunc plans the command step of a kompose command that is not a
@@ -187,6 +193,9 @@ func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 // field is usable.
 type Builder struct {
 	Commands map[string]CommandFunc
+	// Own are kompose's commands that are handled before planning
+	// ("hooks"): never passed to compose, and typos of them are caught.
+	Own []string
 	// Detect finds the compose command for a stack's environment;
 	// nil means [compose.Detect].
 	Detect func(compose.Lookup) ([]string, error)
@@ -268,10 +277,13 @@ func IsKomposeCommand(command string) bool { return strings.Contains(command, ":
 // Stack.Err instead.
 func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	var cmdFunc CommandFunc
-	if IsKomposeCommand(req.Command) {
-		cmdFunc = b.Commands[req.Command]
-		if cmdFunc == nil {
-			return nil, fmt.Errorf("unknown command %q; kompose's own commands: %s", req.Command, strings.Join(b.names(), ", "))
+	chk, err := b.CheckCommand(req.Command, req.Passthrough)
+	if err != nil {
+		return nil, err
+	}
+	if chk.Own {
+		if cmdFunc = b.Commands[req.Command]; cmdFunc == nil {
+			return nil, usagef("%q is not a command to plan for stacks", req.Command)
 		}
 	}
 	base, err := BaseEnv(req)
@@ -282,7 +294,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
+	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base), Note: chk.Note}
 	for _, st := range stacks {
 		s := b.planStack(req, base, st, cmdFunc, ri)
 		if errors.Is(s.Err, ErrUsage) {

@@ -87,6 +87,9 @@ func annotation(st *plan.Step) string {
 
 // Begin implements [Reporter].
 func (t *Text) Begin(p *plan.Plan, dryRun bool) {
+	if p.Note != "" {
+		fmt.Fprintf(t.errW, "kompose: note: %s\n", p.Note)
+	}
 	// Stacks that cannot run (a broken .env or hooks.sh) are reported
 	// before any stack starts.
 	for _, s := range p.Stacks {
