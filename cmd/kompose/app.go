@@ -94,6 +94,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
 			&cli.BoolFlag{Name: "skip-hooks", Usage: "run no hook of any kind (also KOMPOSE_SKIP_HOOKS=1)"},
 			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
+			&cli.BoolFlag{Name: "prefix", Usage: "prefix each line compose and the hooks print with the stack's name (\"blog | \"); default: on when more than one stack is selected and stdout is not a terminal (also KOMPOSE_PREFIX=1/0)"},
+			&cli.BoolFlag{Name: "no-prefix", Usage: "never prefix the lines compose and the hooks print"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -205,7 +207,11 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		ios, flush = ios.Buffered()
 		defer flush()
 	}
-	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
+	prefix, err := a.prefix(c, len(stacks))
+	if err != nil {
+		return exitUsage, err
+	}
+	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead, Prefix: prefix}
 	return r.Run(ctx, p).ExitCode(), nil
 }
 
@@ -220,6 +226,35 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 		b.HookTimeout, b.HookTimeoutSet = d, true
 	}
 	return b, nil
+}
+
+// prefixVar turns prefixing on (1) or off (0) when neither --prefix nor
+// --no-prefix is given.
+const prefixVar = "KOMPOSE_PREFIX"
+
+// prefix decides whether output lines get their stack's name: --prefix or
+// --no-prefix, else KOMPOSE_PREFIX, else on when the lines of several
+// stacks end up in one stream that is not a terminal (kompose "*" ps >
+// file). On a terminal kompose's own "==> stack" lines tell the stacks
+// apart, and compose keeps its terminal (progress, exec -it).
+func (a *App) prefix(c *cli.Context, stacks int) (bool, error) {
+	on, off := c.Bool("prefix"), c.Bool("no-prefix")
+	switch {
+	case on && off:
+		return false, usagef("--prefix and --no-prefix: give one of them")
+	case on || off:
+		return on, nil
+	}
+	if v, ok := lookupEnvOK(a.Environ, prefixVar); ok && v != "" {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "1", "true", "yes", "on":
+			return true, nil
+		case "0", "false", "no", "off":
+			return false, nil
+		}
+		return false, usagef("%s=%q: expected 1 or 0", prefixVar, v)
+	}
+	return stacks > 1 && !a.IO.OutTTY, nil
 }
 
 // lookahead is how many steps ahead hooks are started, gated, so that their
@@ -288,10 +323,15 @@ func parseOverrides(vals []string) ([]env.Var, error) {
 }
 
 func lookupEnv(environ []string, key string) string {
+	v, _ := lookupEnvOK(environ, key)
+	return v
+}
+
+func lookupEnvOK(environ []string, key string) (string, bool) {
 	for i := len(environ) - 1; i >= 0; i-- {
 		if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-			return v
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }

@@ -117,9 +117,17 @@ type Runner struct {
 	// started when Proc can start them ahead (see [Prestarter]); 0 starts
 	// each step in its turn.
 	Lookahead int
+	// Prefix prefixes each line a stack's processes print with the
+	// stack's name ("blog | "), on stdout and stderr alike (see
+	// [output.PrefixWriter]).
+	Prefix bool
 
-	win *window
+	win  *window
+	outs map[*plan.Stack]*stackOut
 }
+
+// stackOut are the prefixed streams of one stack.
+type stackOut struct{ out, err *output.PrefixWriter }
 
 // Run executes p, or only reports it when r.DryRun is set.
 func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
@@ -128,6 +136,7 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	if r.DryRun {
 		ps = nil
 	}
+	r.outs = map[*plan.Stack]*stackOut{}
 	r.win = newWindow(ps, r.Lookahead, p, r.cmdFor)
 	defer r.win.close()
 	r.Reporter.Begin(p, r.DryRun)
@@ -197,6 +206,7 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
 		err := r.runStep(ctx, s, st, runtime, nil)
+		r.flush(s)
 		d := r.Clock.Now().Sub(t0)
 		if st.Kind == plan.KindCommand {
 			runtime = hooks.Seconds(d)
@@ -230,6 +240,7 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
 		err := r.runStep(ctx, s, st, runtime, &exitCode)
+		r.flush(s)
 		if err != nil {
 			err = &AfterFailureError{Err: err, First: sr.Err}
 		}
@@ -244,7 +255,7 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 	if st.When != plan.OnFailure {
 		r.win.advance(ctx, st)
 	}
-	cmd := r.cmdFor(st)
+	cmd := r.cmdFor(s, st)
 	if st.Action != nil {
 		return st.Action.Run(ctx, &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd})
 	}
@@ -284,13 +295,30 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 // process group of its own (one with a timeout) would be stopped (SIGTTIN)
 // reading the terminal: it reads nothing instead. Executable hooks read
 // their JSON (see runStep).
-func (r *Runner) cmdFor(st *plan.Step) proc.Cmd {
+func (r *Runner) cmdFor(s *plan.Stack, st *plan.Step) proc.Cmd {
 	cmd := st.Cmd
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	if r.Prefix {
+		o := r.outs[s]
+		if o == nil {
+			prefix := s.Name + " | "
+			o = &stackOut{output.NewPrefixWriter(r.IO.Out, prefix), output.NewPrefixWriter(r.IO.ErrOut, prefix)}
+			r.outs[s] = o
+		}
+		cmd.Stdout, cmd.Stderr = o.out, o.err
+	}
 	if (cmd.OwnGroup || cmd.Timeout > 0) && isTerminal(cmd.Stdin) {
 		cmd.Stdin = strings.NewReader("")
 	}
 	return cmd
+}
+
+// flush ends the lines s's step left without an end, when prefixing.
+func (r *Runner) flush(s *plan.Stack) {
+	if o := r.outs[s]; o != nil {
+		_ = o.out.Flush()
+		_ = o.err.Flush()
+	}
 }
 
 func isTerminal(r io.Reader) bool {
