@@ -453,6 +453,11 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	if err != nil {
 		return fail(err)
 	}
+	// Every child runs in the stack's folder as kompose names it (a
+	// symlink stays the link): compose and bash take PWD as their folder
+	// when it names it, so compose names the project as the hooks'
+	// COMPOSE_PROJECT_NAME says.
+	s.Env.Set("PWD", st.Dir, env.SourceKompose)
 	skip, err := skipHooks(b.SkipHooks, s.Env)
 	if err != nil {
 		return fail(err)
