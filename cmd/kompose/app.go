@@ -51,14 +51,15 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
-const usageText = `kompose [global options] <pattern> <command> [args...]
+const usageText = `kompose [global options] <pattern> [--] <command> [args...]
 
    <pattern>  "*" for every stack, a name, a glob ("b*"), or a comma-separated
               list of them ("blog,news", "*,!legacy"); quote it for the shell.
    <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
               passed through with its arguments unchanged; or db:export,
               db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
-              see docs/database.md).
+              see docs/database.md). A typo of a command stops with the
+              nearest name; "--" passes the command to compose unchecked.
 
    Examples:
      kompose sexy up -d

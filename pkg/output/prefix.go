@@ -22,7 +22,11 @@ type PrefixWriter struct {
 	prefix string
 	line   []byte // prefix + the current line, not yet passed on
 	cr     bool   // line ends with '\r': "\n" may follow
+	bufs   sync.Pool
 }
+
+// readBuf is the size of the buffers [PrefixWriter.ReadFrom] reads with.
+const readBuf = 4 << 10
 
 // NewPrefixWriter returns a writer that prefixes each line with prefix
 // and writes it to w.
@@ -75,6 +79,34 @@ func (p *PrefixWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// ReadFrom copies r to p until EOF. It is what io.Copy uses (a child's
+// output pipe): the buffer is reused across the many short-lived children
+// of a run instead of a fresh 32 KiB one each.
+func (p *PrefixWriter) ReadFrom(r io.Reader) (int64, error) {
+	bp, _ := p.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, readBuf)
+		bp = &b
+	}
+	defer p.bufs.Put(bp)
+	var n int64
+	for {
+		m, err := r.Read(*bp)
+		if m > 0 {
+			n += int64(m)
+			if _, werr := p.Write((*bp)[:m]); werr != nil {
+				return n, werr
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // Flush passes on a line held without its end, ending it with "\n". Call

@@ -2,6 +2,8 @@ package output
 
 import (
 	"bytes"
+	"io"
+	"strings"
 	"testing"
 )
 
@@ -79,5 +81,20 @@ func TestPrefixWriterLongLine(t *testing.T) {
 	_ = w.Flush()
 	if len(c.got) != 2 || len(c.got[0]) != len("p| ")+maxLine+1 || c.got[1] != "p| xxxxxxxxxx\n" {
 		t.Errorf("got %d writes", len(c.got))
+	}
+}
+
+// io.Copy (what a child's output pipe goes through) gives the same lines
+// as Write.
+func TestPrefixWriterReadFrom(t *testing.T) {
+	var out bytes.Buffer
+	w := NewPrefixWriter(&out, "x | ")
+	n, err := io.Copy(w, strings.NewReader("one\ntwo\r\nthree"))
+	if err != nil || n != 14 {
+		t.Fatalf("io.Copy = %d, %v", n, err)
+	}
+	_ = w.Flush()
+	if want := "x | one\nx | two\r\nx | three\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }
