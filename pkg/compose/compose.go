@@ -151,15 +151,18 @@ func ConfigFiles(dir, file string, env Lookup) ([]string, error) {
 		}
 		return out, nil
 	}
-	var out []string
-	for _, n := range cli.DefaultFileNames {
-		if p := filepath.Join(dir, n); isRegular(p) {
-			out = append(out, p)
-			break
+	// kompose found file as the first of compose.yaml, compose.yml,
+	// docker-compose.yaml, docker-compose.yml: compose picks the same
+	// file except that it prefers docker-compose.yml to
+	// docker-compose.yaml.
+	out := []string{file}
+	if filepath.Dir(file) != dir || filepath.Base(file) == "docker-compose.yaml" {
+		for _, n := range cli.DefaultFileNames {
+			if p := filepath.Join(dir, n); isRegular(p) {
+				out[0] = p
+				break
+			}
 		}
-	}
-	if len(out) == 0 {
-		out = append(out, file)
 	}
 	for _, n := range cli.DefaultOverrideFileNames {
 		if p := filepath.Join(dir, n); isRegular(p) {

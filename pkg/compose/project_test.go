@@ -13,14 +13,14 @@ import (
 func TestProjectNameAgreesWithLoad(t *testing.T) {
 	root := t.TempDir()
 	files := map[string]string{
-		"plain/compose.yaml":                   "services: {web: {image: nginx}}\n",
-		"over/compose.yaml":                    "services: {web: {image: nginx}}\n",
-		"over/docker-compose.override.yml":     "name: from-override\nservices: {db: {image: postgres}}\n",
-		"split/compose.yaml":                   "name: first\nservices: {web: {image: nginx}}\n",
-		"split/sub/db.yaml":                    "name: ${SECOND:-second}\nservices: {db: {image: postgres}}\n",
-		"away/compose.yaml":                    "services: {web: {image: nginx}}\n",
+		"plain/compose.yaml":                    "services: {web: {image: nginx}}\n",
+		"over/compose.yaml":                     "services: {web: {image: nginx}}\n",
+		"over/docker-compose.override.yml":      "name: from-override\nservices: {db: {image: postgres}}\n",
+		"split/compose.yaml":                    "name: first\nservices: {web: {image: nginx}}\n",
+		"split/sub/db.yaml":                     "name: ${SECOND:-second}\nservices: {db: {image: postgres}}\n",
+		"away/compose.yaml":                     "services: {web: {image: nginx}}\n",
 		"elsewhere/My Files/compose.other.yaml": "services: {db: {image: postgres}}\n",
-		"target/compose.yaml":                  "services: {web: {image: nginx}}\n",
+		"target/compose.yaml":                   "services: {web: {image: nginx}}\n",
 	}
 	for name, content := range files {
 		p := filepath.Join(root, name)

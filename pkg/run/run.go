@@ -126,8 +126,14 @@ type Runner struct {
 	outs map[*plan.Stack]*stackOut
 }
 
-// stackOut are the prefixed streams of one stack.
-type stackOut struct{ out, err *output.PrefixWriter }
+// stackOut are the prefixed streams of one stack: pipes whose write ends
+// every process of the stack gets (see [output.LinePipe]), or, when no
+// pipe could be made, the prefix writers themselves.
+type stackOut struct {
+	pipes    []*output.LinePipe
+	out, err io.Writer
+	writers  []*output.PrefixWriter
+}
 
 // Run executes p, or only reports it when r.DryRun is set.
 func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
@@ -138,7 +144,12 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	}
 	r.outs = map[*plan.Stack]*stackOut{}
 	r.win = newWindow(ps, r.Lookahead, p, r.cmdFor)
-	defer r.win.close()
+	defer func() {
+		r.win.close()
+		for s := range r.outs {
+			r.closeOut(s)
+		}
+	}()
 	r.Reporter.Begin(p, r.DryRun)
 	for i, s := range p.Stacks {
 		if ctx.Err() != nil {
@@ -148,6 +159,7 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 		}
 		r.Reporter.StackStart(s, i, len(p.Stacks))
 		sr := r.runStack(ctx, s)
+		r.closeOut(s)
 		if sr.Status == Interrupted {
 			res.Interrupted = true
 		}
@@ -301,8 +313,7 @@ func (r *Runner) cmdFor(s *plan.Stack, st *plan.Step) proc.Cmd {
 	if r.Prefix {
 		o := r.outs[s]
 		if o == nil {
-			prefix := s.Name + " | "
-			o = &stackOut{output.NewPrefixWriter(r.IO.Out, prefix), output.NewPrefixWriter(r.IO.ErrOut, prefix)}
+			o = newStackOut(r.IO, s.Name+" | ")
 			r.outs[s] = o
 		}
 		cmd.Stdout, cmd.Stderr = o.out, o.err
@@ -313,12 +324,50 @@ func (r *Runner) cmdFor(s *plan.Stack, st *plan.Step) proc.Cmd {
 	return cmd
 }
 
-// flush ends the lines s's step left without an end, when prefixing.
-func (r *Runner) flush(s *plan.Stack) {
-	if o := r.outs[s]; o != nil {
-		_ = o.out.Flush()
-		_ = o.err.Flush()
+func newStackOut(ios *output.IOStreams, prefix string) *stackOut {
+	o := &stackOut{writers: []*output.PrefixWriter{
+		output.NewPrefixWriter(ios.Out, prefix), output.NewPrefixWriter(ios.ErrOut, prefix),
+	}}
+	o.out, o.err = o.writers[0], o.writers[1]
+	out, err1 := output.NewLinePipe(o.writers[0])
+	if err1 != nil {
+		return o // each process gets a pipe of its own (os/exec)
 	}
+	errp, err2 := output.NewLinePipe(o.writers[1])
+	if err2 != nil {
+		_ = out.Close()
+		return o
+	}
+	o.pipes = []*output.LinePipe{out, errp}
+	o.out, o.err = out.W, errp.W
+	return o
+}
+
+// flush passes on everything s's step printed and ends the line it left
+// without an end, when prefixing.
+func (r *Runner) flush(s *plan.Stack) {
+	o := r.outs[s]
+	if o == nil {
+		return
+	}
+	for _, p := range o.pipes {
+		_ = p.Sync()
+	}
+	for _, w := range o.writers {
+		_ = w.Flush()
+	}
+}
+
+// closeOut closes s's prefixed streams once nothing of s runs any more.
+func (r *Runner) closeOut(s *plan.Stack) {
+	o := r.outs[s]
+	if o == nil {
+		return
+	}
+	for _, p := range o.pipes {
+		_ = p.Close()
+	}
+	delete(r.outs, s)
 }
 
 func isTerminal(r io.Reader) bool {
