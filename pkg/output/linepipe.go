@@ -61,6 +61,9 @@ func (p *LinePipe) read() {
 	defer close(p.done)
 	buf := make([]byte, 32<<10)
 	var data []byte // what is read and not yet passed on
+	// A failure to write what was read (kompose's output closed) is not
+	// a reason to stop reading: the processes writing to the pipe would
+	// block once it is full.
 	for {
 		n, err := p.r.Read(buf)
 		data = append(data, buf[:n]...)
@@ -69,18 +72,14 @@ func (p *LinePipe) read() {
 			if i < 0 {
 				break
 			}
-			if _, werr := p.pw.Write(data[:i]); werr != nil && err == nil {
-				err = werr
-			}
+			_, _ = p.pw.Write(data[:i])
 			data = data[i+len(p.mark):]
 			p.marks <- struct{}{}
 		}
 		// Keep back only an end of data that may be the start of a
 		// marker; pass the rest on.
 		keep := partialMark(data, p.mark)
-		if _, werr := p.pw.Write(data[:len(data)-keep]); werr != nil && err == nil {
-			err = werr
-		}
+		_, _ = p.pw.Write(data[:len(data)-keep])
 		data = append(data[:0], data[len(data)-keep:]...)
 		if err != nil {
 			if len(data) > 0 {

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"errors"
 	"os/exec"
 	"strings"
 	"sync"
@@ -103,4 +104,24 @@ func TestLinePipeCloseWithProcessLeftBehind(t *testing.T) {
 	if got := out.String(); got != "x | before\n" {
 		t.Errorf("got %q", got)
 	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("closed") }
+
+// When kompose's own output fails, the pipe is still drained: a process
+// printing more than a pipe holds does not block for ever.
+func TestLinePipeDrainsWhenOutputFails(t *testing.T) {
+	p, err := NewLinePipe(NewPrefixWriter(failWriter{}, "x | "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "-c", "for i in $(seq 20000); do echo line $i; done")
+	cmd.Stdout = p.W
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Sync()
+	_ = p.Close()
 }
