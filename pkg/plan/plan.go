@@ -11,6 +11,11 @@
 // hooks.sh), the command, its post hooks (hooks.sh, stack hooks/, root
 // hooks/) and its fail hooks in the same order as post hooks; fail hooks
 // have When set to [OnFailure].
+//
+// Before any stack is planned, [Builder.CheckCommand] decides whose the
+// command is (kompose's, compose's, or a typo of one of them). Every
+// process of a stack runs with PWD set to the stack's folder as kompose
+// names it.
 package plan
 
 import (
