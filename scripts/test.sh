@@ -8,7 +8,7 @@
 #                              # Compose v2, PostgreSQL) fails instead of
 #                              # skipping its suite
 #
-# Stages: static checks (gofmt, go vet), unit and CLI tests (go test ./...,
+# Stages: static checks (gofmt, go vet, go mod tidy), unit and CLI tests (go test ./...,
 # with testscript, real bash and a real PostgreSQL server), then the
 # end-to-end suite against the real Docker Engine (go test -tags e2e ./e2e).
 set -euo pipefail
@@ -43,6 +43,8 @@ if [[ -n $unformatted ]]; then
 fi
 go vet ./...
 go vet -tags e2e ./...
+# go.mod and go.sum are what go mod tidy makes of the code (Go >= 1.23).
+go mod tidy -diff || { echo 'go.mod/go.sum are not tidy: run go mod tidy' >&2; exit 1; }
 
 step "unit and CLI tests"
 go test -count=1 ./...

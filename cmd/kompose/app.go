@@ -57,14 +57,15 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
-const usageText = `kompose [global options] <pattern> <command> [args...]
+const usageText = `kompose [global options] <pattern> [--] <command> [args...]
 
    <pattern>  "*" for every stack, a name, a glob ("b*"), or a comma-separated
               list of them ("blog,news", "*,!legacy"); quote it for the shell.
    <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
               passed through with its arguments unchanged; or db:export,
               db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
-              see docs/database.md).
+              see docs/database.md). A typo of a command stops with the
+              nearest name; "--" passes the command to compose unchecked.
 
    Examples:
      kompose sexy up -d
@@ -101,6 +102,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.BoolFlag{Name: "skip-hooks", Usage: "run no hook of any kind (also KOMPOSE_SKIP_HOOKS=1)"},
 			&cli.StringSliceFlag{Name: "trust-user", Usage: "also accept hooks, hooks.sh and their folders owned by the account `NAME` (repeatable; also $KOMPOSE_TRUSTED_USERS=a,b from the process environment, never from a .env): that account can then make kompose run anything as you"},
 			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
+			&cli.BoolFlag{Name: "prefix", Usage: "prefix each line compose and the hooks print with the stack's name (\"blog | \"); default: on when more than one stack is selected and stdout is not a terminal (also KOMPOSE_PREFIX=1/0)"},
+			&cli.BoolFlag{Name: "no-prefix", Usage: "never prefix the lines compose and the hooks print"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -176,7 +179,16 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		return exitUsage, usagef("missing <command> after pattern %q", args[0])
 	}
 	pattern, command, rest := args[0], args[1], args[2:]
-	if strings.HasPrefix(command, "-") {
+	// "--" before the command passes it to compose as it is (a subcommand
+	// of a newer compose that looks like a typo to kompose).
+	passthrough := command == "--"
+	if passthrough {
+		if len(rest) == 0 {
+			return exitUsage, usagef("missing <command> after \"--\"")
+		}
+		command, rest = rest[0], rest[1:]
+	}
+	if strings.HasPrefix(command, "-") && !passthrough {
 		return exitUsage, usagef("%q after the pattern is not a command; global options go before the pattern", command)
 	}
 	root, stacks, err := a.selectStacks(c.String("root"), pattern)
@@ -187,13 +199,14 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	if command == hooksCommand {
+	if command == hooksCommand && !passthrough {
 		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ}
 		return a.hooks(b, req, stacks, rest)
 	}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
+		Passthrough: passthrough,
 	}, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
@@ -207,13 +220,17 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		ios, flush = ios.Buffered()
 		defer flush()
 	}
-	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead}
+	prefix, err := a.prefix(c, len(stacks))
+	if err != nil {
+		return exitUsage, err
+	}
+	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead, Prefix: prefix}
 	return r.Run(ctx, p).ExitCode(), nil
 }
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: a.commands(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
+	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand}, Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
 	pol, err := a.policy(c)
 	if err != nil {
 		return nil, err
@@ -262,6 +279,35 @@ func (a *App) policy(c *cli.Context) (trust.Policy, error) {
 	}
 	pol.Trusted = uids
 	return pol, nil
+}
+
+// prefixVar turns prefixing on (1) or off (0) when neither --prefix nor
+// --no-prefix is given.
+const prefixVar = "KOMPOSE_PREFIX"
+
+// prefix decides whether output lines get their stack's name: --prefix or
+// --no-prefix, else KOMPOSE_PREFIX, else on when the lines of several
+// stacks end up in one stream that is not a terminal (kompose "*" ps >
+// file). On a terminal kompose's own "==> stack" lines tell the stacks
+// apart, and compose keeps its terminal (progress, exec -it).
+func (a *App) prefix(c *cli.Context, stacks int) (bool, error) {
+	on, off := c.Bool("prefix"), c.Bool("no-prefix")
+	switch {
+	case on && off:
+		return false, usagef("--prefix and --no-prefix: give one of them")
+	case on || off:
+		return on, nil
+	}
+	if v, ok := lookupEnvOK(a.Environ, prefixVar); ok && v != "" {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "1", "true", "yes", "on":
+			return true, nil
+		case "0", "false", "no", "off":
+			return false, nil
+		}
+		return false, usagef("%s=%q: expected 1 or 0", prefixVar, v)
+	}
+	return stacks > 1 && !a.IO.OutTTY, nil
 }
 
 // lookahead is how many steps ahead hooks are started, gated, so that their
@@ -330,10 +376,15 @@ func parseOverrides(vals []string) ([]env.Var, error) {
 }
 
 func lookupEnv(environ []string, key string) string {
+	v, _ := lookupEnvOK(environ, key)
+	return v
+}
+
+func lookupEnvOK(environ []string, key string) (string, bool) {
 	for i := len(environ) - 1; i >= 0; i-- {
 		if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-			return v
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }

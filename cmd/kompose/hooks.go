@@ -83,7 +83,7 @@ func (a *App) hooks(b *plan.Builder, req plan.Request, stacks []stack.Stack, res
 		}
 		dirErr := tree.CheckDir(hooks.UseHooks, s.Dir)
 		for _, cmd := range cmds {
-			fmt.Fprintf(w, "  %s:\n", cmd)
+			fmt.Fprintf(w, "  %s:\n", commandName(b, cmd))
 			for _, ph := range hooks.Phases {
 				for _, h := range set.For(ph, cmd) {
 					note := h.NotRun
@@ -182,4 +182,16 @@ func where(h hooks.Hook) string {
 		return h.Source
 	}
 	return h.Origin.String()
+}
+
+// commandName is the command a hook group of the listing is for: a key in
+// hook-file form ("db-export") names kompose's command (db:export) when it
+// stands for one, else the compose subcommand of that name.
+func commandName(b *plan.Builder, key string) string {
+	for name := range b.Commands {
+		if hooks.CommandKey(name) == key {
+			return name
+		}
+	}
+	return key
 }

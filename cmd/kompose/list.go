@@ -77,6 +77,15 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		case s.EnvFile != "":
 			fmt.Fprintf(w, "  env:      %s\n", stack.EnvFileName)
 		}
+		if _, ok := e.Get("COMPOSE_FILE"); ok {
+			files, _ := compose.ConfigFiles(s.Dir, s.ComposeFile, e.Lookup)
+			for i, f := range files {
+				if r, err := filepath.Rel(s.Dir, f); err == nil {
+					files[i] = r
+				}
+			}
+			fmt.Fprintf(w, "  files:    %s (COMPOSE_FILE)\n", strings.Join(files, ", "))
+		}
 		if s.HooksFile != "" {
 			script, err := hooks.ParseFile(s.HooksFile)
 			if err != nil {

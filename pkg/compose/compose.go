@@ -4,8 +4,9 @@
 // It picks the compose command without starting any process: the Compose v2
 // plugin when the docker CLI would find it, else the v1 docker-compose
 // program, and KOMPOSE_COMPOSE (for instance "podman compose") above both. It
-// also works out the project name compose will use and, with compose-go, the
-// services a stack defines.
+// also reads a stack's project as compose would, with the stack's
+// environment (COMPOSE_FILE, COMPOSE_PROFILES, COMPOSE_PROJECT_NAME):
+// the project name compose will use and, with compose-go, the services.
 package compose
 
 import (
@@ -14,8 +15,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/consts"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/template"
 	"go.yaml.in/yaml/v4"
@@ -108,17 +111,86 @@ func lookPath(name, path string) bool {
 }
 
 // ProjectName returns the project name compose will use for the stack in
-// dir whose compose file is file: $COMPOSE_PROJECT_NAME, else the file's
-// top-level name: (interpolated), else the folder's name, normalised the
-// way compose does.
+// dir whose compose file is file, with the environment env:
+// $COMPOSE_PROJECT_NAME, else the last top-level name: (interpolated) in
+// the compose files compose reads ([ConfigFiles]), else the name of the
+// project folder (the first file's folder), normalised the way compose
+// does. It reads only the files' name: lines, not the whole project.
 func ProjectName(dir, file string, env Lookup) string {
-	if v, ok := env("COMPOSE_PROJECT_NAME"); ok && v != "" {
+	if v, ok := env(consts.ComposeProjectName); ok && v != "" {
 		return v
 	}
-	if name := nameFromFile(file, env); name != "" {
+	files, err := ConfigFiles(dir, file, env)
+	if err != nil || len(files) == 0 {
+		return loader.NormalizeProjectName(filepath.Base(dir))
+	}
+	name := ""
+	for _, f := range files {
+		if n := nameFromFile(f, env); n != "" {
+			name = n
+		}
+	}
+	if name != "" {
 		return name
 	}
-	return loader.NormalizeProjectName(filepath.Base(dir))
+	return loader.NormalizeProjectName(filepath.Base(filepath.Dir(files[0])))
+}
+
+// ConfigFiles returns the compose files compose reads for the stack in dir,
+// in order, as absolute paths: the entries of $COMPOSE_FILE (split at
+// $COMPOSE_PATH_SEPARATOR, else ':'), relative ones taken from dir where
+// compose runs; else the compose file compose finds in dir (the first of
+// compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml) and
+// the first override file beside it (compose.override.yml, ...). file,
+// the compose file kompose found, is used when dir holds none of them.
+func ConfigFiles(dir, file string, env Lookup) ([]string, error) {
+	if v, ok := env(consts.ComposeFilePath); ok {
+		var out []string
+		for _, entry := range splitComposeFile(v, env) {
+			out = append(out, absFrom(dir, entry))
+		}
+		return out, nil
+	}
+	// kompose found file as the first of compose.yaml, compose.yml,
+	// docker-compose.yaml, docker-compose.yml: compose picks the same
+	// file except that it prefers docker-compose.yml to
+	// docker-compose.yaml.
+	out := []string{file}
+	if filepath.Dir(file) != dir || filepath.Base(file) == "docker-compose.yaml" {
+		for _, n := range cli.DefaultFileNames {
+			if p := filepath.Join(dir, n); isRegular(p) {
+				out[0] = p
+				break
+			}
+		}
+	}
+	for _, n := range cli.DefaultOverrideFileNames {
+		if p := filepath.Join(dir, n); isRegular(p) {
+			out = append(out, p)
+			break
+		}
+	}
+	return out, nil
+}
+
+func splitComposeFile(v string, env Lookup) []string {
+	sep, _ := env(consts.ComposePathSeparator)
+	if sep == "" {
+		sep = string(os.PathListSeparator)
+	}
+	return strings.Split(v, sep)
+}
+
+func absFrom(dir, p string) string {
+	if p == "-" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func isRegular(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func nameFromFile(file string, env Lookup) string {
@@ -129,13 +201,23 @@ func nameFromFile(file string, env Lookup) string {
 	if !mayNameProject(data) {
 		return ""
 	}
-	var top struct {
-		Name string `yaml:"name"`
+	name := ""
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var top struct {
+			Name string `yaml:"name"`
+		}
+		if err := dec.Decode(&top); err != nil {
+			break
+		}
+		if top.Name != "" {
+			name = top.Name
+		}
 	}
-	if err := yaml.Unmarshal(data, &top); err != nil || top.Name == "" {
+	if name == "" {
 		return ""
 	}
-	name, err := template.Substitute(top.Name, template.Mapping(env))
+	name, err = template.Substitute(name, template.Mapping(env))
 	if err != nil {
 		return ""
 	}
@@ -181,41 +263,8 @@ type Service struct {
 	Image string // "" when the service is only built
 }
 
-// Services loads the stack's compose project with compose-go, interpolating
-// with env, and returns its services in name order. Override files
-// (compose.override.yaml) are included as compose would.
+// Services loads the stack's compose project as compose would with env
+// (see [Project]) and returns its services in name order.
 func Services(ctx context.Context, dir, file string, env map[string]string) ([]Service, error) {
-	files := []string{file}
-	for _, o := range overrideFiles(file) {
-		if _, err := os.Stat(o); err == nil {
-			files = append(files, o)
-		}
-	}
-	details, err := loader.LoadConfigFiles(ctx, files, dir)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", file, err)
-	}
-	details.Environment = env
-	p, err := loader.LoadWithContext(ctx, *details, func(o *loader.Options) {
-		o.SetProjectName(ProjectName(dir, file, func(k string) (string, bool) { v, ok := env[k]; return v, ok }), true)
-		o.SkipResolveEnvironment = true
-		o.ResolvePaths = false
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", file, err)
-	}
-	out := make([]Service, 0, len(p.Services))
-	for name, s := range p.Services {
-		out = append(out, Service{Name: name, Image: s.Image})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
-// overrideFiles are the override files compose reads beside file.
-func overrideFiles(file string) []string {
-	dir, base := filepath.Split(file)
-	ext := filepath.Ext(base)
-	stem := base[:len(base)-len(ext)]
-	return []string{filepath.Join(dir, stem+".override"+ext)}
+	return NewProject(dir, file, env).Services(ctx)
 }

@@ -2,7 +2,9 @@
 // looks on them (colour only on a terminal, never with NO_COLOR).
 //
 // It follows the GitHub CLI's IOStreams: commands take an *IOStreams rather
-// than touching os.Stdout, so tests hand them buffers.
+// than touching os.Stdout, so tests hand them buffers. [PrefixWriter] and
+// [LinePipe] put a stack's name in front of each line its processes print,
+// so that the lines of several stacks sharing a stream can be told apart.
 package output
 
 import (

@@ -11,6 +11,11 @@
 // hooks.sh), the command, its post hooks (hooks.sh, stack hooks/, root
 // hooks/) and its fail hooks in the same order as post hooks; fail hooks
 // have When set to [OnFailure].
+//
+// Before any stack is planned, [Builder.CheckCommand] decides whose the
+// command is (kompose's, compose's, or a typo of one of them). Every
+// process of a stack runs with PWD set to the stack's folder as kompose
+// names it.
 package plan
 
 import (
@@ -166,6 +171,9 @@ type Plan struct {
 	// Notes are the warnings about the root .env (unset variables).
 	Notes  []env.Note
 	Stacks []*Stack
+	// Note, when not "", is said before the run (a command passed to
+	// compose that kompose does not know).
+	Note string
 }
 
 // Request is a parsed command line.
@@ -177,6 +185,9 @@ type Request struct {
 	Overrides []env.Var // -e, in command-line order
 	// Environ is the process environment (os.Environ()).
 	Environ []string
+	// Passthrough is set when the command followed "--": it goes to
+	// compose without the typo check (see [Builder.CheckCommand]).
+	Passthrough bool
 }
 
 // CommandFunc plans the command step of a kompose command that is not a
@@ -201,6 +212,9 @@ func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 // field is usable.
 type Builder struct {
 	Commands map[string]CommandFunc
+	// Own are kompose's commands that are handled before planning
+	// ("hooks"): never passed to compose, and typos of them are caught.
+	Own []string
 	// Detect finds the compose command for a stack's environment;
 	// nil means [compose.Detect].
 	Detect func(compose.Lookup) ([]string, error)
@@ -300,10 +314,13 @@ func IsKomposeCommand(command string) bool { return strings.Contains(command, ":
 // Stack.Err instead.
 func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	var cmdFunc CommandFunc
-	if IsKomposeCommand(req.Command) {
-		cmdFunc = b.Commands[req.Command]
-		if cmdFunc == nil {
-			return nil, fmt.Errorf("unknown command %q; kompose's own commands: %s", req.Command, strings.Join(b.names(), ", "))
+	chk, err := b.CheckCommand(req.Command, req.Passthrough)
+	if err != nil {
+		return nil, err
+	}
+	if chk.Own {
+		if cmdFunc = b.Commands[req.Command]; cmdFunc == nil {
+			return nil, usagef("%q is not a command to plan for stacks", req.Command)
 		}
 	}
 	// The root .env is checked and read before anything else, with the
@@ -321,7 +338,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		b.LibLog() // nothing before the stacks concerns one stack
 	}
 	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(),
-		Masker: env.NewMasker(base).WithPublic(PublicWords(req.Root, stack.Stack{}, req.Command)...), Notes: base.Notes()}
+		Masker: env.NewMasker(base).WithPublic(PublicWords(req.Root, stack.Stack{}, req.Command)...), Notes: base.Notes(), Note: chk.Note}
 	for _, st := range stacks {
 		s := b.planStack(req, base, st, cmdFunc, ri)
 		if b.LibLog != nil {
@@ -521,6 +538,11 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	if err != nil {
 		return fail(err)
 	}
+	// Every child runs in the stack's folder as kompose names it (a
+	// symlink stays the link): compose and bash take PWD as their folder
+	// when it names it, so compose names the project as the hooks'
+	// COMPOSE_PROJECT_NAME says.
+	s.Env.Set("PWD", st.Dir, env.SourceKompose)
 	skip, err := skipHooks(b.SkipHooks, s.Env)
 	if err != nil {
 		return fail(err)

@@ -221,7 +221,7 @@ func TestBuildRequestErrors(t *testing.T) {
 	dir, stacks := root(t, map[string]string{"a/compose.yaml": svc})
 	b := &Builder{Detect: fixedCompose, Commands: map[string]CommandFunc{"db:export": nil, "db:list": nil}}
 	_, err := b.Build(Request{Root: dir, Command: "db:exprot"}, stacks)
-	if err == nil || !strings.Contains(err.Error(), `unknown command "db:exprot"; kompose's own commands: db:export, db:list`) {
+	if err == nil || !strings.Contains(err.Error(), `unknown command "db:exprot" (did you mean "db:export"?); kompose's own commands: db:export, db:list`) {
 		t.Errorf("unknown command error = %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("A=1\nB=\"open\n"), 0o644); err != nil {

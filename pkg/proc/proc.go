@@ -239,6 +239,10 @@ func startTimeout(pgid int, d, grace time.Duration) (stop func() bool) {
 	}
 }
 
+// pipeWaitDelay is how long, once a process has ended, its output is
+// still read from a pipe that something it started keeps open.
+const pipeWaitDelay = 2 * time.Second
+
 func (o OS) command(c Cmd) (*exec.Cmd, error) {
 	if len(c.Argv) == 0 {
 		return nil, errors.New("empty command")
@@ -258,6 +262,10 @@ func (o OS) command(c Cmd) (*exec.Cmd, error) {
 	cmd.Dir = c.Dir
 	cmd.Env = c.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	// Output through a pipe (prefixed lines): a child the process left
+	// behind holding the pipe (a hook's "daemon &") must not keep the
+	// step from ending.
+	cmd.WaitDelay = pipeWaitDelay
 	if c.ownGroup() {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	}

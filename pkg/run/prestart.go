@@ -19,7 +19,7 @@ type Prestarter interface {
 // aborted if its stack failed first. The order of what runs is unchanged.
 type window struct {
 	ps      Prestarter
-	cmdFor  func(*plan.Step) proc.Cmd
+	cmdFor  func(*plan.Stack, *plan.Step) proc.Cmd
 	ahead   int
 	order   []slot // every step of every runnable stack, in run order
 	next    int    // first slot not yet considered for starting
@@ -46,7 +46,7 @@ type slot struct {
 	step  *plan.Step
 }
 
-func newWindow(ps Prestarter, ahead int, p *plan.Plan, cmdFor func(*plan.Step) proc.Cmd) *window {
+func newWindow(ps Prestarter, ahead int, p *plan.Plan, cmdFor func(*plan.Stack, *plan.Step) proc.Cmd) *window {
 	w := &window{ps: ps, cmdFor: cmdFor, ahead: ahead, pending: map[*plan.Step]*future{}, dead: map[*plan.Stack]bool{}}
 	if ps == nil || ahead <= 0 {
 		return w
@@ -87,7 +87,7 @@ func (w *window) advance(ctx context.Context, st *plan.Step) {
 			continue
 		}
 		f := &future{done: make(chan struct{})}
-		cmd := w.cmdFor(sl.step)
+		cmd := w.cmdFor(sl.stack, sl.step)
 		go func() {
 			defer close(f.done)
 			f.started, f.err = w.ps.Start(ctx, cmd)

@@ -107,6 +107,9 @@ func annotation(st *plan.Step) string {
 
 // Begin implements [Reporter].
 func (t *Text) Begin(p *plan.Plan, dryRun bool) {
+	if p.Note != "" {
+		fmt.Fprintf(t.errW, "kompose: note: %s\n", p.Note)
+	}
 	// Stacks that cannot run (a broken .env or hooks.sh) are reported
 	// before any stack starts.
 	for _, line := range env.Summary(p.Notes) {
@@ -210,8 +213,9 @@ func (t *Text) StackDone(r StackResult) {
 	s := r.Stack
 	switch {
 	case r.Stack.Err != nil:
-		// Known before anything ran, and reported by Begin.
-		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run"))
+		// Known before anything ran and reported by Begin too; said
+		// again here, where a long run's reader looks for it.
+		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run:"), s.Masker.String(s.Err.Error()))
 	case r.Status == Skipped:
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Dim("<=="), s.Name, t.style.Dim("skipped: "+s.Masker.String(s.Skip)))
 	case r.Status == Succeeded && !t.dry:
@@ -241,6 +245,7 @@ func (t *Text) End(r *Result) {
 			line += fmt.Sprintf(", %d cannot run: %s", failed, strings.Join(names, ", "))
 		}
 		fmt.Fprintln(t.w, t.style.Yellow(line+"; nothing was executed"))
+		t.reasons(r)
 		return
 	}
 	line := fmt.Sprintf("%d succeeded, %d failed out of %d stacks", ok, failed, len(r.Stacks))
@@ -258,6 +263,17 @@ func (t *Text) End(r *Result) {
 		style = t.style.Red
 	}
 	fmt.Fprintln(t.w, style(line))
+	t.reasons(r)
+}
+
+// reasons closes the summary with one line per failed stack saying why.
+func (t *Text) reasons(r *Result) {
+	for _, sr := range r.Stacks {
+		if (sr.Status != Failed && sr.Status != Interrupted) || sr.Err == nil {
+			continue
+		}
+		fmt.Fprintf(t.w, "  %s: %s\n", sr.Stack.Name, sr.Stack.Masker.String(sr.Err.Error()))
+	}
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("(%.2fs)", d.Seconds()) }

@@ -122,6 +122,10 @@ type Runner struct {
 	// started when Proc can start them ahead (see [Prestarter]); 0 starts
 	// each step in its turn.
 	Lookahead int
+	// Prefix prefixes each line a stack's processes print with the
+	// stack's name ("blog | "), on stdout and stderr alike (see
+	// [output.PrefixWriter]).
+	Prefix bool
 
 	win *window
 	// hookEnv holds the $KOMPOSE_ENV files of this run's hooks.
@@ -129,6 +133,16 @@ type Runner struct {
 	// reports are where hooks.sh hooks report whether their function ran
 	// (proc.Cmd.Report), by step.
 	reports map[*plan.Step]*bytes.Buffer
+	outs    map[*plan.Stack]*stackOut
+}
+
+// stackOut are the prefixed streams of one stack: pipes whose write ends
+// every process of the stack gets (see [output.LinePipe]), or, when no
+// pipe could be made, the prefix writers themselves.
+type stackOut struct {
+	pipes    []*output.LinePipe
+	out, err io.Writer
+	writers  []*output.PrefixWriter
 }
 
 // Run executes p, or only reports it when r.DryRun is set.
@@ -139,8 +153,14 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 		ps = nil
 	}
 	r.reports = map[*plan.Step]*bytes.Buffer{}
+	r.outs = map[*plan.Stack]*stackOut{}
 	r.win = newWindow(ps, r.Lookahead, p, r.cmdFor)
-	defer r.win.close()
+	defer func() {
+		r.win.close()
+		for s := range r.outs {
+			r.closeOut(s)
+		}
+	}()
 	defer r.hookEnv.remove()
 	r.Reporter.Begin(p, r.DryRun)
 	for i, s := range p.Stacks {
@@ -151,6 +171,7 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 		}
 		r.Reporter.StackStart(s, i, len(p.Stacks))
 		sr := r.runStack(ctx, s)
+		r.closeOut(s)
 		if sr.Status == Interrupted {
 			res.Interrupted = true
 		}
@@ -210,6 +231,7 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
 		err := r.runStep(ctx, s, st, runtime, nil, passed)
+		r.flush(s)
 		d := r.Clock.Now().Sub(t0)
 		if st.Kind == plan.KindCommand {
 			runtime = hooks.Seconds(d)
@@ -246,6 +268,7 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 		r.Reporter.StepStart(s, st)
 		t0 := r.Clock.Now()
 		err := r.runStep(ctx, s, st, runtime, &exitCode, passed)
+		r.flush(s)
 		if r.notDefined(s, st, err) {
 			continue
 		}
@@ -265,7 +288,7 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 	if st.When != plan.OnFailure {
 		r.win.advance(ctx, st)
 	}
-	cmd := r.cmdFor(st)
+	cmd := r.cmdFor(s, st)
 	if len(passed.environ) > 0 {
 		if cmd.Gate {
 			cmd.GateEnv = append(cmd.GateEnv[:len(cmd.GateEnv):len(cmd.GateEnv)], passed.environ...)
@@ -364,7 +387,7 @@ func (r *Runner) notDefined(s *plan.Stack, st *plan.Step, err error) bool {
 // process group of its own (one with a timeout) would be stopped (SIGTTIN)
 // reading the terminal: it reads nothing instead. Executable hooks read
 // their JSON (see runStep).
-func (r *Runner) cmdFor(st *plan.Step) proc.Cmd {
+func (r *Runner) cmdFor(s *plan.Stack, st *plan.Step) proc.Cmd {
 	cmd := st.Cmd
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
 	if st.Hook != nil && !st.Hook.Executable() {
@@ -374,6 +397,14 @@ func (r *Runner) cmdFor(st *plan.Step) proc.Cmd {
 			r.reports[st] = b
 		}
 		cmd.Report = b
+	}
+	if r.Prefix {
+		o := r.outs[s]
+		if o == nil {
+			o = newStackOut(r.IO, s.Name+" | ")
+			r.outs[s] = o
+		}
+		cmd.Stdout, cmd.Stderr = o.out, o.err
 	}
 	if (cmd.OwnGroup || cmd.Timeout > 0) && isTerminal(cmd.Stdin) {
 		cmd.Stdin = strings.NewReader("")
@@ -389,6 +420,52 @@ func (r *Runner) takeReport(st *plan.Step) *bytes.Buffer {
 		b = &bytes.Buffer{}
 	}
 	return b
+}
+
+func newStackOut(ios *output.IOStreams, prefix string) *stackOut {
+	o := &stackOut{writers: []*output.PrefixWriter{
+		output.NewPrefixWriter(ios.Out, prefix), output.NewPrefixWriter(ios.ErrOut, prefix),
+	}}
+	o.out, o.err = o.writers[0], o.writers[1]
+	out, err1 := output.NewLinePipe(o.writers[0])
+	if err1 != nil {
+		return o // each process gets a pipe of its own (os/exec)
+	}
+	errp, err2 := output.NewLinePipe(o.writers[1])
+	if err2 != nil {
+		_ = out.Close()
+		return o
+	}
+	o.pipes = []*output.LinePipe{out, errp}
+	o.out, o.err = out.W, errp.W
+	return o
+}
+
+// flush passes on everything s's step printed and ends the line it left
+// without an end, when prefixing.
+func (r *Runner) flush(s *plan.Stack) {
+	o := r.outs[s]
+	if o == nil {
+		return
+	}
+	for _, p := range o.pipes {
+		_ = p.Sync()
+	}
+	for _, w := range o.writers {
+		_ = w.Flush()
+	}
+}
+
+// closeOut closes s's prefixed streams once nothing of s runs any more.
+func (r *Runner) closeOut(s *plan.Stack) {
+	o := r.outs[s]
+	if o == nil {
+		return
+	}
+	for _, p := range o.pipes {
+		_ = p.Close()
+	}
+	delete(r.outs, s)
 }
 
 func isTerminal(r io.Reader) bool {

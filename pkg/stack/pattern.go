@@ -59,7 +59,7 @@ func Select(stacks []Stack, pattern string) ([]Stack, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("pattern %q matches no stack; stacks: %s", pattern, strings.Join(Names(stacks), ", "))
+		return nil, fmt.Errorf("pattern %q matches no stack; stacks:%s", pattern, listNames(Names(stacks)))
 	}
 	return out, nil
 }
@@ -108,7 +108,7 @@ func unknownStack(item string, stacks []Stack) error {
 	if bestD <= max(2, len(item)/3) {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	return fmt.Errorf("no stack named %q%s; stacks: %s", item, hint, strings.Join(names, ", "))
+	return fmt.Errorf("no stack named %q%s; stacks:%s", item, hint, listNames(names))
 }
 
 // distance is the Levenshtein edit distance between a and b.
@@ -131,4 +131,49 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// listWidth is the width the list of stacks in an error fits in.
+const listWidth = 80
+
+// listNames formats the stacks of an error message: " a, b, c" when that
+// fits on the line, else one indented row per line below it, in columns
+// read top to bottom as ls prints them.
+func listNames(names []string) string {
+	if line := " " + strings.Join(names, ", "); len(line) <= listWidth-30 {
+		return line
+	}
+	return "\n" + Columns(names, "  ", listWidth)
+}
+
+// Columns lays names out in columns read top to bottom (as ls does), each
+// row starting with indent and no wider than width when the names allow;
+// the rows are joined with newlines, the last without one.
+func Columns(names []string, indent string, width int) string {
+	const gap = 2
+	colW := 0
+	for _, n := range names {
+		colW = max(colW, len(n))
+	}
+	colW += gap
+	cols := max(1, (width-len(indent)+gap)/colW)
+	rows := (len(names) + cols - 1) / cols
+	var b strings.Builder
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent)
+		for c := 0; ; c++ {
+			i := c*rows + r
+			if i >= len(names) {
+				break
+			}
+			if c > 0 {
+				b.WriteString(strings.Repeat(" ", colW-len(names[i-rows])))
+			}
+			b.WriteString(names[i])
+		}
+	}
+	return b.String()
 }

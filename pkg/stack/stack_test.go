@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -218,6 +219,39 @@ func TestDistance(t *testing.T) {
 	} {
 		if got := distance(tt.a, tt.b); got != tt.want {
 			t.Errorf("distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// An unknown name among many stacks lists them in columns, as ls does,
+// not on one long line.
+func TestUnknownStackColumns(t *testing.T) {
+	var stacks []Stack
+	for i := range 60 {
+		stacks = append(stacks, Stack{Name: fmt.Sprintf("service-%02d", i)})
+	}
+	for _, pattern := range []string{"nope", "x*"} {
+		_, err := Select(stacks, pattern)
+		if err == nil {
+			t.Fatalf("%s: no error", pattern)
+		}
+		lines := strings.Split(err.Error(), "\n")
+		if !strings.HasSuffix(lines[0], "; stacks:") {
+			t.Errorf("%s: first line %q", pattern, lines[0])
+		}
+		for _, l := range lines[1:] {
+			if len(l) > 80 || !strings.HasPrefix(l, "  ") {
+				t.Errorf("%s: line %q is not an indented column row within 80 characters", pattern, l)
+			}
+		}
+		// column-major: the first row starts with the first stack and
+		// the second column holds the stack after the first column's last.
+		rows := len(lines) - 1
+		if f := strings.Fields(lines[1]); len(f) < 2 || f[0] != "service-00" || f[1] != fmt.Sprintf("service-%02d", rows) {
+			t.Errorf("%s: first row %q (%d rows)", pattern, lines[1], rows)
+		}
+		if n := strings.Count(err.Error(), "service-"); n != 60 {
+			t.Errorf("%s: %d stacks listed, want 60", pattern, n)
 		}
 	}
 }
