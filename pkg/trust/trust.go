@@ -108,11 +108,14 @@ func (p Policy) Check(use, path string, fi fs.FileInfo) error {
 // one stat per folder. It is not safe for concurrent use.
 type Tree struct {
 	Policy Policy
-	done   map[string]error // folder -> its verdict (nil: trusted)
+	done   map[string]error  // folder -> its verdict (nil: trusted)
+	real   map[string]string // folder -> the folder with symlinks resolved
 }
 
 // NewTree returns a Tree for p.
-func NewTree(p Policy) *Tree { return &Tree{Policy: p, done: map[string]error{}} }
+func NewTree(p Policy) *Tree {
+	return &Tree{Policy: p, done: map[string]error{}, real: map[string]string{}}
+}
 
 // CheckFile checks the file at path (following symlinks) and every folder
 // that leads to it: the folders of the path as written and, when a symlink
@@ -152,7 +155,7 @@ func (t *Tree) checkParents(use, path string) error {
 			break
 		}
 	}
-	real, err := filepath.EvalSymlinks(abs)
+	real, err := t.resolve(abs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -168,6 +171,36 @@ func (t *Tree) checkParents(use, path string) error {
 		}
 	}
 	return nil
+}
+
+// resolve returns abs with every symlink resolved, as
+// filepath.EvalSymlinks does, resolving each folder once per Tree: many
+// files of many stacks share their folders.
+func (t *Tree) resolve(abs string) (string, error) {
+	dir, base := filepath.Split(abs)
+	dir = filepath.Clean(dir)
+	rd, ok := t.real[dir]
+	if !ok {
+		var err error
+		if rd, err = filepath.EvalSymlinks(dir); err != nil {
+			return "", err
+		}
+		if t.real == nil {
+			t.real = map[string]string{}
+		}
+		t.real[dir] = rd
+	}
+	if base == "" {
+		return rd, nil
+	}
+	fi, err := os.Lstat(filepath.Join(rd, base))
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return filepath.EvalSymlinks(filepath.Join(rd, base))
+	}
+	return filepath.Join(rd, base), nil
 }
 
 // dir checks one folder, memoised.

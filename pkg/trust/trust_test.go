@@ -112,6 +112,10 @@ func TestTree(t *testing.T) {
 	if err := os.Symlink(badFile, link); err != nil {
 		t.Fatal(err)
 	}
+	dirLink := filepath.Join(good, "dirlink")
+	if err := os.Symlink(bad, dirLink); err != nil {
+		t.Fatal(err)
+	}
 	tr := NewTree(Policy{})
 	if err := tr.CheckFile("run hooks from", goodFile); err != nil {
 		t.Errorf("trusted file in trusted folders: %v", err)
@@ -120,6 +124,7 @@ func TestTree(t *testing.T) {
 		{badFile, bad},
 		{openFile, open},
 		{link, bad}, // a trusted link to a file in a folder nobody owns
+		{filepath.Join(dirLink, "hooks.sh"), dirLink}, // through a linked folder: named as written
 	} {
 		err := tr.CheckFile("read variables from", tc.path)
 		var ue *UnsafeError
