@@ -15,7 +15,7 @@ const AllowVar = "KOMPOSE_ALLOW_ENV"
 var dangerous = map[string]string{
 	// bash and sh
 	"BASH_ENV":            "makes every non-interactive bash (each hook) source the file it names",
-	"ENV":                 "makes sh, and bash in POSIX mode, source the file it names",
+	"ENV":                 "makes an interactive sh (and bash in POSIX mode) source the file it names",
 	"SHELLOPTS":           "sets bash options in every bash (xtrace prints every command with its values)",
 	"BASHOPTS":            "sets bash options in every bash",
 	"PROMPT_COMMAND":      "is a command bash runs",

@@ -66,6 +66,9 @@ type Note struct {
 	// followed by a name inside other characters (Xk9$mT2qZ7), which was
 	// taken as a reference to a variable that is set.
 	Embedded bool
+	// Dropped is set when Key makes programs run code and was not taken
+	// ([Dangerous]).
+	Dropped bool
 }
 
 // Summary returns one line per file of notes: which variables were not set
@@ -82,7 +85,7 @@ func Summary(notes []Note) []string {
 	}
 	var embedded []string
 	for _, n := range notes {
-		if n.Embedded {
+		if n.Embedded || n.Dropped {
 			embedded = append(embedded, n.String())
 			continue
 		}

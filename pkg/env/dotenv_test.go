@@ -146,17 +146,24 @@ func TestUnsetNotes(t *testing.T) {
 func TestDangerousVariables(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND", "PS4", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "PYTHONPATH", "NODE_OPTIONS", "PERL5OPT", "GIT_SSH_COMMAND", "IFS"} {
-		p := writeFile(t, dir, "x.env", "A=1\n"+name+"=/tmp/evil\n")
+		p := writeFile(t, dir, "x.env", "A=1\n"+name+"=/tmp/evil\nB=2\n")
 		e := FromEnviron(nil)
-		err := e.LoadFile(p, SourceStackEnv)
-		if err == nil || !strings.Contains(err.Error(), p+": line 2: "+name+" ") || !strings.Contains(err.Error(), "KOMPOSE_ALLOW_ENV="+name) {
-			t.Errorf("%s: error %v", name, err)
-		}
-		if strings.Contains(err.Error(), "/tmp/evil") {
-			t.Errorf("%s: error shows the value: %v", name, err)
+		if err := e.LoadFile(p, SourceStackEnv); err != nil {
+			t.Errorf("%s: %v, want the variable left out, not an error", name, err)
+			continue
 		}
 		if _, ok := e.Get(name); ok {
-			t.Errorf("%s was set", name)
+			t.Errorf("%s was taken", name)
+		}
+		if v, _ := e.Get("B"); v != "2" {
+			t.Errorf("%s: the lines after it were not read (B=%q)", name, v)
+		}
+		lines := Summary(e.Notes())
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], p+":2: "+name+" not taken from this file: it ") || !strings.HasSuffix(lines[0], "KOMPOSE_ALLOW_ENV="+name+" in kompose's environment or with -e") {
+			t.Errorf("%s: warnings %q", name, lines)
+		}
+		if strings.Contains(strings.Join(lines, "\n"), "/tmp/evil") {
+			t.Errorf("%s: the warning shows the value: %q", name, lines)
 		}
 	}
 	p := writeFile(t, dir, "x.env", "BASH_ENV=/srv/env.sh\nLD_PRELOAD=/x.so\n")
@@ -171,15 +178,28 @@ func TestDangerousVariables(t *testing.T) {
 		if v, _ := e.Get("BASH_ENV"); v != "/srv/env.sh" {
 			t.Errorf("BASH_ENV = %q", v)
 		}
+		if n := e.Notes(); len(n) != 0 {
+			t.Errorf("allowed, yet warned: %v", n)
+		}
 	}
 	// The permission never comes from a .env file.
 	root := writeFile(t, dir, "root.env", "KOMPOSE_ALLOW_ENV=BASH_ENV\n")
-	if err := FromEnviron(nil).LoadFile(root, SourceRootEnv); err == nil || !strings.Contains(err.Error(), "line 1: KOMPOSE_ALLOW_ENV ") {
-		t.Errorf("KOMPOSE_ALLOW_ENV in a .env: %v", err)
-	}
 	e := FromEnviron(nil)
+	if err := e.LoadFile(root, SourceRootEnv); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.Get(AllowVar); ok {
+		t.Errorf("KOMPOSE_ALLOW_ENV taken from a .env")
+	}
+	if l := Summary(e.Notes()); len(l) != 1 || !strings.Contains(l[0], ":1: KOMPOSE_ALLOW_ENV not taken from this file") {
+		t.Errorf("KOMPOSE_ALLOW_ENV in a .env: %q", l)
+	}
+	e = FromEnviron(nil)
 	e.Set(AllowVar, "BASH_ENV", SourceRootEnv)
-	if err := e.LoadFile(p, SourceStackEnv); err == nil {
+	if err := e.LoadFile(p, SourceStackEnv); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.Get("BASH_ENV"); ok {
 		t.Errorf("KOMPOSE_ALLOW_ENV from a lower .env allowed BASH_ENV")
 	}
 }

@@ -128,9 +128,10 @@ func (e *Env) Override(name, value string, src Source) {
 // override of VAR if there is one, else to an earlier line of the same file,
 // else to a lower layer. Problems are a *[FileError] naming the file, the
 // line and the kind of problem, never a value: a syntax error, an invalid
-// ${...}, an unset ${VAR:?}, or a variable that makes programs run code
-// ([Dangerous]) that [AllowVar] does not allow. Warnings (a `$` that
-// started a reference to an unset variable) are added to [Env.Notes].
+// ${...} or an unset ${VAR:?}. A variable that makes programs run code
+// ([Dangerous]) and that [AllowVar] does not allow is not taken, with a
+// warning; warnings (also a `$` that started a reference to an unset
+// variable) are added to [Env.Notes].
 //
 // LoadFile does not check who may change the file: the caller does that
 // first (pkg/trust), since a .env can make kompose run code.
@@ -147,13 +148,16 @@ func (e *Env) LoadFile(path string, src Source) error {
 	allowed := e.allowed()
 	for _, st := range res.order {
 		if why, bad := Dangerous(st.key); bad && !allowed[st.key] {
-			fix := "remove it, or, if you mean it, allow it with " + AllowVar + "=" + st.key + " in kompose's environment or -e " + AllowVar + "=" + st.key
+			// Not taken: no process kompose starts gets it. compose still
+			// reads the stack's own .env for ${...} in compose files and
+			// env_file, which is data for containers.
+			delete(res.vars, st.key)
+			how := "allow it with " + AllowVar + "=" + st.key + " in kompose's environment or with -e"
 			if st.key == AllowVar {
-				fix = "remove it; give " + AllowVar + " in kompose's environment or with -e"
+				how = "give " + AllowVar + " in kompose's environment or with -e"
 			}
-			return &FileError{Path: path, Line: st.line,
-				Problem: fmt.Sprintf("%s %s, so kompose does not take it from a .env file", st.key, why),
-				Fix:     fix}
+			res.notes = append(res.notes, Note{Path: path, Line: st.line, Dropped: true,
+				Text: fmt.Sprintf("%s not taken from this file: it %s; %s", st.key, why, how)})
 		}
 	}
 	for k, v := range res.vars {
