@@ -299,3 +299,21 @@ func TestMaskerGoQuoted(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestMaskerWithValues(t *testing.T) {
+	m := NewMasker(FromEnviron([]string{"DB_PASSWORD=first-secret"}))
+	w := m.WithValues("tok\"9f8e", "true", "")
+	for in, want := range map[string]string{
+		"a first-secret b":  "a **** b",
+		"url tok\"9f8e end": "url **** end",
+		`go "tok\"9f8e"`:    `go "****"`, // Go's quoting of it
+		"true is no secret": "true is no secret",
+	} {
+		if got := w.String(in); got != want {
+			t.Errorf("WithValues: String(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := m.String("url tok\"9f8e end"); got != "url tok\"9f8e end" {
+		t.Errorf("WithValues changed the original masker: %q", got)
+	}
+}

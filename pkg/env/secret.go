@@ -2,6 +2,7 @@ package env
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,6 +157,29 @@ func (m *Masker) WithPublic(words ...string) *Masker {
 	}
 	c := *m
 	c.public = append(append([]string(nil), m.public...), words...)
+	return &c
+}
+
+// WithValues returns a copy of m that also masks the values given: the
+// values of secret variables that appear while a stack runs (a hook passing
+// DEPLOY_TOKEN on through $KOMPOSE_ENV). Empty and plain values (true, 0)
+// are not added, as [NewMasker] leaves them out.
+func (m *Masker) WithValues(vals ...string) *Masker {
+	if m == nil {
+		m = &Masker{}
+	}
+	c := *m
+	c.values = append([]string(nil), m.values...)
+	for _, v := range vals {
+		if v == "" || plainWord(v) || slices.Contains(c.values, v) {
+			continue
+		}
+		c.values = append(c.values, v)
+		if q := strconv.Quote(v); q[1:len(q)-1] != v && !slices.Contains(c.values, q[1:len(q)-1]) {
+			c.values = append(c.values, q[1:len(q)-1])
+		}
+	}
+	sortLongestFirst(c.values)
 	return &c
 }
 

@@ -143,8 +143,17 @@ func (r *Runner) passOn(s *plan.Stack, st *plan.Step, envFile string, passed *pa
 	} else if len(b) > 0 {
 		vars, problems = hooks.ParseEnvFile(b, st.Label+": $"+hooks.VarEnvFile)
 	}
+	var secrets []string
 	for _, v := range vars {
 		passed.environ = append(passed.environ, v.Name+"="+v.Value)
+		if s.Masker.IsSecret(v.Name) {
+			secrets = append(secrets, v.Value)
+		}
+	}
+	if len(secrets) > 0 {
+		// A secret passed on is masked in everything shown of the stack
+		// from now on, this step's own lines included.
+		s.Masker = s.Masker.WithValues(secrets...)
 	}
 	if er, ok := r.Reporter.(EnvReporter); ok && (len(vars) > 0 || len(problems) > 0) {
 		er.HookEnv(s, st, vars, problems)
@@ -156,9 +165,9 @@ func (r *Runner) passOn(s *plan.Stack, st *plan.Step, envFile string, passed *pa
 // secrets.
 func (t *Text) HookEnv(s *plan.Stack, st *plan.Step, vars []hooks.Assignment, problems []string) {
 	for _, v := range vars {
-		val := s.Masker.Value(env.Var{Name: v.Name, Value: v.Value})
-		if !env.IsSecret(v.Name) {
-			val = quote(val)
+		val := env.Mask
+		if !s.Masker.IsSecret(v.Name) {
+			val = quoteValue(s.Masker, v.Value)
 		}
 		fmt.Fprintf(t.w, "    env %s=%s  %s\n", v.Name, val, t.style.Dim("(from "+st.Label+" via $"+hooks.VarEnvFile+")"))
 	}
