@@ -273,10 +273,7 @@ func psqlErr(err error, stderr *bytes.Buffer) error {
 	if err == nil {
 		return nil
 	}
-	if msg := strings.TrimSpace(stderr.String()); msg != "" {
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:]
-		}
+	if msg := errorLine(stderr.String()); msg != "" {
 		return fmt.Errorf("%w (%s)", err, msg)
 	}
 	return err

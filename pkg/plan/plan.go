@@ -115,6 +115,9 @@ type Stack struct {
 	compose func() ([]string, error)
 	// Masker hides this stack's secret values in anything printed.
 	Masker *env.Masker
+	// Policy is the trust rule of this run (Builder.Policy), for commands
+	// that check the folders they write into.
+	Policy trust.Policy
 	Steps  []Step
 	// Err is set when the stack cannot run at all (a broken .env or
 	// hooks.sh, a hook file another user may write). It is known before
@@ -433,7 +436,7 @@ func (b *Builder) names() []string {
 
 func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
 	e, err := StackEnv(base, st)
-	s := &Stack{Stack: st, Env: e, Masker: env.NewMasker(e)}
+	s := &Stack{Stack: st, Env: e, Masker: env.NewMasker(e), Policy: ri.policy}
 	fail := func(err error) *Stack {
 		s.Err = err
 		return s
