@@ -166,7 +166,17 @@ type Request struct {
 	Overrides []env.Var // -e, in command-line order
 	// Environ is the process environment (os.Environ()).
 	Environ []string
+	// All is every stack under the root, selected or not, for a
+	// [RootCheck]; nil means only the selected ones.
+	All []stack.Stack
 }
+
+// RootCheck checks a kompose command against every stack of the root
+// (req.All) before any stack is planned: a conflict between stacks
+// (two sharing one dump folder) is found even when only one of them is
+// selected. base is the environment every stack starts from; selected are
+// the stacks the pattern chose. An error stops the whole run (exit 2).
+type RootCheck func(req Request, base *env.Env, selected []stack.Stack) error
 
 // CommandFunc plans the command step of a kompose command that is not a
 // compose subcommand (db:export). It returns the step to run between the
@@ -190,6 +200,9 @@ func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 // field is usable.
 type Builder struct {
 	Commands map[string]CommandFunc
+	// Checks holds, per kompose command, a check of the whole root that
+	// runs before any stack is planned (optional).
+	Checks map[string]RootCheck
 	// Detect finds the compose command for a stack's environment;
 	// nil means [compose.Detect].
 	Detect func(compose.Lookup) ([]string, error)
@@ -284,6 +297,11 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	ri, err := b.prepare(req, base)
 	if err != nil {
 		return nil, err
+	}
+	if check := b.Checks[req.Command]; check != nil {
+		if err := check(req, base, stacks); err != nil {
+			return nil, err
+		}
 	}
 	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(), Masker: env.NewMasker(base)}
 	for _, st := range stacks {
