@@ -30,7 +30,7 @@ type Import struct {
 	// Archive is true when the dump is a custom archive (read by
 	// pg_restore), also inside gzip or zstd.
 	Archive bool
-	Size   int64
+	Size    int64
 	// Scratch is the database the dump is loaded into; Old the name the
 	// live database gets while it is swapped out; KeepPrevious keeps it
 	// (as Previous) instead of dropping it.
