@@ -55,13 +55,9 @@ func SeqFileName(db string, t time.Time, seq int, f Format) string {
 	return name + f.Ext()
 }
 
-// maxSeq bounds the exports of one database in one second.
-const maxSeq = 999
-
-// freeDumpPath is the path of a new dump of db taken at t in dir: the
-// first sequence number of that second that no dump (in any format) and
-// no temporary file of a running export uses.
-func freeDumpPath(dir, db string, t time.Time, f Format) string {
+// takenSeqs are the sequence numbers of the second t that dumps of db in
+// dir, in any format, or temporary files of running exports use.
+func takenSeqs(dir, db string, t time.Time) map[int]bool {
 	taken := map[int]bool{}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -73,6 +69,17 @@ func freeDumpPath(dir, db string, t time.Time, f Format) string {
 			taken[seq] = true
 		}
 	}
+	return taken
+}
+
+// maxSeq bounds the exports of one database in one second.
+const maxSeq = 999
+
+// freeDumpPath is the path of a new dump of db taken at t in dir: the
+// first sequence number of that second that no dump (in any format) and
+// no temporary file of a running export uses.
+func freeDumpPath(dir, db string, t time.Time, f Format) string {
+	taken := takenSeqs(dir, db, t)
 	seq := 1
 	for taken[seq] && seq < maxSeq {
 		seq++

@@ -84,9 +84,9 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	}
 	defer lock.Release()
 	final := x.Path
-	if _, err := os.Lstat(final); err == nil {
-		// Another export of the same second got this name between the plan
-		// and the lock: take the next one.
+	if _, seq, _, ok := parseName(x.Cfg.Name, filepath.Base(final)); !ok || takenSeqs(dir, x.Cfg.Name, x.Time)[seq] {
+		// Another export of the same second got this name (in some
+		// format) between the plan and the lock: take the next one.
 		final = freeDumpPath(dir, x.Cfg.Name, x.Time, x.Format)
 	}
 	tmp, err := createPartial(final)

@@ -266,7 +266,8 @@ func (s *metaScanner) scanLine(line []byte) {
 				continue
 			}
 			if i == 0 && allowedLine.Match(line) {
-				return
+				i = len(line)
+				continue
 			}
 			j := i + 1
 			if j < len(line) && (isIdentCont(line[j]) && line[j] != '$') {
