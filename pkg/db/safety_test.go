@@ -1,7 +1,9 @@
 package db
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,5 +129,19 @@ func TestCreatePartialIsExclusive(t *testing.T) {
 	}
 	if !isPartial("db", filepath.Base(f.Name())) {
 		t.Errorf("%s is not recognised as a partial file of db", f.Name())
+	}
+}
+
+// Issue 8, defect 8: a failed swap is summed up by psql's ERROR line, not
+// by the CONTEXT lines after it.
+func TestPsqlErrNamesTheErrorLine(t *testing.T) {
+	var stderr bytes.Buffer
+	stderr.WriteString(`psql:<stdin>:21: ERROR:  database "news__kompose_old_20240101_000000" already exists
+CONTEXT:  SQL statement "ALTER DATABASE "news" RENAME TO "news__kompose_old_20240101_000000""
+PL/pgSQL function inline_code_block line 10 at SQL statement
+`)
+	err := psqlErr(errors.New("exit status 3"), &stderr)
+	if err == nil || !strings.Contains(err.Error(), `ERROR:  database "news__kompose_old_20240101_000000" already exists`) || strings.Contains(err.Error(), "PL/pgSQL") {
+		t.Errorf("psqlErr = %v", err)
 	}
 }
