@@ -109,7 +109,9 @@ func TestWithPostgres(t *testing.T) {
 		name := fmt.Sprintf("d%d_news", n)
 		srv.MustPSQL(t, "postgres", "CREATE DATABASE "+name)
 		srv.MustPSQL(t, name, pgFixture)
-		t.Cleanup(func() { _, _ = srv.PSQL(context.Background(), "postgres", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+		t.Cleanup(func() {
+			_, _ = srv.PSQL(context.Background(), "postgres", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		})
 		dir := t.TempDir()
 		return &pgEnv{t: t, srv: srv, dir: dir, cfg: Config{Name: name, User: pgtest.User, Password: pgtest.Password,
 			Host: srv.Host, Port: strconv.Itoa(srv.Port), DumpDir: dir}}
