@@ -60,7 +60,8 @@ func (x *Export) DumpFile() string { return x.Path }
 func (x *Export) Describe() []string {
 	lines := []string{
 		"runs on: " + x.Loc.String(),
-		fmt.Sprintf("writes:  %s (%s), first as a hidden %s file, renamed when pg_dump succeeded and the dump is complete", x.Path, x.Format, ".partial"),
+		fmt.Sprintf("writes:  %s (%s), first as a hidden %s file, renamed when pg_dump succeeded and the dump is verified complete", x.Path, x.Format, ".partial"),
+		"verify:  " + verifyRule[x.Format],
 	}
 	if x.Cfg.Password != "" {
 		lines = append(lines, "password: "+VarPassword+" passed as "+PasswordVar+" in the environment only")
@@ -158,6 +159,14 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		fmt.Fprintf(ex.Cmd.Stderr, "    note: another export of the same second took %s; the hooks of this run were told that name\n", filepath.Base(x.Path))
 	}
 	return nil
+}
+
+// verifyRule says, for the dry run, how each format is verified complete.
+var verifyRule = [...]string{
+	Plain:  "the file ends with pg_dump's completion line",
+	Gzip:   "the written file decompresses in full and the SQL ends with pg_dump's completion line",
+	Zstd:   "the written file decompresses in full and the SQL ends with pg_dump's completion line",
+	Custom: "pg_restore, where pg_dump runs, reads the whole archive into /dev/null",
 }
 
 // tool names pg_dump and where it ran, for messages.
