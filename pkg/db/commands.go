@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -320,7 +321,16 @@ func checkDumpDir(cfg Config, ex *plan.ActionEnv) error {
 	if ex != nil && ex.Stack != nil {
 		p = ex.Stack.Policy
 	}
-	return trust.NewTree(p).CheckDir(dumpDirUse, cfg.DumpDir)
+	// A folder not created yet (db:import of a FILE from elsewhere): the
+	// part of it that exists is checked; kompose creates the rest.
+	dir := cfg.DumpDir
+	for {
+		if _, err := os.Stat(dir); err == nil || filepath.Dir(dir) == dir {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	return trust.NewTree(p).CheckDir(dumpDirUse, dir)
 }
 
 // errorLine picks the line of a tool's error output that says what went

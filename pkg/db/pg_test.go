@@ -290,6 +290,8 @@ func testMetaCommands(t *testing.T, e *pgEnv) {
 func testCompressedCustom(t *testing.T, e *pgEnv) {
 	want := e.count()
 	custom := e.export(Custom, time.Date(2024, 1, 1, 0, 0, 0, 0, time.Local))
+	// a FILE from elsewhere into a stack whose dump folder does not exist yet
+	e.cfg.DumpDir = filepath.Join(e.dir, "not", "yet")
 	for _, tool := range [][]string{{"gzip", "-k"}, {"zstd", "-q", "-k"}} {
 		if _, err := exec.LookPath(tool[0]); err != nil {
 			t.Fatalf("%s: %v", tool[0], err)
