@@ -134,6 +134,10 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w; no dump written", runErr)
 		}
+		if diskFull(dir) {
+			// pg_dump (or docker) wrote the file itself and failed on it.
+			return fmt.Errorf("%s failed: %w: no space left on device in %s (writing the dump); no dump written", x.tool(), runErr, dir)
+		}
 		return fmt.Errorf("%s failed: %w; no dump written", x.tool(), runErr)
 	}
 	if err := ctx.Err(); err != nil {
@@ -178,6 +182,16 @@ func (x *Export) tool() string {
 		return "pg_dump (in container " + x.Loc.Container + ")"
 	}
 	return "pg_dump"
+}
+
+// diskFull reports whether the file system of dir has no space left for
+// kompose (the temporary file is still there, so a full disk stays full).
+func diskFull(dir string) bool {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return st.Bavail == 0
 }
 
 // writeFailure describes an error writing a dump into dir, saying "no

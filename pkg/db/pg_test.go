@@ -331,7 +331,7 @@ func testDiskFull(t *testing.T, e *pgEnv) {
 	// random rows that do not compress to less than 256 kB
 	e.srv.MustPSQL(t, e.cfg.Name, "INSERT INTO items SELECT i, string_agg(md5(random()::text), '') FROM generate_series(10001, 12000) i, generate_series(1, 8) GROUP BY i")
 	e.cfg.DumpDir = dir
-	for _, f := range []Format{Gzip, Zstd} {
+	for _, f := range []Format{Gzip, Zstd, Plain, Custom} {
 		x := NewExport(e.cfg, e.loc(), f, time.Now())
 		err, stderr := e.run(x, nil)
 		want := "no space left on device in " + dir
