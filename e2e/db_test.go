@@ -268,3 +268,91 @@ func TestDatabaseServiceAndContainer(t *testing.T) {
 	}
 	e.mustExit(e.kompose("reports,shop", "down", "-v"), 0)
 }
+
+// TestTruncatedCustomDumpInContainer (issue 8, defect 1): a container-mode
+// pg_dump -Fc whose stream stops halfway while docker exec exits 0 is not
+// renamed into place nor reported ok, and the next db:cleanup --keep 1
+// keeps the last good dump. The archive is read in full by pg_restore in
+// the same container.
+func TestTruncatedCustomDumpInContainer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const password = "v4ult-pa55-w0rd"
+	e.write("vault/compose.yaml", `name: {{project}}
+services:
+  db:
+    image: {{postgres}}
+    pull_policy: never
+    network_mode: none
+    stop_grace_period: 5s
+    environment:
+      POSTGRES_USER: ${DB_USER}
+      POSTGRES_PASSWORD: ${DB_PASSWORD}
+      POSTGRES_DB: ${DB_NAME}
+      PATH: /wrap:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/15/bin
+    volumes: ["./wrap:/wrap:ro"]
+`)
+	// pg_dump in the container: the real one, or, once /tmp/cut exists,
+	// half of its output and exit status 0.
+	wrapper := e.write("vault/wrap/pg_dump", `#!/bin/bash
+real=$(ls /usr/lib/postgresql/*/bin/pg_dump | head -1)
+if [ ! -e /tmp/cut ]; then exec "$real" "$@"; fi
+"$real" "$@" > /tmp/full.dump || exit 0
+head -c $(( $(stat -c %s /tmp/full.dump) / 2 )) /tmp/full.dump
+exit 0
+`)
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.write("vault/.env", "DB_NAME=vault\nDB_USER=kompose\nDB_PASSWORD="+password+"\n")
+	e.mustExit(e.kompose("vault", "up", "-d", "--wait"), 0)
+	e.psql("vault", "db", "vault", seedSQL)
+	want := e.psql("vault", "db", "vault", fingerprintSQL)
+	c := e.container("vault", "db")
+	e.write("vault/.env", "DB_NAME=vault\nDB_USER=kompose\nDB_PASSWORD="+password+"\nDB_CONTAINER="+c.Name+"\n")
+
+	r := e.kompose("vault", "db:export", "--format", "custom")
+	e.mustExit(r, 0)
+	good := e.dumps("vault", "vault")
+	if len(good) != 1 || !strings.HasSuffix(good[0], ".dump") {
+		t.Fatalf("want one custom dump, got %v\n%s", good, r)
+	}
+	goodData, err := os.ReadFile(good[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(e.ctx, dockerTimeout)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "docker", "exec", c.ID, "touch", "/tmp/cut").CombinedOutput(); err != nil {
+		t.Fatalf("docker exec touch: %v\n%s", err, out)
+	}
+	time.Sleep(time.Second) // a dump name of its own
+	r = e.kompose("vault", "db:export", "--format", "custom")
+	if r.code != 1 || !strings.Contains(r.stderr, "pg_dump (in container "+c.Name+") exited 0 but its output is not a complete dump") ||
+		strings.Contains(r.stderr, "    wrote ") {
+		t.Errorf("a half archive: want exit 1 saying it is incomplete, got:\n%s", r)
+	}
+	e.noSecret(r, password)
+	entries, _ := os.ReadDir(filepath.Join(e.root, "vault"))
+	for _, en := range entries {
+		if strings.HasSuffix(en.Name(), ".partial") {
+			t.Errorf("left %s", en.Name())
+		}
+	}
+	if got := e.dumps("vault", "vault"); len(got) != 1 || got[0] != good[0] {
+		t.Fatalf("after the half export the dumps are %v, want only %s", got, good[0])
+	}
+
+	e.mustExit(e.kompose("vault", "db:cleanup", "--keep", "1"), 0)
+	data, err := os.ReadFile(good[0])
+	if err != nil || !bytes.Equal(data, goodData) {
+		t.Fatalf("db:cleanup --keep 1 lost the last good dump: %v", err)
+	}
+	e.psql("vault", "db", "vault", "DELETE FROM items WHERE id > 100;")
+	e.mustExit(e.kompose("vault", "db:import"), 0)
+	if got := e.psql("vault", "db", "vault", fingerprintSQL); got != want {
+		t.Errorf("after importing the good dump the rows are %q, want %q", got, want)
+	}
+	e.mustExit(e.kompose("vault", "down", "-v"), 0)
+}

@@ -158,7 +158,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		if len(args) > 1 {
 			return exitUsage, usagef("--list takes a pattern, not a command (got %q)", args[1])
 		}
-		root, stacks, err := a.selectStacks(c.String("root"), pattern)
+		root, stacks, _, err := a.selectStacks(c.String("root"), pattern)
 		if err != nil {
 			return exitUsage, err
 		}
@@ -191,7 +191,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if strings.HasPrefix(command, "-") && !passthrough {
 		return exitUsage, usagef("%q after the pattern is not a command; global options go before the pattern", command)
 	}
-	root, stacks, err := a.selectStacks(c.String("root"), pattern)
+	root, stacks, all, err := a.selectStacks(c.String("root"), pattern)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -206,7 +206,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
-		Passthrough: passthrough,
+		Passthrough: passthrough, All: all,
 	}, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
@@ -230,7 +230,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand}, Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
+	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand}, Checks: db.Checks(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
 	pol, err := a.policy(c)
 	if err != nil {
 		return nil, err
@@ -323,24 +323,24 @@ func (a *App) commands() map[string]plan.CommandFunc {
 	return cmds
 }
 
-func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, error) {
+func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, []stack.Stack, error) {
 	envRoot := lookupEnv(a.Environ, "KOMPOSE_ROOT")
 	root, err := stack.ResolveRoot(rootFlag, envRoot, a.Cwd)
 	if err != nil {
-		return "", nil, usageError{err}
+		return "", nil, nil, usageError{err}
 	}
 	all, err := stack.Discover(root)
 	if err != nil {
-		return "", nil, usageError{err}
+		return "", nil, nil, usageError{err}
 	}
 	if len(all) == 0 {
-		return "", nil, usagef("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
+		return "", nil, nil, usagef("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
 	}
 	sel, err := stack.Select(all, pattern)
 	if err != nil {
-		return "", nil, usageError{err}
+		return "", nil, nil, usageError{err}
 	}
-	return root, sel, nil
+	return root, sel, all, nil
 }
 
 // takeDryRun removes --dry-run from the arguments after the pattern, the way

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -69,9 +70,23 @@ func (c *Cleanup) Describe() []string {
 	return lines
 }
 
+// partials mentions the temporary files of exports of the database: they
+// are not dumps, and never listed as such.
+func (l *Lister) partials(w io.Writer) {
+	entries, _ := os.ReadDir(l.Cfg.DumpDir)
+	for _, e := range entries {
+		if isPartial(l.Cfg.Name, e.Name()) {
+			fmt.Fprintf(w, "    not a dump: %s (an export running now, or one that was killed; db:cleanup removes it)\n", e.Name())
+		}
+	}
+}
+
 // Run removes the planned dumps, and the temporary files of exports that
 // were killed.
 func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
+	if err := checkDumpDir(c.Cfg, ex); err != nil {
+		return err
+	}
 	lock, err := AcquireLock(ctx, LockPath(c.Cfg.DumpDir, c.Cfg.Name), c.LockTimeout, "db:cleanup of "+c.Cfg.Name)
 	if err != nil {
 		return err
@@ -124,6 +139,7 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return err
 	}
 	w := ex.Cmd.Stdout
+	defer l.partials(w)
 	if len(dumps) == 0 {
 		fmt.Fprintf(w, "    no dumps of %s in %s\n", l.Cfg.Name, l.Cfg.DumpDir)
 		return nil

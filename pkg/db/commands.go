@@ -6,13 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // Options are what the database commands need from the command line
@@ -30,7 +33,7 @@ const DefaultLockTimeout = time.Minute
 // Commands returns the db:export, db:import, db:cleanup and db:list
 // commands for a plan [plan.Builder].
 func Commands(o Options) map[string]plan.CommandFunc {
-	c := &commands{o: o, owners: map[string]string{}}
+	c := &commands{o: o}
 	return map[string]plan.CommandFunc{
 		"db:export":  c.export,
 		"db:import":  c.importCmd,
@@ -42,9 +45,6 @@ func Commands(o Options) map[string]plan.CommandFunc {
 // commands holds what the commands learn while one plan is built.
 type commands struct {
 	o Options
-	// owners maps each dump folder and database to the stack using it, so
-	// that two stacks never share (and clean up) each other's dumps.
-	owners map[string]string
 	// importStacks counts the stacks a db:import FILE is planned for.
 	importStacks []string
 }
@@ -107,11 +107,14 @@ func (c *commands) stackConfig(s *plan.Stack, command string) (Config, error) {
 	if !ok {
 		return cfg, &plan.SkipError{Reason: "no " + VarName + " in its environment"}
 	}
-	key := filepath.Join(cfg.DumpDir, cfg.Name)
-	if other, taken := c.owners[key]; taken && other != s.Name {
-		return cfg, fmt.Errorf("stacks %s and %s both keep dumps of %s in %s; give one of them its own %s", other, s.Name, cfg.Name, cfg.DumpDir, VarDumpDir)
+	// A dump folder another user may write is refused before anything
+	// runs; one that does not exist yet is checked by db:export once it
+	// has created it.
+	if _, err := os.Lstat(cfg.DumpDir); err == nil {
+		if err := trust.NewTree(s.Policy).CheckDir(dumpDirUse, cfg.DumpDir); err != nil {
+			return cfg, err
+		}
 	}
-	c.owners[key] = s.Name
 	return cfg, nil
 }
 
@@ -120,9 +123,13 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	compress := fs.String("compress", "none", "")
 	format := fs.String("format", "plain", "")
-	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "")
+	lockTimeout := lockTimeoutFlag(fs)
 	progress := c.progressFlags(fs)
 	if _, err := parseFlags(command, fs, args, 0, help); err != nil {
+		return plan.Step{}, err
+	}
+	lockWait, err := lockTimeout(command)
+	if err != nil {
 		return plan.Step{}, err
 	}
 	var f Format
@@ -155,17 +162,21 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 		return plan.Step{}, err
 	}
 	x := NewExport(cfg, loc, f, c.o.Now())
-	x.LockTimeout, x.Progress = *lockTimeout, progress()
-	return plan.Step{Label: x.Argv[0], Args: x.Argv[1:], Cmd: proc.Cmd{Argv: x.Argv}, Action: x}, nil
+	x.LockTimeout, x.Progress = lockWait, progress()
+	return plan.Step{Label: command, Args: x.Argv, Cmd: proc.Cmd{Argv: x.Argv}, Action: x}, nil
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	const help = "[FILE], --keep-previous, --lock-timeout DURATION, --progress, --no-progress"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	keepPrev := fs.Bool("keep-previous", false, "")
-	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "")
+	lockTimeout := lockTimeoutFlag(fs)
 	progress := c.progressFlags(fs)
 	pos, err := parseFlags(command, fs, args, 1, help)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	lockWait, err := lockTimeout(command)
 	if err != nil {
 		return plan.Step{}, err
 	}
@@ -193,7 +204,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
-	x.KeepPrevious, x.LockTimeout, x.Progress = *keepPrev, *lockTimeout, progress()
+	x.KeepPrevious, x.LockTimeout, x.Progress = *keepPrev, lockWait, progress()
 	return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
 }
 
@@ -202,16 +213,19 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	keep := fs.Int("keep", 1, "")
 	older := fs.String("older-than", "", "")
-	lockTimeout := fs.Duration("lock-timeout", DefaultLockTimeout, "")
+	lockTimeout := lockTimeoutFlag(fs)
 	if _, err := parseFlags(command, fs, args, 0, help); err != nil {
+		return plan.Step{}, err
+	}
+	lockWait, err := lockTimeout(command)
+	if err != nil {
 		return plan.Step{}, err
 	}
 	if *keep < 1 {
 		return plan.Step{}, usagef("%s: --keep %d: kompose always keeps at least the newest dump (--keep 1)", command, *keep)
 	}
 	var age time.Duration
-	if *older != "" {
-		var err error
+	if isSet(fs, "older-than") {
 		if age, err = ParseAge(*older); err != nil {
 			return plan.Step{}, usagef("%s: --older-than %q: %v", command, *older, err)
 		}
@@ -224,7 +238,7 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 	if err != nil {
 		return plan.Step{}, err
 	}
-	x.LockTimeout = *lockTimeout
+	x.LockTimeout = lockWait
 	return plan.Step{Label: command, Args: args, Action: x}, nil
 }
 
@@ -240,22 +254,94 @@ func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step
 	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now}}, nil
 }
 
+// MaxAge is the longest --older-than kompose accepts: 100 years. Anything
+// longer is a typo (or an overflow) that would silently keep every dump.
+const MaxAge = 36500 * 24 * time.Hour
+
+// ageRE is the form of an age in days or weeks: digits, an optional
+// fraction, the unit. No sign, exponent, hex, "inf" or "NaN".
+var ageRE = regexp.MustCompile(`^([0-9]{1,6})(\.[0-9]{1,6})?([dw])$`)
+
 // ParseAge parses an age: a number of days (30d) or weeks (2w), or a Go
-// duration (12h, 90m).
+// duration (12h, 90m). It must be positive and at most [MaxAge].
 func ParseAge(s string) (time.Duration, error) {
-	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
-	if n := len(s); n > 1 {
-		if u, ok := unit[s[n-1]]; ok {
-			v, err := strconv.ParseFloat(s[:n-1], 64)
-			if err != nil || v <= 0 {
-				return 0, errors.New("expected a positive number of days (30d), weeks (2w) or a duration (12h)")
-			}
-			return time.Duration(v * float64(u)), nil
+	bad := errors.New("expected a positive number of days (30d), weeks (2w) or a duration (12h), at most 36500d")
+	var d time.Duration
+	if m := ageRE.FindStringSubmatch(s); m != nil {
+		v, err := strconv.ParseFloat(m[1]+m[2], 64)
+		unit := 24 * time.Hour
+		if m[3] == "w" {
+			unit *= 7
+		}
+		if err != nil || v <= 0 || v*float64(unit) > float64(MaxAge) {
+			return 0, bad
+		}
+		d = time.Duration(v * float64(unit))
+	} else {
+		if s == "" || s[0] < '0' || s[0] > '9' {
+			return 0, bad
+		}
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, bad
 		}
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, errors.New("expected a positive number of days (30d), weeks (2w) or a duration (12h)")
+	if d <= 0 || d > MaxAge {
+		return 0, bad
 	}
 	return d, nil
+}
+
+// isSet reports whether the option name was given (even as "").
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// lockTimeoutFlag adds --lock-timeout; its check refuses a negative value.
+func lockTimeoutFlag(fs *flag.FlagSet) func(command string) (time.Duration, error) {
+	d := fs.Duration("lock-timeout", DefaultLockTimeout, "")
+	return func(command string) (time.Duration, error) {
+		if *d < 0 {
+			return 0, usagef("%s: --lock-timeout %s: must not be negative (0 means do not wait)", command, *d)
+		}
+		return *d, nil
+	}
+}
+
+// dumpDirUse is what kompose does with a dump folder, for trust messages.
+const dumpDirUse = "write dumps into"
+
+// checkDumpDir refuses, at run time, a dump folder (and the folders above
+// it) that another user may write: they could swap a dump, or plant a
+// symlink where kompose writes.
+func checkDumpDir(cfg Config, ex *plan.ActionEnv) error {
+	p := trust.Current()
+	if ex != nil && ex.Stack != nil {
+		p = ex.Stack.Policy
+	}
+	// A folder not created yet (db:import of a FILE from elsewhere): the
+	// part of it that exists is checked; kompose creates the rest.
+	dir := cfg.DumpDir
+	for {
+		if _, err := os.Stat(dir); err == nil || filepath.Dir(dir) == dir {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	return trust.NewTree(p).CheckDir(dumpDirUse, dir)
+}
+
+// errorLine picks the line of a tool's error output that says what went
+// wrong: the first ERROR/FATAL/error line (psql, pg_restore), not the
+// CONTEXT or DETAIL lines after it; else the last line.
+func errorLine(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	for _, l := range lines {
+		if strings.Contains(l, "ERROR:") || strings.Contains(l, "FATAL:") || strings.Contains(l, "error:") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
 }

@@ -10,10 +10,13 @@
 // in arguments or output.
 //
 // Dumps are streamed: pg_dump writes into a temporary file (directly, or
-// through a gzip/zstd compressor), which is synced and renamed to its final
-// name only when pg_dump succeeded and the dump is complete. An import loads
-// into a scratch database and swaps it with the live one only once the whole
-// dump has loaded; on any failure the live database is untouched. A lock
-// file per stack and database keeps two kompose runs from working on the
-// same database at once.
+// through a gzip/zstd compressor), which is synced and linked to its final
+// name only when pg_dump succeeded and the dump is verified complete (see
+// Export.verify); names are never reused ([SeqFileName]). An import checks
+// the whole dump first (no psql meta-command, [metaScanner]), loads it
+// into a scratch database and swaps it with the live one only once the
+// whole dump has loaded; on any failure the live database is untouched. A
+// lock file per dump folder and database (opened without following
+// symlinks) keeps two kompose runs from working on the same database at
+// once, and [Checks] refuses two stacks sharing a dump folder and name.
 package db

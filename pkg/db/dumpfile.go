@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -38,7 +41,50 @@ const TimeLayout = "20060102_150405"
 // FileName is the name of a dump of database db taken at t:
 // <db>_<YYYYmmdd_HHMMSS><ext>.
 func FileName(db string, t time.Time, f Format) string {
-	return db + "_" + t.Format(TimeLayout) + f.Ext()
+	return SeqFileName(db, t, 1, f)
+}
+
+// SeqFileName is the name of the seq-th dump of database db taken in the
+// second t: FileName for seq 1, <db>_<YYYYmmdd_HHMMSS>_<seq><ext> for the
+// next ones (two exports in the same second).
+func SeqFileName(db string, t time.Time, seq int, f Format) string {
+	name := db + "_" + t.Format(TimeLayout)
+	if seq > 1 {
+		name += "_" + strconv.Itoa(seq)
+	}
+	return name + f.Ext()
+}
+
+// takenSeqs are the sequence numbers of the second t that dumps of db in
+// dir, in any format, or temporary files of running exports use.
+func takenSeqs(dir, db string, t time.Time) map[int]bool {
+	taken := map[int]bool{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		name := e.Name()
+		if isPartial(db, name) {
+			name = partialFinal(name)
+		}
+		if dt, seq, _, ok := parseName(db, name); ok && dt.Equal(t.Truncate(time.Second)) {
+			taken[seq] = true
+		}
+	}
+	return taken
+}
+
+// maxSeq bounds the exports of one database in one second.
+const maxSeq = 999
+
+// freeDumpPath is the path of a new dump of db taken at t in dir: the
+// first sequence number of that second that no dump (in any format) and
+// no temporary file of a running export uses.
+func freeDumpPath(dir, db string, t time.Time, f Format) string {
+	taken := takenSeqs(dir, db, t)
+	seq := 1
+	for taken[seq] && seq < maxSeq {
+		seq++
+	}
+	return filepath.Join(dir, SeqFileName(db, t, seq, f))
 }
 
 // Dump is a dump file found in a dump folder.
@@ -46,6 +92,7 @@ type Dump struct {
 	Path   string
 	Name   string
 	Time   time.Time // from the name
+	Seq    int       // from the name: 1, or the _N of a second dump in the same second
 	Format Format    // from the name
 	Size   int64
 }
@@ -55,21 +102,43 @@ type Dump struct {
 // of another database (news_archive_... for news) or any other file never
 // does.
 func ParseName(db, name string) (time.Time, Format, bool) {
+	t, _, f, ok := parseName(db, name)
+	return t, f, ok
+}
+
+// parseName is ParseName with the sequence number: 1, or N of a name
+// ending in _N (N from 2, without leading zeros).
+func parseName(db, name string) (time.Time, int, Format, bool) {
 	rest, ok := strings.CutPrefix(name, db+"_")
 	if !ok || len(rest) < len(TimeLayout) {
-		return time.Time{}, 0, false
+		return time.Time{}, 0, 0, false
 	}
 	ts, ext := rest[:len(TimeLayout)], rest[len(TimeLayout):]
 	t, err := time.ParseInLocation(TimeLayout, ts, time.Local)
 	if err != nil {
-		return time.Time{}, 0, false
+		return time.Time{}, 0, 0, false
+	}
+	seq := 1
+	if n, ok := strings.CutPrefix(ext, "_"); ok {
+		i := 0
+		for i < len(n) && n[i] >= '0' && n[i] <= '9' {
+			i++
+		}
+		if i == 0 || i > 3 || n[0] == '0' {
+			return time.Time{}, 0, 0, false
+		}
+		seq, _ = strconv.Atoi(n[:i])
+		if seq < 2 {
+			return time.Time{}, 0, 0, false
+		}
+		ext = n[i:]
 	}
 	for f, e := range formatExt {
 		if ext == e {
-			return t, Format(f), true
+			return t, seq, Format(f), true
 		}
 	}
-	return time.Time{}, 0, false
+	return time.Time{}, 0, 0, false
 }
 
 // List returns the dumps of database db in dir, newest first (by the time
@@ -87,11 +156,11 @@ func List(dir, db string) ([]Dump, error) {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		t, f, ok := ParseName(db, e.Name())
+		t, seq, f, ok := parseName(db, e.Name())
 		if !ok {
 			continue
 		}
-		d := Dump{Path: filepath.Join(dir, e.Name()), Name: e.Name(), Time: t, Format: f}
+		d := Dump{Path: filepath.Join(dir, e.Name()), Name: e.Name(), Time: t, Seq: seq, Format: f}
 		if fi, err := e.Info(); err == nil {
 			d.Size = fi.Size()
 		}
@@ -101,18 +170,62 @@ func List(dir, db string) ([]Dump, error) {
 		if !out[i].Time.Equal(out[j].Time) {
 			return out[i].Time.After(out[j].Time)
 		}
+		if out[i].Seq != out[j].Seq {
+			return out[i].Seq > out[j].Seq
+		}
 		return out[i].Name > out[j].Name
 	})
 	return out, nil
 }
 
-// partialPattern is the os.CreateTemp pattern of the temporary file a dump
-// is written to before it is complete: hidden, and never a dump's name.
-func partialPattern(final string) string { return "." + filepath.Base(final) + ".*.partial" }
+// The temporary file a dump is written to before it is complete is
+// .<final name>.<random digits>.partial: hidden, never a dump's name, and
+// owned by exactly one database (the final name parses as one of its
+// dumps, so news never takes news_archive's).
+const partialSuffix = ".partial"
+
+// createPartial creates the temporary file of the dump final: a new file
+// (O_EXCL: never one that exists, nor through a symlink), mode 0600.
+func createPartial(final string) (*os.File, error) {
+	dir, base := filepath.Split(final)
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(uint64(rand.Uint32()), 10)+partialSuffix)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || try == 100 {
+			return nil, fmt.Errorf("create temporary dump file in %s: %w", dir, err)
+		}
+	}
+}
+
+// partialFinal is the final name of the temporary file name, "" when name
+// is not one.
+func partialFinal(name string) string {
+	rest, ok := strings.CutSuffix(name, partialSuffix)
+	if !ok || !strings.HasPrefix(rest, ".") {
+		return ""
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 {
+		return ""
+	}
+	digits := rest[i+1:]
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return ""
+	}
+	return rest[1:i]
+}
 
 // isPartial reports whether name is a temporary file of an export of db.
 func isPartial(db, name string) bool {
-	return strings.HasPrefix(name, "."+db+"_") && strings.HasSuffix(name, ".partial")
+	final := partialFinal(name)
+	if final == "" {
+		return false
+	}
+	_, _, _, ok := parseName(db, final)
+	return ok
 }
 
 // HumanSize formats a byte count (1.5 MB).

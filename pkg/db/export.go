@@ -2,6 +2,7 @@ package db
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -23,6 +25,7 @@ type Export struct {
 	// Path is the dump file to create; decided when the plan is built, so
 	// the dry run, the hooks and the real run all name the same file.
 	Path string
+	Time time.Time // when the dump was taken (its name's timestamp)
 	// Argv is the pg_dump command (docker compose exec ... pg_dump ... in a
 	// container).
 	Argv        []string
@@ -40,7 +43,8 @@ func NewExport(cfg Config, loc Location, f Format, t time.Time) *Export {
 	args = append(args, "-d", dbArg(cfg.Name))
 	return &Export{
 		Cfg: cfg, Loc: loc, Format: f,
-		Path: filepath.Join(cfg.DumpDir, FileName(cfg.Name, t, f)),
+		Path: freeDumpPath(cfg.DumpDir, cfg.Name, t, f),
+		Time: t,
 		Argv: loc.Argv("pg_dump", args...),
 	}
 }
@@ -56,7 +60,8 @@ func (x *Export) DumpFile() string { return x.Path }
 func (x *Export) Describe() []string {
 	lines := []string{
 		"runs on: " + x.Loc.String(),
-		fmt.Sprintf("writes:  %s (%s), first as a hidden %s file, renamed when pg_dump succeeded and the dump is complete", x.Path, x.Format, ".partial"),
+		fmt.Sprintf("writes:  %s (%s), first as a hidden %s file, renamed when pg_dump succeeded and the dump is verified complete", x.Path, x.Format, ".partial"),
+		"verify:  " + verifyRule[x.Format],
 	}
 	if x.Cfg.Password != "" {
 		lines = append(lines, "password: "+VarPassword+" passed as "+PasswordVar+" in the environment only")
@@ -71,17 +76,23 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("dump folder: %w", err)
 	}
+	if err := checkDumpDir(x.Cfg, ex); err != nil {
+		return err
+	}
 	lock, err := AcquireLock(ctx, LockPath(dir, x.Cfg.Name), x.LockTimeout, "db:export of "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
-	if _, err := os.Lstat(x.Path); err == nil {
-		return fmt.Errorf("%s already exists; not overwriting it", x.Path)
+	final := x.Path
+	if _, seq, _, ok := parseName(x.Cfg.Name, filepath.Base(final)); !ok || takenSeqs(dir, x.Cfg.Name, x.Time)[seq] {
+		// Another export of the same second got this name (in some
+		// format) between the plan and the lock: take the next one.
+		final = freeDumpPath(dir, x.Cfg.Name, x.Time, x.Format)
 	}
-	tmp, err := os.CreateTemp(dir, partialPattern(x.Path))
+	tmp, err := createPartial(final)
 	if err != nil {
-		return fmt.Errorf("create dump: %w", err)
+		return err
 	}
 	published := false
 	defer func() {
@@ -93,8 +104,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 
 	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
 	var size func() int64
-	var tail *tailKeeper
-	var runErr error
+	var runErr, writeErr error
 	if x.Format == Plain || x.Format == Custom {
 		// pg_dump writes straight into the file: no copy through kompose.
 		cmd.Stdout = tmp
@@ -111,43 +121,99 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	} else {
 		var in counter
 		size = in.Load
-		tail = newTail(1024)
 		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
-		runErr = x.compressRun(ctx, ex.Proc, cmd, tmp, &in, tail)
+		runErr, writeErr = x.compressRun(ctx, ex.Proc, cmd, tmp, &in)
 		pr.Stop()
 	}
+	if writeErr != nil {
+		// The file could not be written (a full disk): pg_dump was stopped
+		// by it, so its own failure is only the consequence.
+		return fmt.Errorf("%s; no dump written", writeFailure(writeErr, dir))
+	}
 	if runErr != nil {
-		return fmt.Errorf("%w; no dump written", runErr)
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w; no dump written", runErr)
+		}
+		if diskFull(dir) {
+			// pg_dump (or docker) wrote the file itself and failed on it.
+			return fmt.Errorf("%s failed: %w: no space left on device in %s (writing the dump); no dump written", x.tool(), runErr, dir)
+		}
+		return fmt.Errorf("%s failed: %w; no dump written", x.tool(), runErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w; no dump written", context.Cause(ctx))
 	}
-	if err := x.verify(tmp, tail); err != nil {
-		return err
-	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync dump: %w", err)
+		return fmt.Errorf("%s; no dump written", writeFailure(err, dir))
+	}
+	if err := x.verify(ctx, ex, tmp); err != nil {
+		return err
 	}
 	fi, _ := tmp.Stat()
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write dump: %w", err)
+		return fmt.Errorf("%s; no dump written", writeFailure(err, dir))
 	}
-	if err := publish(tmp.Name(), x.Path); err != nil {
+	if final, err = publish(tmp.Name(), final, func() string { return freeDumpPath(dir, x.Cfg.Name, x.Time, x.Format) }); err != nil {
 		return err
 	}
 	published = true
 	syncDir(dir)
-	fmt.Fprintf(ex.Cmd.Stderr, "    wrote %s (%s, %s) in %.1fs\n", x.Path, HumanSize(fi.Size()), x.Format, time.Since(start).Seconds())
+	fmt.Fprintf(ex.Cmd.Stderr, "    wrote %s (%s, %s) in %.1fs\n", final, HumanSize(fi.Size()), x.Format, time.Since(start).Seconds())
+	if final != x.Path {
+		fmt.Fprintf(ex.Cmd.Stderr, "    note: another export of the same second took %s; the hooks of this run were told that name\n", filepath.Base(x.Path))
+	}
 	return nil
+}
+
+// verifyRule says, for the dry run, how each format is verified complete.
+var verifyRule = [...]string{
+	Plain:  "the file ends with pg_dump's completion line",
+	Gzip:   "the written file decompresses in full and the SQL ends with pg_dump's completion line",
+	Zstd:   "the written file decompresses in full and the SQL ends with pg_dump's completion line",
+	Custom: "pg_restore, where pg_dump runs, reads the whole archive into /dev/null",
+}
+
+// tool names pg_dump and where it ran, for messages.
+func (x *Export) tool() string {
+	switch x.Loc.Mode {
+	case Service:
+		return "pg_dump (in service " + x.Loc.Service + ")"
+	case Container:
+		return "pg_dump (in container " + x.Loc.Container + ")"
+	}
+	return "pg_dump"
+}
+
+// diskFull reports whether the file system of dir has no space left for
+// kompose (the temporary file is still there, so a full disk stays full).
+func diskFull(dir string) bool {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return st.Bavail == 0
+}
+
+// writeFailure describes an error writing a dump into dir, saying "no
+// space left on device" and where when that is the cause.
+func writeFailure(err error, dir string) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Sprintf("no space left on device in %s (writing the dump)", dir)
+	case errors.Is(err, syscall.EDQUOT):
+		return fmt.Sprintf("disk quota exceeded in %s (writing the dump)", dir)
+	}
+	return fmt.Sprintf("write dump in %s: %v", dir, err)
 }
 
 // compressRun runs pg_dump with its output going through a pipe into the
 // compressor and the file. Memory stays at the size of the buffers
-// whatever the size of the database.
-func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, tail *tailKeeper) error {
+// whatever the size of the database. It returns pg_dump's error and the
+// error writing the file, apart.
+func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter) (runErr, writeErr error) {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmd.Stdout = w
 	errc := make(chan error, 1)
@@ -159,7 +225,11 @@ func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, 
 	bw := bufio.NewWriterSize(out, 1<<20)
 	zw, err := compressor(bw, x.Format)
 	if err == nil {
-		_, err = io.CopyBuffer(io.MultiWriter(zw, tail), countingReader{r, in}, make([]byte, 256<<10))
+		var werr error
+		_, err = io.CopyBuffer(errWriter{zw, &werr}, countingReader{r, in}, make([]byte, 256<<10))
+		if werr != nil {
+			err = werr
+		}
 		if cerr := zw.Close(); err == nil {
 			err = cerr
 		}
@@ -168,67 +238,120 @@ func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, 
 		}
 	}
 	r.Close() // if the copy failed, pg_dump gets EPIPE instead of blocking
-	runErr := <-errc
-	if runErr != nil {
-		return runErr
-	}
-	if err != nil {
-		return fmt.Errorf("write dump: %w", err)
-	}
-	return nil
+	runErr = <-errc
+	return runErr, err
 }
 
-// verify checks that the file holds a whole dump: a plain dump ends with
-// pg_dump's completion line, a custom archive starts with its magic.
-func (x *Export) verify(f *os.File, tail *tailKeeper) error {
-	incomplete := fmt.Errorf("pg_dump succeeded but its output is not a complete dump; no dump written")
+// errWriter remembers the error of its writer, to tell a failed write
+// from a failed read.
+type errWriter struct {
+	w   io.Writer
+	err *error
+}
+
+func (e errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && *e.err == nil {
+		*e.err = err
+	}
+	return n, err
+}
+
+// verify checks that the file holds a whole dump before it gets its name:
+//   - plain SQL ends with pg_dump's completion line;
+//   - gzip and zstd are decompressed in full from the file as written, and
+//     the SQL inside ends with that line;
+//   - a custom archive is read in full (table of contents and every data
+//     block) by pg_restore, where pg_dump ran, into /dev/null.
+func (x *Export) verify(ctx context.Context, ex *plan.ActionEnv, f *os.File) error {
+	incomplete := func(why string) error {
+		return fmt.Errorf("%s exited 0 but its output is not a complete dump (%s); no dump written", x.tool(), why)
+	}
 	switch x.Format {
 	case Custom:
-		head := make([]byte, len(customMagic))
-		if _, err := f.ReadAt(head, 0); err != nil || sniff(head) != Custom {
-			return incomplete
+		if err := x.verifyArchive(ctx, ex, f); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w; no dump written", context.Cause(ctx))
+			}
+			return incomplete(err.Error())
 		}
+		return nil
 	case Plain:
 		fi, err := f.Stat()
 		if err != nil {
 			return err
 		}
 		t := newTail(1024)
-		off := fi.Size() - 1024
-		if off < 0 {
-			off = 0
-		}
+		off := max(fi.Size()-1024, 0)
 		if _, err := io.Copy(t, io.NewSectionReader(f, off, fi.Size()-off)); err != nil {
-			return err
+			return fmt.Errorf("read back %s: %w", f.Name(), err)
 		}
-		tail = t
-		fallthrough
-	default:
-		if !tail.complete() {
-			return incomplete
+		if !t.complete() {
+			return incomplete(fmt.Sprintf("no %q line at its end", completeMarker))
 		}
+		return nil
+	}
+	zr, err := decompressor(io.NewSectionReader(f, 0, 1<<62), x.Format)
+	if err != nil {
+		return incomplete(err.Error())
+	}
+	defer zr.Close()
+	t := newTail(1024)
+	if _, err := io.CopyBuffer(t, zr, make([]byte, 256<<10)); err != nil {
+		return incomplete("the file does not decompress: " + err.Error())
+	}
+	if !t.complete() {
+		return incomplete(fmt.Sprintf("no %q line at the end of the SQL inside", completeMarker))
+	}
+	return nil
+}
+
+// verifyArchive reads the whole custom archive f with pg_restore, run
+// where pg_dump ran (the same version, which can read what it wrote),
+// with the file on its standard input and its script output discarded.
+func (x *Export) verifyArchive(ctx context.Context, ex *plan.ActionEnv, f *os.File) error {
+	head := make([]byte, len(customMagic))
+	if _, err := f.ReadAt(head, 0); err != nil || sniff(head) != Custom {
+		return errors.New("it does not start like a pg_dump custom archive")
+	}
+	var errb bytes.Buffer
+	cmd := proc.Cmd{
+		Argv: x.Loc.Argv("pg_restore", "-f", "/dev/null"), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
+		Stdin: io.NewSectionReader(f, 0, 1<<62), Stdout: io.Discard, Stderr: &errb,
+	}
+	if err := ex.Proc.Run(ctx, cmd); err != nil {
+		if msg := errorLine(errb.String()); msg != "" {
+			return fmt.Errorf("pg_restore cannot read it all: %s", msg)
+		}
+		return fmt.Errorf("pg_restore cannot read it all: %w", err)
 	}
 	return nil
 }
 
 // publish gives the complete temporary file its final name, never
-// replacing an existing file.
-func publish(tmp, final string) error {
-	err := os.Link(tmp, final)
-	switch {
-	case err == nil:
-		return os.Remove(tmp)
-	case errors.Is(err, fs.ErrExist):
-		return fmt.Errorf("%s already exists; not overwriting it", final)
+// replacing an existing file: when final is taken, next gives another
+// name. It returns the name used.
+func publish(tmp, final string, next func() string) (string, error) {
+	for try := 0; try < 10; try++ {
+		err := os.Link(tmp, final)
+		switch {
+		case err == nil:
+			return final, os.Remove(tmp)
+		case errors.Is(err, fs.ErrExist):
+			final = next()
+			continue
+		}
+		// No hard links on this file system: rename, after checking.
+		if _, err := os.Lstat(final); err == nil {
+			final = next()
+			continue
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			return "", fmt.Errorf("rename dump to %s: %w", final, err)
+		}
+		return final, nil
 	}
-	// No hard links on this file system: rename, after checking.
-	if _, err := os.Lstat(final); err == nil {
-		return fmt.Errorf("%s already exists; not overwriting it", final)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return fmt.Errorf("rename dump: %w", err)
-	}
-	return nil
+	return "", fmt.Errorf("%s and the next names already exist; not overwriting them", final)
 }
 
 // syncDir makes a rename in dir durable.

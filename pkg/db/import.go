@@ -27,7 +27,10 @@ type Import struct {
 	Loc    Location
 	File   string // absolute path of the dump
 	Format Format // from the file's first bytes
-	Size   int64
+	// Archive is true when the dump is a custom archive (read by
+	// pg_restore), also inside gzip or zstd.
+	Archive bool
+	Size    int64
 	// Scratch is the database the dump is loaded into; Old the name the
 	// live database gets while it is swapped out; KeepPrevious keeps it
 	// (as Previous) instead of dropping it.
@@ -55,13 +58,23 @@ func NewImport(cfg Config, loc Location, file string, ts time.Time) (*Import, er
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("dump %s is not a regular file", file)
 	}
-	format, _, err := sniffReader(f)
+	format, br, err := sniffReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("read dump %s: %w", file, err)
 	}
+	archive := format == Custom
+	if format == Gzip || format == Zstd {
+		// A compressed custom archive (gzip -k x.dump) goes to pg_restore.
+		if zr, err := decompressor(br, format); err == nil {
+			head := make([]byte, len(customMagic))
+			n, _ := io.ReadFull(zr, head)
+			archive = sniff(head[:n]) == Custom && n == len(customMagic)
+			zr.Close()
+		}
+	}
 	stamp := ts.Format(TimeLayout)
 	return &Import{
-		Cfg: cfg, Loc: loc, File: file, Format: format, Size: fi.Size(),
+		Cfg: cfg, Loc: loc, File: file, Format: format, Archive: archive, Size: fi.Size(),
 		Scratch:  sideName(cfg.Name, scratchInfix, stamp),
 		Old:      sideName(cfg.Name, oldInfix, stamp),
 		Previous: sideName(cfg.Name, previousInfix, stamp),
@@ -78,7 +91,7 @@ func (x *Import) DumpFile() string { return x.File }
 // loadArgv is the command that loads the dump into the scratch database,
 // reading it on standard input.
 func (x *Import) loadArgv() []string {
-	if x.Format == Custom {
+	if x.Archive {
 		return x.Loc.Argv("pg_restore", "--exit-on-error", "--single-transaction", "-d", dbArg(x.Scratch))
 	}
 	return x.Loc.Argv("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", dbArg(x.Scratch), "-f", "-")
@@ -116,11 +129,20 @@ func (x *Import) Describe() []string {
 // Run performs the import.
 func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	start := time.Now()
+	if err := checkDumpDir(x.Cfg, ex); err != nil {
+		return err
+	}
 	lock, err := AcquireLock(ctx, LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import into "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
+	// The whole dump is read and checked before anything changes: it
+	// decompresses, ends as pg_dump ends a dump, and holds no psql
+	// meta-command kompose refuses.
+	if err := x.precheck(ctx); err != nil {
+		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+	}
 
 	// Databases of this stack, left over by an import that was killed.
 	names, err := x.query(ctx, ex, "SELECT datname FROM pg_database;\n")
@@ -216,9 +238,17 @@ func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
 	defer body.Close()
 	tail := newTail(1024)
 	src := &recordingReader{r: io.TeeReader(body, tail)}
+	var stdin io.Reader = src
+	var scan *scanningReader
+	if !x.Archive {
+		// psql gets only SQL the meta-command scanner has passed.
+		scan = newScanningReader(src, x.File)
+		stdin = scan
+	}
+	var errb bytes.Buffer
 	cmd := proc.Cmd{
 		Argv: x.loadArgv(), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
-		Stdin: src, Stdout: io.Discard, Stderr: ex.Cmd.Stderr,
+		Stdin: stdin, Stdout: io.Discard, Stderr: io.MultiWriter(ex.Cmd.Stderr, &errb),
 	}
 	pr := x.Progress.start(ex.Cmd.Stderr, "loaded", x.Size, raw.Load)
 	runErr := ex.Proc.Run(ctx, cmd)
@@ -226,14 +256,82 @@ func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
 	if rerr := src.Err(); rerr != nil {
 		return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
 	}
+	if scan != nil && scan.err != nil {
+		return scan.err
+	}
 	if runErr != nil {
 		what := "psql"
-		if format == Custom {
+		if x.Archive {
 			what = "pg_restore"
+		}
+		if msg := errorLine(errb.String()); msg != "" && !errors.As(runErr, new(*proc.InterruptedError)) {
+			return fmt.Errorf("%s stopped: %w (%s)", what, runErr, msg)
 		}
 		return fmt.Errorf("%s stopped: %w", what, runErr)
 	}
-	if format != Custom && !tail.complete() {
+	if !x.Archive && !tail.complete() {
+		return fmt.Errorf("%s is truncated: it does not end with pg_dump's %q line", x.File, completeMarker)
+	}
+	return nil
+}
+
+// precheck reads the whole dump before the import changes anything: a
+// compressed dump must decompress, plain SQL must end with pg_dump's
+// completion line and hold no refused psql meta-command ([metaScanner]).
+// A custom archive is read by pg_restore, which runs no meta-command.
+func (x *Import) precheck(ctx context.Context) error {
+	if x.Format == Custom {
+		return nil
+	}
+	f, err := os.Open(x.File)
+	if err != nil {
+		return fmt.Errorf("dump: %w", err)
+	}
+	defer f.Close()
+	format, br, err := sniffReader(f)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", x.File, err)
+	}
+	if format != x.Format {
+		return fmt.Errorf("%s changed since the plan was made", x.File)
+	}
+	body, err := decompressor(br, format)
+	if err != nil {
+		return fmt.Errorf("%s: %w", x.File, err)
+	}
+	defer body.Close()
+	var w io.Writer = io.Discard
+	var scan *metaScanner
+	tail := newTail(1024)
+	if !x.Archive {
+		scan = newMetaScanner(x.File)
+		w = io.MultiWriter(scan, tail)
+	}
+	buf := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if _, err := w.Write(buf[:n]); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
+		}
+	}
+	if scan == nil {
+		return nil
+	}
+	if err := scan.Close(); err != nil {
+		return err
+	}
+	if !tail.complete() {
 		return fmt.Errorf("%s is truncated: it does not end with pg_dump's %q line", x.File, completeMarker)
 	}
 	return nil
@@ -273,10 +371,7 @@ func psqlErr(err error, stderr *bytes.Buffer) error {
 	if err == nil {
 		return nil
 	}
-	if msg := strings.TrimSpace(stderr.String()); msg != "" {
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:]
-		}
+	if msg := errorLine(stderr.String()); msg != "" {
 		return fmt.Errorf("%w (%s)", err, msg)
 	}
 	return err

@@ -129,7 +129,10 @@ type Stack struct {
 	// Warnings are what compose-go logged while the stack was planned,
 	// unmasked: print them through Masker.
 	Warnings []string
-	Steps    []Step
+	// Policy is the trust rule of this run (Builder.Policy), for commands
+	// that check the folders they write into.
+	Policy trust.Policy
+	Steps  []Step
 	// Err is set when the stack cannot run at all (a broken .env or
 	// hooks.sh, a hook file another user may write). It is known before
 	// any stack starts; the stack then runs nothing and counts as failed.
@@ -188,7 +191,19 @@ type Request struct {
 	// Passthrough is set when the command followed "--": it goes to
 	// compose without the typo check (see [Builder.CheckCommand]).
 	Passthrough bool
+	// All is every stack under the root, selected or not, for a
+	// [RootCheck]; nil means only the selected ones.
+	All []stack.Stack
 }
+
+// RootCheck checks a kompose command against every stack of the root
+// (req.All) before any stack is planned: a conflict between stacks
+// (two sharing one dump folder) is found even when only one of them is
+// selected. base is the environment every stack starts from; selected are
+// the stacks the pattern chose; tree is the run's trust check, for
+// reading the stacks' .env files ([StackEnv]). An error stops the whole
+// run (exit 2).
+type RootCheck func(req Request, base *env.Env, selected []stack.Stack, tree *trust.Tree) error
 
 // CommandFunc plans the command step of a kompose command that is not a
 // compose subcommand (db:export). It returns the step to run between the
@@ -215,6 +230,9 @@ type Builder struct {
 	// Own are kompose's commands that are handled before planning
 	// ("hooks"): never passed to compose, and typos of them are caught.
 	Own []string
+	// Checks holds, per kompose command, a check of the whole root that
+	// runs before any stack is planned (optional).
+	Checks map[string]RootCheck
 	// Detect finds the compose command for a stack's environment;
 	// nil means [compose.Detect].
 	Detect func(compose.Lookup) ([]string, error)
@@ -333,6 +351,11 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	ri, err := b.prepare(req, base, tree)
 	if err != nil {
 		return nil, err
+	}
+	if check := b.Checks[req.Command]; check != nil {
+		if err := check(req, base, stacks, tree); err != nil {
+			return nil, err
+		}
 	}
 	if b.LibLog != nil {
 		b.LibLog() // nothing before the stacks concerns one stack
@@ -530,7 +553,7 @@ func (b *Builder) names() []string {
 
 func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
 	e, err := StackEnv(base, st, ri.tree)
-	s := &Stack{Stack: st, Env: e, Notes: e.Notes(), Masker: env.NewMasker(e).WithPublic(PublicWords(req.Root, st, req.Command)...)}
+	s := &Stack{Stack: st, Env: e, Notes: e.Notes(), Masker: env.NewMasker(e).WithPublic(PublicWords(req.Root, st, req.Command)...), Policy: ri.policy}
 	fail := func(err error) *Stack {
 		s.Err = err
 		return s

@@ -1,0 +1,118 @@
+package db
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// Checks returns the checks of the whole root the database commands need
+// before any stack runs ([plan.Builder.Checks]).
+func Checks() map[string]plan.RootCheck {
+	return map[string]plan.RootCheck{
+		"db:export": checkShared, "db:import": checkShared,
+		"db:cleanup": checkShared, "db:list": checkShared,
+	}
+}
+
+// checkShared refuses a run in which a selected stack keeps dumps of a
+// database in the same folder as another stack of the root (selected or
+// not) keeps dumps of a database of the same name: neither could tell its
+// dumps from the other's, so one's cleanup would delete the other's dumps
+// and one's import would load the other's. Folders are compared by their
+// real path (symlinks resolved). A stack whose .env cannot be read, or is
+// refused by the trust rule, is left out here; it fails on its own when
+// selected.
+func checkShared(req plan.Request, base *env.Env, selected []stack.Stack, tree *trust.Tree) error {
+	all := req.All
+	if all == nil {
+		all = selected
+	}
+	chosen := map[string]bool{}
+	for _, s := range selected {
+		chosen[s.Dir] = true
+	}
+	type key struct{ dir, db string }
+	owners := map[key][]string{}
+	var order []key
+	for _, st := range all {
+		e, err := plan.StackEnv(base, st, tree)
+		if err != nil {
+			continue
+		}
+		cfg, ok, err := ConfigFrom(e, st.Dir)
+		if !ok || err != nil {
+			continue
+		}
+		k := key{realDir(cfg.DumpDir), cfg.Name}
+		if _, seen := owners[k]; !seen {
+			order = append(order, k)
+		}
+		owners[k] = append(owners[k], st.Name)
+	}
+	var problems []string
+	for _, k := range order {
+		names := owners[k]
+		if len(names) < 2 {
+			continue
+		}
+		involved := false
+		for _, st := range all {
+			if chosen[st.Dir] && contains(names, st.Name) {
+				involved = true
+			}
+		}
+		if involved {
+			problems = append(problems, fmt.Sprintf("stacks %s both keep dumps of %s in %s; give one of them its own %s (or %s)", joinAnd(names), k.db, k.dir, VarDumpDir, VarName))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s; nothing was run", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// realDir is the real path of dir: symlinks resolved in the part that
+// exists, the rest (not created yet) appended.
+func realDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	rest := ""
+	for d := abs; ; d = filepath.Dir(d) {
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(real, rest)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return abs
+		}
+		if d == filepath.Dir(d) {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
+	}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// joinAnd is "a and b", "a, b and c".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
