@@ -188,6 +188,9 @@ type Request struct {
 	// Passthrough is set when the command followed "--": it goes to
 	// compose without the typo check (see [Builder.CheckCommand]).
 	Passthrough bool
+	// Context is --context: the docker context of every stack, above
+	// every .env (see [SetContext]); "" when not given.
+	Context string
 }
 
 // CommandFunc plans the command step of a kompose command that is not a
@@ -474,6 +477,9 @@ func BaseEnv(req Request, tree *trust.Tree) (*env.Env, error) {
 	}
 	for _, v := range req.Overrides {
 		base.Override(v.Name, v.Value, env.SourceOverride)
+	}
+	if req.Context != "" {
+		SetContext(base, req.Context)
 	}
 	if p := stack.RootEnvFile(req.Root); p != "" {
 		if err := loadEnv(base, p, env.SourceRootEnv, tree); err != nil {
