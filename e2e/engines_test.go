@@ -191,8 +191,10 @@ func (g *secondEngine) projects(ctx context.Context) []string {
 }
 
 // remove stops the engine and removes everything it made: its containers
-// (a killed or frozen dockerd is started again first, which stops what it
-// had running), leftover processes of its containerd, mounts, the folder.
+// (docker rm -f, when it still runs; a frozen one is thawed first), then
+// whatever a killed one left running (its containerd, shims and their
+// containers, whose command lines name its folder), its mounts, the
+// folder.
 func (g *secondEngine) remove() { g.once.Do(g.removeOnce) }
 
 func (g *secondEngine) removeOnce() {
@@ -200,13 +202,6 @@ func (g *secondEngine) removeOnce() {
 	defer cancel()
 	if g.cmd != nil && g.alive() {
 		_ = g.cmd.Process.Signal(syscall.SIGCONT) // a test may have frozen it
-	}
-	if g.cmd != nil && !g.alive() {
-		// Killed by the test: its containers may still run under their
-		// shims. A new dockerd on the same folders takes them over.
-		if err := g.startErr(); err != nil {
-			g.t.Logf("clean-up: restarting the killed second engine to remove its containers: %v", err)
-		}
 	}
 	if g.cmd != nil && g.alive() {
 		if ids, err := g.docker(ctx, "ps", "-aq"); err == nil && strings.TrimSpace(ids) != "" {

@@ -196,7 +196,7 @@ func TestDatabaseOnSecondEngine(t *testing.T) {
 func TestEngineDownDuringRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	far := startSecondEngine(t)
+	far := startSecondEngine(t, debianImage)
 	ssh := startSSH(t)
 	e.simpleStack("a")
 	e.write("a/hooks.sh", `hook_post_up() { kill -"$KILL_SIGNAL" $KILL_PIDS; }`+"\n")
@@ -206,6 +206,18 @@ func TestEngineDownDuringRun(t *testing.T) {
 	e.write("c/.env", "DOCKER_HOST="+ssh.Host+"\n")
 	e.simpleStack("d")
 	o := opts{env: []string{"PATH=" + ssh.Path, "KOMPOSE_ENGINE_TIMEOUT=3"}}
+	// b runs on the second engine when it is killed: the clean-up must end
+	// its container all the same.
+	e.mustExit(e.kompose("b", "up", "-d"), 0)
+	out, err := far.docker(e.ctx, "ps", "-q", "--filter", "label="+projectLabel+"="+e.project("b"))
+	if err != nil || len(strings.Fields(out)) != 1 {
+		t.Fatalf("b's container on the second engine: %q %v", out, err)
+	}
+	out, err = far.docker(e.ctx, "inspect", "--format", "{{.State.Pid}}", strings.TrimSpace(out))
+	bPid, _ := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil || bPid <= 0 {
+		t.Fatalf("b's container's process: %q %v", out, err)
+	}
 
 	// Frozen: the probe of b's engine runs out of time.
 	start := time.Now()
@@ -249,5 +261,15 @@ func TestEngineDownDuringRun(t *testing.T) {
 	e.mustExit(r, 1)
 	if !strings.Contains(r.stdout, far.Host+" (DOCKER_HOST)\n  answers:  NO: engine "+far.Host+" does not answer") {
 		t.Errorf("kompose hosts after the kill:\n%s", r)
+	}
+
+	// The clean-up (run here, and again, doing nothing, at the test's
+	// end) leaves nothing of the killed engine: not b's container.
+	far.remove()
+	if _, err := os.Stat("/proc/" + strconv.Itoa(bPid)); err == nil {
+		t.Errorf("b's container (process %d) still runs after the clean-up of its killed engine", bPid)
+	}
+	if _, err := os.Stat(far.dir); err == nil {
+		t.Errorf("%s is still there", far.dir)
 	}
 }
