@@ -209,7 +209,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	}
 	if command == hostsCommand && !passthrough {
 		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ, Context: c.String("context")}
-		return a.hosts(ctx, b, req, stacks, rest)
+		return a.hosts(ctx, b, req, stacks, rest, dryRun)
 	}
 	if command == hooksCommand && !passthrough {
 		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ, Context: c.String("context")}

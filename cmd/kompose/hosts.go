@@ -45,8 +45,9 @@ type hostGroup struct {
 
 // hosts prints each engine the selected stacks use, whether it answers,
 // its version and its stacks. The status is 1 when an engine does not
-// answer or a stack's environment cannot be read.
-func (a *App) hosts(ctx context.Context, b *plan.Builder, req plan.Request, stacks []stack.Stack, rest []string) (int, error) {
+// answer or a stack's environment cannot be read. A dry run asks no
+// engine: it shows which engines the stacks use.
+func (a *App) hosts(ctx context.Context, b *plan.Builder, req plan.Request, stacks []stack.Stack, rest []string, dryRun bool) (int, error) {
 	if len(rest) > 0 {
 		return exitUsage, usagef("hosts takes no arguments (got %q)", rest[0])
 	}
@@ -84,6 +85,9 @@ func (a *App) hosts(ctx context.Context, b *plan.Builder, req plan.Request, stac
 	checker := &engine.Checker{Proc: a.Proc}
 	var wg sync.WaitGroup
 	for _, g := range groups {
+		if dryRun {
+			continue
+		}
 		d, err := engine.ParseTimeout(g.timeout)
 		if err != nil {
 			g.status = engine.Status{Engine: g.eng, Err: err}
@@ -117,9 +121,12 @@ func (a *App) hosts(ctx context.Context, b *plan.Builder, req plan.Request, stac
 			name += " (the docker CLI's current context)"
 		}
 		fmt.Fprintln(w, st.Bold(name))
-		if g.status.Answers() {
+		switch {
+		case dryRun:
+			fmt.Fprintf(w, "  answers:  %s\n", st.Dim("not asked (dry run)"))
+		case g.status.Answers():
 			fmt.Fprintf(w, "  answers:  %s, Docker Engine %s %s\n", st.Green("yes"), mask.String(g.status.Version), st.Dim(fmt.Sprintf("(%.2fs)", g.status.Took.Seconds())))
-		} else {
+		default:
 			fmt.Fprintf(w, "  answers:  %s: %s\n", st.Red("NO"), mask.String(g.status.Err.Error()))
 			status = exitFailed
 		}
