@@ -23,12 +23,13 @@ import (
 const hostsCommand = "hosts"
 
 // engines is the engine check of a real run of command: every command
-// that may reach an engine checks it first, except db:cleanup and db:list,
-// which only read and delete local dump files (a host that is down must
-// not stop its old dumps from being cleaned up).
+// that may reach an engine checks it first, except those that never do:
+// db:cleanup and db:list only read and delete local dump files (a host
+// that is down must not keep its old dumps from being cleaned up), and
+// compose's config and version read only local files.
 func (a *App) engines(command string) run.EngineChecker {
 	switch command {
-	case "db:cleanup", "db:list":
+	case "db:cleanup", "db:list", "config", "version":
 		return nil
 	}
 	return &run.Engines{Checker: &engine.Checker{Proc: a.Proc}}
