@@ -268,10 +268,22 @@ func TestEngineDownDuringRun(t *testing.T) {
 	// The clean-up (run here, and again, doing nothing, at the test's
 	// end) leaves nothing of the killed engine: not b's container.
 	far.remove()
-	if _, err := os.Stat("/proc/" + strconv.Itoa(bPid)); err == nil {
+	if running(bPid) {
 		t.Errorf("b's container (process %d) still runs after the clean-up of its killed engine", bPid)
 	}
 	if _, err := os.Stat(far.dir); err == nil {
 		t.Errorf("%s is still there", far.dir)
 	}
+}
+
+// running reports whether process pid runs (a zombie does not: nothing
+// may be left to reap it).
+func running(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) == 0 || f[0] != "Z"
 }
