@@ -30,7 +30,8 @@ hook_pre_down() {
 // one over SSH (DOCKER_HOST=ssh://root@127.0.0.1:PORT); each stack's
 // containers are on its engine only, its hooks see that engine, `kompose
 // hosts` and --list show the three, and `"*" down` takes each down where
-// it runs.
+// it runs. Then --context with a real docker context puts the local stack
+// and the SSH one (whose DOCKER_HOST it overrides) on the second engine.
 func TestStacksOnThreeEngines(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -109,6 +110,40 @@ func TestStacksOnThreeEngines(t *testing.T) {
 		if got := e.services(s, ""); len(got) != 0 {
 			t.Errorf("%s's containers after down: %v", s, got)
 		}
+	}
+
+	// --context: a real docker context naming the second engine, in a
+	// docker configuration folder of the test's own; it wins over ssh's
+	// DOCKER_HOST, so every selected stack runs there.
+	cfg := t.TempDir()
+	if home, err := os.UserHomeDir(); err == nil {
+		if _, err := os.Stat(home + "/.docker/cli-plugins"); err == nil {
+			if err := os.Symlink(home+"/.docker/cli-plugins", cfg+"/cli-plugins"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if out, err := runOut(e.ctx, "docker", "--config", cfg, "context", "create", "far", "--docker", "host="+far.Host); err != nil {
+		t.Fatalf("docker context create: %v\n%s", err, out)
+	}
+	oc := opts{env: []string{"PATH=" + ssh.Path, "DOCKER_CONFIG=" + cfg}}
+	r = e.komposeWith(oc, "--context", "far", "loc,ssh", "up", "-d")
+	e.mustExit(r, 0)
+	onFar = far.projects(e.ctx)
+	if !contains(onFar, e.project("loc")) || !contains(onFar, e.project("ssh")) {
+		t.Errorf("with --context far, projects on the second engine: %v; want loc's and ssh's", onFar)
+	}
+	for _, s := range []string{"loc", "ssh"} {
+		if got := e.services(s, ""); len(got) != 0 {
+			t.Errorf("with --context far, %s's containers on the local engine: %v", s, got)
+		}
+	}
+	if sshSaw := uniqueLines(e.read("ssh/projects.txt")); !contains(sshSaw, e.project("loc")) {
+		t.Errorf("with --context far, ssh's hook saw %v; want the second engine's projects", sshSaw)
+	}
+	e.mustExit(e.komposeWith(oc, "--context", "far", "loc,ssh", "down"), 0)
+	if got := far.projects(e.ctx); len(got) != 0 {
+		t.Errorf("projects left on the second engine after down: %v", got)
 	}
 }
 
