@@ -125,6 +125,8 @@ func (a *App) hosts(ctx context.Context, b *plan.Builder, req plan.Request, stac
 		switch {
 		case dryRun:
 			fmt.Fprintf(w, "  answers:  %s\n", st.Dim("not asked (dry run)"))
+		case g.status.Unchecked != "":
+			fmt.Fprintf(w, "  answers:  %s\n", st.Dim("not asked ("+g.status.Unchecked+")"))
 		case g.status.Answers():
 			fmt.Fprintf(w, "  answers:  %s, Docker Engine %s %s\n", st.Green("yes"), mask.String(g.status.Version), st.Dim(fmt.Sprintf("(%.2fs)", g.status.Took.Seconds())))
 		default:

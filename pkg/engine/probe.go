@@ -31,6 +31,10 @@ type Status struct {
 	Version string        // the server's version, when it answered
 	Took    time.Duration // how long the probe ran
 	Err     error         // why it does not answer; nil when it does
+	// Unchecked, when not "", says why the engine was not asked (no
+	// docker CLI: podman's socket in DOCKER_HOST for KOMPOSE_COMPOSE);
+	// Err is then nil: the stack runs, and compose finds out.
+	Unchecked string
 }
 
 // Answers reports whether the engine answered the probe.
@@ -157,10 +161,14 @@ func (c *Checker) run(ctx context.Context, e Engine, environ []string, timeout t
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	docker := dockerPath(environ)
+	if docker == "" {
+		return Status{Engine: e, Unchecked: "no docker CLI on PATH"}
+	}
 	var out, errb bytes.Buffer
 	start := time.Now()
 	err := runner.Run(ctx, proc.Cmd{
-		Argv:    []string{dockerPath(environ), "version", "--format", "{{.Server.Version}}"},
+		Argv:    []string{docker, "version", "--format", "{{.Server.Version}}"},
 		Env:     environ,
 		Stdout:  &out,
 		Stderr:  &errb,
@@ -190,23 +198,26 @@ func (c *Checker) run(ctx context.Context, e Engine, environ []string, timeout t
 }
 
 // dockerPath finds docker on the PATH of environ, the one compose and the
-// hooks find; "docker" (kompose's own PATH) when that PATH has none.
+// hooks find (kompose's own PATH when environ has none); "" when there is
+// none.
 func dockerPath(environ []string) string {
+	path := os.Getenv("PATH")
 	for i := len(environ) - 1; i >= 0; i-- {
 		if v, ok := strings.CutPrefix(environ[i], "PATH="); ok {
-			for _, dir := range filepath.SplitList(v) {
-				if dir == "" {
-					continue
-				}
-				p := filepath.Join(dir, "docker")
-				if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-					return p
-				}
-			}
+			path = v
 			break
 		}
 	}
-	return "docker"
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, "docker")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
 }
 
 // lastLine is the last non-empty line of docker's error output, where it

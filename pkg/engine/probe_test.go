@@ -127,3 +127,13 @@ func TestParseTimeout(t *testing.T) {
 		}
 	}
 }
+
+// Without a docker CLI (podman's socket in DOCKER_HOST, compose from
+// KOMPOSE_COMPOSE) the engine is not asked, and that is no failure.
+func TestCheckWithoutDockerCLI(t *testing.T) {
+	var c Checker
+	st := c.Check(context.Background(), []string{"PATH=" + t.TempDir(), "DOCKER_HOST=unix:///run/user/1000/podman/podman.sock"}, time.Second)
+	if st.Err != nil || st.Unchecked != "no docker CLI on PATH" {
+		t.Errorf("%+v", st)
+	}
+}

@@ -374,9 +374,9 @@ func TestMaskerURLPassword(t *testing.T) {
 	e.Set("SITE", "https://example.org/a:b@c", SourceStackEnv) // no user info
 	m := NewMasker(e)
 	for in, want := range map[string]string{
-		"tcp://ops:s3cret-pw@10.0.0.9:2376":               "tcp://ops:****@10.0.0.9:2376",
+		"tcp://ops:s3cret-pw@10.0.0.9:2376":              "tcp://ops:****@10.0.0.9:2376",
 		"connect to postgres://app:pgpw1234@db/news now": "connect to postgres://app:****@db/news now",
-		"https://example.org/a:b@c":                       "https://example.org/a:b@c",
+		"https://example.org/a:b@c":                      "https://example.org/a:b@c",
 	} {
 		if got := m.String(in); got != want {
 			t.Errorf("String(%q) = %q, want %q", in, got, want)
