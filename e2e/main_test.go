@@ -54,6 +54,8 @@ type suite struct {
 	// pools (a busy engine may have used them all up).
 	subnets atomic.Uint32
 	procs   procs
+	// started are the second engines and SSH servers running (hosts_test.go).
+	started startedSet
 }
 
 // the is the suite of this test binary; TestMain sets it before any test
@@ -104,6 +106,7 @@ func runSuite(m *testing.M) int {
 			return 1
 		}
 		sweepStale(ctx, time.Now())
+		sweepStaleEngines(time.Now())
 	}
 
 	stop := guard(ctx, s)
@@ -244,6 +247,7 @@ func guard(ctx context.Context, s *suite) (stop func()) {
 func (s *suite) teardown(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	s.procs.stopAll(10 * time.Second)
+	s.started.stopAll()
 	for range 2 {
 		if err := removeProjects(ctx, s.runID+"-"); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)

@@ -74,7 +74,8 @@ const usageText = `kompose [global options] <pattern> [--] <command> [args...]
      kompose -e DB_HOST=10.0.0.5 news up -d
      kompose "*" db:export --compress zstd
      kompose --list
-     kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)`
+     kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)
+     kompose hosts             (each engine the stacks use: answers? version, stacks)`
 
 // Run runs kompose with args (args[0] is the program name) and returns the
 // exit status.
@@ -97,6 +98,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan (hooks and commands, secrets masked) and run nothing; also recognised after the pattern"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set `KEY=VALUE` for every stack, above every .env (repeatable)"},
 			&cli.StringFlag{Name: "network", Usage: "set NETWORK_NAME to `NAME` for every stack"},
+			&cli.StringFlag{Name: "context", Usage: "run every selected stack on the docker context `NAME` (sets DOCKER_CONTEXT and clears DOCKER_HOST, above every .env; see docs/hosts.md)"},
 			&cli.StringFlag{Name: "root", Usage: "the `DIR` holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
 			&cli.BoolFlag{Name: "skip-hooks", Usage: "run no hook of any kind (also KOMPOSE_SKIP_HOOKS=1)"},
@@ -142,6 +144,9 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	if err := plan.CheckContext(c.String("context"), overrides); err != nil {
+		return exitUsage, usageError{err}
+	}
 	args := c.Args().Slice()
 	dryRun := c.Bool("dry-run")
 	if len(args) > 1 {
@@ -166,9 +171,12 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		if err != nil {
 			return exitUsage, err
 		}
-		return a.list(ctx, root, stacks, plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ}, b.TrustTree())
+		return a.list(ctx, root, stacks, plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ, Context: c.String("context")}, b.TrustTree())
 	}
 
+	if len(args) == 1 && args[0] == hostsCommand {
+		args = []string{"*", hostsCommand} // kompose hosts: every stack
+	}
 	switch len(args) {
 	case 0:
 		// The help shown for a mistake is part of the error: stderr.
@@ -199,14 +207,18 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	if command == hostsCommand && !passthrough {
+		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ, Context: c.String("context")}
+		return a.hosts(ctx, b, req, stacks, rest, dryRun)
+	}
 	if command == hooksCommand && !passthrough {
-		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ}
+		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ, Context: c.String("context")}
 		return a.hooks(b, req, stacks, rest)
 	}
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
-		Passthrough: passthrough, All: all,
+		Passthrough: passthrough, All: all, Context: c.String("context"),
 	}, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
@@ -224,13 +236,13 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead, Prefix: prefix}
+	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead, Prefix: prefix, Engines: a.engines(command)}
 	return r.Run(ctx, p).ExitCode(), nil
 }
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand}, Checks: db.Checks(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
+	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand, hostsCommand}, Checks: db.Checks(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
 	pol, err := a.policy(c)
 	if err != nil {
 		return nil, err

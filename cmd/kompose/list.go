@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -76,6 +77,11 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 			problem("env", s, envErr)
 		case s.EnvFile != "":
 			fmt.Fprintf(w, "  env:      %s\n", stack.EnvFileName)
+		}
+		if eng := engine.Of(e.Lookup); !eng.Default() {
+			// Only a stack on another engine says so: the others run
+			// where the docker CLI does (kompose hosts shows them all).
+			fmt.Fprintf(w, "  engine:   %s\n", mask.String(eng.Name()))
 		}
 		if _, ok := e.Get("COMPOSE_FILE"); ok {
 			files, _ := compose.ConfigFiles(s.Dir, s.ComposeFile, e.Lookup)

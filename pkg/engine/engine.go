@@ -6,8 +6,10 @@
 // current context (usually the local engine). kompose never talks to an
 // engine itself: compose, hooks, database commands and status all go
 // through the docker CLI with the stack's environment, so contexts, TLS
-// and SSH behave exactly as for compose. This package only tells engines
-// apart, to group stacks by engine and to show where each runs.
+// and SSH behave exactly as for compose. This package tells engines apart,
+// to group stacks by engine and to show where each runs, and probes them
+// ([Checker]: `docker version` with a time limit, once per engine and
+// run), so that a host that is down fails its stacks quickly.
 package engine
 
 import (

@@ -364,3 +364,25 @@ func TestMasker(t *testing.T) {
 		t.Errorf("masker without secrets changed text: %q", got)
 	}
 }
+
+// The password of a URL in any variable (DOCKER_HOST=tcp://u:pw@h,
+// DATABASE_URL=postgres://u:pw@h/db) is a secret whatever the variable's
+// name: it is masked wherever it shows.
+func TestMaskerURLPassword(t *testing.T) {
+	e := FromEnviron([]string{"DOCKER_HOST=tcp://ops:s3cret-pw@10.0.0.9:2376"})
+	e.Set("DATABASE_URL", "postgres://app:pgpw1234@db/news", SourceStackEnv)
+	e.Set("SITE", "https://example.org/a:b@c", SourceStackEnv) // no user info
+	m := NewMasker(e)
+	for in, want := range map[string]string{
+		"tcp://ops:s3cret-pw@10.0.0.9:2376":              "tcp://ops:****@10.0.0.9:2376",
+		"connect to postgres://app:pgpw1234@db/news now": "connect to postgres://app:****@db/news now",
+		"https://example.org/a:b@c":                      "https://example.org/a:b@c",
+	} {
+		if got := m.String(in); got != want {
+			t.Errorf("String(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := m.Value(Var{Name: "DOCKER_HOST", Value: "tcp://ops:s3cret-pw@10.0.0.9:2376"}); got != "tcp://ops:****@10.0.0.9:2376" {
+		t.Errorf("Value(DOCKER_HOST) = %q", got)
+	}
+}

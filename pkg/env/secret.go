@@ -1,6 +1,7 @@
 package env
 
 import (
+	"net/url"
 	"path"
 	"slices"
 	"sort"
@@ -109,6 +110,12 @@ func NewMasker(e *Env) *Masker {
 	m := &Masker{patterns: secretPatterns(e)}
 	seen := map[string]bool{}
 	for k, v := range e.vals {
+		// The password of a URL is a secret whatever the variable's name
+		// (DOCKER_HOST=tcp://u:pw@h, DATABASE_URL=postgres://u:pw@h/db).
+		if pw := urlPassword(v); pw != "" && !seen[pw] && !plainWord(pw) {
+			seen[pw] = true
+			m.values = append(m.values, pw)
+		}
 		if v == "" || seen[v] || !m.IsSecret(k) || plainWord(v) {
 			continue
 		}
@@ -136,6 +143,20 @@ func secretPatterns(e *Env) []string {
 		}
 	}
 	return out
+}
+
+// urlPassword is the password in the user information of a URL value
+// ("scheme://user:password@host..."), "" when there is none.
+func urlPassword(v string) string {
+	if !strings.Contains(v, "://") || !strings.Contains(v, "@") {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || u.User == nil {
+		return ""
+	}
+	pw, _ := u.User.Password()
+	return pw
 }
 
 // plainWord reports whether v is a value that is no secret to anyone

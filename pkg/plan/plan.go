@@ -194,6 +194,9 @@ type Request struct {
 	// All is every stack under the root, selected or not, for a
 	// [RootCheck]; nil means only the selected ones.
 	All []stack.Stack
+	// Context is --context: the docker context of every stack, above
+	// every .env (see [SetContext]); "" when not given.
+	Context string
 }
 
 // RootCheck checks a kompose command against every stack of the root
@@ -497,6 +500,9 @@ func BaseEnv(req Request, tree *trust.Tree) (*env.Env, error) {
 	}
 	for _, v := range req.Overrides {
 		base.Override(v.Name, v.Value, env.SourceOverride)
+	}
+	if req.Context != "" {
+		SetContext(base, req.Context)
 	}
 	if p := stack.RootEnvFile(req.Root); p != "" {
 		if err := loadEnv(base, p, env.SourceRootEnv, tree); err != nil {

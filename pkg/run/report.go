@@ -147,7 +147,7 @@ func (t *Text) vars(scope string, vars []env.Var, m *env.Masker) {
 // StackStart implements [Reporter].
 func (t *Text) StackStart(s *plan.Stack, index, total int) {
 	fmt.Fprintf(t.w, "%s %s %s\n", t.style.Cyan("==>"), t.style.Bold(s.Name),
-		t.style.Dim(fmt.Sprintf("[%d/%d] %s", index+1, total, s.Dir)))
+		t.style.Dim(fmt.Sprintf("[%d/%d] %s%s", index+1, total, s.Dir, engineNote(s))))
 	if t.dry {
 		var own []env.Var
 		for _, v := range s.Env.Layered() {
@@ -220,6 +220,8 @@ func (t *Text) StackDone(r StackResult) {
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Dim("<=="), s.Name, t.style.Dim("skipped: "+s.Masker.String(s.Skip)))
 	case r.Status == Succeeded && !t.dry:
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Green("<=="), s.Name, t.style.Green("ok"), t.style.Dim(seconds(r.Duration)))
+	case r.Status == Failed && isEngineDown(r.Err):
+		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run:"), s.Masker.String(r.Err.Error()))
 	case r.Status == Failed:
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED"), t.style.Dim(seconds(r.Duration)))
 	case r.Status == Interrupted:

@@ -126,6 +126,9 @@ type Runner struct {
 	// stack's name ("blog | "), on stdout and stderr alike (see
 	// [output.PrefixWriter]).
 	Prefix bool
+	// Engines, when set, checks each stack's engine before the stack's
+	// first step (see [Engines]).
+	Engines EngineChecker
 
 	win *window
 	// hookEnv holds the $KOMPOSE_ENV files of this run's hooks.
@@ -204,6 +207,16 @@ func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 			r.Reporter.StepPlanned(s, &s.Steps[i])
 		}
 		return sr
+	}
+	if r.Engines != nil {
+		if err := r.Engines.CheckEngine(ctx, s); err != nil {
+			r.win.drop(s) // hooks started ahead never run
+			sr.Status, sr.Err = Failed, err
+			if ctx.Err() != nil {
+				sr.Status = Interrupted
+			}
+			return sr
+		}
 	}
 	var (
 		failed   *plan.Step // the first step that failed
