@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/kompose-dev/kompose/pkg/db"
+	"github.com/kompose-dev/kompose/pkg/jsonout"
+	"github.com/kompose-dev/kompose/pkg/metrics"
+	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/ping"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/run"
+	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/urfave/cli/v2"
+)
+
+// fleetOpts are the options of --json, --report and --metrics-file.
+type fleetOpts struct {
+	json    bool
+	report  string
+	metrics string
+	// collector builds the --report document; nil without --report.
+	collector *jsonout.Collector
+}
+
+func (a *App) fleetOpts(c *cli.Context, args []string) fleetOpts {
+	o := fleetOpts{json: c.Bool("json"), report: c.String("report"), metrics: c.String("metrics-file")}
+	if o.report != "" {
+		o.collector = jsonout.NewCollector(a.Version, args, a.Clock.Now)
+	}
+	return o
+}
+
+// writeReport writes the --report document, when asked for; a run that
+// did not get as far as its plan records code and msg.
+func (a *App) writeReport(o fleetOpts, code int, err error) {
+	if o.collector == nil {
+		return
+	}
+	if err != nil {
+		o.collector.Fail(code, err.Error())
+	}
+	var b bytes.Buffer
+	if werr := jsonout.Write(&b, o.collector.Doc()); werr == nil {
+		werr = safefile.WriteFile(o.report, b.Bytes(), 0o600)
+		if werr != nil {
+			fmt.Fprintf(a.IO.ErrOut, "kompose: warning: --report: %v\n", werr)
+		}
+	}
+}
+
+// runPlan runs (or, for a dry run, walks) p with the reporters the
+// options ask for: the text for people (or, with --json, the plan's JSON
+// on stdout), the report, the metrics file and the pings.
+func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetOpts, ios *output.IOStreams) int {
+	var reps run.Multi
+	var planDoc *jsonout.Collector
+	if o.json {
+		planDoc = jsonout.NewCollector(a.Version, nil, a.Clock.Now)
+		reps = append(reps, planDoc)
+	} else {
+		reps = append(reps, r.Reporter)
+	}
+	if o.collector != nil {
+		reps = append(reps, o.collector)
+	}
+	if o.metrics != "" && !r.DryRun {
+		reps = append(reps, &metrics.Recorder{Path: o.metrics, Now: a.Clock.Now, Warn: a.IO.ErrOut})
+	}
+	if !r.DryRun && ping.Wanted(p, a.Environ) {
+		tail := &ping.Tail{}
+		c := *ios
+		if !ios.OutTTY {
+			c.Out = io.MultiWriter(ios.Out, tail)
+		}
+		if !ios.ErrTTY {
+			c.ErrOut = io.MultiWriter(ios.ErrOut, tail)
+		}
+		r.IO = &c
+		reps = append(reps, &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut})
+	}
+	r.Reporter = reps
+	res := r.Run(ctx, p)
+	if planDoc != nil {
+		doc := planDoc.Doc()
+		doc.CommandLine = nil
+		doc.Version = a.Version
+		if err := jsonout.Write(ios.Out, doc); err != nil {
+			fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
+			return exitFailed
+		}
+	}
+	return res.ExitCode()
+}
+
+// dbListJSON prints the dumps of each stack of a db:list plan as JSON. It
+// reads them with pkg/db's exported List, from the folder each stack's
+// db:list step was planned with.
+func (a *App) dbListJSON(p *plan.Plan) int {
+	doc := jsonout.DBList{Header: jsonout.NewHeader(jsonout.KindDBList), Root: p.Root, Stacks: []jsonout.DBStack{}}
+	code := exitOK
+	now := a.Clock.Now()
+	for _, s := range p.Stacks {
+		ds := jsonout.DBStack{Name: s.Name, Skip: s.Masker.String(s.Skip), Dumps: []jsonout.DumpInfo{}}
+		if s.Err != nil {
+			msg := s.Masker.String(s.Err.Error())
+			ds.Error = &msg
+			code = exitFailed
+		}
+		for i := range s.Steps {
+			l, ok := s.Steps[i].Action.(*db.Lister)
+			if !ok {
+				continue
+			}
+			ds.Database, ds.Dir = l.Cfg.Name, l.Cfg.DumpDir
+			dumps, err := db.List(l.Cfg.DumpDir, l.Cfg.Name)
+			if err != nil {
+				msg := s.Masker.String(err.Error())
+				ds.Error = &msg
+				code = exitFailed
+			}
+			for _, d := range dumps {
+				ds.Dumps = append(ds.Dumps, jsonout.DumpInfo{File: d.Path, Time: jsonout.Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size, Format: d.Format.String()})
+			}
+		}
+		doc.Stacks = append(doc.Stacks, ds)
+	}
+	if err := jsonout.Write(a.IO.Out, doc); err != nil {
+		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
+		return exitFailed
+	}
+	return code
+}
