@@ -59,7 +59,7 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 	var reps run.Multi
 	var planDoc *jsonout.Collector
 	if o.json {
-		planDoc = jsonout.NewCollector(a.Version, nil, a.Clock.Now)
+		planDoc = jsonout.NewCollector(a.Version, a.argv, a.Clock.Now)
 		reps = append(reps, planDoc)
 	} else {
 		reps = append(reps, r.Reporter)
@@ -85,10 +85,7 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 	r.Reporter = reps
 	res := r.Run(ctx, p)
 	if planDoc != nil {
-		doc := planDoc.Doc()
-		doc.CommandLine = nil
-		doc.Version = a.Version
-		if err := jsonout.Write(ios.Out, doc); err != nil {
+		if err := jsonout.Write(ios.Out, planDoc.Doc()); err != nil {
 			fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
 			return exitFailed
 		}

@@ -240,6 +240,7 @@ func (c *Collector) End(r *run.Result) {
 		}
 	}
 	if r.DryRun {
+		d.Succeeded = 0 // nothing ran; Failed counts the stacks that cannot run
 		return
 	}
 	code := r.ExitCode()
