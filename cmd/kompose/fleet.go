@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/db"
+	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/metrics"
 	"github.com/kompose-dev/kompose/pkg/output"
@@ -41,7 +43,7 @@ func (a *App) writeReport(o fleetOpts, code int, err error) {
 		return
 	}
 	if err != nil {
-		o.collector.Fail(code, err.Error())
+		o.collector.Fail(code, err.Error(), a.argvMasker())
 	}
 	var b bytes.Buffer
 	if werr := jsonout.Write(&b, o.collector.Doc()); werr == nil {
@@ -130,4 +132,28 @@ func (a *App) dbListJSON(p *plan.Plan) int {
 		return exitFailed
 	}
 	return code
+}
+
+// argvMasker masks the secrets of the process environment and of the -e
+// options on the command line, for a report of a run that failed before
+// its plan (which masks every stack's secrets) was made.
+func (a *App) argvMasker() *env.Masker {
+	e := env.FromEnviron(a.Environ)
+	for i, arg := range a.argv {
+		var kv string
+		switch {
+		case (arg == "-e" || arg == "--env") && i+1 < len(a.argv):
+			kv = a.argv[i+1]
+		case strings.HasPrefix(arg, "--env="):
+			kv = strings.TrimPrefix(arg, "--env=")
+		case strings.HasPrefix(arg, "-e=") || (strings.HasPrefix(arg, "-e") && strings.Contains(arg, "=")):
+			kv = strings.TrimPrefix(strings.TrimPrefix(arg, "-e"), "=")
+		default:
+			continue
+		}
+		if v, err := env.ParseAssignment(kv); err == nil {
+			e.Override(v.Name, v.Value, env.SourceOverride)
+		}
+	}
+	return env.NewMasker(e)
 }

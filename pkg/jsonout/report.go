@@ -2,6 +2,7 @@ package jsonout
 
 import (
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,6 +136,14 @@ func MaskArgv(argv []string, m *env.Masker) []string {
 				out[i] = v.Name + "=" + env.Mask
 			}
 		}
+		for _, flag := range []string{"-e=", "--env=", "-e"} {
+			if rest, ok := strings.CutPrefix(a, flag); ok && strings.Contains(rest, "=") {
+				if v, err := env.ParseAssignment(rest); err == nil && m.IsSecret(v.Name) {
+					out[i] = flag + v.Name + "=" + env.Mask
+				}
+				break
+			}
+		}
 	}
 	return out
 }
@@ -252,13 +261,18 @@ func (c *Collector) End(r *run.Result) {
 }
 
 // Fail records a failure that kept the run from starting (a usage error)
-// with its exit status; msg must be masked already.
-func (c *Collector) Fail(code int, msg string) {
+// with its exit status. m masks msg, and the command line when no plan
+// has masked it yet.
+func (c *Collector) Fail(code int, msg string, m *env.Masker) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.done {
 		return
 	}
+	if c.plan == nil {
+		c.doc.CommandLine = MaskArgv(c.doc.CommandLine, m)
+	}
+	msg = m.String(msg)
 	c.done = true
 	c.doc.ExitCode = &code
 	c.doc.Error = &msg
