@@ -59,6 +59,23 @@ func (a *App) writeReport(o fleetOpts, code int, err error) {
 // on stdout), the report, the metrics file and the pings.
 func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetOpts, ios *output.IOStreams) int {
 	var reps run.Multi
+	var pinger *ping.Pinger
+	if !r.DryRun && ping.Wanted(p, a.Environ) {
+		// The end of what the run prints (compose, hooks and kompose's
+		// own lines) is the body of the last ping. Not on a terminal:
+		// compose keeps it.
+		tail := &ping.Tail{}
+		c := *ios
+		if !ios.OutTTY {
+			c.Out = io.MultiWriter(ios.Out, tail)
+		}
+		if !ios.ErrTTY {
+			c.ErrOut = io.MultiWriter(ios.ErrOut, tail)
+		}
+		r.IO = &c
+		r.Reporter = run.NewText(r.IO, r.DryRun)
+		pinger = &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut}
+	}
 	var planDoc *jsonout.Collector
 	if o.json {
 		planDoc = jsonout.NewCollector(a.Version, a.argv, a.Clock.Now)
@@ -72,17 +89,8 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 	if o.metrics != "" && !r.DryRun {
 		reps = append(reps, &metrics.Recorder{Path: o.metrics, Now: a.Clock.Now, Warn: a.IO.ErrOut})
 	}
-	if !r.DryRun && ping.Wanted(p, a.Environ) {
-		tail := &ping.Tail{}
-		c := *ios
-		if !ios.OutTTY {
-			c.Out = io.MultiWriter(ios.Out, tail)
-		}
-		if !ios.ErrTTY {
-			c.ErrOut = io.MultiWriter(ios.ErrOut, tail)
-		}
-		r.IO = &c
-		reps = append(reps, &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut})
+	if pinger != nil {
+		reps = append(reps, pinger) // last: its body holds the text's summary
 	}
 	r.Reporter = reps
 	res := r.Run(ctx, p)

@@ -120,6 +120,9 @@ type Pinger struct {
 	mu      sync.Mutex
 	warns   []string
 	off     bool
+	// last is, per URL, the end of its latest ping: the pings of one URL
+	// are sent in order (a success must not overtake its /start).
+	last map[string]chan struct{}
 }
 
 // URLFor returns the URL the run pings: KOMPOSE_PING_URL from the root
@@ -178,7 +181,7 @@ func (pg *Pinger) Begin(p *plan.Plan, dryRun bool) {
 	}
 	pg.runURL = URLFor(p, pg.Environ)
 	if pg.runURL != "" {
-		pg.send(pg.runURL+"/start", nil)
+		pg.send(pg.runURL, "/start", nil)
 	}
 }
 
@@ -189,7 +192,7 @@ func (pg *Pinger) StackStart(s *plan.Stack, _, _ int) {
 	}
 	if u := pg.stackURL(s); u != "" {
 		pg.marks[s] = pg.Tail.Mark()
-		pg.send(u+"/start", nil)
+		pg.send(u, "/start", nil)
 	}
 }
 
@@ -215,10 +218,11 @@ func (pg *Pinger) StackDone(sr run.StackResult) {
 		return
 	}
 	body := pg.body(pg.marks[sr.Stack], fmt.Sprintf("kompose: %s: %s", sr.Stack.Name, statusWord(sr.Status)), sr.Err)
+	suffix := ""
 	if sr.Status != run.Succeeded {
-		u += "/fail"
+		suffix = "/fail"
 	}
-	pg.send(u, body)
+	pg.send(u, suffix, body)
 }
 
 // End implements [run.Reporter]: it sends the run's last ping, then waits
@@ -240,11 +244,11 @@ func (pg *Pinger) End(r *run.Result) {
 			}
 		}
 		body := pg.body(0, summary+"\n"+strings.Join(errs, "\n"), nil)
-		u := pg.runURL
+		suffix := ""
 		if r.ExitCode() != 0 {
-			u += "/fail"
+			suffix = "/fail"
 		}
-		pg.send(u, body)
+		pg.send(pg.runURL, suffix, body)
 	}
 	done := make(chan struct{})
 	go func() { pg.wg.Wait(); close(done) }()
@@ -308,18 +312,33 @@ func (pg *Pinger) warn(msg string) {
 	pg.warns = append(pg.warns, pg.mask.String(msg))
 }
 
-// send pings url in the background: a few attempts, each short, within
-// the budget.
-func (pg *Pinger) send(url string, body []byte) {
+// send pings base+suffix in the background, after the earlier pings of
+// base: a few attempts, each short, within the budget.
+func (pg *Pinger) send(base, suffix string, body []byte) {
 	client := pg.Client
 	if client == nil {
 		client = &http.Client{}
 	}
+	url := base + suffix
+	pg.mu.Lock()
+	if pg.last == nil {
+		pg.last = map[string]chan struct{}{}
+	}
+	prev, done := pg.last[base], make(chan struct{})
+	pg.last[base] = done
+	pg.mu.Unlock()
 	pg.wg.Add(1)
 	go func() {
 		defer pg.wg.Done()
+		defer close(done)
 		ctx, cancel := context.WithTimeout(context.Background(), pg.budget())
 		defer cancel()
+		if prev != nil {
+			select {
+			case <-prev:
+			case <-ctx.Done():
+			}
+		}
 		var last error
 		for i := 0; i < attempts && ctx.Err() == nil; i++ {
 			if i > 0 {
