@@ -3,6 +3,7 @@ package run
 import (
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/plan"
 )
 
@@ -63,5 +64,14 @@ func (m Multi) StackDone(sr StackResult) {
 func (m Multi) End(res *Result) {
 	for _, r := range m {
 		r.End(res)
+	}
+}
+
+// HookEnv implements [EnvReporter] for the reporters that do.
+func (m Multi) HookEnv(s *plan.Stack, st *plan.Step, vars []hooks.Assignment, problems []string) {
+	for _, r := range m {
+		if er, ok := r.(EnvReporter); ok {
+			er.HookEnv(s, st, vars, problems)
+		}
 	}
 }
