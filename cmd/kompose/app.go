@@ -77,7 +77,10 @@ const usageText = `kompose [global options] <pattern> [--] <command> [args...]
      kompose -e DB_HOST=10.0.0.5 news up -d
      kompose "*" db:export --compress zstd
      kompose --list
-     kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)`
+     kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)
+     kompose "*" status        (state, health, engine and last dump of each stack;
+                               exit 0 only when all run and are healthy)
+     kompose "*" status --json (the same as JSON; see docs/json.md)`
 
 // Run runs kompose with args (args[0] is the program name) and returns the
 // exit status.
