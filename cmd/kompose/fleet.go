@@ -45,6 +45,7 @@ func (a *App) writeReport(o fleetOpts, code int, err error) {
 	if err != nil {
 		o.collector.Fail(code, err.Error(), a.argvMasker())
 	}
+	o.collector.Finish(code)
 	var b bytes.Buffer
 	if werr := jsonout.Write(&b, o.collector.Doc()); werr == nil {
 		werr = safefile.WriteFile(o.report, b.Bytes(), 0o600)

@@ -282,6 +282,22 @@ func (c *Collector) Fail(code int, msg string, m *env.Masker) {
 	c.doc.DurationSeconds = &secs
 }
 
+// Finish records the exit status of a command that ran no plan (status,
+// hooks, --list), unless End or Fail did already.
+func (c *Collector) Finish(code int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.done = true
+	c.doc.ExitCode = &code
+	end := c.now()
+	c.doc.Ended = Time(end)
+	secs := end.Sub(c.started).Seconds()
+	c.doc.DurationSeconds = &secs
+}
+
 // Doc returns a copy of the document as it is now.
 func (c *Collector) Doc() Run {
 	c.mu.Lock()
