@@ -231,7 +231,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 	}
 	if command == statusCommand && !passthrough {
 		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ}
-		return a.status(ctx, req, stacks, b.TrustTree(), rest, fo.json)
+		return a.status(ctx, req, stacks, b.TrustTree(), rest, fo.json, dryRun)
 	}
 	if fo.json && !dryRun && command != "db:list" {
 		return exitUsage, usagef("--json prints --list, hooks, status, db:list and --dry-run plans; for a run, use --report FILE")

@@ -28,7 +28,7 @@ const statusCommand = "status"
 
 // status prints the state of each stack. A stack whose .env cannot be
 // read is shown as unknown, with the error on stderr.
-func (a *App) status(ctx context.Context, req plan.Request, stacks []stack.Stack, tree *trust.Tree, args []string, asJSON bool) (int, error) {
+func (a *App) status(ctx context.Context, req plan.Request, stacks []stack.Stack, tree *trust.Tree, args []string, asJSON, dryRun bool) (int, error) {
 	for _, arg := range args {
 		if arg == "--json" {
 			asJSON = true
@@ -69,6 +69,9 @@ func (a *App) status(ctx context.Context, req plan.Request, stacks []stack.Stack
 	}
 	a.LibLog.Take() // project names read from compose files: nothing to say here
 	mask := env.Union(maskers...)
+	if dryRun {
+		return a.statusPlan(req.Root, targets, mask), nil
+	}
 	rows := status.Collect(ctx, a.docker(req.Root), targets)
 	code := exitOK
 	est := a.IO.StyleFor(a.IO.ErrTTY)
@@ -112,4 +115,42 @@ func (a *App) docker(dir string) status.Docker {
 		}
 		return out.Bytes(), nil
 	}
+}
+
+// statusPlan prints, for a dry run, the docker command status would run
+// for each engine and the stacks it serves; it runs nothing.
+func (a *App) statusPlan(root string, targets []status.Target, mask *env.Masker) int {
+	var order []string
+	byKey := map[string][]status.Target{}
+	for _, t := range targets {
+		k := t.Engine.Key()
+		if byKey[k] == nil {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], t)
+	}
+	w := a.IO.Out
+	fmt.Fprintf(w, "dry run: status of %d stack(s) in %s; nothing is executed\n", len(targets), root)
+	for _, k := range order {
+		ts := byKey[k]
+		var names []string
+		for _, t := range ts {
+			names = append(names, t.Name+" (project "+mask.String(t.Project)+")")
+		}
+		fmt.Fprintf(w, "engine %s: %s\n", mask.String(ts[0].Engine.Name()), strings.Join(names, ", "))
+		fmt.Fprintf(w, "--> docker %s\n", strings.Join(quoteArgs(status.PsArgs), " "))
+	}
+	return exitOK
+}
+
+// quoteArgs quotes arguments for a shell where they need it.
+func quoteArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " \"'{}()$") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return out
 }
