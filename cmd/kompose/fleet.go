@@ -81,6 +81,10 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 	if o.json {
 		planDoc = jsonout.NewCollector(a.Version, a.argv, a.Clock.Now)
 		reps = append(reps, planDoc)
+		// The warnings of the plan (unset variables, stacks that
+		// cannot run) still go to stderr: the text reporter of a real
+		// run says only them at Begin.
+		run.NewText(ios, false).Begin(p, false)
 	} else {
 		reps = append(reps, r.Reporter)
 	}
