@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ func (a *App) listJSON(ctx context.Context, root string, stacks []stack.Stack, r
 		ls := jsonout.ListStack{Name: s.Name, Dir: s.Dir, ComposeFile: s.ComposeFile, EnvFile: s.EnvFile, HooksFile: s.HooksFile, Hooks: []jsonout.ListHook{}, Services: []jsonout.Service{}, Errors: []string{}}
 		fail := func(what string, err error) {
 			ls.Errors = append(ls.Errors, what+": "+mask.String(err.Error()))
+			fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, mask.String(err.Error()))
 			code = exitFailed
 		}
 		e := envs[i]
@@ -95,6 +97,7 @@ func (a *App) hooksJSON(b *plan.Builder, req plan.Request, stacks []stack.Stack,
 			if s.Err != nil {
 				msg := s.Masker.String(s.Err.Error())
 				hs.Error = &msg
+				fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, msg)
 				code = exitFailed
 			}
 			for i := range s.Steps {
@@ -126,6 +129,7 @@ func (a *App) hooksJSON(b *plan.Builder, req plan.Request, stacks []stack.Stack,
 		if len(errs) > 0 {
 			msg := strings.Join(errs, "; ")
 			hs.Error = &msg
+			fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, msg)
 			code = exitFailed
 		}
 		for _, cmd := range set.Commands() {
