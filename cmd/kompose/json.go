@@ -100,6 +100,15 @@ func (a *App) hooksJSON(b *plan.Builder, req plan.Request, stacks []stack.Stack,
 				fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, msg)
 				code = exitFailed
 			}
+			for _, line := range env.Summary(s.Notes) {
+				hs.Warnings = append(hs.Warnings, s.Masker.String(line))
+			}
+			for _, msg := range s.Warnings {
+				hs.Warnings = append(hs.Warnings, filepath.Base(s.ComposeFile)+": "+s.Masker.String(msg))
+			}
+			for _, n := range s.HookNotes {
+				hs.Warnings = append(hs.Warnings, n.String())
+			}
 			for i := range s.Steps {
 				hs.Steps = append(hs.Steps, jsonout.PlanStep(s, &s.Steps[i]))
 			}
@@ -131,6 +140,11 @@ func (a *App) hooksJSON(b *plan.Builder, req plan.Request, stacks []stack.Stack,
 			hs.Error = &msg
 			fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, msg)
 			code = exitFailed
+		}
+		if set.Script != nil {
+			for _, n := range set.Script.Notes {
+				hs.Warnings = append(hs.Warnings, n.String())
+			}
 		}
 		for _, cmd := range set.Commands() {
 			name := commandName(b, cmd)

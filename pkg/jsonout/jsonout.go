@@ -251,6 +251,7 @@ type HookStack struct {
 	Name     string                `json:"name"`
 	Error    *string               `json:"error"`
 	Skip     string                `json:"skip,omitempty"`
+	Warnings []string              `json:"warnings,omitempty"`
 	Steps    []Step                `json:"steps,omitempty"`
 	NotRun   []NotRun              `json:"not_run,omitempty"`
 	Commands map[string][]HookInfo `json:"commands,omitempty"`

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -162,7 +163,7 @@ func Merge(ctx context.Context, path string, update Series, lockTimeout time.Dur
 	}
 	defer l.Unlock()
 	old := Series{}
-	if f, err := os.OpenFile(path, os.O_RDONLY|syscallNoFollow, 0); err == nil {
+	if f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
 		old, err = Parse(f)
 		f.Close()
 		if err != nil {

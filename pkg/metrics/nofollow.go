@@ -1,5 +1,0 @@
-package metrics
-
-import "syscall"
-
-const syscallNoFollow = syscall.O_NOFOLLOW
