@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -181,11 +182,13 @@ func Merge(ctx context.Context, path string, update Series, lockTimeout time.Dur
 }
 
 // Recorder is a [run.Reporter] that merges the run's series into a
-// metrics file at End. Problems are written to Warn.
+// metrics file at End. Problems are written to Warn. Safe for concurrent
+// use (stacks run at once with -j).
 type Recorder struct {
 	Path    string
 	Now     func() time.Time
 	Warn    io.Writer
+	mu      sync.Mutex
 	command string
 	sizes   map[*plan.Stack]int64
 	series  Series
@@ -193,6 +196,8 @@ type Recorder struct {
 
 // Begin implements [run.Reporter].
 func (r *Recorder) Begin(p *plan.Plan, _ bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.command = p.Command
 	r.sizes = map[*plan.Stack]int64{}
 	r.series = Series{}
@@ -217,7 +222,9 @@ func (r *Recorder) StepDone(s *plan.Stack, st *plan.Step, err error, _ time.Dura
 	}
 	if f, ok := st.Action.(interface{ DumpFile() string }); ok {
 		if fi, err := os.Stat(f.DumpFile()); err == nil {
+			r.mu.Lock()
 			r.sizes[s] = fi.Size()
+			r.mu.Unlock()
 		}
 	}
 }
@@ -227,6 +234,8 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 	if sr.Status == run.Skipped || sr.Status == run.NotRun {
 		return
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	k := Key{Stack: sr.Stack.Name, Command: r.command}
 	now := float64(r.Now().Unix())
 	code := 0
@@ -249,6 +258,8 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 
 // End implements [run.Reporter].
 func (r *Recorder) End(res *run.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if res.DryRun || len(r.series) == 0 {
 		return
 	}

@@ -96,7 +96,8 @@ func (t *Tail) Since(mark int64) []byte {
 	return append([]byte(nil), t.buf[int64(len(t.buf))-n:]...)
 }
 
-// Pinger is a [run.Reporter] that sends the pings of a run.
+// Pinger is a [run.Reporter] that sends the pings of a run. Its stack
+// events may come from several goroutines (-j).
 type Pinger struct {
 	// Environ is the process environment (a URL set there pings for the
 	// whole run, as one in the root .env does).
@@ -191,7 +192,9 @@ func (pg *Pinger) StackStart(s *plan.Stack, _, _ int) {
 		return
 	}
 	if u := pg.stackURL(s); u != "" {
+		pg.mu.Lock()
 		pg.marks[s] = pg.Tail.Mark()
+		pg.mu.Unlock()
 		pg.send(u, "/start", nil)
 	}
 }
@@ -217,7 +220,10 @@ func (pg *Pinger) StackDone(sr run.StackResult) {
 	if u == "" {
 		return
 	}
-	body := pg.body(pg.marks[sr.Stack], fmt.Sprintf("kompose: %s: %s", sr.Stack.Name, statusWord(sr.Status)), sr.Err)
+	pg.mu.Lock()
+	mark := pg.marks[sr.Stack]
+	pg.mu.Unlock()
+	body := pg.body(mark, fmt.Sprintf("kompose: %s: %s", sr.Stack.Name, statusWord(sr.Status)), sr.Err)
 	suffix := ""
 	if sr.Status != run.Succeeded {
 		suffix = "/fail"
