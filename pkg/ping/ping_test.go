@@ -161,9 +161,6 @@ func TestHangingServer(t *testing.T) {
 // TestDefaultBudget: with the default budget, a hanging server holds the
 // run up by about DefaultBudget, never more.
 func TestDefaultBudget(t *testing.T) {
-	if testing.Short() {
-		t.Skip("takes DefaultBudget")
-	}
 	srv := newServer(t, true)
 	pg := &Pinger{Tail: &Tail{}, Warn: io.Discard}
 	t0 := time.Now()
