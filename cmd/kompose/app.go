@@ -42,6 +42,9 @@ type App struct {
 	// printed masked, as warnings of the stack concerned; nil when not
 	// captured.
 	LibLog *liblog.Log
+
+	// argv is the command line, for --report.
+	argv []string
 }
 
 // usageError is a mistake in the command line or its inputs: exit 2.
@@ -75,6 +78,9 @@ const usageText = `kompose [global options] <pattern> [--] <command> [args...]
      kompose "*" db:export --compress zstd
      kompose --list
      kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)
+     kompose "*" status        (state, health, engine and last dump of each stack;
+                               exit 0 only when all run and are healthy)
+     kompose "*" status --json (the same as JSON; see docs/json.md)
      kompose hosts             (each engine the stacks use: answers? version, stacks)`
 
 // Run runs kompose with args (args[0] is the program name) and returns the
@@ -84,6 +90,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		a.Clock = run.SystemClock{}
 	}
 	status := exitOK
+	a.argv = args
 	app := &cli.App{
 		Name:                      "kompose",
 		Usage:                     "run docker compose, with hooks, over many stacks",
@@ -106,6 +113,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
 			&cli.BoolFlag{Name: "prefix", Usage: "prefix each line compose and the hooks print with the stack's name (\"blog | \"); default: on when more than one stack is selected and stdout is not a terminal (also KOMPOSE_PREFIX=1/0)"},
 			&cli.BoolFlag{Name: "no-prefix", Usage: "never prefix the lines compose and the hooks print"},
+			&cli.BoolFlag{Name: "json", Usage: "print --list, hooks, status, db:list or a --dry-run plan as JSON (docs/json.md); nothing else on stdout"},
+			&cli.StringFlag{Name: "report", Usage: "write a JSON report of the run to `FILE` at the end, also after a failure or interrupt (docs/json.md)"},
+			&cli.StringFlag{Name: "metrics-file", Usage: "merge the run's results into the Prometheus text file `FILE` (node_exporter textfile collector)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -135,11 +145,13 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 }
 
-func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
+func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) {
 	if c.Bool("version") {
 		fmt.Fprintf(a.IO.Out, "kompose version %s (%s, %s/%s)\n", a.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK, nil
 	}
+	fo := a.fleetOpts(c, a.argv)
+	defer func() { a.writeReport(fo, code, err) }()
 	overrides, err := parseOverrides(c.StringSlice("env"))
 	if err != nil {
 		return exitUsage, err
@@ -171,7 +183,11 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		if err != nil {
 			return exitUsage, err
 		}
-		return a.list(ctx, root, stacks, plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ, Context: c.String("context")}, b.TrustTree())
+		req := a.request(c, root, overrides)
+		if fo.json {
+			return a.listJSON(ctx, root, stacks, req, b.TrustTree())
+		}
+		return a.list(ctx, root, stacks, req, b.TrustTree())
 	}
 
 	if len(args) == 1 && args[0] == hostsCommand {
@@ -207,23 +223,38 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	req := a.request(c, root, overrides)
 	if command == hostsCommand && !passthrough {
-		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ, Context: c.String("context")}
 		return a.hosts(ctx, b, req, stacks, rest, dryRun)
 	}
+	if !passthrough && (command == hooksCommand || command == statusCommand || command == "db:list") {
+		// kompose's read-only views also take --json after the command.
+		var found bool
+		if rest, found = takeJSON(rest); found {
+			fo.json = true
+		}
+	}
 	if command == hooksCommand && !passthrough {
-		req := plan.Request{Root: root, Network: c.String("network"), Overrides: overrides, Environ: a.Environ, Context: c.String("context")}
+		if fo.json {
+			return a.hooksJSON(b, req, stacks, rest)
+		}
 		return a.hooks(b, req, stacks, rest)
 	}
-	p, err := b.Build(plan.Request{
-		Root: root, Command: command, Args: rest,
-		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
-		Passthrough: passthrough, All: all, Context: c.String("context"),
-	}, stacks)
+	if command == statusCommand && !passthrough {
+		return a.status(ctx, req, stacks, b.TrustTree(), rest, fo.json, dryRun)
+	}
+	if fo.json && !dryRun && command != "db:list" {
+		return exitUsage, usagef("--json prints --list, hooks, status, db:list and --dry-run plans; for a run, use --report FILE")
+	}
+	req.Command, req.Args, req.Passthrough, req.All = command, rest, passthrough, all
+	p, err := b.Build(req, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
 	defer a.leftoverLibWarnings(p)
+	if fo.json && command == "db:list" && !dryRun {
+		return a.dbListJSON(p), nil
+	}
 	ios := a.IO
 	if dryRun {
 		// A dry run prints hundreds of lines and starts nothing that could
@@ -237,12 +268,19 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		return exitUsage, err
 	}
 	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead, Prefix: prefix, Engines: a.engines(command)}
-	return r.Run(ctx, p).ExitCode(), nil
+	return a.runPlan(ctx, r, p, fo, ios), nil
+}
+
+// request is the part of a plan request every command shares: the root,
+// and the variables the command line sets for every stack.
+func (a *App) request(c *cli.Context, root string, overrides []env.Var) plan.Request {
+	return plan.Request{Root: root, Network: c.String("network"), Overrides: overrides,
+		Environ: a.Environ, Context: c.String("context")}
 }
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand, hostsCommand}, Checks: db.Checks(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
+	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand, hostsCommand, statusCommand}, Checks: db.Checks(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
 	pol, err := a.policy(c)
 	if err != nil {
 		return nil, err
@@ -367,6 +405,20 @@ func takeDryRun(args []string) ([]string, bool) {
 			break
 		}
 		if a == "--dry-run" && i > 0 {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
+}
+
+// takeJSON removes --json from the arguments of a read-only view.
+func takeJSON(args []string) ([]string, bool) {
+	out := make([]string, 0, len(args))
+	found := false
+	for _, a := range args {
+		if a == "--json" {
 			found = true
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -20,12 +21,27 @@ import (
 // depend on the docker installed on the machine.
 const systemPluginDirsVar = "KOMPOSE_TEST_SYSTEM_PLUGIN_DIRS"
 
+// testNowVar, in the test binary only, fixes kompose's clock (RFC 3339),
+// so that ages and timestamps in golden files do not change.
+const testNowVar = "KOMPOSE_TEST_NOW"
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"kompose": func() {
 			os.Exit(runApp(os.Args, func(a *App) {
 				if dirs, ok := os.LookupEnv(systemPluginDirsVar); ok {
 					a.Detect = compose.Detector{PluginDirs: filepath.SplitList(dirs)}.Detect
+				}
+				if now, ok := os.LookupEnv(testNowVar); ok {
+					t, err := time.Parse(time.RFC3339, now)
+					if err != nil {
+						panic(err)
+					}
+					a.Clock = fixedClock{t}
 				}
 			}))
 		},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/liblog"
@@ -123,16 +124,32 @@ func runScan(t *testing.T, base string, s secretSet) []scanRun {
 		{"dry run with secret arguments", []string{"-n", "-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "*", "exec", "web", "psql", arg, s["POSTGRES_PW"], s["API_KEY"]}},
 		{"hooks with secret arguments", []string{"-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "*", "hooks", "exec", "web", arg, s["AUTH_PASSPHRASE"]}},
 		{"real run with secret arguments", []string{"-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "blog", "exec", "web", arg, s["DB_CONN"]}},
+		// the JSON views, status, and the report (appended to stdout)
+		{"json dry run", []string{"--json", "-n", "-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "*", "up", "-d"}},
+		{"json list", []string{"--json", "-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "--list"}},
+		{"json hooks", []string{"--json", "-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "*", "hooks", "up", "-d"}},
+		{"status", []string{"-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "*", "status"}},
+		{"status json", []string{"-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "*", "status", "--json"}},
+		{"report", []string{"--report", filepath.Join(base, "report.json"), "-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "*", "up", "-d"}},
+		{"report with secret arguments", []string{"--report", filepath.Join(base, "report.json"), "-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "blog", "exec", "web", arg, s["DB_CONN"]}},
+		{"report of a usage error", []string{"--report", filepath.Join(base, "report.json"), "-e", "CLI_TOKEN=" + s["CLI_TOKEN"], "nope", "up"}},
 	}
 	var out []scanRun
 	log := liblog.Capture()
 	for _, r := range runs {
 		_ = os.Remove(dockerLog)
+		_ = os.Remove(filepath.Join(base, "report.json"))
 		ios, _, stdout, stderr := output.Test()
 		rec := &recorder{Runner: proc.OS{}}
-		app := &App{IO: ios, Environ: environ, Cwd: base, Proc: rec, Version: "test", LibLog: log,
+		app := &App{IO: ios, Environ: environ, Cwd: base, Proc: rec, Version: "test", LibLog: log, Clock: fixedClock{time.Unix(1_700_000_000, 0)},
 			Detect: func(compose.Lookup) ([]string, error) { return []string{"docker", "compose"}, nil }}
 		app.Run(context.Background(), append([]string{"kompose", "--root", root}, r.args...))
+		if b, err := os.ReadFile(filepath.Join(base, "report.json")); err == nil {
+			stdout.WriteString("--- report:\n")
+			stdout.Write(b)
+		} else if strings.HasPrefix(r.name, "report") {
+			t.Fatalf("%s: no report: %v", r.name, err)
+		}
 		var argv strings.Builder
 		for _, a := range rec.argvs {
 			fmt.Fprintf(&argv, "%q\n", a)

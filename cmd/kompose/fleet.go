@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kompose-dev/kompose/pkg/db"
+	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/jsonout"
+	"github.com/kompose-dev/kompose/pkg/metrics"
+	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/ping"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/run"
+	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/urfave/cli/v2"
+)
+
+// fleetOpts are the options of --json, --report and --metrics-file.
+type fleetOpts struct {
+	json    bool
+	report  string
+	metrics string
+	// collector builds the --report document; nil without --report.
+	collector *jsonout.Collector
+}
+
+func (a *App) fleetOpts(c *cli.Context, args []string) fleetOpts {
+	o := fleetOpts{json: c.Bool("json"), report: c.String("report"), metrics: c.String("metrics-file")}
+	if o.report != "" {
+		o.collector = jsonout.NewCollector(a.Version, args, a.Clock.Now)
+	}
+	return o
+}
+
+// writeReport writes the --report document, when asked for; a run that
+// did not get as far as its plan records code and msg.
+func (a *App) writeReport(o fleetOpts, code int, err error) {
+	if o.collector == nil {
+		return
+	}
+	if err != nil {
+		o.collector.Fail(code, err.Error(), a.argvMasker())
+	}
+	o.collector.Finish(code)
+	var b bytes.Buffer
+	if werr := jsonout.Write(&b, o.collector.Doc()); werr == nil {
+		werr = safefile.WriteFile(o.report, b.Bytes(), 0o600)
+		if werr != nil {
+			fmt.Fprintf(a.IO.ErrOut, "kompose: warning: --report: %v\n", werr)
+		}
+	}
+}
+
+// runPlan runs (or, for a dry run, walks) p with the reporters the
+// options ask for: the text for people (or, with --json, the plan's JSON
+// on stdout), the report, the metrics file and the pings.
+func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetOpts, ios *output.IOStreams) int {
+	var reps run.Multi
+	var pinger *ping.Pinger
+	if !r.DryRun && ping.Wanted(p, a.Environ) {
+		// The end of what the run prints (compose, hooks and kompose's
+		// own lines) is the body of the last ping. Not on a terminal:
+		// compose keeps it.
+		tail := &ping.Tail{}
+		c := *ios
+		if !ios.OutTTY {
+			c.Out = io.MultiWriter(ios.Out, tail)
+		}
+		if !ios.ErrTTY {
+			c.ErrOut = io.MultiWriter(ios.ErrOut, tail)
+		}
+		r.IO = &c
+		r.Reporter = run.NewText(r.IO, r.DryRun)
+		pinger = &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut}
+	}
+	var planDoc *jsonout.Collector
+	if o.json {
+		planDoc = jsonout.NewCollector(a.Version, a.argv, a.Clock.Now)
+		reps = append(reps, planDoc)
+		// The warnings of the plan (unset variables, stacks that
+		// cannot run) still go to stderr: the text reporter of a real
+		// run says only them at Begin.
+		run.NewText(ios, false).Begin(p, false)
+	} else {
+		reps = append(reps, r.Reporter)
+	}
+	if o.collector != nil {
+		reps = append(reps, o.collector)
+	}
+	if o.metrics != "" && !r.DryRun {
+		reps = append(reps, &metrics.Recorder{Path: o.metrics, Now: a.Clock.Now, Warn: a.IO.ErrOut})
+	}
+	if pinger != nil {
+		reps = append(reps, pinger) // last: its body holds the text's summary
+	}
+	r.Reporter = reps
+	res := r.Run(ctx, p)
+	if planDoc != nil {
+		if err := jsonout.Write(ios.Out, planDoc.Doc()); err != nil {
+			fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
+			return exitFailed
+		}
+	}
+	return res.ExitCode()
+}
+
+// dbListJSON prints the dumps of each stack of a db:list plan as JSON. It
+// reads them with pkg/db's exported List, from the folder each stack's
+// db:list step was planned with.
+func (a *App) dbListJSON(p *plan.Plan) int {
+	doc := jsonout.DBList{Header: jsonout.NewHeader(jsonout.KindDBList), Root: p.Root, Stacks: []jsonout.DBStack{}}
+	code := exitOK
+	now := a.Clock.Now()
+	for _, s := range p.Stacks {
+		ds := jsonout.DBStack{Name: s.Name, Skip: s.Masker.String(s.Skip), Dumps: []jsonout.DumpInfo{}}
+		if s.Err != nil {
+			msg := s.Masker.String(s.Err.Error())
+			ds.Error = &msg
+			code = exitFailed
+		}
+		for i := range s.Steps {
+			l, ok := s.Steps[i].Action.(*db.Lister)
+			if !ok {
+				continue
+			}
+			ds.Database, ds.Dir = l.Cfg.Name, l.Cfg.DumpDir
+			dumps, err := db.List(l.Cfg.DumpDir, l.Cfg.Name)
+			if err != nil {
+				msg := s.Masker.String(err.Error())
+				ds.Error = &msg
+				code = exitFailed
+			}
+			for _, d := range dumps {
+				ds.Dumps = append(ds.Dumps, jsonout.DumpInfo{File: d.Path, Time: jsonout.Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size, Format: d.Format.String()})
+			}
+		}
+		doc.Stacks = append(doc.Stacks, ds)
+	}
+	if err := jsonout.Write(a.IO.Out, doc); err != nil {
+		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
+		return exitFailed
+	}
+	return code
+}
+
+// argvMasker masks the secrets of the process environment and of the -e
+// options on the command line, for a report of a run that failed before
+// its plan (which masks every stack's secrets) was made.
+func (a *App) argvMasker() *env.Masker {
+	e := env.FromEnviron(a.Environ)
+	for i, arg := range a.argv {
+		var kv string
+		switch {
+		case (arg == "-e" || arg == "--env") && i+1 < len(a.argv):
+			kv = a.argv[i+1]
+		case strings.HasPrefix(arg, "--env="):
+			kv = strings.TrimPrefix(arg, "--env=")
+		case strings.HasPrefix(arg, "-e=") || (strings.HasPrefix(arg, "-e") && strings.Contains(arg, "=")):
+			kv = strings.TrimPrefix(strings.TrimPrefix(arg, "-e"), "=")
+		default:
+			continue
+		}
+		if v, err := env.ParseAssignment(kv); err == nil {
+			e.Override(v.Name, v.Value, env.SourceOverride)
+		}
+	}
+	return env.NewMasker(e)
+}

@@ -1,0 +1,274 @@
+// Package jsonout is kompose's machine-readable output: the JSON documents
+// of --json (--list, hooks, status, db:list, the dry-run plan) and of
+// --report. Every document is one JSON object whose "schema" names the
+// version of the whole schema (docs/json.md) and whose "kind" says which
+// document it is. Within one schema version fields are only ever added.
+//
+// Every value that comes from an environment goes through the stacks'
+// maskers before it is put into a document: no secret reaches it.
+package jsonout
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/status"
+)
+
+// Schema is the version of kompose's JSON documents.
+const Schema = "kompose/v1"
+
+// The kinds of document.
+const (
+	KindList   = "list"
+	KindHooks  = "hooks"
+	KindStatus = "status"
+	KindDBList = "db-list"
+	KindPlan   = "plan"
+	KindReport = "report"
+)
+
+// Header starts every document.
+type Header struct {
+	Schema string `json:"schema"`
+	Kind   string `json:"kind"`
+}
+
+// NewHeader returns the header of a document of kind.
+func NewHeader(kind string) Header { return Header{Schema: Schema, Kind: kind} }
+
+// Write writes doc as indented JSON and a newline.
+func Write(w io.Writer, doc any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}
+
+// Time formats t for a document: RFC 3339 in UTC, to the second.
+func Time(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Var is a variable and where it comes from; Value is "****" for a secret.
+type Var struct {
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Source string `json:"source"`
+	Secret bool   `json:"secret"`
+}
+
+// Vars converts vars, masking their values with m.
+func Vars(vars []env.Var, m *env.Masker) []Var {
+	out := make([]Var, 0, len(vars))
+	for _, v := range vars {
+		out = append(out, Var{Name: v.Name, Value: m.Value(v), Source: string(v.Source), Secret: m.IsSecret(v.Name)})
+	}
+	return out
+}
+
+// Status is the document of `kompose <pattern> status --json`.
+type Status struct {
+	Header
+	Root   string        `json:"root"`
+	Time   string        `json:"time"`
+	OK     bool          `json:"ok"`
+	Stacks []StackStatus `json:"stacks"`
+}
+
+// StackStatus is one stack's status.
+type StackStatus struct {
+	Name       string  `json:"name"`
+	Project    string  `json:"project"`
+	Engine     string  `json:"engine"`
+	State      string  `json:"state"`
+	Running    int     `json:"running"`
+	Containers int     `json:"containers"`
+	Healthy    int     `json:"healthy"`
+	Unhealthy  int     `json:"unhealthy"`
+	Starting   int     `json:"starting"`
+	OK         bool    `json:"ok"`
+	Error      *string `json:"error"`
+	DB         *DBInfo `json:"db"`
+}
+
+// DBInfo is the database side of a stack's status: its newest dump.
+type DBInfo struct {
+	LastDump *DumpInfo `json:"last_dump"`
+	Error    *string   `json:"error"`
+}
+
+// DumpInfo is a dump file.
+type DumpInfo struct {
+	File       string `json:"file"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Size       int64  `json:"size"`
+	Format     string `json:"format,omitempty"`
+}
+
+func errStr(err error, m *env.Masker) *string {
+	if err == nil {
+		return nil
+	}
+	s := m.String(err.Error())
+	return &s
+}
+
+// StatusDoc returns the status document of rows, errors masked with m.
+func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Status {
+	doc := Status{Header: NewHeader(KindStatus), Root: root, Time: Time(now), OK: true, Stacks: []StackStatus{}}
+	for _, r := range rows {
+		s := StackStatus{
+			Name: r.Stack, Project: m.String(r.Project), Engine: m.String(r.Engine), State: r.State,
+			Running: r.Running, Containers: r.Containers,
+			Healthy: r.Healthy, Unhealthy: r.Unhealthy, Starting: r.Starting,
+			OK: r.OK(), Error: errStr(r.Err, m),
+		}
+		if r.DB {
+			s.DB = &DBInfo{Error: errStr(r.DumpErr, m)}
+			if d := r.Dump; d != nil {
+				s.DB.LastDump = &DumpInfo{File: d.File, Time: Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size}
+			}
+		}
+		doc.OK = doc.OK && s.OK
+		doc.Stacks = append(doc.Stacks, s)
+	}
+	return doc
+}
+
+// Step is one step of a plan or a report.
+type Step struct {
+	Kind   string   `json:"kind"`            // "hook" or "command"
+	Phase  string   `json:"phase,omitempty"` // pre, post, fail (hooks)
+	Label  string   `json:"label"`
+	Args   []string `json:"args"`
+	Source string   `json:"source,omitempty"`
+	When   string   `json:"when"`
+	// Skip says why a step is not run ("--skip-hooks"); in a report, also
+	// "an earlier step failed".
+	Skip string `json:"skip,omitempty"`
+	// Describe is what a dry run says about a database step (the file it
+	// would write).
+	Describe []string `json:"describe,omitempty"`
+	// Set in reports for steps that ran.
+	Ran             bool     `json:"ran"`
+	ExitCode        *int     `json:"exit_code,omitempty"`
+	Error           *string  `json:"error,omitempty"`
+	DurationSeconds *float64 `json:"duration_seconds,omitempty"`
+}
+
+// PlanStep converts a step, its arguments masked with s's masker.
+func PlanStep(s *plan.Stack, st *plan.Step) Step {
+	out := Step{Kind: "command", Label: st.Label, Args: make([]string, 0, len(st.Args)), Source: st.Source, When: st.When.String(), Skip: s.Masker.String(st.Skip)}
+	if st.Kind == plan.KindHook {
+		out.Kind = "hook"
+		out.Phase = string(st.Phase)
+	}
+	for _, a := range st.Args {
+		out.Args = append(out.Args, s.Masker.Arg(a))
+	}
+	if out.Source == out.Label {
+		out.Source = ""
+	}
+	if d, ok := st.Action.(interface{ Describe() []string }); ok {
+		for _, line := range d.Describe() {
+			out.Describe = append(out.Describe, s.Masker.String(line))
+		}
+	}
+	return out
+}
+
+// DBList is the document of `kompose <pattern> db:list --json`.
+type DBList struct {
+	Header
+	Root   string    `json:"root"`
+	Stacks []DBStack `json:"stacks"`
+}
+
+// DBStack is the dumps of one stack's database, newest first.
+type DBStack struct {
+	Name     string     `json:"name"`
+	Database string     `json:"database,omitempty"`
+	Dir      string     `json:"dir,omitempty"`
+	Skip     string     `json:"skip,omitempty"`
+	Error    *string    `json:"error"`
+	Dumps    []DumpInfo `json:"dumps"`
+}
+
+// List is the document of `kompose --list --json`.
+type List struct {
+	Header
+	Root   string      `json:"root"`
+	Stacks []ListStack `json:"stacks"`
+}
+
+// ListStack is one stack of the listing. Errors say what could not be
+// read ("env: ...", "hooks: ...", "services: ...").
+type ListStack struct {
+	Name        string     `json:"name"`
+	Dir         string     `json:"dir"`
+	ComposeFile string     `json:"compose_file"`
+	EnvFile     string     `json:"env_file"`
+	HooksFile   string     `json:"hooks_file"`
+	Project     string     `json:"project"`
+	Hooks       []ListHook `json:"hooks"`
+	Services    []Service  `json:"services"`
+	Warnings    []string   `json:"warnings,omitempty"`
+	Errors      []string   `json:"errors"`
+}
+
+// ListHook is a hook function of hooks.sh or a hook file of hooks/.
+type ListHook struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	NotRun string `json:"not_run,omitempty"`
+}
+
+// Service is a compose service; Image is "" for one that is built.
+type Service struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
+}
+
+// Hooks is the document of `kompose <pattern> hooks [command] --json`.
+// With a command, each stack has the Steps of its plan; without one,
+// Commands maps each command the stack has hooks for to them.
+type Hooks struct {
+	Header
+	Root    string      `json:"root"`
+	Command string      `json:"command,omitempty"`
+	Stacks  []HookStack `json:"stacks"`
+}
+
+// HookStack is one stack of the hooks document.
+type HookStack struct {
+	Name     string                `json:"name"`
+	Error    *string               `json:"error"`
+	Skip     string                `json:"skip,omitempty"`
+	Warnings []string              `json:"warnings,omitempty"`
+	Steps    []Step                `json:"steps,omitempty"`
+	NotRun   []NotRun              `json:"not_run,omitempty"`
+	Commands map[string][]HookInfo `json:"commands,omitempty"`
+}
+
+// NotRun is a hook file that exists but is not run, and why.
+type NotRun struct {
+	Phase  string `json:"phase"`
+	Source string `json:"source"`
+	Reason string `json:"reason"`
+}
+
+// HookInfo is a hook found for a command.
+type HookInfo struct {
+	Phase       string `json:"phase"`
+	Label       string `json:"label"`
+	Source      string `json:"source"`
+	Conditional bool   `json:"conditional,omitempty"`
+	NotRun      string `json:"not_run,omitempty"`
+}

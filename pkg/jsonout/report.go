@@ -1,0 +1,306 @@
+package jsonout
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/run"
+)
+
+// Run is the document of a dry run's plan (kind "plan", --json) and of a
+// run's report (kind "report", --report FILE).
+type Run struct {
+	Header
+	Version     string   `json:"version"`
+	CommandLine []string `json:"command_line"`
+	Root        string   `json:"root"`
+	Command     string   `json:"command"`
+	Args        []string `json:"args"`
+	DryRun      bool     `json:"dry_run"`
+	// Env are the variables every stack gets from the root .env,
+	// --network and -e.
+	Env             []Var      `json:"env"`
+	Started         string     `json:"started,omitempty"`
+	Ended           string     `json:"ended,omitempty"`
+	DurationSeconds *float64   `json:"duration_seconds,omitempty"`
+	ExitCode        *int       `json:"exit_code,omitempty"`
+	Interrupted     bool       `json:"interrupted"`
+	Succeeded       int        `json:"succeeded"`
+	Failed          int        `json:"failed"`
+	Skipped         int        `json:"skipped"`
+	Error           *string    `json:"error,omitempty"`
+	Stacks          []RunStack `json:"stacks"`
+}
+
+// RunStack is one stack of a plan or a report.
+type RunStack struct {
+	Name string `json:"name"`
+	Dir  string `json:"dir"`
+	// Env are the variables of the stack's own .env.
+	Env []Var `json:"env"`
+	// Status is "planned" in a dry run; else "succeeded", "failed",
+	// "interrupted", "skipped" or "not run".
+	Status          string   `json:"status"`
+	Error           *string  `json:"error"`
+	Skip            string   `json:"skip,omitempty"`
+	Started         string   `json:"started,omitempty"`
+	DurationSeconds *float64 `json:"duration_seconds,omitempty"`
+	Steps           []Step   `json:"steps"`
+	// Dumps are the dump files a db:export wrote.
+	Dumps []DumpInfo `json:"dumps,omitempty"`
+}
+
+// StatusName names a stack's outcome in documents.
+func StatusName(s run.Status) string {
+	switch s {
+	case run.Succeeded:
+		return "succeeded"
+	case run.Failed:
+		return "failed"
+	case run.Interrupted:
+		return "interrupted"
+	case run.Skipped:
+		return "skipped"
+	}
+	return "not run"
+}
+
+// Collector is a [run.Reporter] that builds the [Run] document of a plan
+// as it runs (or is walked for a dry run). Doc returns it, complete once
+// End was called. Safe for concurrent use.
+type Collector struct {
+	mu      sync.Mutex
+	doc     Run
+	stacks  map[*plan.Stack]int
+	now     func() time.Time
+	started time.Time
+	plan    *plan.Plan
+	done    bool
+}
+
+// NewCollector returns a collector; version and argv (the command line,
+// masked when Begin sees the plan) go into the document.
+func NewCollector(version string, argv []string, now func() time.Time) *Collector {
+	c := &Collector{now: now, stacks: map[*plan.Stack]int{}}
+	c.started = now()
+	c.doc = Run{Header: NewHeader(KindReport), Version: version, CommandLine: append([]string{}, argv...), Args: []string{}, Env: []Var{}, Stacks: []RunStack{}, Started: Time(c.started)}
+	return c
+}
+
+// Begin implements [run.Reporter].
+func (c *Collector) Begin(p *plan.Plan, dryRun bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.plan = p
+	d := &c.doc
+	if dryRun {
+		d.Kind = KindPlan
+		d.Started = ""
+	}
+	d.DryRun, d.Root, d.Command = dryRun, p.Root, p.Command
+	for _, a := range p.Args {
+		d.Args = append(d.Args, p.Masker.Arg(a))
+	}
+	d.CommandLine = MaskArgv(d.CommandLine, p.Masker)
+	d.Env = Vars(p.Global, p.Masker)
+	for _, s := range p.Stacks {
+		rs := RunStack{Name: s.Name, Dir: s.Dir, Env: []Var{}, Status: "not run", Error: errStr(s.Err, s.Masker), Skip: s.Masker.String(s.Skip), Steps: []Step{}}
+		if dryRun {
+			rs.Status = "planned"
+			var own []env.Var
+			for _, v := range s.Env.Layered() {
+				if v.Source == env.SourceStackEnv {
+					own = append(own, v)
+				}
+			}
+			rs.Env = Vars(own, s.Masker)
+		}
+		c.stacks[s] = len(d.Stacks)
+		d.Stacks = append(d.Stacks, rs)
+	}
+}
+
+// MaskArgv masks every argument of argv with m; the value of a -e/--env
+// KEY=VALUE of a secret name is masked whole.
+func MaskArgv(argv []string, m *env.Masker) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = m.Arg(a)
+		if i > 0 && (argv[i-1] == "-e" || argv[i-1] == "--env") {
+			if v, err := env.ParseAssignment(a); err == nil && m.IsSecret(v.Name) {
+				out[i] = v.Name + "=" + env.Mask
+			}
+		}
+		for _, flag := range []string{"-e=", "--env=", "-e"} {
+			if rest, ok := strings.CutPrefix(a, flag); ok && strings.Contains(rest, "=") {
+				if v, err := env.ParseAssignment(rest); err == nil && m.IsSecret(v.Name) {
+					out[i] = flag + v.Name + "=" + env.Mask
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (c *Collector) stack(s *plan.Stack) *RunStack {
+	i, ok := c.stacks[s]
+	if !ok {
+		return nil
+	}
+	return &c.doc.Stacks[i]
+}
+
+// StackStart implements [run.Reporter].
+func (c *Collector) StackStart(s *plan.Stack, _, _ int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rs := c.stack(s); rs != nil && !c.doc.DryRun {
+		rs.Started = Time(c.now())
+	}
+}
+
+// StepPlanned implements [run.Reporter].
+func (c *Collector) StepPlanned(s *plan.Stack, st *plan.Step) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rs := c.stack(s); rs != nil {
+		rs.Steps = append(rs.Steps, PlanStep(s, st))
+	}
+}
+
+// StepStart implements [run.Reporter].
+func (c *Collector) StepStart(*plan.Stack, *plan.Step) {}
+
+// StepDone implements [run.Reporter].
+func (c *Collector) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rs := c.stack(s)
+	if rs == nil {
+		return
+	}
+	step := PlanStep(s, st)
+	step.Ran = true
+	code := 0
+	if err != nil {
+		code = proc.ExitCode(err)
+		step.Error = errStr(err, s.Masker)
+	}
+	step.ExitCode = &code
+	secs := d.Seconds()
+	step.DurationSeconds = &secs
+	rs.Steps = append(rs.Steps, step)
+	if err == nil && st.Kind == plan.KindCommand && c.plan != nil && c.plan.Command == "db:export" {
+		if f, ok := st.Action.(interface{ DumpFile() string }); ok {
+			if fi, err := os.Stat(f.DumpFile()); err == nil {
+				rs.Dumps = append(rs.Dumps, DumpInfo{File: f.DumpFile(), Time: Time(fi.ModTime()), Size: fi.Size()})
+			}
+		}
+	}
+}
+
+// StepSkipped implements [run.Reporter].
+func (c *Collector) StepSkipped(s *plan.Stack, st *plan.Step) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rs := c.stack(s); rs != nil {
+		step := PlanStep(s, st)
+		if step.Skip == "" {
+			step.Skip = "not reached"
+		}
+		rs.Steps = append(rs.Steps, step)
+	}
+}
+
+// StackDone implements [run.Reporter].
+func (c *Collector) StackDone(r run.StackResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rs := c.stack(r.Stack)
+	if rs == nil || c.doc.DryRun {
+		return
+	}
+	rs.Status = StatusName(r.Status)
+	if r.Err != nil {
+		rs.Error = errStr(r.Err, r.Stack.Masker)
+	}
+	secs := r.Duration.Seconds()
+	rs.DurationSeconds = &secs
+}
+
+// End implements [run.Reporter].
+func (c *Collector) End(r *run.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done = true
+	d := &c.doc
+	d.Succeeded, d.Failed = r.Count()
+	d.Skipped = r.Skipped()
+	d.Interrupted = r.Interrupted
+	for _, sr := range r.Stacks {
+		if rs := c.stack(sr.Stack); rs != nil && !r.DryRun {
+			rs.Status = StatusName(sr.Status)
+		}
+	}
+	if r.DryRun {
+		d.Succeeded = 0 // nothing ran; Failed counts the stacks that cannot run
+		return
+	}
+	code := r.ExitCode()
+	d.ExitCode = &code
+	end := c.now()
+	d.Ended = Time(end)
+	secs := end.Sub(c.started).Seconds()
+	d.DurationSeconds = &secs
+}
+
+// Fail records a failure that kept the run from starting (a usage error)
+// with its exit status. m masks msg, and the command line when no plan
+// has masked it yet.
+func (c *Collector) Fail(code int, msg string, m *env.Masker) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	if c.plan == nil {
+		c.doc.CommandLine = MaskArgv(c.doc.CommandLine, m)
+	}
+	msg = m.String(msg)
+	c.done = true
+	c.doc.ExitCode = &code
+	c.doc.Error = &msg
+	end := c.now()
+	c.doc.Ended = Time(end)
+	secs := end.Sub(c.started).Seconds()
+	c.doc.DurationSeconds = &secs
+}
+
+// Finish records the exit status of a command that ran no plan (status,
+// hooks, --list), unless End or Fail did already.
+func (c *Collector) Finish(code int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.done = true
+	c.doc.ExitCode = &code
+	end := c.now()
+	c.doc.Ended = Time(end)
+	secs := end.Sub(c.started).Seconds()
+	c.doc.DurationSeconds = &secs
+}
+
+// Doc returns a copy of the document as it is now.
+func (c *Collector) Doc() Run {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doc
+}

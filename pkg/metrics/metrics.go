@@ -1,0 +1,271 @@
+// Package metrics keeps a Prometheus text file (for node_exporter's
+// textfile collector) with, per stack and command, when kompose last ran
+// it, when it last succeeded, how long it took, its exit status, and for
+// db:export the size of the dump written.
+//
+// Each run merges its own series into the file: the series of other stacks
+// and commands (an earlier `up` when this run is a `db:export`) stay, and a
+// failed run keeps the last success time it finds. Two runs may write the
+// file at once: each takes a lock file beside it (FILE.lock), reads,
+// merges, and replaces the file atomically (pkg/safefile).
+package metrics
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/run"
+	"github.com/kompose-dev/kompose/pkg/safefile"
+)
+
+// The metrics kompose writes; each has the labels stack and command.
+const (
+	LastRun     = "kompose_last_run_timestamp_seconds"
+	LastSuccess = "kompose_last_success_timestamp_seconds"
+	Duration    = "kompose_last_duration_seconds"
+	ExitStatus  = "kompose_last_exit_status"
+	DumpSize    = "kompose_last_dump_size_bytes"
+)
+
+var help = map[string]string{
+	LastRun:     "When kompose last ran the command for the stack (Unix time).",
+	LastSuccess: "When the command last succeeded for the stack (Unix time).",
+	Duration:    "How long the stack's last run of the command took.",
+	ExitStatus:  "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
+	DumpSize:    "Size of the dump the stack's last successful db:export wrote.",
+}
+
+var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize}
+
+// Key is a series: a stack and a command.
+type Key struct{ Stack, Command string }
+
+// Series are the values of the metrics, by metric and series.
+type Series map[string]map[Key]float64
+
+func (s Series) set(metric string, k Key, v float64) {
+	if s[metric] == nil {
+		s[metric] = map[Key]float64{}
+	}
+	s[metric][k] = v
+}
+
+// Parse reads the series of kompose's metrics from a text file written by
+// Format; other lines are dropped.
+func Parse(r io.Reader) (Series, error) {
+	s := Series{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		open := strings.IndexByte(line, '{')
+		closeAt := strings.LastIndexByte(line, '}')
+		if open < 0 || closeAt < open {
+			continue
+		}
+		name := line[:open]
+		if help[name] == "" {
+			continue
+		}
+		labels := parseLabels(line[open+1 : closeAt])
+		v, err := strconv.ParseFloat(strings.TrimSpace(line[closeAt+1:]), 64)
+		if err != nil {
+			continue
+		}
+		s.set(name, Key{Stack: labels["stack"], Command: labels["command"]}, v)
+	}
+	return s, sc.Err()
+}
+
+// parseLabels parses `a="x",b="y"` with Prometheus escapes.
+func parseLabels(s string) map[string]string {
+	out := map[string]string{}
+	for len(s) > 0 {
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 || eq+1 >= len(s) || s[eq+1] != '"' {
+			return out
+		}
+		name := strings.TrimSpace(strings.TrimLeft(s[:eq], ","))
+		var val strings.Builder
+		i := eq + 2
+		for ; i < len(s) && s[i] != '"'; i++ {
+			if s[i] == '\\' && i+1 < len(s) {
+				i++
+				switch s[i] {
+				case 'n':
+					val.WriteByte('\n')
+				default:
+					val.WriteByte(s[i])
+				}
+				continue
+			}
+			val.WriteByte(s[i])
+		}
+		out[name] = val.String()
+		if i >= len(s) {
+			return out
+		}
+		s = s[i+1:]
+	}
+	return out
+}
+
+func escape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
+
+// Format writes s in the Prometheus text format, metrics and series in a
+// fixed order.
+func Format(s Series) []byte {
+	var b bytes.Buffer
+	for _, m := range order {
+		if len(s[m]) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", m, help[m], m)
+		keys := make([]Key, 0, len(s[m]))
+		for k := range s[m] {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if keys[i].Stack != keys[j].Stack {
+				return keys[i].Stack < keys[j].Stack
+			}
+			return keys[i].Command < keys[j].Command
+		})
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s{stack=\"%s\",command=\"%s\"} %s\n", m, escape(k.Stack), escape(k.Command), strconv.FormatFloat(s[m][k], 'f', -1, 64))
+		}
+	}
+	return b.Bytes()
+}
+
+// Merge updates the file at path with update under its lock: update's
+// series replace those of the same metric and key; LastSuccess is kept
+// from the file for keys update has no success for; DumpSize likewise.
+func Merge(ctx context.Context, path string, update Series, lockTimeout time.Duration) error {
+	l, err := safefile.LockFile(ctx, path+".lock", lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	old := Series{}
+	if f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
+		old, err = Parse(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+	} else if !os.IsNotExist(err) {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	for m, byKey := range update {
+		for k, v := range byKey {
+			old.set(m, k, v)
+		}
+	}
+	return safefile.WriteFile(path, Format(old), 0o644)
+}
+
+// Recorder is a [run.Reporter] that merges the run's series into a
+// metrics file at End. Problems are written to Warn. Safe for concurrent
+// use (stacks run at once with -j).
+type Recorder struct {
+	Path    string
+	Now     func() time.Time
+	Warn    io.Writer
+	mu      sync.Mutex
+	command string
+	sizes   map[*plan.Stack]int64
+	series  Series
+}
+
+// Begin implements [run.Reporter].
+func (r *Recorder) Begin(p *plan.Plan, _ bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.command = p.Command
+	r.sizes = map[*plan.Stack]int64{}
+	r.series = Series{}
+}
+
+// StackStart implements [run.Reporter].
+func (r *Recorder) StackStart(*plan.Stack, int, int) {}
+
+// StepPlanned implements [run.Reporter].
+func (r *Recorder) StepPlanned(*plan.Stack, *plan.Step) {}
+
+// StepStart implements [run.Reporter].
+func (r *Recorder) StepStart(*plan.Stack, *plan.Step) {}
+
+// StepSkipped implements [run.Reporter].
+func (r *Recorder) StepSkipped(*plan.Stack, *plan.Step) {}
+
+// StepDone implements [run.Reporter]: it notes the size of a dump written.
+func (r *Recorder) StepDone(s *plan.Stack, st *plan.Step, err error, _ time.Duration) {
+	if err != nil || st.Kind != plan.KindCommand || r.command != "db:export" {
+		return
+	}
+	if f, ok := st.Action.(interface{ DumpFile() string }); ok {
+		if fi, err := os.Stat(f.DumpFile()); err == nil {
+			r.mu.Lock()
+			r.sizes[s] = fi.Size()
+			r.mu.Unlock()
+		}
+	}
+}
+
+// StackDone implements [run.Reporter].
+func (r *Recorder) StackDone(sr run.StackResult) {
+	if sr.Status == run.Skipped || sr.Status == run.NotRun {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := Key{Stack: sr.Stack.Name, Command: r.command}
+	now := float64(r.Now().Unix())
+	code := 0
+	switch sr.Status {
+	case run.Failed:
+		code = 1
+	case run.Interrupted:
+		code = 130
+	}
+	r.series.set(LastRun, k, now)
+	r.series.set(Duration, k, sr.Duration.Seconds())
+	r.series.set(ExitStatus, k, float64(code))
+	if code == 0 {
+		r.series.set(LastSuccess, k, now)
+		if n, ok := r.sizes[sr.Stack]; ok {
+			r.series.set(DumpSize, k, float64(n))
+		}
+	}
+}
+
+// End implements [run.Reporter].
+func (r *Recorder) End(res *run.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.DryRun || len(r.series) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := Merge(ctx, r.Path, r.series, 10*time.Second); err != nil && r.Warn != nil {
+		fmt.Fprintf(r.Warn, "kompose: warning: metrics file: %v\n", err)
+	}
+}

@@ -1,0 +1,71 @@
+package status
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/output"
+)
+
+// Table writes rows as a table for people, one line per stack:
+//
+//	STACK  STATE          HEALTH       ENGINE   LAST DUMP
+//	blog   running 2/2    1 healthy    default  3h12m ago, 1.2 MB
+//
+// size and age format dump sizes and ages (db.HumanSize, db.HumanAge).
+func Table(w io.Writer, st output.Style, rows []Row, now time.Time, size func(int64) string, age func(time.Duration) string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STACK\tSTATE\tHEALTH\tENGINE\tLAST DUMP")
+	for _, r := range rows {
+		state := r.State
+		if r.State == Running || r.State == Partial || r.State == Stopped {
+			state = fmt.Sprintf("%s %d/%d", r.State, r.Running, r.Containers)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), r.Engine, dump(r, now, size, age))
+	}
+	return tw.Flush()
+}
+
+// paint colours a state (tabwriter counts the escape codes as text, so
+// every cell of a column gets the same number of them or none).
+func paint(st output.Style, r Row, s string) string {
+	switch {
+	case r.OK():
+		return st.Green(s)
+	case r.State == Partial || r.State == Running:
+		return st.Yellow(s)
+	}
+	return st.Red(s)
+}
+
+func health(r Row) string {
+	var parts []string
+	if r.Healthy > 0 {
+		parts = append(parts, fmt.Sprintf("%d healthy", r.Healthy))
+	}
+	if r.Unhealthy > 0 {
+		parts = append(parts, fmt.Sprintf("%d unhealthy", r.Unhealthy))
+	}
+	if r.Starting > 0 {
+		parts = append(parts, fmt.Sprintf("%d starting", r.Starting))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func dump(r Row, now time.Time, size func(int64) string, age func(time.Duration) string) string {
+	switch {
+	case !r.DB:
+		return "-"
+	case r.DumpErr != nil:
+		return "error (see stderr)"
+	case r.Dump == nil:
+		return "none"
+	}
+	return fmt.Sprintf("%s ago, %s", age(now.Sub(r.Dump.Time)), size(r.Dump.Size))
+}
