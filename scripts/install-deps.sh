@@ -3,11 +3,11 @@
 # (hooks), python3 (a hook in another language), gzip and zstd (checking
 # dumps with the standard tools), the PostgreSQL server and client (database
 # tests), GNU time (peak memory in scripts/bench-db.sh), mmdebstrap (local
-# images). Idempotent: installs nothing when all
+# images), docker-registry (a local registry for the update tests). Idempotent: installs nothing when all
 # are there. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-want=(bash python3 gzip zstd procps time postgresql postgresql-client mmdebstrap)
+want=(bash python3 gzip zstd procps time postgresql postgresql-client mmdebstrap docker-registry)
 have() { # have PACKAGE: installed?
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
