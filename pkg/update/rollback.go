@@ -101,10 +101,14 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		if id != c.From {
 			return fmt.Errorf("%s: the previous image %s is gone from the engine (was it removed by hand?)", name, Short(c.From))
 		}
+		// Every container counts, running or not: an update whose new
+		// image could not start leaves the container stopped, and that
+		// is what a rollback is for.
 		st := ServiceState{Service: s}
 		for _, ct := range cts {
-			if ct.Service == name && ct.Running && (st.Runs == "" || ct.ImageID != c.From) {
+			if ct.Service == name && (st.Runs == "" || ct.ImageID != c.From || !ct.Running) {
 				st.Runs = ct.ImageID
+				st.Changed = st.Changed || !ct.Running
 			}
 		}
 		if st.Before, err = e.imageID(ctx, s.Image); err != nil {
@@ -120,10 +124,10 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		if from == "" {
 			from = s.Before
 		}
-		if s.Runs != "" && s.Runs != s.After {
+		if s.Runs != "" && (s.Runs != s.After || s.Changed) {
 			recreate = append(recreate, s.Name)
 		}
-		if from == s.After && s.Before == s.After {
+		if from == s.After && s.Before == s.After && !s.Changed {
 			fmt.Fprintf(w, "%s: %s already on %s\n", s.Name, s.Image, Short(s.After))
 			continue
 		}
@@ -132,9 +136,7 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		}
 		what := "recreated"
 		if s.Runs == "" {
-			what = "not running: the next up starts it on this image"
-		} else if s.Runs == s.After {
-			what = "already running it"
+			what = "no container: the next up starts it on this image"
 		}
 		fmt.Fprintf(w, "%s: %s %s → %s (%s)\n", s.Name, s.Image, Short(from), Short(s.After), what)
 		if from != "" && from != s.After {

@@ -119,7 +119,6 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	for _, s := range rec {
 		recSet[s.Name] = true
 	}
-	anyChanged := false
 	for _, s := range cmp.Services {
 		what := ""
 		switch {
@@ -135,13 +134,9 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		default:
 			what = "pulled; the stack is stopped, not started"
 		}
-		anyChanged = anyChanged || s.Changed
 		fmt.Fprintln(w, s.Line(what))
 	}
 	if len(rec) == 0 {
-		if !anyChanged {
-			fmt.Fprintln(w, "up to date")
-		}
 		if u.Prune {
 			u.prune(ctx, e, h, before, after, nil, w, ex.Cmd.Stderr)
 		}
