@@ -120,18 +120,18 @@ func (e *engine) containers(ctx context.Context) ([]Container, error) {
 	if len(fields) == 0 {
 		return nil, nil
 	}
-	const format = `{{.Id}} {{.Image}} {{.State.Running}} {{index .Config.Labels "com.docker.compose.oneoff"}} {{index .Config.Labels "com.docker.compose.service"}}`
+	const format = `{{.Id}}|{{.Image}}|{{.State.Running}}|{{index .Config.Labels "com.docker.compose.oneoff"}}|{{index .Config.Labels "com.docker.compose.service"}}`
 	out, err := e.out(ctx, append([]string{"docker", "container", "inspect", "--format", format, "--"}, fields...)...)
 	if err != nil {
 		return nil, err
 	}
 	var cs []Container
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		f := strings.Fields(line)
+		f := strings.Split(strings.TrimSpace(line), "|")
 		if len(f) != 5 {
-			continue
+			return nil, fmt.Errorf("docker container inspect: unexpected line %q", line)
 		}
-		if f[3] == "True" {
+		if f[3] == "True" || f[4] == "" {
 			continue
 		}
 		cs = append(cs, Container{ID: f[0], ImageID: f[1], Running: f[2] == "true", Service: f[4]})
