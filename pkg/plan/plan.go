@@ -708,7 +708,7 @@ func isHookVar(name string) bool {
 	switch name {
 	case hooks.VarStack, hooks.VarCommand, hooks.VarHook, hooks.VarRoot, hooks.VarPerformer,
 		hooks.VarRecordedAt, hooks.VarVersion, hooks.VarRuntime, hooks.VarExitCode, hooks.VarDumpFile,
-		hooks.VarEnvFile:
+		hooks.VarEnvFile, "KOMPOSE_UPDATED_SERVICES":
 		return true
 	}
 	return false
