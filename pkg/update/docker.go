@@ -11,6 +11,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
 )
@@ -202,4 +203,27 @@ func (e *engine) repoTags(ctx context.Context, id string) (tags []string, exists
 		return nil, false, cmdError(argv, err, errb.String())
 	}
 	return strings.Fields(out.String()), true, nil
+}
+
+// maskWriter writes what update says about a stack through the stack's
+// masker: an image reference could be made of a secret variable.
+type maskWriter struct {
+	w io.Writer
+	m *env.Masker
+}
+
+func (m maskWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(m.w, m.m.String(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// mask returns w (one of the stack's streams) writing through the
+// stack's masker, when it has one.
+func mask(ex *plan.ActionEnv, w io.Writer) io.Writer {
+	if ex.Stack.Masker == nil {
+		return w
+	}
+	return maskWriter{w: w, m: ex.Stack.Masker}
 }

@@ -54,7 +54,7 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	w := ex.Cmd.Stdout
+	w := mask(ex, ex.Cmd.Stdout)
 	project, svcs, err := services(ctx, ex.Stack)
 	if err != nil {
 		return err

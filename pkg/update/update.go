@@ -69,7 +69,7 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	w := ex.Cmd.Stdout
+	w := mask(ex, ex.Cmd.Stdout)
 	project, svcs, err := services(ctx, ex.Stack)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		// What was pulled before the failure is not used: each
 		// reference goes back to the image it named, so that a later
 		// up does not start half an update.
-		u.restoreRefs(ctx, e, before, ex.Cmd.Stderr)
+		u.restoreRefs(ctx, e, before, mask(ex, ex.Cmd.Stderr))
 		return fmt.Errorf("pull failed, nothing recreated: %w", err)
 	}
 	after, err := e.imageIDs(ctx, svcs)
@@ -138,7 +138,7 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	if len(rec) == 0 {
 		if u.Prune {
-			u.prune(ctx, e, h, before, after, nil, w, ex.Cmd.Stderr)
+			u.prune(ctx, e, h, before, after, nil, w, mask(ex, ex.Cmd.Stderr))
 		}
 		return nil
 	}
@@ -185,9 +185,9 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return err
 	}
 	ex.Passed = append(ex.Passed, VarUpdated+"="+strings.Join(recNames, " "))
-	e.release(ctx, release, ex.Cmd.Stderr)
+	e.release(ctx, release, mask(ex, ex.Cmd.Stderr))
 	if u.Prune {
-		u.prune(ctx, e, h, before, after, rec, w, ex.Cmd.Stderr)
+		u.prune(ctx, e, h, before, after, rec, w, mask(ex, ex.Cmd.Stderr))
 	}
 	return nil
 }

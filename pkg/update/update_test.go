@@ -171,3 +171,22 @@ func TestUpdateRecreatesAndRecords(t *testing.T) {
 		t.Errorf("rollback passed on %q", got)
 	}
 }
+
+// What update prints goes through the stack's masker.
+func TestUpdateMasks(t *testing.T) {
+	s := newStack(t)
+	s.Env.Set("REGISTRY_PASSWORD", "latest", env.SourceStackEnv)
+	s.Masker = env.NewMasker(s.Env)
+	f := &fakeDocker{
+		refs:       map[string]string{"app:latest": id('a')},
+		containers: []Container{{ID: "c1", Service: "web", ImageID: id('a'), Running: true}},
+		pull:       map[string]string{"app:latest": id('b')},
+	}
+	out, _, err := runAction(t, &Update{Now: time.Now, Policy: trust.Current()}, s, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "latest") || !strings.Contains(out, "web: app:"+env.Mask) {
+		t.Errorf("output not masked:\n%s", out)
+	}
+}
