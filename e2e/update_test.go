@@ -255,6 +255,9 @@ hook_post_update() { echo ran > "$SCRIPT_DIR/p3-post"; }
 	im.push(side)
 	im.docker("image", "tag", sideV1, side)
 	_, p3ID := e.runningImage("p3")
+	// p4's engine (DOCKER_HOST in its .env) is down: only p4 fails.
+	e.write("p4/compose.yaml", "name: {{project}}\n"+registryService(refs["p2"]))
+	e.write("p4/.env", "DOCKER_HOST=unix:///nonexistent/kompose-e2e.sock\n")
 
 	r := e.kompose("*", "update")
 	t.Logf("%s", r)
@@ -284,6 +287,12 @@ hook_post_update() { echo ran > "$SCRIPT_DIR/p3-post"; }
 	}
 	if got := e.read("p3-fail"); !strings.HasPrefix(got, "failed: ") {
 		t.Errorf("p3's fail hook did not run: %q\n%s", got, r)
+	}
+	if !strings.Contains(r.stderr, "p4: update failed") || !strings.Contains(r.stderr, "/nonexistent/kompose-e2e.sock") {
+		t.Errorf("p4 (its engine down) does not fail with the reason:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "2 succeeded, 2 failed") {
+		t.Errorf("want p1 and p2 to succeed, p3 and p4 to fail:\n%s", r)
 	}
 	if e.read("p3-post") != "" {
 		t.Error("p3's post hook ran after a failed update")
