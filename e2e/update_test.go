@@ -154,6 +154,17 @@ hook_post_rollback() { printf '%s|%s\n' "$*" "$KOMPOSE_UPDATED_SERVICES" >> "$SC
 		t.Fatal("docker image prune took the previous image")
 	}
 
+	// --include-stopped starts a stopped stack whose image changed, on
+	// the new image, and records what its container had.
+	r = e.kompose("idle", "update", "--include-stopped")
+	e.mustExit(r, 0)
+	if img, _ := e.runningImage("idle"); img != v2["idle"] || e.container("idle", "app").State != "running" {
+		t.Errorf("idle with --include-stopped: runs %s (%s), want %s running\n%s", img, e.container("idle", "app").State, v2["idle"], r)
+	}
+	if h := e.history("idle"); len(h.Entries) != 1 || h.Entries[0].Services[0].From != v1["idle"] {
+		t.Errorf("idle history: %+v", h)
+	}
+
 	// rollback brings back the previous image ID.
 	r = e.kompose("web", "rollback")
 	e.mustExit(r, 0)
