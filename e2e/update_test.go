@@ -184,9 +184,15 @@ hook_post_rollback() { printf '%s|%s\n' "$*" "$KOMPOSE_UPDATED_SERVICES" >> "$SC
 		t.Errorf("rollback without history:\n%s", r)
 	}
 
-	// update --prune goes forward again and leaves the rollback images.
+	// update --prune goes forward again and leaves the rollback images;
+	// it removes an image the reference named (pulled, never run) that
+	// the update left without a name.
+	unused := im.build(refs["web"], "web 1b")
 	r = e.kompose("web", "update", "--prune")
 	e.mustExit(r, 0)
+	if im.id(unused) != "" || !strings.Contains(r.stdout, "prune: removed sha256:"+short(unused)+"…") {
+		t.Errorf("--prune left the unused image %s\n%s", unused, r)
+	}
 	if img, _ := e.runningImage("web"); img != v2["web"] {
 		t.Fatalf("after update --prune web runs %s, want %s\n%s", img, v2["web"], r)
 	}
