@@ -207,14 +207,14 @@ hook_post_rollback() { printf '%s|%s\n' "$*" "$KOMPOSE_UPDATED_SERVICES" >> "$SC
 	im.buildFrom(refs["web"], "web 3", "USER nosuchuser\n")
 	im.push(refs["web"])
 	im.docker("image", "tag", v2["web"], refs["web"])
-	e.write("web/hooks.sh", `hook_fail_update() { printf 'fail|%s\n' "$KOMPOSE_EXIT_CODE" >> "$SCRIPT_DIR/web-post"; }
+	e.write("web/hooks.sh", `hook_fail_update() { printf 'fail|%s|%s\n' "$KOMPOSE_EXIT_CODE" "$KOMPOSE_UPDATED_SERVICES" >> "$SCRIPT_DIR/web-post"; }
 `)
 	r = e.kompose("web", "update")
 	e.mustExit(r, 1)
 	if !strings.Contains(r.stderr, "recreating app failed") {
 		t.Errorf("the failed recreate is not named:\n%s", r)
 	}
-	if got := e.read("web-post"); !strings.HasSuffix(got, "fail|1\n") {
+	if got := e.read("web-post"); !strings.HasSuffix(got, "fail|1|app\n") {
 		t.Errorf("web's fail hook: %q\n%s", got, r)
 	}
 	r = e.kompose("web", "rollback", "1")

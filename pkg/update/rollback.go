@@ -144,6 +144,7 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		}
 	}
 	if len(recreate) > 0 {
+		ex.Passed = append(ex.Passed, VarUpdated+"="+strings.Join(recreate, " "))
 		up := append([]string{"up", "-d", "--no-deps", "--force-recreate"}, recreate...)
 		if err := e.stream(ctx, e.composeArgv(up...)...); err != nil {
 			return fmt.Errorf("recreating %s failed: %w", strings.Join(recreate, ", "), err)
@@ -166,6 +167,5 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 			return err
 		}
 	}
-	ex.Passed = append(ex.Passed, VarUpdated+"="+strings.Join(recreate, " "))
 	return nil
 }

@@ -174,6 +174,9 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	for _, s := range rec {
 		recNames = append(recNames, s.Name)
 	}
+	// The fail hooks learn what was being recreated, the post hooks what
+	// was.
+	ex.Passed = append(ex.Passed, VarUpdated+"="+strings.Join(recNames, " "))
 	up := []string{"up", "-d"}
 	if cmp.Running {
 		up = append(append(up, "--no-deps"), recNames...)
@@ -184,7 +187,6 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := e.verify(ctx, rec, func(s ServiceState) string { return s.After }); err != nil {
 		return err
 	}
-	ex.Passed = append(ex.Passed, VarUpdated+"="+strings.Join(recNames, " "))
 	e.release(ctx, release, mask(ex, ex.Cmd.Stderr))
 	if u.Prune {
 		u.prune(ctx, e, h, before, after, rec, w, mask(ex, ex.Cmd.Stderr))
