@@ -5,11 +5,13 @@
 # tests), GNU time (peak memory in scripts/bench-db.sh), mmdebstrap (local
 # images), the OpenSSH server and client (stacks on another host over
 # ssh:// in the end-to-end suite: the tests start their own sshd on a
-# loopback port, never the system's service). Idempotent: installs nothing when all
+# loopback port, never the system's service), docker-registry (a local
+# registry for the update tests, started by the tests on a loopback port,
+# never as a service). Idempotent: installs nothing when all
 # are there. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-want=(bash python3 gzip zstd procps time postgresql postgresql-client mmdebstrap openssh-server openssh-client)
+want=(bash python3 gzip zstd procps time postgresql postgresql-client mmdebstrap openssh-server openssh-client docker-registry)
 have() { # have PACKAGE: installed?
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }

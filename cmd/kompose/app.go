@@ -17,6 +17,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/trust"
+	"github.com/kompose-dev/kompose/pkg/update"
 	"github.com/urfave/cli/v2"
 )
 
@@ -67,7 +68,8 @@ const usageText = `kompose [global options] <pattern> [--] <command> [args...]
    <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
               passed through with its arguments unchanged; or db:export,
               db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
-              see docs/database.md). A typo of a command stops with the
+              see docs/database.md); update [--prune] [--include-stopped],
+              rollback [N] (see docs/update.md). A typo of a command stops with the
               nearest name; "--" passes the command to compose unchecked.
 
    Examples:
@@ -76,6 +78,7 @@ const usageText = `kompose [global options] <pattern> [--] <command> [args...]
      kompose "blog,news" logs -f --tail 50
      kompose -e DB_HOST=10.0.0.5 news up -d
      kompose "*" db:export --compress zstd
+     kompose "*" update --prune
      kompose --list
      kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)
      kompose "*" status        (state, health, engine and last dump of each stack;
@@ -286,6 +289,9 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 		return nil, err
 	}
 	b.Policy = &pol
+	for name, f := range update.Commands(update.Options{Now: a.Clock.Now, Policy: &pol}) {
+		b.Commands[name] = f
+	}
 	if c.IsSet("hook-timeout") {
 		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
 		if err != nil {

@@ -114,6 +114,10 @@ type ActionEnv struct {
 	Proc  proc.Runner
 	Stack *Stack
 	Cmd   proc.Cmd // the streams, folder and environment of the stack
+	// Passed are KEY=VALUE variables the action passes on to the later
+	// steps of its stack (post and fail hooks), as a hook does through
+	// $KOMPOSE_ENV.
+	Passed []string
 }
 
 // Stack is the plan for one stack.
@@ -733,7 +737,7 @@ func isHookVar(name string) bool {
 	switch name {
 	case hooks.VarStack, hooks.VarCommand, hooks.VarHook, hooks.VarRoot, hooks.VarPerformer,
 		hooks.VarRecordedAt, hooks.VarVersion, hooks.VarRuntime, hooks.VarExitCode, hooks.VarDumpFile,
-		hooks.VarEnvFile:
+		hooks.VarEnvFile, "KOMPOSE_UPDATED_SERVICES":
 		return true
 	}
 	return false

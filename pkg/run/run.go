@@ -310,7 +310,10 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 		}
 	}
 	if st.Action != nil {
-		return st.Action.Run(ctx, &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd})
+		ae := &plan.ActionEnv{Proc: r.Proc, Stack: s, Cmd: cmd}
+		err := st.Action.Run(ctx, ae)
+		passed.environ = append(passed.environ, ae.Passed...)
+		return err
 	}
 	var envFile string
 	if st.Hook != nil {

@@ -1,0 +1,110 @@
+package update
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// The commands.
+const (
+	CommandUpdate   = "update"
+	CommandRollback = "rollback"
+)
+
+// VarUpdated names the services an update or rollback recreated,
+// space-separated, for the post and fail hooks ("" when none).
+const VarUpdated = "KOMPOSE_UPDATED_SERVICES"
+
+// Options are what update and rollback need from the command line around
+// them.
+type Options struct {
+	Now func() time.Time
+	// Policy decides whether kompose may read and write the history file
+	// in a stack's folder; the invoking user's when nil.
+	Policy *trust.Policy
+}
+
+// Commands returns the update and rollback commands for a
+// [plan.Builder].
+func Commands(o Options) map[string]plan.CommandFunc {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return map[string]plan.CommandFunc{
+		CommandUpdate:   o.update,
+		CommandRollback: o.rollback,
+	}
+}
+
+// usageError is a mistake in the options: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == plan.ErrUsage }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func (o Options) policy() trust.Policy {
+	if o.Policy != nil {
+		return *o.Policy
+	}
+	return trust.Current()
+}
+
+func parse(command string, fs *flag.FlagSet, args []string, maxPos int, help string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usagef("%s options: %s", command, help)
+			}
+			return nil, usagef("%s: %v (options: %s)", command, err, help)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) > maxPos {
+		return nil, usagef("%s: unexpected argument %q (options: %s)", command, pos[maxPos], help)
+	}
+	return pos, nil
+}
+
+func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "--prune, --include-stopped"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	prune := fs.Bool("prune", false, "")
+	stopped := fs.Bool("include-stopped", false, "")
+	if _, err := parse(command, fs, args, 0, help); err != nil {
+		return plan.Step{}, err
+	}
+	u := &Update{Prune: *prune, IncludeStopped: *stopped, Now: o.Now, Policy: o.policy(), args: args}
+	return plan.Step{Label: command, Args: args, Action: u}, nil
+}
+
+func (o Options) rollback(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "[N]: the number of updates to go back, 1 by default"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	pos, err := parse(command, fs, args, 1, help)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	n := 1
+	if len(pos) == 1 {
+		if n, err = strconv.Atoi(pos[0]); err != nil || n < 1 {
+			return plan.Step{}, usagef("%s %s: expected a number of updates to go back (1, 2, ...)", command, pos[0])
+		}
+	}
+	r := &Rollback{N: n, Now: o.Now, Policy: o.policy(), args: args, stack: s}
+	return plan.Step{Label: command, Args: args, Action: r}, nil
+}

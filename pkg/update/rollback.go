@@ -1,0 +1,171 @@
+package update
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// Rollback is the rollback command of one stack: it brings back the
+// images the services ran N updates back.
+type Rollback struct {
+	N      int
+	Now    func() time.Time
+	Policy trust.Policy
+	args   []string
+	stack  *plan.Stack // for Describe
+}
+
+// HookArgs are the arguments of the rollback hooks: "rollback" and N when
+// given.
+func (r *Rollback) HookArgs() []string { return append([]string{CommandRollback}, r.args...) }
+
+// Describe says what the rollback would do, for a dry run: the images it
+// would bring back, read from the history file (no process runs).
+func (r *Rollback) Describe() []string {
+	s := r.stack
+	out := []string{fmt.Sprintf("bring back the images the services ran %d update(s) ago, recorded in %s; recreate the running ones on them (docker compose up -d --no-deps --force-recreate <services>)", r.N, FileName)}
+	project := compose.ProjectName(s.Dir, s.ComposeFile, s.Env.Lookup)
+	h, err := LoadHistory(filepath.Join(s.Dir, FileName), project)
+	if err != nil {
+		return append(out, "cannot read the history: "+err.Error())
+	}
+	target, err := h.Target(r.N)
+	if err != nil {
+		return append(out, err.Error())
+	}
+	for _, name := range sortedKeys(target) {
+		c := target[name]
+		out = append(out, fmt.Sprintf("%s: %s → %s", name, c.Image, Short(c.From)))
+	}
+	return out
+}
+
+// Run implements [plan.Action].
+func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
+	ex.Passed = append(ex.Passed, VarUpdated+"=")
+	e, err := newEngine(ex)
+	if err != nil {
+		return err
+	}
+	w := mask(ex, ex.Cmd.Stdout)
+	project, svcs, err := services(ctx, ex.Stack)
+	if err != nil {
+		return err
+	}
+	hpath, err := historyPath(r.Policy, ex.Stack)
+	if err != nil {
+		return err
+	}
+	h, err := LoadHistory(hpath, project)
+	if err != nil {
+		return err
+	}
+	target, err := h.Target(r.N)
+	if err != nil {
+		return err
+	}
+	byName := map[string]Service{}
+	for _, s := range svcs {
+		byName[s.Name] = s
+	}
+	cts, err := e.containers(ctx)
+	if err != nil {
+		return err
+	}
+	// Check everything before changing anything.
+	var back []ServiceState
+	for _, name := range sortedKeys(target) {
+		c := target[name]
+		s, ok := byName[name]
+		if !ok {
+			fmt.Fprintf(w, "%s: no longer a service of the project; skipped\n", name)
+			continue
+		}
+		if s.Image != c.Image {
+			return fmt.Errorf("%s: the compose file names image %s now, and the recorded update was of %s; change the compose file back instead", name, s.Image, c.Image)
+		}
+		if strings.Contains(s.Image, "@") {
+			return fmt.Errorf("%s: image %s is pinned by digest; change the compose file instead", name, s.Image)
+		}
+		id, err := e.imageID(ctx, c.From)
+		if err != nil {
+			return err
+		}
+		if id != c.From {
+			return fmt.Errorf("%s: the previous image %s is gone from the engine (was it removed by hand?)", name, Short(c.From))
+		}
+		// Every container counts, running or not: an update whose new
+		// image could not start leaves the container stopped, and that
+		// is what a rollback is for.
+		st := ServiceState{Service: s}
+		for _, ct := range cts {
+			if ct.Service == name && (st.Runs == "" || ct.ImageID != c.From || !ct.Running) {
+				st.Runs = ct.ImageID
+				st.Changed = st.Changed || !ct.Running
+			}
+		}
+		if st.Before, err = e.imageID(ctx, s.Image); err != nil {
+			return err
+		}
+		st.After = c.From
+		back = append(back, st)
+	}
+	entry := Entry{Kind: KindRollback, Time: r.Now().UTC().Truncate(time.Second)}
+	var recreate []string
+	for _, s := range back {
+		from := s.Runs
+		if from == "" {
+			from = s.Before
+		}
+		if s.Runs != "" && (s.Runs != s.After || s.Changed) {
+			recreate = append(recreate, s.Name)
+		}
+		if from == s.After && s.Before == s.After && !s.Changed {
+			fmt.Fprintf(w, "%s: %s already on %s\n", s.Name, s.Image, Short(s.After))
+			continue
+		}
+		if err := e.tag(ctx, s.After, s.Image); err != nil {
+			return err
+		}
+		what := "recreated"
+		if s.Runs == "" {
+			what = "no container: the next up starts it on this image"
+		}
+		fmt.Fprintf(w, "%s: %s %s → %s (%s)\n", s.Name, s.Image, Short(from), Short(s.After), what)
+		if from != "" && from != s.After {
+			entry.Services = append(entry.Services, Change{Service: s.Name, Image: s.Image, From: from, To: s.After})
+		}
+	}
+	if len(recreate) > 0 {
+		ex.Passed = append(ex.Passed, VarUpdated+"="+strings.Join(recreate, " "))
+		up := append([]string{"up", "-d", "--no-deps", "--force-recreate"}, recreate...)
+		if err := e.stream(ctx, e.composeArgv(up...)...); err != nil {
+			return fmt.Errorf("recreating %s failed: %w", strings.Join(recreate, ", "), err)
+		}
+		var want []ServiceState
+		for _, s := range back {
+			for _, n := range recreate {
+				if s.Name == n {
+					want = append(want, s)
+				}
+			}
+		}
+		if err := e.verify(ctx, want, func(s ServiceState) string { return s.After }); err != nil {
+			return err
+		}
+	}
+	if len(entry.Services) > 0 {
+		h.Add(entry)
+		if err := h.Save(hpath); err != nil {
+			return err
+		}
+	}
+	return nil
+}

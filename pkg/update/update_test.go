@@ -1,0 +1,192 @@
+package update
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// fakeDocker answers the docker and compose calls of update and rollback
+// from a small model of an engine, and records every call.
+type fakeDocker struct {
+	refs       map[string]string // reference -> image ID
+	containers []Container
+	// pull moves references, then fails when failPull is set.
+	pull     map[string]string
+	failPull bool
+	calls    []string
+}
+
+func (f *fakeDocker) Run(_ context.Context, c proc.Cmd) error {
+	a := c.Argv
+	f.calls = append(f.calls, strings.Join(a, " "))
+	out := func(s string) error { _, err := io.WriteString(c.Stdout, s); return err }
+	fail := func(msg string) error {
+		fmt.Fprintln(c.Stderr, msg)
+		return &proc.ExitError{Code: 1}
+	}
+	switch {
+	case len(a) > 2 && a[0] == "docker" && a[1] == "compose" && a[2] == "ps":
+		for _, ct := range f.containers {
+			_ = out(ct.ID + "\n")
+		}
+		return nil
+	case len(a) > 2 && a[1] == "compose" && a[2] == "pull":
+		for ref, id := range f.pull {
+			f.refs[ref] = id
+		}
+		if f.failPull {
+			return fail("Error response from daemon: registry unreachable")
+		}
+		return nil
+	case len(a) > 2 && a[1] == "compose" && a[2] == "up":
+		for i, ct := range f.containers {
+			for _, s := range a[3:] {
+				if s == ct.Service {
+					f.containers[i].ImageID = f.refs[ct.Image()]
+					f.containers[i].Running = true
+				}
+			}
+		}
+		return nil
+	case len(a) > 2 && a[1] == "container" && a[2] == "inspect":
+		for _, ct := range f.containers {
+			_ = out(fmt.Sprintf("%s|%s|%v||%s\n", ct.ID, ct.ImageID, ct.Running, ct.Service))
+		}
+		return nil
+	case len(a) > 2 && a[1] == "image" && a[2] == "inspect":
+		ref := a[len(a)-1]
+		if id, ok := f.refs[ref]; ok {
+			return out(id + "\n")
+		}
+		if imageID.MatchString(ref) {
+			return out(ref + "\n")
+		}
+		return fail("Error: No such image: " + ref)
+	case len(a) == 5 && a[1] == "image" && a[2] == "tag":
+		f.refs[a[4]] = a[3]
+		return nil
+	}
+	return fail("fake docker: unexpected call")
+}
+
+// Image is the reference of a fake container's service: every service of
+// the fake project runs "app:latest".
+func (Container) Image() string { return "app:latest" }
+
+func newStack(t *testing.T) *plan.Stack {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	if err := os.WriteFile(file, []byte("name: shop\nservices:\n  web:\n    image: app:latest\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := env.FromEnviron([]string{"KOMPOSE_COMPOSE=docker compose", "PATH=/usr/bin"})
+	return &plan.Stack{Stack: stack.Stack{Name: "shop", Dir: dir, ComposeFile: file}, Env: e}
+}
+
+func runAction(t *testing.T, a plan.Action, s *plan.Stack, f *fakeDocker) (string, *plan.ActionEnv, error) {
+	var out bytes.Buffer
+	ex := &plan.ActionEnv{Proc: f, Stack: s, Cmd: proc.Cmd{Dir: s.Dir, Env: s.Env.Environ(), Stdout: &out, Stderr: &out}}
+	err := a.Run(context.Background(), ex)
+	return out.String(), ex, err
+}
+
+// A pull that fails after moving a reference puts it back, recreates
+// nothing, records nothing, and says why.
+func TestUpdatePullFails(t *testing.T) {
+	s := newStack(t)
+	f := &fakeDocker{
+		refs:       map[string]string{"app:latest": id('a')},
+		containers: []Container{{ID: "c1", Service: "web", ImageID: id('a'), Running: true}},
+		pull:       map[string]string{"app:latest": id('b')},
+		failPull:   true,
+	}
+	u := &Update{Now: time.Now, Policy: trust.Current()}
+	out, _, err := runAction(t, u, s, f)
+	if err == nil || !strings.Contains(err.Error(), "pull failed") || !strings.Contains(err.Error(), "registry unreachable") {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	if f.refs["app:latest"] != id('a') {
+		t.Errorf("app:latest names %s after the failed pull, want the image it named before", f.refs["app:latest"])
+	}
+	for _, c := range f.calls {
+		if strings.Contains(c, " up ") {
+			t.Errorf("recreated after a failed pull: %s", c)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir, FileName)); err == nil {
+		t.Error("a history was written for a failed pull")
+	}
+}
+
+func TestUpdateRecreatesAndRecords(t *testing.T) {
+	s := newStack(t)
+	f := &fakeDocker{
+		refs:       map[string]string{"app:latest": id('a')},
+		containers: []Container{{ID: "c1", Service: "web", ImageID: id('a'), Running: true}},
+		pull:       map[string]string{"app:latest": id('b')},
+	}
+	u := &Update{Now: time.Now, Policy: trust.Current()}
+	out, ex, err := runAction(t, u, s, f)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "web: app:latest sha256:aaaaaaaaaaaa… → sha256:bbbbbbbbbbbb… (recreated)") {
+		t.Errorf("output:\n%s", out)
+	}
+	if got := ex.Passed[len(ex.Passed)-1]; got != VarUpdated+"=web" {
+		t.Errorf("passed on %q", got)
+	}
+	keep := KeepTag("shop", "web", id('a'))
+	if f.refs[keep] != id('a') {
+		t.Errorf("the previous image is not tagged %s: %v", keep, f.refs)
+	}
+	h, err := LoadHistory(filepath.Join(s.Dir, FileName), "shop")
+	if err != nil || len(h.Entries) != 1 || h.Entries[0].Services[0].Keep != keep {
+		t.Fatalf("history %+v, %v", h, err)
+	}
+
+	// rollback points the reference back and recreates the service.
+	r := &Rollback{N: 1, Now: time.Now, Policy: trust.Current()}
+	out, ex, err = runAction(t, r, s, f)
+	if err != nil {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	if f.refs["app:latest"] != id('a') || f.containers[0].ImageID != id('a') {
+		t.Errorf("after rollback: %v, %+v", f.refs, f.containers)
+	}
+	if got := ex.Passed[len(ex.Passed)-1]; got != VarUpdated+"=web" {
+		t.Errorf("rollback passed on %q", got)
+	}
+}
+
+// What update prints goes through the stack's masker.
+func TestUpdateMasks(t *testing.T) {
+	s := newStack(t)
+	s.Env.Set("REGISTRY_PASSWORD", "latest", env.SourceStackEnv)
+	s.Masker = env.NewMasker(s.Env)
+	f := &fakeDocker{
+		refs:       map[string]string{"app:latest": id('a')},
+		containers: []Container{{ID: "c1", Service: "web", ImageID: id('a'), Running: true}},
+		pull:       map[string]string{"app:latest": id('b')},
+	}
+	out, _, err := runAction(t, &Update{Now: time.Now, Policy: trust.Current()}, s, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "latest") || !strings.Contains(out, "web: app:"+env.Mask) {
+		t.Errorf("output not masked:\n%s", out)
+	}
+}
