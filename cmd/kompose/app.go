@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
@@ -104,6 +105,10 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
 			&cli.BoolFlag{Name: "prefix", Usage: "prefix each line compose and the hooks print with the stack's name (\"blog | \"); default: on when more than one stack is selected and stdout is not a terminal (also KOMPOSE_PREFIX=1/0)"},
 			&cli.BoolFlag{Name: "no-prefix", Usage: "never prefix the lines compose and the hooks print"},
+			&cli.StringFlag{Name: "parallel", Aliases: []string{"j"}, Usage: "run up to `N` independent stacks at once, within the dependency order; their lines are prefixed with the stack (default 1, one after the other; also $KOMPOSE_PARALLEL)"},
+			&cli.BoolFlag{Name: "with-deps", Usage: "also run the stacks the selected ones depend on, transitively (for down, stop, kill, rm, pause: the stacks that depend on them)"},
+			&cli.StringFlag{Name: "wait-timeout", Usage: "for up: how long a stack waits for the stacks it depends on to be running and healthy (`DURATION`; default 2m, also $KOMPOSE_WAIT_TIMEOUT; 0: do not wait)"},
+			&cli.StringFlag{Name: "lock-timeout", Usage: "how long to wait for a stack another kompose is changing (`DURATION`; default 1m, also $KOMPOSE_LOCK_TIMEOUT; 0: fail at once)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -158,7 +163,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		if len(args) > 1 {
 			return exitUsage, usagef("--list takes a pattern, not a command (got %q)", args[1])
 		}
-		root, stacks, err := a.selectStacks(c.String("root"), pattern)
+		root, stacks, _, err := a.selectStacks(c.String("root"), pattern)
 		if err != nil {
 			return exitUsage, err
 		}
@@ -191,7 +196,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if strings.HasPrefix(command, "-") && !passthrough {
 		return exitUsage, usagef("%q after the pattern is not a command; global options go before the pattern", command)
 	}
-	root, stacks, err := a.selectStacks(c.String("root"), pattern)
+	root, stacks, all, err := a.selectStacks(c.String("root"), pattern)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -206,7 +211,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	p, err := b.Build(plan.Request{
 		Root: root, Command: command, Args: rest,
 		Network: c.String("network"), Overrides: overrides, Environ: a.Environ,
-		Passthrough: passthrough,
+		Passthrough: passthrough, All: all, WithDeps: c.Bool("with-deps"),
 	}, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
@@ -220,11 +225,23 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 		ios, flush = ios.Buffered()
 		defer flush()
 	}
-	prefix, err := a.prefix(c, len(stacks))
+	parallel, err := a.parallel(c, p)
 	if err != nil {
 		return exitUsage, err
 	}
-	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead, Prefix: prefix}
+	prefix, err := a.prefix(c, len(p.Stacks))
+	if err != nil {
+		return exitUsage, err
+	}
+	if parallel > 1 && len(p.Stacks) > 1 && !dryRun {
+		// Stacks print at once: every line carries its stack.
+		if c.Bool("no-prefix") {
+			return exitUsage, usagef("--no-prefix and -j %d: the lines of stacks running at once are always prefixed", parallel)
+		}
+		prefix = true
+		ios = run.SyncIO(ios)
+	}
+	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead, Prefix: prefix, Parallel: parallel}
 	return r.Run(ctx, p).ExitCode(), nil
 }
 
@@ -242,6 +259,20 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 			return nil, usageError{err}
 		}
 		b.HookTimeout, b.HookTimeoutSet = d, true
+	}
+	for _, f := range []struct {
+		name string
+		d    *time.Duration
+		set  *bool
+	}{{"wait-timeout", &b.WaitTimeout, &b.WaitTimeoutSet}, {"lock-timeout", &b.LockTimeout, &b.LockTimeoutSet}} {
+		if !c.IsSet(f.name) {
+			continue
+		}
+		d, err := plan.ParseTimeout(c.String(f.name), fmt.Sprintf("--%s %q", f.name, c.String(f.name)))
+		if err != nil {
+			return nil, usageError{err}
+		}
+		*f.d, *f.set = d, true
 	}
 	return b, nil
 }
@@ -323,24 +354,26 @@ func (a *App) commands() map[string]plan.CommandFunc {
 	return cmds
 }
 
-func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, error) {
+// selectStacks returns the root, the stacks pattern selects and every
+// stack of the root.
+func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, []stack.Stack, error) {
 	envRoot := lookupEnv(a.Environ, "KOMPOSE_ROOT")
 	root, err := stack.ResolveRoot(rootFlag, envRoot, a.Cwd)
 	if err != nil {
-		return "", nil, usageError{err}
+		return "", nil, nil, usageError{err}
 	}
 	all, err := stack.Discover(root)
 	if err != nil {
-		return "", nil, usageError{err}
+		return "", nil, nil, usageError{err}
 	}
 	if len(all) == 0 {
-		return "", nil, usagef("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
+		return "", nil, nil, usagef("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
 	}
 	sel, err := stack.Select(all, pattern)
 	if err != nil {
-		return "", nil, usageError{err}
+		return "", nil, nil, usageError{err}
 	}
-	return root, sel, nil
+	return root, sel, all, nil
 }
 
 // takeDryRun removes --dry-run from the arguments after the pattern, the way
