@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,13 +50,23 @@ func (e *BusyError) Error() string {
 // error of a timeout is a *[BusyError] naming the holder; an interrupt
 // (ctx) returns its cause.
 func Acquire(ctx context.Context, path string, timeout time.Duration, what string) (*Lock, error) {
+	return acquire(ctx, path, timeout, what, syscall.LOCK_EX)
+}
+
+// AcquireShared is [Acquire] for a shared lock: any number of shared
+// holders at once, none while an exclusive one holds it.
+func AcquireShared(ctx context.Context, path string, timeout time.Duration, what string) (*Lock, error) {
+	return acquire(ctx, path, timeout, what, syscall.LOCK_SH)
+}
+
+func acquire(ctx context.Context, path string, timeout time.Duration, what string, how int) (*Lock, error) {
 	f, err := open(path)
 	if err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err == nil {
 			break
 		}
@@ -135,4 +146,43 @@ func (l *Lock) Release() error {
 	}
 	l.f = nil
 	return err
+}
+
+// HolderPID returns the process id in a holder line ("kompose up, pid
+// 123, since …"), 0 when there is none.
+func HolderPID(holder string) int {
+	_, rest, ok := strings.Cut(holder, ", pid ")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(rest, ",", 2)[0]))
+	return n
+}
+
+// IsAncestor reports whether pid is this process's parent, or its
+// parent's, and so on: a kompose run from a hook of the kompose that
+// holds a stack's lock.
+func IsAncestor(pid int) bool {
+	if pid <= 1 {
+		return false
+	}
+	for p := os.Getppid(); p > 1; {
+		if p == pid {
+			return true
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
+		if err != nil {
+			return false
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 2 {
+			return false
+		}
+		if p, err = strconv.Atoi(f[1]); err != nil {
+			return false
+		}
+	}
+	return false
 }

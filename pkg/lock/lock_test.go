@@ -95,3 +95,40 @@ func TestHolderStripsControlCharacters(t *testing.T) {
 		t.Errorf("Holder = %q", h)
 	}
 }
+
+func TestShared(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".kompose.lock")
+	a, err := AcquireShared(context.Background(), p, 0, "kompose db:export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := AcquireShared(context.Background(), p, 0, "kompose db:export")
+	if err != nil {
+		t.Fatalf("a second shared lock: %v", err)
+	}
+	if _, err := Acquire(context.Background(), p, 0, "kompose up"); err == nil {
+		t.Fatal("an exclusive lock beside shared ones")
+	}
+	_ = a.Release()
+	_ = b.Release()
+	l, err := Acquire(context.Background(), p, 0, "kompose up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AcquireShared(context.Background(), p, 0, "x"); err == nil {
+		t.Fatal("a shared lock beside an exclusive one")
+	}
+	_ = l.Release()
+}
+
+func TestAncestor(t *testing.T) {
+	if !IsAncestor(os.Getppid()) {
+		t.Error("the parent is not an ancestor")
+	}
+	if IsAncestor(os.Getpid()) {
+		t.Error("this process is its own ancestor")
+	}
+	if got := HolderPID("kompose up, pid 123, since 2026"); got != 123 {
+		t.Errorf("HolderPID = %d", got)
+	}
+}

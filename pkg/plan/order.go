@@ -42,6 +42,21 @@ type Order struct {
 	// runs, waiting up to LockTimeout for another kompose holding it.
 	Locks       bool
 	LockTimeout time.Duration
+	// SharedLock is set for commands that hold a finer lock of their own
+	// (the database commands): they take the stack's lock shared, so they
+	// run beside each other but never beside a command that changes the
+	// stack.
+	SharedLock bool
+}
+
+// SharesLock reports whether command takes the stacks' locks shared
+// ([Order.SharedLock]).
+func SharesLock(command string) bool {
+	switch command {
+	case "db:export", "db:import", "db:cleanup":
+		return true
+	}
+	return false
 }
 
 // LockFile is the name of a stack's lock file, in the stack's folder.

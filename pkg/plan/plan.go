@@ -414,7 +414,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		p.Stacks = append(p.Stacks, s)
 	}
 	o := g.order(p, reverse, added, wait)
-	o.Locks, o.LockTimeout = !ReadOnly(req.Command), lockTimeout
+	o.Locks, o.LockTimeout, o.SharedLock = !ReadOnly(req.Command), lockTimeout, SharesLock(req.Command)
 	// A run prints one stream: every stack's secrets are masked in every
 	// line, whichever stack it is about.
 	all := make([]*env.Masker, 0, len(p.Stacks))

@@ -210,21 +210,33 @@ func (r *Runner) job(ctx context.Context, p *plan.Plan, s *plan.Stack) StackResu
 	return sr
 }
 
-// lock takes s's lock, saying so when another run holds it.
+// lock takes s's lock, saying so when another run holds it. A lock held
+// by the kompose that runs this one (a hook calling kompose) is not
+// waited for: this run is part of that one.
 func (r *Runner) lock(ctx context.Context, p *plan.Plan, s *plan.Stack) (*lock.Lock, error) {
 	path := filepath.Join(s.Dir, plan.LockFile)
 	what := "kompose " + p.Command
-	l, err := lock.Acquire(ctx, path, 0, what)
+	acquire := lock.Acquire
+	if p.Order.SharedLock {
+		acquire = lock.AcquireShared
+	}
+	l, err := acquire(ctx, path, 0, what)
 	var busy *lock.BusyError
-	if !errors.As(err, &busy) || p.Order.LockTimeout <= 0 {
+	if !errors.As(err, &busy) {
 		return l, err
+	}
+	if lock.IsAncestor(lock.HolderPID(busy.Holder)) {
+		return nil, nil
+	}
+	if p.Order.LockTimeout <= 0 {
+		return nil, err
 	}
 	holder := busy.Holder
 	if holder == "" {
 		holder = "another kompose run"
 	}
 	r.waiting(s, fmt.Sprintf("waiting up to %s for the lock of %s, held by %s", p.Order.LockTimeout, s.Name, holder))
-	return lock.Acquire(ctx, path, p.Order.LockTimeout, what)
+	return acquire(ctx, path, p.Order.LockTimeout, what)
 }
 
 // waiting tells the reporter what s waits for.
