@@ -16,6 +16,10 @@
 // command is (kompose's, compose's, or a typo of one of them). Every
 // process of a stack runs with PWD set to the stack's folder as kompose
 // names it.
+//
+// The plan also holds the order between stacks ([Order], order.go):
+// dependencies declared with x-kompose.depends_on, the waves of stacks
+// that may run together, and what a dependent waits for.
 package plan
 
 import (

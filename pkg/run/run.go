@@ -1,7 +1,9 @@
 // Package run executes a plan, or walks it without executing anything for a
 // dry run, and reports what happens to a [Reporter].
 //
-// Stacks run one after the other in plan order. Within a stack the steps run
+// Stacks run in the plan's order (plan.Order), one after the other, or up
+// to Parallel at once (see schedule.go: dependencies, blocked dependents,
+// per-stack locks, health gating). Within a stack the steps run
 // in order; the first failing step stops the stack (a failing pre hook
 // means the command does not run; a post hook runs only after the command
 // succeeded). When a pre hook or the command failed, the stack's fail hooks
