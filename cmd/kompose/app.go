@@ -233,7 +233,10 @@ func (a *App) action(ctx context.Context, c *cli.Context) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	if parallel > 1 && len(p.Stacks) > 1 && !dryRun {
+	if len(p.Stacks) < 2 || dryRun {
+		parallel = 1 // nothing to run side by side
+	}
+	if parallel > 1 {
 		// Stacks print at once: every line carries its stack.
 		if c.Bool("no-prefix") {
 			return exitUsage, usagef("--no-prefix and -j %d: the lines of stacks running at once are always prefixed", parallel)
