@@ -141,7 +141,9 @@ func readGraph(all []stack.Stack, envs func(stack.Stack) (*env.Env, error)) (*gr
 		}
 		deps, where, err := compose.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
 		if err != nil {
-			return nil, usagef("stack %s: %v", st.Name, err)
+			// compose-go may quote values: the stack's secrets are masked.
+			m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)
+			return nil, usagef("stack %s: %s", st.Name, m.String(err.Error()))
 		}
 		for _, d := range deps {
 			if d == st.Name {
