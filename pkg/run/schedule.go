@@ -88,6 +88,7 @@ func (r *Runner) schedule(ctx context.Context, p *plan.Plan, res *Result) {
 	block := func(i int, on *plan.Stack) {
 		state[i] = finished
 		s := p.Stacks[i]
+		r.win.drop(s) // hooks of s started ahead will not run
 		results[i] = StackResult{Stack: s, Status: Failed, Err: &BlockedError{On: on, Reverse: p.Order.Reverse}}
 		r.Reporter.StackDone(results[i])
 	}
