@@ -62,12 +62,15 @@ func SharesLock(command string) bool {
 // LockFile is the name of a stack's lock file, in the stack's folder.
 const LockFile = ".kompose.lock"
 
-// ReadOnly reports whether command only reads a stack, so that it takes
-// no lock: compose's ps, logs, config, ls, top, port, images, events,
-// version, stats, wait and kompose's hooks and db:list.
+// ReadOnly reports whether command takes no lock: it only reads a stack
+// (compose's ps, logs, config, ls, top, port, images, events, version,
+// stats, wait and kompose's hooks and db:list), or works inside running
+// containers, often for a long interactive session that must not hold
+// the nightly up or backup back (exec, attach).
 func ReadOnly(command string) bool {
 	switch command {
-	case "ps", "logs", "config", "ls", "top", "port", "images", "events", "version", "stats", "wait", "hooks", "db:list":
+	case "ps", "logs", "config", "ls", "top", "port", "images", "events", "version", "stats", "wait", "hooks", "db:list",
+		"exec", "attach":
 		return true
 	}
 	return false
