@@ -23,6 +23,10 @@ type Reporter interface {
 	StepStart(s *plan.Stack, st *plan.Step)
 	StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration)
 	StepSkipped(s *plan.Stack, st *plan.Step)
+	// StackDone is also called, without StackStart, for a stack that does
+	// not run because a stack it waits for failed (r.Err is a
+	// *BlockedError). With -j, calls about different stacks interleave
+	// (never at the same time).
 	StackDone(r StackResult)
 	End(r *Result)
 }
