@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
@@ -119,6 +120,10 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.BoolFlag{Name: "json", Usage: "print --list, hooks, status, db:list or a --dry-run plan as JSON (docs/json.md); nothing else on stdout"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report of the run to `FILE` at the end, also after a failure or interrupt (docs/json.md)"},
 			&cli.StringFlag{Name: "metrics-file", Usage: "merge the run's results into the Prometheus text file `FILE` (node_exporter textfile collector)"},
+			&cli.StringFlag{Name: "parallel", Aliases: []string{"j"}, Usage: "run up to `N` independent stacks at once, within the dependency order; their lines are prefixed with the stack (default 1, one after the other; also $KOMPOSE_PARALLEL)"},
+			&cli.BoolFlag{Name: "with-deps", Usage: "also run the stacks the selected ones depend on, transitively (for down, stop, kill, rm, pause: the stacks that depend on them)"},
+			&cli.StringFlag{Name: "wait-timeout", Usage: "for up: how long a stack waits for the stacks it depends on to be running and healthy (`DURATION`; default 2m, also $KOMPOSE_WAIT_TIMEOUT; 0: do not wait)"},
+			&cli.StringFlag{Name: "lock-timeout", Usage: "how long to wait for a stack another kompose is changing (`DURATION`; default 1m, also $KOMPOSE_LOCK_TIMEOUT; 0: fail at once)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -249,7 +254,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 	if fo.json && !dryRun && command != "db:list" {
 		return exitUsage, usagef("--json prints --list, hooks, status, db:list and --dry-run plans; for a run, use --report FILE")
 	}
-	req.Command, req.Args, req.Passthrough, req.All = command, rest, passthrough, all
+	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = command, rest, passthrough, all, c.Bool("with-deps")
 	p, err := b.Build(req, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
@@ -266,11 +271,27 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		ios, flush = ios.Buffered()
 		defer flush()
 	}
-	prefix, err := a.prefix(c, len(stacks))
+	parallel, err := a.parallel(c, p)
 	if err != nil {
 		return exitUsage, err
 	}
-	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead, Prefix: prefix, Engines: a.engines(command)}
+	prefix, err := a.prefix(c, len(p.Stacks))
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(p.Stacks) < 2 || dryRun {
+		parallel = 1 // nothing to run side by side
+	}
+	if parallel > 1 {
+		// Stacks print at once: every line carries its stack.
+		if c.Bool("no-prefix") {
+			return exitUsage, usagef("--no-prefix and -j %d: the lines of stacks running at once are always prefixed", parallel)
+		}
+		prefix = true
+		ios = run.SyncIO(ios)
+	}
+	r := &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead,
+		Prefix: prefix, Parallel: parallel, Engines: a.engines(command)}
 	return a.runPlan(ctx, r, p, fo, ios), nil
 }
 
@@ -298,6 +319,20 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 			return nil, usageError{err}
 		}
 		b.HookTimeout, b.HookTimeoutSet = d, true
+	}
+	for _, f := range []struct {
+		name string
+		d    *time.Duration
+		set  *bool
+	}{{"wait-timeout", &b.WaitTimeout, &b.WaitTimeoutSet}, {"lock-timeout", &b.LockTimeout, &b.LockTimeoutSet}} {
+		if !c.IsSet(f.name) {
+			continue
+		}
+		d, err := plan.ParseTimeout(c.String(f.name), fmt.Sprintf("--%s %q", f.name, c.String(f.name)))
+		if err != nil {
+			return nil, usageError{err}
+		}
+		*f.d, *f.set = d, true
 	}
 	return b, nil
 }
@@ -379,6 +414,8 @@ func (a *App) commands() map[string]plan.CommandFunc {
 	return cmds
 }
 
+// selectStacks returns the root, the stacks pattern selects and every
+// stack of the root.
 func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, []stack.Stack, error) {
 	envRoot := lookupEnv(a.Environ, "KOMPOSE_ROOT")
 	root, err := stack.ResolveRoot(rootFlag, envRoot, a.Cwd)

@@ -98,3 +98,21 @@ func TestPrefixWriterReadFrom(t *testing.T) {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }
+
+func TestStackPrefixColour(t *testing.T) {
+	plain := Style{}
+	if got := plain.StackPrefix("blog"); got != "blog | " {
+		t.Errorf("plain prefix %q", got)
+	}
+	c := Style{color: true}
+	a, b := c.StackPrefix("blog"), c.StackPrefix("news")
+	if !strings.HasPrefix(a, "\x1b[") || !strings.HasSuffix(a, "blog\x1b[0m | ") {
+		t.Errorf("coloured prefix %q", a)
+	}
+	if a == strings.Replace(b, "news", "blog", 1) {
+		t.Errorf("blog and news share a colour: %q %q", a, b)
+	}
+	if c.StackPrefix("blog") != a {
+		t.Error("a stack's colour changes between calls")
+	}
+}

@@ -16,6 +16,10 @@
 // command is (kompose's, compose's, or a typo of one of them). Every
 // process of a stack runs with PWD set to the stack's folder as kompose
 // names it.
+//
+// The plan also holds the order between stacks ([Order], order.go):
+// dependencies declared with x-kompose.depends_on, the waves of stacks
+// that may run together, and what a dependent waits for.
 package plan
 
 import (
@@ -181,6 +185,9 @@ type Plan struct {
 	// Note, when not "", is said before the run (a command passed to
 	// compose that kompose does not know).
 	Note string
+	// Order is the order of Stacks: dependencies, waves, health gating
+	// (see order.go).
+	Order *Order
 }
 
 // Request is a parsed command line.
@@ -195,12 +202,17 @@ type Request struct {
 	// Passthrough is set when the command followed "--": it goes to
 	// compose without the typo check (see [Builder.CheckCommand]).
 	Passthrough bool
-	// All is every stack under the root, selected or not, for a
-	// [RootCheck]; nil means only the selected ones.
+	// All is every stack under the root, selected or not: their
+	// dependencies decide the order, and a [RootCheck] sees them all; nil
+	// means only the selected ones.
 	All []stack.Stack
 	// Context is --context: the docker context of every stack, above
 	// every .env (see [SetContext]); "" when not given.
 	Context string
+	// WithDeps (--with-deps) adds the dependencies of the selected
+	// stacks, transitively (for commands that take stacks down: their
+	// dependents).
+	WithDeps bool
 }
 
 // RootCheck checks a kompose command against every stack of the root
@@ -271,6 +283,16 @@ type Builder struct {
 	// called (see pkg/liblog): after each stack is planned, it becomes
 	// that stack's Warnings.
 	LibLog func() []string
+	// WaitTimeout (--wait-timeout) is how long dependents of `up` wait
+	// for their dependencies to be running and healthy, when
+	// WaitTimeoutSet; otherwise KOMPOSE_WAIT_TIMEOUT or the default.
+	WaitTimeout    time.Duration
+	WaitTimeoutSet bool
+	// LockTimeout (--lock-timeout) is how long a run waits for a stack's
+	// lock, when LockTimeoutSet; otherwise KOMPOSE_LOCK_TIMEOUT or the
+	// default.
+	LockTimeout    time.Duration
+	LockTimeoutSet bool
 }
 
 // TrustTree returns a [trust.Tree] for the builder's policy.
@@ -328,6 +350,27 @@ type runInfo struct {
 	// tree checks files and their folders against policy, once per
 	// folder for the whole run.
 	tree *trust.Tree
+	// envs are the stacks' merged environments, read once for the
+	// dependencies and the plan.
+	envs map[string]stackEnv
+}
+
+type stackEnv struct {
+	e   *env.Env
+	err error
+}
+
+// stackEnv returns st's merged environment, read once per run.
+func (ri *runInfo) stackEnv(base *env.Env, st stack.Stack) (*env.Env, error) {
+	if se, ok := ri.envs[st.Name]; ok {
+		return se.e, se.err
+	}
+	e, err := StackEnv(base, st, ri.tree)
+	if ri.envs == nil {
+		ri.envs = map[string]stackEnv{}
+	}
+	ri.envs[st.Name] = stackEnv{e, err}
+	return e, err
 }
 
 // IsKomposeCommand reports whether command is in kompose's own name:verb
@@ -364,6 +407,29 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 			return nil, err
 		}
 	}
+	root := req.All
+	if root == nil {
+		root = stacks
+	}
+	g, err := readGraph(root, func(st stack.Stack) (*env.Env, error) { return ri.stackEnv(base, st) })
+	if err != nil {
+		return nil, err
+	}
+	reverse := Reverses(req.Command)
+	var added map[string]bool
+	if req.WithDeps {
+		stacks, added = g.closure(stacks, reverse)
+	}
+	var wait time.Duration
+	if Gates(req.Command) {
+		if wait, err = b.waitTimeout(base); err != nil {
+			return nil, err
+		}
+	}
+	lockTimeout, err := b.lockTimeout(base)
+	if err != nil {
+		return nil, err
+	}
 	if b.LibLog != nil {
 		b.LibLog() // nothing before the stacks concerns one stack
 	}
@@ -379,6 +445,8 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		}
 		p.Stacks = append(p.Stacks, s)
 	}
+	o := g.order(p, reverse, added, wait)
+	o.Locks, o.LockTimeout, o.SharedLock = !ReadOnly(req.Command), lockTimeout, SharesLock(req.Command)
 	// A run prints one stream: every stack's secrets are masked in every
 	// line, whichever stack it is about.
 	all := make([]*env.Masker, 0, len(p.Stacks))
@@ -562,7 +630,7 @@ func (b *Builder) names() []string {
 }
 
 func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
-	e, err := StackEnv(base, st, ri.tree)
+	e, err := ri.stackEnv(base, st)
 	s := &Stack{Stack: st, Env: e, Notes: e.Notes(), Masker: env.NewMasker(e).WithPublic(PublicWords(req.Root, st, req.Command)...), Policy: ri.policy}
 	fail := func(err error) *Stack {
 		s.Err = err

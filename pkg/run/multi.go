@@ -8,7 +8,10 @@ import (
 )
 
 // Multi passes every event to each of its reporters, in order: the text
-// for people, and the report, metrics and pings of the same run.
+// for people, and the report, metrics and pings of the same run. It also
+// passes on the optional interfaces ([EnvReporter], [Waiter], and the
+// stack prefix of parallel runs) to the reporters that implement them: a
+// new optional interface must be added here too.
 type Multi []Reporter
 
 // Begin implements [Reporter].
@@ -74,4 +77,25 @@ func (m Multi) HookEnv(s *plan.Stack, st *plan.Step, vars []hooks.Assignment, pr
 			er.HookEnv(s, st, vars, problems)
 		}
 	}
+}
+
+// StackWaiting implements [Waiter] for the reporters that do.
+func (m Multi) StackWaiting(s *plan.Stack, what string) {
+	for _, r := range m {
+		if w, ok := r.(Waiter); ok {
+			w.StackWaiting(s, what)
+		}
+	}
+}
+
+// forStack runs f once, with the lines of the reporter that prefixes
+// them (the text) carrying st's prefix.
+func (m Multi) forStack(st *plan.Stack, f func()) {
+	for _, r := range m {
+		if sc, ok := r.(stackScoped); ok {
+			sc.forStack(st, f)
+			return
+		}
+	}
+	f()
 }

@@ -115,6 +115,9 @@ func (w *window) take(st *plan.Step) *proc.Started {
 
 // drop aborts the started steps of a stack that will not run them.
 func (w *window) drop(s *plan.Stack) {
+	if w.ps == nil {
+		return // nothing is started ahead (a dry run, or -j: stacks at once)
+	}
 	w.dead[s] = true
 	for i := range s.Steps {
 		if p := w.take(&s.Steps[i]); p != nil {

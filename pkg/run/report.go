@@ -23,6 +23,10 @@ type Reporter interface {
 	StepStart(s *plan.Stack, st *plan.Step)
 	StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration)
 	StepSkipped(s *plan.Stack, st *plan.Step)
+	// StackDone is also called, without StackStart, for a stack that does
+	// not run because a stack it waits for failed (r.Err is a
+	// *BlockedError). With -j, calls about different stacks interleave
+	// (never at the same time).
 	StackDone(r StackResult)
 	End(r *Result)
 }
@@ -36,6 +40,7 @@ type Text struct {
 	errW  io.Writer
 	style output.Style
 	dry   bool
+	ord   *plan.Order // the plan's order, for the dry run (report_order.go)
 }
 
 // NewText returns a text reporter on ios.
@@ -132,6 +137,7 @@ func (t *Text) Begin(p *plan.Plan, dryRun bool) {
 	fmt.Fprintf(t.w, "%s kompose %s over %d stack(s) in %s; nothing is executed\n",
 		t.style.Yellow("dry run:"), quote(p.Command), len(p.Stacks), p.Root)
 	t.vars("every stack", p.Global, p.Masker)
+	t.order(p)
 }
 
 func (t *Text) vars(scope string, vars []env.Var, m *env.Masker) {
@@ -159,6 +165,7 @@ func (t *Text) StackStart(s *plan.Stack, index, total int) {
 		for _, h := range s.NotRun {
 			fmt.Fprintf(t.w, "%s %s: %s\n", t.style.Dim("--- not run:"), h.Source, h.NotRun)
 		}
+		t.stackOrder(s)
 	}
 }
 
@@ -222,6 +229,8 @@ func (t *Text) StackDone(r StackResult) {
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Green("<=="), s.Name, t.style.Green("ok"), t.style.Dim(seconds(r.Duration)))
 	case r.Status == Failed && isEngineDown(r.Err):
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run:"), s.Masker.String(r.Err.Error()))
+	case r.Status == Failed && isBlocked(r.Err):
+		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red(r.Err.Error()))
 	case r.Status == Failed:
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED"), t.style.Dim(seconds(r.Duration)))
 	case r.Status == Interrupted:

@@ -1,7 +1,9 @@
 // Package run executes a plan, or walks it without executing anything for a
 // dry run, and reports what happens to a [Reporter].
 //
-// Stacks run one after the other in plan order. Within a stack the steps run
+// Stacks run in the plan's order (plan.Order), one after the other, or up
+// to Parallel at once (see schedule.go: dependencies, blocked dependents,
+// per-stack locks, health gating). Within a stack the steps run
 // in order; the first failing step stops the stack (a failing pre hook
 // means the command does not run; a post hook runs only after the command
 // succeeded). When a pre hook or the command failed, the stack's fail hooks
@@ -28,6 +30,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -129,7 +132,12 @@ type Runner struct {
 	// Engines, when set, checks each stack's engine before the stack's
 	// first step (see [Engines]).
 	Engines EngineChecker
+	// Parallel is how many stacks may run at once (-j); 0 and 1 run them
+	// one after the other. See schedule.go.
+	Parallel int
 
+	// mu guards reports and outs while stacks run at once.
+	mu  sync.Mutex
 	win *window
 	// hookEnv holds the $KOMPOSE_ENV files of this run's hooks.
 	hookEnv hookEnvDir
@@ -152,8 +160,11 @@ type stackOut struct {
 func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	res := &Result{DryRun: r.DryRun}
 	ps, _ := r.Proc.(Prestarter)
-	if r.DryRun {
-		ps = nil
+	if r.DryRun || r.Parallel > 1 {
+		ps = nil // the start-ahead window follows one stack at a time
+	}
+	if r.Parallel > 1 && !r.DryRun {
+		r.parallelIO()
 	}
 	r.reports = map[*plan.Step]*bytes.Buffer{}
 	r.outs = map[*plan.Stack]*stackOut{}
@@ -166,20 +177,11 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	}()
 	defer r.hookEnv.remove()
 	r.Reporter.Begin(p, r.DryRun)
-	for i, s := range p.Stacks {
-		if ctx.Err() != nil {
-			res.Interrupted = true
-			res.Stacks = append(res.Stacks, StackResult{Stack: s, Status: NotRun})
-			continue
-		}
-		r.Reporter.StackStart(s, i, len(p.Stacks))
-		sr := r.runStack(ctx, s)
-		r.closeOut(s)
-		if sr.Status == Interrupted {
+	r.schedule(ctx, p, res)
+	for _, sr := range res.Stacks {
+		if sr.Status == Interrupted || sr.Status == NotRun {
 			res.Interrupted = true
 		}
-		r.Reporter.StackDone(sr)
-		res.Stacks = append(res.Stacks, sr)
 	}
 	if ctx.Err() != nil && !r.DryRun {
 		// A signal arrived while the last step ran and it still
@@ -406,6 +408,8 @@ func (r *Runner) notDefined(s *plan.Stack, st *plan.Step, err error) bool {
 func (r *Runner) cmdFor(s *plan.Stack, st *plan.Step) proc.Cmd {
 	cmd := st.Cmd
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = r.IO.In, r.IO.Out, r.IO.ErrOut
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if st.Hook != nil && !st.Hook.Executable() {
 		b := r.reports[st]
 		if b == nil {
@@ -417,7 +421,7 @@ func (r *Runner) cmdFor(s *plan.Stack, st *plan.Step) proc.Cmd {
 	if r.Prefix {
 		o := r.outs[s]
 		if o == nil {
-			o = newStackOut(r.IO, s.Name+" | ")
+			o = newStackOut(r.IO, r.prefixFor(s))
 			r.outs[s] = o
 		}
 		cmd.Stdout, cmd.Stderr = o.out, o.err
@@ -430,6 +434,8 @@ func (r *Runner) cmdFor(s *plan.Stack, st *plan.Step) proc.Cmd {
 
 // takeReport returns, and forgets, what the hooks.sh hook of st reported.
 func (r *Runner) takeReport(st *plan.Step) *bytes.Buffer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	b := r.reports[st]
 	delete(r.reports, st)
 	if b == nil {
@@ -438,9 +444,9 @@ func (r *Runner) takeReport(st *plan.Step) *bytes.Buffer {
 	return b
 }
 
-func newStackOut(ios *output.IOStreams, prefix string) *stackOut {
+func newStackOut(ios *output.IOStreams, prefix [2]string) *stackOut {
 	o := &stackOut{writers: []*output.PrefixWriter{
-		output.NewPrefixWriter(ios.Out, prefix), output.NewPrefixWriter(ios.ErrOut, prefix),
+		output.NewPrefixWriter(ios.Out, prefix[0]), output.NewPrefixWriter(ios.ErrOut, prefix[1]),
 	}}
 	o.out, o.err = o.writers[0], o.writers[1]
 	out, err1 := output.NewLinePipe(o.writers[0])
@@ -460,7 +466,9 @@ func newStackOut(ios *output.IOStreams, prefix string) *stackOut {
 // flush passes on everything s's step printed and ends the line it left
 // without an end, when prefixing.
 func (r *Runner) flush(s *plan.Stack) {
+	r.mu.Lock()
 	o := r.outs[s]
+	r.mu.Unlock()
 	if o == nil {
 		return
 	}
@@ -474,14 +482,16 @@ func (r *Runner) flush(s *plan.Stack) {
 
 // closeOut closes s's prefixed streams once nothing of s runs any more.
 func (r *Runner) closeOut(s *plan.Stack) {
+	r.mu.Lock()
 	o := r.outs[s]
+	delete(r.outs, s)
+	r.mu.Unlock()
 	if o == nil {
 		return
 	}
 	for _, p := range o.pipes {
 		_ = p.Close()
 	}
-	delete(r.outs, s)
 }
 
 func isTerminal(r io.Reader) bool {

@@ -1,0 +1,366 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/lock"
+	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/plan"
+)
+
+// The scheduler walks the plan's order (plan.Order): a stack starts once
+// every stack it waits for (Order.After) has succeeded or been skipped;
+// one whose dependency failed does not run and counts as failed
+// ([BlockedError]). With Parallel > 1, up to Parallel stacks run at
+// once, each in a goroutine of its own, the ready ones taken in plan
+// order; with 1 (the default) they run one after the other in plan order,
+// as they always did. After an interrupt nothing new starts.
+//
+// Around each stack of a command that can change it, the stack's lock
+// (<stack>/.kompose.lock, pkg/lock) is held; a stack of `up` that others
+// depend on is, after its steps, waited for until its services are up
+// and healthy (health.go) before it counts as succeeded.
+
+// Waiter is implemented by reporters that say what a stack waits for
+// (another run's lock, a dependency's health). It is optional: a
+// [Reporter] that does not implement it is told nothing.
+type Waiter interface {
+	StackWaiting(s *plan.Stack, what string)
+}
+
+// BlockedError is the error of a stack that did not run because a stack
+// it waits for failed.
+type BlockedError struct {
+	On      *plan.Stack
+	Reverse bool // On depends on the stack (a command taking stacks down)
+}
+
+func (e *BlockedError) Error() string {
+	if e.Reverse {
+		return fmt.Sprintf("not run: %s depends on it and failed", e.On.Name)
+	}
+	return fmt.Sprintf("not run: depends on %s, which failed", e.On.Name)
+}
+
+// schedule runs p's stacks in its order and returns their results in plan
+// order.
+func (r *Runner) schedule(ctx context.Context, p *plan.Plan, res *Result) {
+	n := len(p.Stacks)
+	index := make(map[*plan.Stack]int, n)
+	for i, s := range p.Stacks {
+		index[s] = i
+	}
+	results := make([]StackResult, n)
+	const (
+		waiting = iota
+		running
+		finished
+	)
+	state := make([]int, n)
+	// ready says whether stack i may start now; blocked is the failed
+	// stack that keeps it from ever running.
+	ready := func(i int) (ok bool, blocked *plan.Stack) {
+		if p.Order == nil {
+			return true, nil
+		}
+		for _, a := range p.Order.After[p.Stacks[i]] {
+			j := index[a]
+			if state[j] != finished {
+				return false, nil
+			}
+			if st := results[j].Status; st != Succeeded && st != Skipped {
+				return false, a
+			}
+		}
+		return true, nil
+	}
+	notRun := func(i int) {
+		state[i] = finished
+		results[i] = StackResult{Stack: p.Stacks[i], Status: NotRun}
+	}
+	block := func(i int, on *plan.Stack) {
+		state[i] = finished
+		s := p.Stacks[i]
+		r.win.drop(s) // hooks of s started ahead will not run
+		results[i] = StackResult{Stack: s, Status: Failed, Err: &BlockedError{On: on, Reverse: p.Order.Reverse}}
+		r.Reporter.StackDone(results[i])
+	}
+
+	if r.Parallel <= 1 || r.DryRun {
+		for i, s := range p.Stacks {
+			if ctx.Err() != nil {
+				notRun(i)
+				continue
+			}
+			if _, on := ready(i); on != nil {
+				block(i, on)
+				continue
+			}
+			r.Reporter.StackStart(s, i, n)
+			results[i] = r.job(ctx, p, s)
+			state[i] = finished
+			r.Reporter.StackDone(results[i])
+		}
+		res.Stacks = append(res.Stacks, results...)
+		return
+	}
+
+	done := make(chan int)
+	active := 0
+	for {
+		// Start what may start, and settle what never will, until
+		// nothing changes.
+		for changed := true; changed; {
+			changed = false
+			for i, s := range p.Stacks {
+				if state[i] != waiting {
+					continue
+				}
+				if ctx.Err() != nil {
+					notRun(i)
+					changed = true
+					continue
+				}
+				ok, on := ready(i)
+				if on != nil {
+					block(i, on)
+					changed = true
+					continue
+				}
+				if !ok || active >= r.Parallel {
+					continue
+				}
+				state[i] = running
+				active++
+				r.Reporter.StackStart(s, i, n)
+				go func(i int, s *plan.Stack) {
+					sr := r.job(ctx, p, s)
+					r.Reporter.StackDone(sr)
+					results[i] = sr
+					done <- i
+				}(i, s)
+			}
+		}
+		if active == 0 {
+			break
+		}
+		select {
+		case i := <-done:
+			active--
+			state[i] = finished
+		case <-ctx.Done():
+			// Nothing new starts; what runs ends by the signal relayed
+			// to it.
+			for i := range state {
+				if state[i] == waiting {
+					notRun(i)
+				}
+			}
+			for ; active > 0; active-- {
+				state[<-done] = finished
+			}
+		}
+	}
+	res.Stacks = append(res.Stacks, results...)
+}
+
+// job runs one stack: its lock held, its steps, and, when others wait for
+// it to be healthy, that wait.
+func (r *Runner) job(ctx context.Context, p *plan.Plan, s *plan.Stack) StackResult {
+	o := p.Order
+	if r.DryRun || o == nil || s.Err != nil || s.Skip != "" {
+		sr := r.runStack(ctx, s)
+		r.closeOut(s)
+		return sr
+	}
+	var locked time.Duration // the time spent waiting for the lock
+	if o.Locks {
+		t0 := r.Clock.Now()
+		l, err := r.lock(ctx, p, s)
+		locked = r.Clock.Now().Sub(t0)
+		if err != nil {
+			sr := StackResult{Stack: s, Status: Failed, Err: err, Duration: locked}
+			if ctx.Err() != nil {
+				sr.Status = Interrupted
+			}
+			return sr
+		}
+		defer l.Release()
+	}
+	sr := r.runStack(ctx, s)
+	sr.Duration += locked
+	if sr.Status == Succeeded && o.Gated(s) {
+		t0 := r.Clock.Now()
+		err := r.waitHealthy(ctx, s, o.WaitTimeout)
+		sr.Duration += r.Clock.Now().Sub(t0)
+		if err != nil {
+			sr.Status, sr.Err = Failed, err
+			if ctx.Err() != nil {
+				sr.Status = Interrupted
+			}
+		}
+	}
+	r.closeOut(s)
+	return sr
+}
+
+// lock takes s's lock, saying so when another run holds it. A lock held
+// by the kompose that runs this one (a hook calling kompose) is not
+// waited for: this run is part of that one.
+func (r *Runner) lock(ctx context.Context, p *plan.Plan, s *plan.Stack) (*lock.Lock, error) {
+	path := filepath.Join(s.Dir, plan.LockFile)
+	what := "kompose " + p.Command
+	acquire := lock.Acquire
+	if p.Order.SharedLock {
+		acquire = lock.AcquireShared
+	}
+	l, err := acquire(ctx, path, 0, what)
+	var busy *lock.BusyError
+	if !errors.As(err, &busy) {
+		return l, err
+	}
+	if lock.IsAncestor(lock.HolderPID(busy.Holder)) {
+		return nil, nil
+	}
+	if p.Order.LockTimeout <= 0 {
+		return nil, err
+	}
+	holder := busy.Holder
+	if holder == "" {
+		holder = "another kompose run"
+	}
+	r.waiting(s, fmt.Sprintf("waiting up to %s for the lock of %s, held by %s", p.Order.LockTimeout, s.Name, holder))
+	return acquire(ctx, path, p.Order.LockTimeout, what)
+}
+
+// waiting tells the reporter what s waits for.
+func (r *Runner) waiting(s *plan.Stack, what string) {
+	if w, ok := r.Reporter.(Waiter); ok {
+		w.StackWaiting(s, what)
+	}
+}
+
+// syncReporter serialises the calls of the stacks running at once.
+type syncReporter struct {
+	mu sync.Mutex
+	r  Reporter
+}
+
+// at runs f, a call about stack st; a text reporter's lines then carry
+// the stack's prefix.
+func (s *syncReporter) at(st *plan.Stack, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sc, ok := s.r.(stackScoped); ok {
+		sc.forStack(st, f)
+		return
+	}
+	f()
+}
+
+// stackScoped is implemented by reporters whose lines, while f runs, are
+// about stack st and carry its prefix (the text for people).
+type stackScoped interface {
+	forStack(st *plan.Stack, f func())
+}
+
+func (t *Text) forStack(st *plan.Stack, f func()) { t.prefixed(t.style.StackPrefix(st.Name), f) }
+
+func (s *syncReporter) Begin(p *plan.Plan, dryRun bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.r.Begin(p, dryRun)
+}
+
+func (s *syncReporter) StackStart(st *plan.Stack, index, total int) {
+	s.at(st, func() { s.r.StackStart(st, index, total) })
+}
+
+func (s *syncReporter) StepPlanned(st *plan.Stack, step *plan.Step) {
+	s.at(st, func() { s.r.StepPlanned(st, step) })
+}
+
+func (s *syncReporter) StepStart(st *plan.Stack, step *plan.Step) {
+	s.at(st, func() { s.r.StepStart(st, step) })
+}
+
+func (s *syncReporter) StepDone(st *plan.Stack, step *plan.Step, err error, d time.Duration) {
+	s.at(st, func() { s.r.StepDone(st, step, err, d) })
+}
+
+func (s *syncReporter) StepSkipped(st *plan.Stack, step *plan.Step) {
+	s.at(st, func() { s.r.StepSkipped(st, step) })
+}
+
+func (s *syncReporter) StackDone(r StackResult) {
+	s.at(r.Stack, func() { s.r.StackDone(r) })
+}
+
+func (s *syncReporter) End(r *Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.r.End(r)
+}
+
+func (s *syncReporter) StackWaiting(st *plan.Stack, what string) {
+	if w, ok := s.r.(Waiter); ok {
+		s.at(st, func() { w.StackWaiting(st, what) })
+	}
+}
+
+// syncWriter passes each Write on whole, one at a time: the lines of
+// stacks running at once never mix within a line.
+type syncWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (s syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}
+
+// prefixLine puts prefix before each line of text.
+func prefixLine(prefix, text string) string {
+	if prefix == "" {
+		return text
+	}
+	lines := strings.SplitAfter(text, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(prefix)
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// SyncIO returns ios with each Write to Out and ErrOut passed on whole and
+// one at a time, for runs whose stacks write at once (-j).
+func SyncIO(ios *output.IOStreams) *output.IOStreams {
+	c := *ios
+	mu := &sync.Mutex{}
+	c.Out, c.ErrOut = syncWriter{mu, ios.Out}, syncWriter{mu, ios.ErrOut}
+	return &c
+}
+
+// parallelIO makes the reporter safe for stacks running at once.
+func (r *Runner) parallelIO() {
+	if _, ok := r.Reporter.(*syncReporter); !ok {
+		r.Reporter = &syncReporter{r: r.Reporter}
+	}
+}
+
+// prefixFor is the prefix of s's lines on stdout and stderr.
+func (r *Runner) prefixFor(s *plan.Stack) [2]string {
+	return [2]string{r.IO.StyleFor(r.IO.OutTTY).StackPrefix(s.Name), r.IO.StyleFor(r.IO.ErrTTY).StackPrefix(s.Name)}
+}
