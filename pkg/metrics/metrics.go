@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/lock"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/safefile"
@@ -158,11 +159,11 @@ func Format(s Series) []byte {
 // series replace those of the same metric and key; LastSuccess is kept
 // from the file for keys update has no success for; DumpSize likewise.
 func Merge(ctx context.Context, path string, update Series, lockTimeout time.Duration) error {
-	l, err := safefile.LockFile(ctx, path+".lock", lockTimeout)
+	l, err := lock.Acquire(ctx, path+".lock", lockTimeout, "kompose --metrics-file")
 	if err != nil {
-		return err
+		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
-	defer l.Unlock()
+	defer l.Release()
 	old := Series{}
 	if f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
 		old, err = Parse(f)

@@ -3,12 +3,10 @@
 // a temporary file created in the same folder with O_EXCL|O_NOFOLLOW (so a
 // symlink planted there is never followed), is synced, and is renamed over
 // the target, so a reader sees the old file or the new one, never half of
-// one. Lock serialises read-modify-write updates between processes with
-// flock(2) on a lock file opened without following symlinks either.
+// one. Read-modify-write updates between processes take a pkg/lock lock.
 package safefile
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -17,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 )
 
 // WriteFile replaces path with data atomically; the file gets perm.
@@ -72,47 +69,4 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		d.Close()
 	}
 	return nil
-}
-
-// Lock is a held lock file.
-type Lock struct{ f *os.File }
-
-// LockFile takes an exclusive lock on path (created when missing, never
-// through a symlink), waiting up to timeout for another process to release
-// it.
-func LockFile(ctx context.Context, path string, timeout time.Duration) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return &Lock{f: f}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		if time.Now().After(deadline) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: still held by another process after %s", path, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, context.Cause(ctx))
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// Unlock releases the lock. The lock file stays (removing it would let two
-// processes lock two different files).
-func (l *Lock) Unlock() error {
-	if l == nil || l.f == nil {
-		return nil
-	}
-	return l.f.Close() // closing releases the flock
 }
