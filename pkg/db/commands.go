@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -49,37 +47,8 @@ type commands struct {
 	importStacks []string
 }
 
-// usageError is a mistake in a db command's options: exit status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string        { return e.msg }
-func (e usageError) Is(target error) bool { return target == plan.ErrUsage }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
-
-// flags parses a command's options from its arguments; positional
-// arguments may come before or after them.
-func parseFlags(command string, fs *flag.FlagSet, args []string, maxPos int, help string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, usagef("%s options: %s", command, help)
-			}
-			return nil, usagef("%s: %v (options: %s)", command, err, help)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) > maxPos {
-		return nil, usagef("%s: unexpected argument %q (options: %s)", command, pos[maxPos], help)
-	}
-	return pos, nil
-}
+// usagef is a mistake in the options: exit status 2 (plan.ErrUsage).
+func usagef(format string, a ...any) error { return plan.Usagef(format, a...) }
 
 // progressFlags adds --progress and --no-progress.
 func (c *commands) progressFlags(fs *flag.FlagSet) func() Progress {
@@ -125,7 +94,7 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	format := fs.String("format", "plain", "")
 	lockTimeout := lockTimeoutFlag(fs)
 	progress := c.progressFlags(fs)
-	if _, err := parseFlags(command, fs, args, 0, help); err != nil {
+	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
 		return plan.Step{}, err
 	}
 	lockWait, err := lockTimeout(command)
@@ -172,7 +141,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	keepPrev := fs.Bool("keep-previous", false, "")
 	lockTimeout := lockTimeoutFlag(fs)
 	progress := c.progressFlags(fs)
-	pos, err := parseFlags(command, fs, args, 1, help)
+	pos, err := plan.ParseArgs(command, fs, args, 1, help)
 	if err != nil {
 		return plan.Step{}, err
 	}
@@ -214,7 +183,7 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 	keep := fs.Int("keep", 1, "")
 	older := fs.String("older-than", "", "")
 	lockTimeout := lockTimeoutFlag(fs)
-	if _, err := parseFlags(command, fs, args, 0, help); err != nil {
+	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
 		return plan.Step{}, err
 	}
 	lockWait, err := lockTimeout(command)
@@ -244,7 +213,7 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 
 func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	if _, err := parseFlags(command, fs, args, 0, "none"); err != nil {
+	if _, err := plan.ParseArgs(command, fs, args, 0, "none"); err != nil {
 		return plan.Step{}, err
 	}
 	cfg, err := c.stackConfig(s, command)

@@ -182,7 +182,7 @@ func (c *Checker) run(ctx context.Context, e Engine, environ []string, timeout t
 	case errors.As(err, &te):
 		st.Err = &DownError{Engine: e, Timeout: timeout}
 	case err != nil:
-		st.Err = &DownError{Engine: e, Detail: redactText(e, lastLine(errb.String()))}
+		st.Err = &DownError{Engine: e, Detail: redactText(e, proc.LastLine(errb.String()))}
 		if ctx.Err() != nil {
 			st.Err = context.Cause(ctx)
 		}
@@ -191,7 +191,7 @@ func (c *Checker) run(ctx context.Context, e Engine, environ []string, timeout t
 		if st.Version == "" {
 			// An old CLI prints the client and an error when the server
 			// does not answer, yet exits 0.
-			st.Err = &DownError{Engine: e, Detail: redactText(e, lastLine(errb.String()))}
+			st.Err = &DownError{Engine: e, Detail: redactText(e, proc.LastLine(errb.String()))}
 		}
 	}
 	return st
@@ -215,18 +215,6 @@ func dockerPath(environ []string) string {
 		p := filepath.Join(dir, "docker")
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 			return p
-		}
-	}
-	return ""
-}
-
-// lastLine is the last non-empty line of docker's error output, where it
-// says why it could not connect.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			return l
 		}
 	}
 	return ""

@@ -34,7 +34,7 @@ func (b *Builder) CheckCommand(command string, forced bool) (CommandCheck, error
 	for _, n := range own {
 		if squash(command) == squash(n) {
 			if forced {
-				return CommandCheck{}, usagef("%q is kompose's %s, not a compose subcommand", command, n)
+				return CommandCheck{}, Usagef("%q is kompose's %s, not a compose subcommand", command, n)
 			}
 			return CommandCheck{}, unknownCommand(command, n)
 		}
@@ -44,7 +44,7 @@ func (b *Builder) CheckCommand(command string, forced bool) (CommandCheck, error
 	}
 	if IsKomposeCommand(command) {
 		near, _ := nearest(command, own, len(command)/2)
-		return CommandCheck{}, usagef("%v; kompose's own commands: %s", unknownCommand(command, near), strings.Join(b.names(), ", "))
+		return CommandCheck{}, Usagef("%v; kompose's own commands: %s", unknownCommand(command, near), strings.Join(b.names(), ", "))
 	}
 	subs := compose.Subcommands()
 	for _, n := range subs {
@@ -60,9 +60,9 @@ func (b *Builder) CheckCommand(command string, forced bool) (CommandCheck, error
 
 func unknownCommand(command, near string) error {
 	if near == "" {
-		return usagef("unknown command %q", command)
+		return Usagef("unknown command %q", command)
 	}
-	return usagef("unknown command %q (did you mean %q?)", command, near)
+	return Usagef("unknown command %q (did you mean %q?)", command, near)
 }
 
 // ownNames are kompose's own command names, sorted.
@@ -134,12 +134,3 @@ func distance(a, b string) int {
 	}
 	return d[len(ra)][len(rb)]
 }
-
-// usageError is a mistake in the command line: it wraps [ErrUsage] without
-// saying so in its text.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string        { return e.msg }
-func (e usageError) Is(target error) bool { return target == ErrUsage }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }

@@ -146,18 +146,18 @@ func readGraph(all []stack.Stack, envs func(stack.Stack) (*env.Env, error)) (*gr
 		if err != nil {
 			// compose-go may quote values: the stack's secrets are masked.
 			m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)
-			return nil, usagef("stack %s: %s", st.Name, m.String(err.Error()))
+			return nil, Usagef("stack %s: %s", st.Name, m.String(err.Error()))
 		}
 		for _, d := range deps {
 			if d == st.Name {
-				return nil, usagef("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)
+				return nil, Usagef("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)
 			}
 			if _, ok := g.byName[d]; !ok {
 				msg := fmt.Sprintf("%s: %s.depends_on: no stack named %q in %s", where, compose.Extension, d, filepath.Dir(st.Dir))
 				if n, ok := nearest(d, names, -1); ok {
 					msg += fmt.Sprintf(" (did you mean %s?)", n)
 				}
-				return nil, usagef("%s", msg)
+				return nil, Usagef("%s", msg)
 			}
 		}
 		g.deps[st.Name], g.where[st.Name] = deps, where
@@ -167,7 +167,7 @@ func readGraph(all []stack.Stack, envs func(stack.Stack) (*env.Env, error)) (*gr
 		for _, n := range c[:len(c)-1] {
 			files = append(files, g.where[n])
 		}
-		return nil, usagef("dependency cycle: %s (x-kompose.depends_on in %s)", strings.Join(c, " -> "), strings.Join(files, "; "))
+		return nil, Usagef("dependency cycle: %s (x-kompose.depends_on in %s)", strings.Join(c, " -> "), strings.Join(files, "; "))
 	}
 	return g, nil
 }

@@ -388,7 +388,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	}
 	if chk.Own {
 		if cmdFunc = b.Commands[req.Command]; cmdFunc == nil {
-			return nil, usagef("%q is not a command to plan for stacks", req.Command)
+			return nil, Usagef("%q is not a command to plan for stacks", req.Command)
 		}
 	}
 	// The root .env is checked and read before anything else, with the

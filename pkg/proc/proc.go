@@ -314,3 +314,16 @@ func settle(ctx context.Context, relay *Relay, err error) {
 	case <-t.C:
 	}
 }
+
+// LastLine is the last non-empty line of s, trimmed: where a program's
+// error output says why it failed ("Cannot connect to the Docker daemon
+// at ...").
+func LastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return ""
+}

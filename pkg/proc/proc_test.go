@@ -269,3 +269,17 @@ func TestSettle(t *testing.T) {
 		t.Errorf("an ordinary failure waited: %v after %v", err, time.Since(start))
 	}
 }
+
+func TestLastLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                             "",
+		"one":                          "one",
+		"first\nwhy it failed\n\n  \n": "why it failed",
+		"  padded  \n":                 "padded",
+		"a\r\nCannot connect to x\r\n": "Cannot connect to x",
+	} {
+		if got := LastLine(in); got != want {
+			t.Errorf("LastLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

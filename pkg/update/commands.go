@@ -1,10 +1,7 @@
 package update
 
 import (
-	"errors"
 	"flag"
-	"fmt"
-	"io"
 	"strconv"
 	"time"
 
@@ -43,13 +40,8 @@ func Commands(o Options) map[string]plan.CommandFunc {
 	}
 }
 
-// usageError is a mistake in the options: exit status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string        { return e.msg }
-func (e usageError) Is(target error) bool { return target == plan.ErrUsage }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+// usagef is a mistake in the options: exit status 2 (plan.ErrUsage).
+func usagef(format string, a ...any) error { return plan.Usagef(format, a...) }
 
 func (o Options) policy() trust.Policy {
 	if o.Policy != nil {
@@ -58,34 +50,12 @@ func (o Options) policy() trust.Policy {
 	return trust.Current()
 }
 
-func parse(command string, fs *flag.FlagSet, args []string, maxPos int, help string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, usagef("%s options: %s", command, help)
-			}
-			return nil, usagef("%s: %v (options: %s)", command, err, help)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) > maxPos {
-		return nil, usagef("%s: unexpected argument %q (options: %s)", command, pos[maxPos], help)
-	}
-	return pos, nil
-}
-
 func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	const help = "--prune, --include-stopped"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	prune := fs.Bool("prune", false, "")
 	stopped := fs.Bool("include-stopped", false, "")
-	if _, err := parse(command, fs, args, 0, help); err != nil {
+	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
 		return plan.Step{}, err
 	}
 	u := &Update{Prune: *prune, IncludeStopped: *stopped, Now: o.Now, Policy: o.policy(), args: args}
@@ -95,7 +65,7 @@ func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step
 func (o Options) rollback(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	const help = "[N]: the number of updates to go back, 1 by default"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	pos, err := parse(command, fs, args, 1, help)
+	pos, err := plan.ParseArgs(command, fs, args, 1, help)
 	if err != nil {
 		return plan.Step{}, err
 	}

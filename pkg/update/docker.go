@@ -74,20 +74,10 @@ func cmdError(argv []string, err error, stderr string) error {
 			break
 		}
 	}
-	if why := lastLine(stderr); why != "" {
+	if why := proc.LastLine(stderr); why != "" {
 		return fmt.Errorf("%s: %w: %s", what, err, why)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			return l
-		}
-	}
-	return ""
 }
 
 // services loads the stack's project as compose would and returns its
