@@ -117,16 +117,21 @@ func lookPath(name, path string) bool {
 // project folder (the first file's folder), normalised the way compose
 // does. It reads only the files' name: lines, not the whole project.
 func ProjectName(dir, file string, env Lookup) string {
+	return (*Files)(nil).ProjectName(dir, file, env)
+}
+
+// ProjectName is [ProjectName] reading through f.
+func (f *Files) ProjectName(dir, file string, env Lookup) string {
 	if v, ok := env(consts.ComposeProjectName); ok && v != "" {
 		return v
 	}
-	files, err := ConfigFiles(dir, file, env)
+	files, err := f.ConfigFiles(dir, file, env)
 	if err != nil || len(files) == 0 {
 		return loader.NormalizeProjectName(filepath.Base(dir))
 	}
 	name := ""
-	for _, f := range files {
-		if n := nameFromFile(f, env); n != "" {
+	for _, p := range files {
+		if n := f.nameFromFile(p, env); n != "" {
 			name = n
 		}
 	}
@@ -144,6 +149,11 @@ func ProjectName(dir, file string, env Lookup) string {
 // the first override file beside it (compose.override.yml, ...). file,
 // the compose file kompose found, is used when dir holds none of them.
 func ConfigFiles(dir, file string, env Lookup) ([]string, error) {
+	return (*Files)(nil).ConfigFiles(dir, file, env)
+}
+
+// ConfigFiles is [ConfigFiles] looking through f.
+func (f *Files) ConfigFiles(dir, file string, env Lookup) ([]string, error) {
 	if v, ok := env(consts.ComposeFilePath); ok {
 		var out []string
 		for _, entry := range splitComposeFile(v, env) {
@@ -158,14 +168,14 @@ func ConfigFiles(dir, file string, env Lookup) ([]string, error) {
 	out := []string{file}
 	if filepath.Dir(file) != dir || filepath.Base(file) == "docker-compose.yaml" {
 		for _, n := range cli.DefaultFileNames {
-			if p := filepath.Join(dir, n); isRegular(p) {
+			if p := filepath.Join(dir, n); f.isRegular(p) {
 				out[0] = p
 				break
 			}
 		}
 	}
 	for _, n := range cli.DefaultOverrideFileNames {
-		if p := filepath.Join(dir, n); isRegular(p) {
+		if p := filepath.Join(dir, n); f.isRegular(p) {
 			out = append(out, p)
 			break
 		}
@@ -188,13 +198,54 @@ func absFrom(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
-func isRegular(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
+// Files reads compose files at most once: a run that needs a stack's
+// project name and its dependencies looks for and opens each file once.
+// The nil *Files reads afresh each time. A Files is for one run (files may
+// change between runs) and is not safe for concurrent use.
+type Files struct {
+	regular map[string]bool
+	data    map[string]fileData
 }
 
-func nameFromFile(file string, env Lookup) string {
-	data, err := os.ReadFile(file)
+type fileData struct {
+	b   []byte
+	err error
+}
+
+// NewFiles returns an empty Files.
+func NewFiles() *Files {
+	return &Files{regular: map[string]bool{}, data: map[string]fileData{}}
+}
+
+func (f *Files) isRegular(p string) bool {
+	if f != nil {
+		if r, ok := f.regular[p]; ok {
+			return r
+		}
+	}
+	fi, err := os.Stat(p)
+	r := err == nil && fi.Mode().IsRegular()
+	if f != nil {
+		f.regular[p] = r
+	}
+	return r
+}
+
+// ReadFile returns the content of the compose file p.
+func (f *Files) ReadFile(p string) ([]byte, error) {
+	if f == nil {
+		return os.ReadFile(p)
+	}
+	if d, ok := f.data[p]; ok {
+		return d.b, d.err
+	}
+	b, err := os.ReadFile(p)
+	f.data[p] = fileData{b, err}
+	return b, err
+}
+
+func (f *Files) nameFromFile(file string, env Lookup) string {
+	data, err := f.ReadFile(file)
 	if err != nil {
 		return ""
 	}

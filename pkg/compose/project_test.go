@@ -34,6 +34,7 @@ func TestProjectNameAgreesWithLoad(t *testing.T) {
 	if err := os.Symlink("target", filepath.Join(root, "link")); err != nil {
 		t.Fatal(err)
 	}
+	cache := NewFiles()
 	for _, tc := range []struct {
 		dir      string
 		env      map[string]string
@@ -54,6 +55,11 @@ func TestProjectNameAgreesWithLoad(t *testing.T) {
 		dir := filepath.Join(root, tc.dir)
 		file := filepath.Join(dir, "compose.yaml")
 		got := ProjectName(dir, file, mapLookup(tc.env))
+		// Through one Files for every case, as a run does: what one
+		// stack's files gave is never another's.
+		if viaFiles := cache.ProjectName(dir, file, mapLookup(tc.env)); viaFiles != got {
+			t.Errorf("%s %v: Files.ProjectName = %q, ProjectName = %q", tc.dir, tc.env, viaFiles, got)
+		}
 		p, err := NewProject(dir, file, tc.env).Load(context.Background())
 		if err != nil {
 			t.Errorf("%s %v: %v", tc.dir, tc.env, err)

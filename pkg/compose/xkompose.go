@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -20,18 +19,23 @@ const Extension = "x-kompose"
 // read of its compose files, not a compose-go load. where names the files
 // for messages.
 func Dependencies(ctx context.Context, dir, file string, env map[string]string) (deps []string, where string, err error) {
+	return (*Files)(nil).Dependencies(ctx, dir, file, env)
+}
+
+// Dependencies is [Dependencies] reading through f.
+func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[string]string) (deps []string, where string, err error) {
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	files, _ := ConfigFiles(dir, file, lookup)
+	files, _ := f.ConfigFiles(dir, file, lookup)
 	where = strings.Join(files, ", ")
 	mentioned := false
-	for _, f := range files {
-		if f == "-" {
+	for _, p := range files {
+		if p == "-" {
 			mentioned = true // standard input: compose-go decides
 			break
 		}
-		b, err := os.ReadFile(f)
+		b, err := f.ReadFile(p)
 		if err != nil {
-			return nil, where, fmt.Errorf("read %s: %w", f, err)
+			return nil, where, fmt.Errorf("read %s: %w", p, err)
 		}
 		if bytes.Contains(b, []byte(Extension)) {
 			mentioned = true

@@ -210,6 +210,7 @@ func TestSecretNames(t *testing.T) {
 		"API_KEY": true, "PRIVATE_KEY": true, "GOOGLE_CREDENTIALS": true, "AWS_CREDENTIALS_JSON": true,
 		"BASIC_AUTH": true, "DB_PWD": true, "API_KEY_2": true, "api-key": true, "KOMPOSE_PING_URL": true,
 		"MEILI_MASTER_KEY": true, "STRIPE_APIKEY": true,
+		"API_KEY_2_3": true, "_KEY": true, "KEY_1": true, "X-PW": true, "app.pass": true, "PUB.KEY": false, "12": false, "KEY_": true, "": false,
 		"PWD": false, "OLDPWD": false, "KEYCLOAK_URL": false, "MONKEY": false, "SSH_KEY_FILE": false,
 		"AWS_ACCESS_KEY_ID": false, "PUBLIC_KEY": false, "AUTH_URL": false, "PASSENGER_ENV": false,
 		"BYPASS": false, "COMPASS": false, "KEY_PATH": false,

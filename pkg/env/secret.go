@@ -37,7 +37,7 @@ var secretNames = map[string]bool{"KOMPOSE_PING_URL": true}
 // (PWD and OLDPWD themselves, a shell's working folders, excepted, and so
 // is PUBLIC_KEY), in any case. [Masker.IsSecret] adds KOMPOSE_SECRETS.
 func IsSecret(name string) bool {
-	u := strings.ToUpper(name)
+	u := strings.ToUpper(name) // no copy when name is upper case already
 	if secretNames[u] {
 		return true
 	}
@@ -52,19 +52,43 @@ func IsSecret(name string) bool {
 	if u == "PWD" || u == "OLDPWD" {
 		return false
 	}
-	parts := strings.FieldsFunc(u, func(r rune) bool { return r == '_' || r == '-' || r == '.' })
-	for len(parts) > 1 && isNumber(parts[len(parts)-1]) {
-		parts = parts[:len(parts)-1]
-	}
-	if len(parts) == 0 {
+	// The last name part, a trailing number (API_KEY_2) skipped when other
+	// parts come before it, and the part before that; found in place:
+	// this runs for every variable of every stack.
+	last, rest, ok := lastPart(u)
+	if !ok {
 		return false
 	}
-	last := parts[len(parts)-1]
-	if last == "KEY" && len(parts) > 1 && (parts[len(parts)-2] == "PUBLIC" || parts[len(parts)-2] == "PUB") {
-		return false
+	for isNumber(last) {
+		p, r, more := lastPart(rest)
+		if !more {
+			break
+		}
+		last, rest = p, r
+	}
+	if last == "KEY" {
+		if prev, _, _ := lastPart(rest); prev == "PUBLIC" || prev == "PUB" {
+			return false
+		}
 	}
 	return secretParts[last]
 }
+
+// lastPart splits s at its last name part (parts are separated by _, - or
+// .): the part and what comes before it; ok is false when s has no part.
+func lastPart(s string) (part, rest string, ok bool) {
+	end := len(s)
+	for end > 0 && isNameSep(s[end-1]) {
+		end--
+	}
+	start := end
+	for start > 0 && !isNameSep(s[start-1]) {
+		start--
+	}
+	return s[start:end], s[:start], end > start
+}
+
+func isNameSep(c byte) bool { return c == '_' || c == '-' || c == '.' }
 
 func isNumber(s string) bool {
 	for _, r := range s {

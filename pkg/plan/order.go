@@ -127,10 +127,11 @@ type graph struct {
 
 // readGraph reads the dependencies of every stack of the root (all): an
 // unknown name or a cycle anywhere is a usage error naming the file, so a
-// broken graph is found whatever the pattern. envs are the stacks' merged
+// broken graph is found whatever the pattern; files reads their compose
+// files (once per run). envs are the stacks' merged
 // environments (a stack whose .env cannot be read declares nothing here;
 // its own problem is reported when it is planned).
-func readGraph(all []stack.Stack, envs func(stack.Stack) (*env.Env, error)) (*graph, error) {
+func readGraph(all []stack.Stack, files *compose.Files, envs func(stack.Stack) (*env.Env, error)) (*graph, error) {
 	g := &graph{byName: map[string]stack.Stack{}, deps: map[string][]string{}, where: map[string]string{}}
 	names := make([]string, 0, len(all))
 	for _, st := range all {
@@ -142,7 +143,7 @@ func readGraph(all []stack.Stack, envs func(stack.Stack) (*env.Env, error)) (*gr
 		if err != nil {
 			continue
 		}
-		deps, where, err := compose.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
+		deps, where, err := files.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
 		if err != nil {
 			// compose-go may quote values: the stack's secrets are masked.
 			m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)

@@ -353,6 +353,9 @@ type runInfo struct {
 	// envs are the stacks' merged environments, read once for the
 	// dependencies and the plan.
 	envs map[string]stackEnv
+	// files reads each compose file once, for the dependencies and the
+	// project names.
+	files *compose.Files
 }
 
 type stackEnv struct {
@@ -411,7 +414,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if root == nil {
 		root = stacks
 	}
-	g, err := readGraph(root, func(st stack.Stack) (*env.Env, error) { return ri.stackEnv(base, st) })
+	g, err := readGraph(root, ri.files, func(st stack.Stack) (*env.Env, error) { return ri.stackEnv(base, st) })
 	if err != nil {
 		return nil, err
 	}
@@ -470,7 +473,7 @@ func (b *Builder) prepare(req Request, base *env.Env, tree *trust.Tree) (*runInf
 	if b.Now != nil {
 		now = b.Now
 	}
-	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: tree.Policy, tree: tree}
+	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: tree.Policy, tree: tree, files: compose.NewFiles()}
 	if b.Performer == "" {
 		b.Performer = hooks.Performer(ri.policy.UID, base.Lookup)
 	}
@@ -727,7 +730,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 	he := s.Env.Clone()
 	he.Set("stack", st.Name, env.SourceKompose)
 	he.Set("SCRIPT_DIR", req.Root, env.SourceKompose)
-	he.Set("COMPOSE_PROJECT_NAME", compose.ProjectName(st.Dir, st.ComposeFile, s.Env.Lookup), env.SourceKompose)
+	he.Set("COMPOSE_PROJECT_NAME", ri.files.ProjectName(st.Dir, st.ComposeFile, s.Env.Lookup), env.SourceKompose)
 	hookArgs := hookArgs(req, main)
 	info := hooks.Info{
 		Stack: st.Name, Command: req.Command, Args: req.Args, Root: req.Root,
