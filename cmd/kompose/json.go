@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/jsonout"
@@ -63,6 +64,7 @@ func (a *App) listJSON(ctx context.Context, root string, stacks []stack.Stack, r
 		}
 		svcs, err := compose.Services(ctx, s.Dir, s.ComposeFile, e.Map())
 		ls.Project = mask.String(compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup))
+		ls.Engine = mask.String(engine.Of(e.Lookup).Name())
 		for _, msg := range a.LibLog.Take() {
 			ls.Warnings = append(ls.Warnings, mask.String(msg))
 		}

@@ -217,6 +217,7 @@ type ListStack struct {
 	EnvFile     string     `json:"env_file"`
 	HooksFile   string     `json:"hooks_file"`
 	Project     string     `json:"project"`
+	Engine      string     `json:"engine"`
 	Hooks       []ListHook `json:"hooks"`
 	Services    []Service  `json:"services"`
 	Warnings    []string   `json:"warnings,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
@@ -41,6 +42,9 @@ type Run struct {
 type RunStack struct {
 	Name string `json:"name"`
 	Dir  string `json:"dir"`
+	// Engine names the Docker Engine the stack targets (engine.Engine.Name:
+	// "default", a context, or a DOCKER_HOST without its password).
+	Engine string `json:"engine"`
 	// Env are the variables of the stack's own .env.
 	Env []Var `json:"env"`
 	// Status is "planned" in a dry run; else "succeeded", "failed",
@@ -109,7 +113,7 @@ func (c *Collector) Begin(p *plan.Plan, dryRun bool) {
 	d.CommandLine = MaskArgv(d.CommandLine, p.Masker)
 	d.Env = Vars(p.Global, p.Masker)
 	for _, s := range p.Stacks {
-		rs := RunStack{Name: s.Name, Dir: s.Dir, Env: []Var{}, Status: "not run", Error: errStr(s.Err, s.Masker), Skip: s.Masker.String(s.Skip), Steps: []Step{}}
+		rs := RunStack{Name: s.Name, Dir: s.Dir, Engine: s.Masker.String(engine.Of(s.Env.Lookup).Name()), Env: []Var{}, Status: "not run", Error: errStr(s.Err, s.Masker), Skip: s.Masker.String(s.Skip), Steps: []Step{}}
 		if dryRun {
 			rs.Status = "planned"
 			var own []env.Var
