@@ -218,22 +218,10 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 
 // load streams the dump into the scratch database.
 func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
-	f, err := os.Open(x.File)
-	if err != nil {
-		return fmt.Errorf("dump: %w", err)
-	}
-	defer f.Close()
 	var raw counter
-	format, br, err := sniffReader(countingReader{f, &raw})
+	body, err := x.openBody(&raw)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", x.File, err)
-	}
-	if format != x.Format {
-		return fmt.Errorf("%s changed since the plan was made", x.File)
-	}
-	body, err := decompressor(br, format)
-	if err != nil {
-		return fmt.Errorf("%s: %w", x.File, err)
+		return err
 	}
 	defer body.Close()
 	tail := newTail(1024)
@@ -275,6 +263,49 @@ func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
 	return nil
 }
 
+// openBody opens the dump and returns its content, decompressed; raw,
+// when not nil, counts the bytes read from the file (for progress). A dump
+// whose format is no longer the one planned is refused.
+func (x *Import) openBody(raw *counter) (io.ReadCloser, error) {
+	f, err := os.Open(x.File)
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	var r io.Reader = f
+	if raw != nil {
+		r = countingReader{f, raw}
+	}
+	format, br, err := sniffReader(r)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", x.File, err)
+	}
+	if format != x.Format {
+		f.Close()
+		return nil, fmt.Errorf("%s changed since the plan was made", x.File)
+	}
+	body, err := decompressor(br, format)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", x.File, err)
+	}
+	return closeBoth{body, f}, nil
+}
+
+// closeBoth is a decompressed stream that closes its file too.
+type closeBoth struct {
+	io.ReadCloser
+	f *os.File
+}
+
+func (c closeBoth) Close() error {
+	err := c.ReadCloser.Close()
+	if ferr := c.f.Close(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
 // precheck reads the whole dump before the import changes anything: a
 // compressed dump must decompress, plain SQL must end with pg_dump's
 // completion line and hold no refused psql meta-command ([metaScanner]).
@@ -283,21 +314,9 @@ func (x *Import) precheck(ctx context.Context) error {
 	if x.Format == Custom {
 		return nil
 	}
-	f, err := os.Open(x.File)
+	body, err := x.openBody(nil)
 	if err != nil {
-		return fmt.Errorf("dump: %w", err)
-	}
-	defer f.Close()
-	format, br, err := sniffReader(f)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", x.File, err)
-	}
-	if format != x.Format {
-		return fmt.Errorf("%s changed since the plan was made", x.File)
-	}
-	body, err := decompressor(br, format)
-	if err != nil {
-		return fmt.Errorf("%s: %w", x.File, err)
+		return err
 	}
 	defer body.Close()
 	var w io.Writer = io.Discard
