@@ -82,6 +82,30 @@ func cmdError(argv []string, err error, stderr string) error {
 
 // services loads the stack's project as compose would and returns its
 // name and services.
+// session is what update and rollback start from: the stack's engine, its
+// masked output, its project and services.
+type session struct {
+	e       *engine
+	w       io.Writer
+	project string
+	svcs    []Service
+}
+
+// begin starts update or rollback on ex's stack. KOMPOSE_UPDATED_SERVICES
+// starts empty for the hooks after it, whatever kompose inherited.
+func begin(ctx context.Context, ex *plan.ActionEnv) (*session, error) {
+	ex.Passed = append(ex.Passed, VarUpdated+"=")
+	e, err := newEngine(ex)
+	if err != nil {
+		return nil, err
+	}
+	project, svcs, err := services(ctx, ex.Stack)
+	if err != nil {
+		return nil, err
+	}
+	return &session{e: e, w: mask(ex, ex.Cmd.Stdout), project: project, svcs: svcs}, nil
+}
+
 func services(ctx context.Context, s *plan.Stack) (string, []Service, error) {
 	proj, err := compose.NewProject(s.Dir, s.ComposeFile, s.Env.Map()).Load(ctx)
 	if err != nil {

@@ -49,16 +49,11 @@ func (r *Rollback) Describe() []string {
 
 // Run implements [plan.Action].
 func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
-	ex.Passed = append(ex.Passed, VarUpdated+"=")
-	e, err := newEngine(ex)
+	ss, err := begin(ctx, ex)
 	if err != nil {
 		return err
 	}
-	w := mask(ex, ex.Cmd.Stdout)
-	project, svcs, err := services(ctx, ex.Stack)
-	if err != nil {
-		return err
-	}
+	e, w, project, svcs := ss.e, ss.w, ss.project, ss.svcs
 	hpath, err := historyPath(r.Policy, ex.Stack)
 	if err != nil {
 		return err

@@ -64,16 +64,11 @@ func historyPath(pol trust.Policy, s *plan.Stack) (string, error) {
 
 // Run implements [plan.Action].
 func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
-	ex.Passed = append(ex.Passed, VarUpdated+"=")
-	e, err := newEngine(ex)
+	ss, err := begin(ctx, ex)
 	if err != nil {
 		return err
 	}
-	w := mask(ex, ex.Cmd.Stdout)
-	project, svcs, err := services(ctx, ex.Stack)
-	if err != nil {
-		return err
-	}
+	e, w, project, svcs := ss.e, ss.w, ss.project, ss.svcs
 	var names []string
 	for _, s := range svcs {
 		if s.Pull {
