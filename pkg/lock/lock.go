@@ -98,7 +98,8 @@ func acquire(ctx context.Context, path string, timeout time.Duration, what strin
 	return &Lock{f: f}, nil
 }
 
-// open opens (or creates) the lock file without following a symlink. A
+// open opens (or creates) the lock file without following a symlink, and
+// refuses one that is not a regular file of its own (a hard link). A
 // file kompose may not write (a folder it may only read) is opened for
 // reading: flock works on it all the same, only the holder is not
 // written.
@@ -115,9 +116,17 @@ func open(path string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("lock: %w", err)
 	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
 		f.Close()
 		return nil, fmt.Errorf("lock %s is not a regular file; remove it", path)
+	}
+	// A hard link planted at the lock's name (where the kernel's
+	// fs.protected_hardlinks does not forbid it) is another file, maybe
+	// root's, that the holder line would overwrite.
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink != 1 {
+		f.Close()
+		return nil, fmt.Errorf("lock %s is a hard link to another file (%d links); kompose does not write through it (remove it: rm %s)", path, st.Nlink, path)
 	}
 	return f, nil
 }

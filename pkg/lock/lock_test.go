@@ -132,3 +132,25 @@ func TestAncestor(t *testing.T) {
 		t.Errorf("HolderPID = %d", got)
 	}
 }
+
+// A hard link planted at the lock's name (where fs.protected_hardlinks
+// does not forbid it) names a file elsewhere, maybe root's: it is refused,
+// never truncated nor written.
+func TestAcquireRefusesHardLink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "shadow")
+	if err := os.WriteFile(target, []byte("root:secret:1:0:99999:7:::\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, ".kompose.lock")
+	if err := os.Link(target, p); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Acquire(context.Background(), p, 0, "kompose up")
+	if err == nil || !strings.Contains(err.Error(), "hard link") || !strings.Contains(err.Error(), p) {
+		t.Fatalf("err = %v, want a refusal of the hard link naming it", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "root:secret:1:0:99999:7:::\n" {
+		t.Errorf("the linked file was changed: %q", b)
+	}
+}
