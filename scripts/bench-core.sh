@@ -11,6 +11,7 @@
 # Usage: scripts/bench-core.sh [runs]   (default 10 runs each; the median is
 # reported). Needs bash and Go; uses hyperfine when installed.
 set -euo pipefail
+source "$(dirname "$0")/lib/bench.sh"
 
 runs=${1:-10}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,17 +54,6 @@ make_root "$work/r500" 500
 
 export PATH="$work/bin:$PATH" DOCKER_CONFIG="$work/docker" NO_COLOR=1
 
-# median_seconds CMD...: runs CMD $runs times, prints the median wall time.
-median_seconds() {
-  local i t0 t1 times=()
-  for ((i = 0; i < runs; i++)); do
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1
-    t1=$(date +%s%N)
-    times+=($(((t1 - t0) / 1000)))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1e6}'
-}
 
 "$work/kompose" --root "$work/r100" '*' up -d --dry-run | grep -c '^--> ' | {
   read -r steps; echo "dry run plans $steps steps over 100 stacks" >&2; }

@@ -10,6 +10,7 @@
 # Needs bash and Go; the real part needs the Docker Engine, the Compose
 # plugin and the image kompose-test/debian:bookworm (scripts/build-images.sh).
 set -euo pipefail
+source "$(dirname "$0")/lib/bench.sh"
 
 runs=${1:-5}
 engine=1
@@ -27,17 +28,6 @@ trap cleanup EXIT
 echo "building kompose" >&2
 go build -C "$repo" -o "$work/kompose" ./cmd/kompose
 
-# median_seconds CMD...: runs CMD $runs times, prints the median wall time.
-median_seconds() {
-  local i t0 t1 times=()
-  for ((i = 0; i < runs; i++)); do
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1
-    t1=$(date +%s%N)
-    times+=($(((t1 - t0) / 1000)))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1e6}'
-}
 
 # 1. Sixteen stacks whose compose command takes a second.
 mkdir -p "$work/slow/bin" "$work/slow/docker/cli-plugins" "$work/slow/root"
@@ -85,17 +75,7 @@ awk -v slow="$slow" -v j1="$j1" -v j2="$j2" -v j4="$j4" 'BEGIN {
 real=$work/real
 for ((i = 1; i <= 12; i++)); do
   name=$(printf 'bench%02d' "$i")
-  mkdir -p "$real/$name"
-  cat >"$real/$name/compose.yaml" <<YAML
-name: kompose-bench-$$-$name
-services:
-  app:
-    image: kompose-test/debian:bookworm
-    pull_policy: never
-    network_mode: none
-    stop_grace_period: 1s
-    command: ["bash", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]
-YAML
+  idle_stack "$real/$name" "kompose-bench-$$-$name"
 done
 real_up() { # real_up J: median wall time of up -d with -j J
   local i t0 t1 times=()

@@ -14,6 +14,7 @@
 # Usage: scripts/bench-status.sh [runs]   (default 10 runs each; the median
 # is reported). Needs bash and Go; the real part needs Docker and Compose.
 set -euo pipefail
+source "$(dirname "$0")/lib/bench.sh"
 
 runs=${1:-10}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,16 +31,6 @@ trap cleanup EXIT
 echo "building kompose" >&2
 go build -C "$repo" -o "$work/kompose" ./cmd/kompose
 
-median_seconds() { # median_seconds CMD...: the median wall time of $runs runs
-  local i t0 t1 times=()
-  for ((i = 0; i < runs; i++)); do
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || true
-    t1=$(date +%s%N)
-    times+=("$(((t1 - t0) / 1000))")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1e6}'
-}
 
 # --- 200 stacks, fake docker ---
 mkdir -p "$work/bin" "$work/fake"
@@ -74,17 +65,7 @@ if [[ ${REAL:-1} == 0 ]]; then exit 0; fi
 mkdir -p "$work/real"
 for ((i = 1; i <= 40; i++)); do
   name=$(printf 's%02d' "$i")
-  mkdir -p "$work/real/$name"
-  cat >"$work/real/$name/compose.yaml" <<EOS
-name: ${prefix}$name
-services:
-  app:
-    image: kompose-test/debian:bookworm
-    pull_policy: never
-    network_mode: none
-    stop_grace_period: 1s
-    command: ["bash", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]
-EOS
+  idle_stack "$work/real/$name" "${prefix}$name"
 done
 echo "starting 40 projects" >&2
 "$work/kompose" --root "$work/real" '*' up -d >/dev/null 2>&1
