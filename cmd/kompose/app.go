@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
@@ -304,15 +305,12 @@ func (a *App) request(c *cli.Context, root string, overrides []env.Var) plan.Req
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	b := &plan.Builder{Commands: a.commands(), Own: []string{hooksCommand, hostsCommand, statusCommand}, Checks: db.Checks(), Detect: a.Detect, SkipHooks: c.Bool("skip-hooks"), Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take}
 	pol, err := a.policy(c)
 	if err != nil {
 		return nil, err
 	}
-	b.Policy = &pol
-	for name, f := range update.Commands(update.Options{Now: a.Clock.Now, Policy: &pol}) {
-		b.Commands[name] = f
-	}
+	b := a.newBuilder(&pol)
+	b.SkipHooks = c.Bool("skip-hooks")
 	if c.IsSet("hook-timeout") {
 		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
 		if err != nil {
@@ -399,6 +397,18 @@ func (a *App) prefix(c *cli.Context, stacks int) (bool, error) {
 		return false, usagef("%s=%q: expected 1 or 0", prefixVar, v)
 	}
 	return stacks > 1 && !a.IO.OutTTY, nil
+}
+
+// newBuilder returns a plan builder with kompose's actions and the views
+// of the command table (pkg/commands), for the trust rule pol (nil: the
+// invoking user's).
+func (a *App) newBuilder(pol *trust.Policy) *plan.Builder {
+	b := &plan.Builder{Commands: a.commands(), Own: commands.OfKind(commands.View), Checks: db.Checks(), Detect: a.Detect,
+		Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take, Policy: pol}
+	for name, f := range update.Commands(update.Options{Now: a.Clock.Now, Policy: pol}) {
+		b.Commands[name] = f
+	}
+	return b
 }
 
 // lookahead is how many steps ahead hooks are started, gated, so that their

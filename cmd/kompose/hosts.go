@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -22,14 +23,13 @@ import (
 // one `docker version` per engine, all at once, and nothing else.
 const hostsCommand = "hosts"
 
-// engines is the engine check of a real run of command: every command
-// that may reach an engine checks it first, except those that never do:
-// db:cleanup and db:list only read and delete local dump files (a host
-// that is down must not keep its old dumps from being cleaned up), and
-// compose's config and version read only local files.
+// engines is the engine check of a real run of command: a command whose
+// row in the command table (pkg/commands) reaches an engine checks it
+// first; the others (db:cleanup and db:list read and delete local dump
+// files, config and version read local files) never wait for a host that
+// is down.
 func (a *App) engines(command string) run.EngineChecker {
-	switch command {
-	case "db:cleanup", "db:list", "config", "version":
+	if !commands.Lookup(command).Engine {
 		return nil
 	}
 	return &run.Engines{Checker: &engine.Checker{Proc: a.Proc}}

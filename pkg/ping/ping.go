@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
@@ -44,13 +45,10 @@ const (
 // (healthchecks.io keeps up to 100 kB).
 const TailSize = 10 << 10
 
-// Quiet are the commands that never ping: read-only views a person runs
-// by hand, which must not reset the monitor of a cron job.
-var Quiet = map[string]bool{
-	"ps": true, "logs": true, "config": true, "ls": true, "images": true, "top": true,
-	"events": true, "port": true, "version": true, "stats": true, "volumes": true,
-	"help": true, "wait": true, "db:list": true,
-}
+// Quiet reports whether command never pings: its row in the command
+// table (pkg/commands) says it does not (read-only views a person runs by
+// hand, which must not reset the monitor of a cron job; attach).
+func Quiet(command string) bool { return !commands.Lookup(command).Pings }
 
 // Tail keeps the last [TailSize] bytes written to it and counts them all.
 // Safe for concurrent use.
@@ -145,7 +143,7 @@ func URLFor(p *plan.Plan, environ []string) string {
 // Wanted reports whether p pings anything: a URL for the run or for one of
 // its stacks, and a command that is not [Quiet].
 func Wanted(p *plan.Plan, environ []string) bool {
-	if Quiet[p.Command] {
+	if Quiet(p.Command) {
 		return false
 	}
 	if URLFor(p, environ) != "" {
@@ -176,7 +174,7 @@ func (pg *Pinger) Begin(p *plan.Plan, dryRun bool) {
 	pg.marks = map[*plan.Stack]int64{}
 	pg.mask = p.Masker
 	pg.command = p.Command
-	pg.off = dryRun || Quiet[p.Command]
+	pg.off = dryRun || Quiet(p.Command)
 	if pg.off {
 		return
 	}

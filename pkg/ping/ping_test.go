@@ -3,6 +3,7 @@ package ping
 import (
 	"bytes"
 	"errors"
+	"github.com/kompose-dev/kompose/pkg/commands"
 	"io"
 	"net"
 	"net/http"
@@ -216,5 +217,17 @@ func TestTail(t *testing.T) {
 	}
 	if got := tl.Since(0); len(got) != TailSize || !bytes.HasSuffix(got, []byte("bcd")) {
 		t.Errorf("tail: %d bytes", len(got))
+	}
+}
+
+// TestQuietFollowsTable: a run pings exactly for the commands whose row
+// in the command table says so (exec does, attach and volumes do not).
+func TestQuietFollowsTable(t *testing.T) {
+	for _, c := range commands.Table() {
+		p := newPlan("http://127.0.0.1:1/uuid", nil, "blog")
+		p.Command = c.Name
+		if got := Wanted(p, nil); got != c.Pings {
+			t.Errorf("%s: Wanted %v; the table says pings %v", c.Name, got, c.Pings)
+		}
 	}
 }

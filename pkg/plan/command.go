@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/commands"
 )
 
 // CommandCheck is what [Builder.CheckCommand] decided about a command.
@@ -18,7 +18,7 @@ type CommandCheck struct {
 }
 
 // CheckCommand decides whose command is: kompose's (Commands and Own), a
-// compose subcommand ([compose.Subcommands]), or a typo of one of them,
+// compose subcommand (the compose rows of [commands.Table]), or a typo of one of them,
 // which is an error wrapping [ErrUsage] naming the nearest command. A name
 // that is close to no known command is taken for a subcommand of a newer
 // compose and passed through with a note. forced (the command followed
@@ -46,7 +46,7 @@ func (b *Builder) CheckCommand(command string, forced bool) (CommandCheck, error
 		near, _ := nearest(command, own, len(command)/2)
 		return CommandCheck{}, Usagef("%v; kompose's own commands: %s", unknownCommand(command, near), strings.Join(b.names(), ", "))
 	}
-	subs := compose.Subcommands()
+	subs := commands.ComposeNames()
 	for _, n := range subs {
 		if command == n {
 			return CommandCheck{}, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/stack"
@@ -50,30 +51,20 @@ type Order struct {
 }
 
 // SharesLock reports whether command takes the stacks' locks shared
-// ([Order.SharedLock]).
+// ([Order.SharedLock]): the command table's row says so.
 func SharesLock(command string) bool {
-	switch command {
-	case "db:export", "db:import", "db:cleanup":
-		return true
-	}
-	return false
+	return commands.Lookup(command).Lock == commands.LockShared
 }
 
 // LockFile is the name of a stack's lock file, in the stack's folder.
 const LockFile = ".kompose.lock"
 
-// ReadOnly reports whether command takes no lock: it only reads a stack
-// (compose's ps, logs, config, ls, top, port, images, events, version,
-// stats, wait and kompose's hooks and db:list), or works inside running
-// containers, often for a long interactive session that must not hold
-// the nightly up or backup back (exec, attach).
+// ReadOnly reports whether command takes no stack lock (the command
+// table's row, pkg/commands): it only reads a stack, or works inside
+// running containers, often for a long interactive session that must not
+// hold the nightly up or backup back (exec, attach).
 func ReadOnly(command string) bool {
-	switch command {
-	case "ps", "logs", "config", "ls", "top", "port", "images", "events", "version", "stats", "wait", "hooks", "db:list",
-		"exec", "attach":
-		return true
-	}
-	return false
+	return commands.Lookup(command).Lock == commands.LockNone
 }
 
 // Gated reports whether the run waits, after s succeeded, until its
@@ -93,18 +84,12 @@ func (o *Order) Gated(s *Stack) bool {
 }
 
 // Reverses reports whether command takes stacks down, so that dependents
-// go first.
-func Reverses(command string) bool {
-	switch command {
-	case "down", "stop", "kill", "rm", "pause":
-		return true
-	}
-	return false
-}
+// go first (the command table's row).
+func Reverses(command string) bool { return commands.Lookup(command).Reverses }
 
 // Gates reports whether command is health-gated: its dependents wait until
-// the dependency's services run and are healthy.
-func Gates(command string) bool { return command == "up" }
+// the dependency's services run and are healthy (the command table's row).
+func Gates(command string) bool { return commands.Lookup(command).HealthGated }
 
 // Variables for the order, read from the environment every stack starts
 // from (process environment, root .env, -e).

@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/hooks"
@@ -378,7 +379,7 @@ func (ri *runInfo) stackEnv(base *env.Env, st stack.Stack) (*env.Env, error) {
 
 // IsKomposeCommand reports whether command is in kompose's own name:verb
 // namespace (compose has no subcommand with a colon).
-func IsKomposeCommand(command string) bool { return strings.Contains(command, ":") }
+func IsKomposeCommand(command string) bool { return commands.InKomposeNamespace(command) }
 
 // Build plans req for stacks. An error means nothing can run (unknown
 // command, unreadable root .env); problems of one stack are recorded in its

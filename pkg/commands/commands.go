@@ -1,0 +1,257 @@
+// Package commands is kompose's table of commands: one row per command,
+// compose's and kompose's, with every property the rest of kompose asks
+// about a command (whose it is, which lock it takes, whether it reverses
+// the order, is health-gated, reaches an engine, pings, or only reads).
+//
+// Nothing else in kompose keeps a list of command names: plan, run, ping
+// and cmd/kompose read this table. docs/commands.md holds the table as
+// [Markdown] prints it; a test keeps the two equal.
+//
+// A new command is a row here, an action (a plan.CommandFunc) or a view,
+// and its docs (docs/architecture.md).
+package commands
+
+import (
+	"sort"
+	"strings"
+)
+
+// Owner is whose command it is.
+type Owner int
+
+// The owners of a command.
+const (
+	Compose Owner = iota // a docker compose subcommand, passed through
+	Kompose              // kompose's own
+)
+
+func (o Owner) String() string {
+	if o == Kompose {
+		return "kompose"
+	}
+	return "compose"
+}
+
+// Kind is how kompose carries a command out.
+type Kind int
+
+// The kinds of command.
+const (
+	// Pass is a compose subcommand: planned with hooks, run by compose.
+	Pass Kind = iota
+	// Action is a kompose command planned with hooks whose step kompose
+	// performs itself (a plan.CommandFunc: db:export, update).
+	Action
+	// View is a read-only view kompose answers before any plan is made
+	// (hooks, status, hosts): no hook, no lock.
+	View
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Action:
+		return "action"
+	case View:
+		return "view"
+	}
+	return "compose"
+}
+
+// Lock is the stack lock a command holds while a stack runs.
+type Lock int
+
+// The stack locks.
+const (
+	// LockNone: the command takes no lock (it only reads, or it is a long
+	// session inside running containers that must not hold others back).
+	LockNone Lock = iota
+	// LockShared: beside each other, never beside an exclusive holder
+	// (commands with a finer lock of their own: the database commands).
+	LockShared
+	// LockExclusive: the command can change the stack.
+	LockExclusive
+)
+
+func (l Lock) String() string {
+	switch l {
+	case LockShared:
+		return "shared"
+	case LockExclusive:
+		return "exclusive"
+	}
+	return "none"
+}
+
+// Command is one row of the table.
+type Command struct {
+	Name  string
+	Owner Owner
+	Kind  Kind
+	// Lock is the stack lock a real run holds for each stack.
+	Lock Lock
+	// Reverses: the command takes stacks down, so dependents go first
+	// (and --with-deps adds dependents, not dependencies).
+	Reverses bool
+	// HealthGated: dependents wait until the stack's services run and
+	// are healthy (--wait-timeout).
+	HealthGated bool
+	// Engine: the command reaches a Docker Engine, so a run checks the
+	// stack's engine answers before it starts the stack.
+	Engine bool
+	// Pings: a run sends KOMPOSE_PING_URL's pings.
+	Pings bool
+	// ReadOnly: the command changes nothing (no container, file, image,
+	// volume or database).
+	ReadOnly bool
+	// Summary says what the command is for, in a few words.
+	Summary string
+}
+
+// row builders keep the table below one line per command.
+func changes(name, summary string) Command {
+	return Command{Name: name, Kind: Pass, Lock: LockExclusive, Engine: true, Pings: true, Summary: summary}
+}
+
+func reads(name, summary string) Command {
+	return Command{Name: name, Kind: Pass, Lock: LockNone, Engine: true, ReadOnly: true, Summary: summary}
+}
+
+func reverses(c Command) Command { c.Reverses = true; return c }
+
+func local(c Command) Command { c.Engine = false; return c }
+
+func kompose(c Command, kind Kind) Command { c.Owner, c.Kind = Kompose, kind; return c }
+
+// Table returns every command kompose knows, compose's first, each group
+// in name order. The compose subcommands are those of Docker Compose v2 up
+// to v2.40 (docker compose --help, with the hidden alpha and help); a
+// newer compose's subcommand still passes through ([Lookup]).
+func Table() []Command {
+	session := func(name, summary string) Command { // inside running containers
+		c := changes(name, summary)
+		c.Lock = LockNone
+		return c
+	}
+	attach := session("attach", "attach to a service's running container")
+	attach.Pings = false // a person's session at a terminal, never a cron job's
+	return []Command{
+		changes("alpha", "experimental commands"),
+		attach,
+		changes("bridge", "convert the project to other formats"),
+		changes("build", "build or rebuild services"),
+		changes("commit", "create an image from a container"),
+		local(reads("config", "the project's resolved configuration")),
+		changes("cp", "copy files between a container and the host"),
+		changes("create", "create the containers"),
+		reverses(changes("down", "stop and remove the containers and networks")),
+		reads("events", "the containers' events"),
+		session("exec", "run a command in a running container"),
+		changes("export", "export a container's file system as a tar archive"),
+		local(reads("help", "compose's help")),
+		reads("images", "the images the containers use"),
+		reverses(changes("kill", "kill the containers")),
+		reads("logs", "the containers' output"),
+		reads("ls", "the running projects"),
+		reverses(changes("pause", "pause the services")),
+		reads("port", "the public port of a binding"),
+		reads("ps", "the containers"),
+		changes("publish", "publish the project as an artifact"),
+		changes("pull", "pull the services' images"),
+		changes("push", "push the services' images"),
+		changes("restart", "restart the containers"),
+		reverses(changes("rm", "remove stopped containers")),
+		changes("run", "run a one-off command"),
+		changes("scale", "scale services"),
+		changes("start", "start the services"),
+		reads("stats", "the containers' resource usage"),
+		reverses(changes("stop", "stop the services")),
+		reads("top", "the containers' processes"),
+		changes("unpause", "unpause the services"),
+		{Name: "up", Kind: Pass, Lock: LockExclusive, HealthGated: true, Engine: true, Pings: true, Summary: "create and start the containers"},
+		local(reads("version", "compose's version")),
+		reads("volumes", "the project's volumes"),
+		reads("wait", "wait for the containers to stop"),
+		changes("watch", "rebuild and refresh on file changes"),
+
+		kompose(shared("db:export", "dump the database"), Action),
+		kompose(shared("db:import", "load a dump into a scratch database, then swap it in"), Action),
+		kompose(local(shared("db:cleanup", "delete old dumps")), Action),
+		kompose(local(reads("db:list", "the dumps")), Action),
+		kompose(changes("update", "pull, recreate what changed"), Action),
+		kompose(changes("rollback", "back to the images before an update"), Action),
+		kompose(local(reads("hooks", "the hooks a command would run")), View),
+		kompose(reads("hosts", "the engines the stacks use"), View),
+		kompose(reads("status", "state, health, engine and last dump of each stack"), View),
+	}
+}
+
+func shared(name, summary string) Command {
+	c := changes(name, summary)
+	c.Lock = LockShared
+	return c
+}
+
+// Lookup returns the row of name. A name the table does not hold is taken
+// for a subcommand of a newer compose and gets the cautious row: compose's,
+// an exclusive lock, an engine check and pings, not read-only.
+func Lookup(name string) Command {
+	if c, ok := Find(name); ok {
+		return c
+	}
+	c := changes(name, "")
+	return c
+}
+
+// Find returns the row of name, and whether the table holds it.
+func Find(name string) (Command, bool) {
+	for _, c := range Table() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Command{}, false
+}
+
+// Names returns the names of the rows that match keep, sorted.
+func Names(keep func(Command) bool) []string {
+	var out []string
+	for _, c := range Table() {
+		if keep(c) {
+			out = append(out, c.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ComposeNames are the compose subcommands kompose knows, sorted.
+func ComposeNames() []string {
+	return Names(func(c Command) bool { return c.Owner == Compose })
+}
+
+// OfKind returns the names of kompose's commands of kind k, sorted.
+func OfKind(k Kind) []string {
+	return Names(func(c Command) bool { return c.Owner == Kompose && c.Kind == k })
+}
+
+// InKomposeNamespace reports whether name is in kompose's own name:verb
+// namespace (compose has no subcommand with a colon).
+func InKomposeNamespace(name string) bool { return strings.Contains(name, ":") }
+
+// Markdown prints the table as docs/commands.md holds it.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| command | owner | kind | stack lock | reverses order | health-gated | reaches an engine | pings | read-only |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	yes := func(v bool) string {
+		if v {
+			return "yes"
+		}
+		return "–"
+	}
+	for _, c := range Table() {
+		b.WriteString("| `" + c.Name + "` | " + c.Owner.String() + " | " + c.Kind.String() + " | " + c.Lock.String() +
+			" | " + yes(c.Reverses) + " | " + yes(c.HealthGated) + " | " + yes(c.Engine) + " | " + yes(c.Pings) + " | " + yes(c.ReadOnly) + " |\n")
+	}
+	return b.String()
+}
