@@ -12,6 +12,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/liblog"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -184,7 +185,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		if len(args) > 1 {
 			return exitUsage, usagef("--list takes a pattern, not a command (got %q)", args[1])
 		}
-		root, stacks, _, err := a.selectStacks(c.String("root"), pattern)
+		root, stacks, all, err := a.selectStacks(c.String("root"), pattern)
 		if err != nil {
 			return exitUsage, err
 		}
@@ -192,11 +193,11 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		if err != nil {
 			return exitUsage, err
 		}
-		req := a.request(c, root, overrides)
+		f := a.fleet(c, root, overrides, all, b)
 		if fo.json {
-			return a.listJSON(ctx, root, stacks, req, b.TrustTree())
+			return a.listJSON(ctx, f, stacks)
 		}
-		return a.list(ctx, root, stacks, req, b.TrustTree())
+		return a.list(ctx, f, stacks)
 	}
 
 	if len(args) == 1 && args[0] == hostsCommand {
@@ -233,8 +234,9 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		return exitUsage, err
 	}
 	req := a.request(c, root, overrides)
+	req.Fleet = a.fleet(c, root, overrides, all, b)
 	if command == hostsCommand && !passthrough {
-		return a.hosts(ctx, b, req, stacks, rest, dryRun)
+		return a.hosts(ctx, req.Fleet, stacks, rest, dryRun)
 	}
 	if !passthrough && (command == hooksCommand || command == statusCommand || command == "db:list") {
 		// kompose's read-only views also take --json after the command.
@@ -250,7 +252,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		return a.hooks(b, req, stacks, rest)
 	}
 	if command == statusCommand && !passthrough {
-		return a.status(ctx, req, stacks, b.TrustTree(), rest, fo.json, dryRun)
+		return a.status(ctx, req.Fleet, stacks, rest, fo.json, dryRun)
 	}
 	if fo.json && !dryRun && command != "db:list" {
 		return exitUsage, usagef("--json prints --list, hooks, status, db:list and --dry-run plans; for a run, use --report FILE")
@@ -301,6 +303,13 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 func (a *App) request(c *cli.Context, root string, overrides []env.Var) plan.Request {
 	return plan.Request{Root: root, Network: c.String("network"), Overrides: overrides,
 		Environ: a.Environ, Context: c.String("context")}
+}
+
+// fleet is the root of this run, loaded lazily (pkg/fleet): every view
+// and the plan read the stacks' environments and maskers from it.
+func (a *App) fleet(c *cli.Context, root string, overrides []env.Var, all []stack.Stack, b *plan.Builder) *fleet.Fleet {
+	return fleet.New(fleet.Options{Root: root, Environ: a.Environ, Network: c.String("network"), Overrides: overrides,
+		Context: c.String("context"), Policy: b.Policy}, all)
 }
 
 // builder returns the plan builder for the command line's options.

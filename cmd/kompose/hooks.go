@@ -12,7 +12,6 @@ import (
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/stack"
-	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // hooksCommand is kompose's read-only view of hooks:
@@ -50,12 +49,8 @@ func (a *App) hooks(b *plan.Builder, req plan.Request, stacks []stack.Stack, res
 	}
 
 	// Every command: discovery only, in the order the plan would use.
-	pol := trust.Current()
-	if b.Policy != nil {
-		pol = *b.Policy
-	}
-	tree := trust.NewTree(pol)
-	rootDir, err := hooks.ScanDir(filepath.Join(req.Root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
+	tree := req.Fleet.Tree()
+	rootDir, err := req.Fleet.RootHooks()
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
@@ -63,15 +58,13 @@ func (a *App) hooks(b *plan.Builder, req plan.Request, stacks []stack.Stack, res
 	for _, s := range stacks {
 		fmt.Fprintln(w, st.Bold(s.Name))
 		set := hooks.Set{Root: rootDir}
-		if s.HooksFile != "" {
-			if set.Script, err = hooks.ParseFile(s.HooksFile); err != nil {
+		sh := req.Fleet.Hooks(s)
+		set.Script, set.Stack = sh.Script, sh.Dir
+		for _, err := range []error{sh.ScriptErr, sh.DirErr} {
+			if err != nil {
 				fmt.Fprintf(w, "  %s\n", st.Red(err.Error()))
 				status = exitFailed
 			}
-		}
-		if set.Stack, err = hooks.ScanDir(filepath.Join(s.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil {
-			fmt.Fprintf(w, "  %s\n", st.Red(err.Error()))
-			status = exitFailed
 		}
 		if set.Script != nil {
 			printNotes(w, st, set.Script.Notes)

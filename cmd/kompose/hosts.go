@@ -9,8 +9,7 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/engine"
-	"github.com/kompose-dev/kompose/pkg/env"
-	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
@@ -48,41 +47,35 @@ type hostGroup struct {
 // its version and its stacks. The status is 1 when an engine does not
 // answer or a stack's environment cannot be read. A dry run asks no
 // engine: it shows which engines the stacks use.
-func (a *App) hosts(ctx context.Context, b *plan.Builder, req plan.Request, stacks []stack.Stack, rest []string, dryRun bool) (int, error) {
+func (a *App) hosts(ctx context.Context, f *fleet.Fleet, stacks []stack.Stack, rest []string, dryRun bool) (int, error) {
 	if len(rest) > 0 {
 		return exitUsage, usagef("hosts takes no arguments (got %q)", rest[0])
 	}
-	tree := b.TrustTree()
-	base, err := plan.BaseEnv(req, tree)
-	if err != nil {
+	if _, err := f.Base(); err != nil {
 		return exitUsage, usageError{err}
 	}
 	status := exitOK
 	est := a.IO.StyleFor(a.IO.ErrTTY)
 	var groups []*hostGroup
 	byKey := map[string]*hostGroup{}
-	var maskers []*env.Masker
-	maskers = append(maskers, env.NewMasker(base))
-	for _, s := range stacks {
-		e, err := plan.StackEnv(base, s, tree)
-		m := env.NewMasker(e).WithPublic(plan.PublicWords(req.Root, s)...)
-		maskers = append(maskers, m)
-		if err != nil {
-			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Red("!!!"), s.Name, m.String(err.Error()))
+	members := f.Load(stacks)
+	for _, m := range members {
+		if m.Err != nil {
+			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Red("!!!"), m.Name, f.MaskFor(m).String(m.Err.Error()))
 			status = exitFailed
 			continue
 		}
-		eng := engine.Of(e.Lookup)
+		eng := engine.Of(m.Env.Lookup)
 		g := byKey[eng.Key()]
 		if g == nil {
-			to, _ := e.Get(engine.TimeoutVar)
-			g = &hostGroup{eng: eng, environ: e.Environ(), timeout: to}
+			to, _ := m.Env.Get(engine.TimeoutVar)
+			g = &hostGroup{eng: eng, environ: m.Env.Environ(), timeout: to}
 			byKey[eng.Key()] = g
 			groups = append(groups, g)
 		}
-		g.stacks = append(g.stacks, s.Name)
+		g.stacks = append(g.stacks, m.Name)
 	}
-	mask := env.Union(maskers...)
+	mask := f.Mask()
 	checker := &engine.Checker{Proc: a.Proc}
 	var wg sync.WaitGroup
 	for _, g := range groups {

@@ -10,44 +10,40 @@ import (
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
-	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // listJSON is --list --json: the stacks with their files, hooks and
 // services (docs/json.md, kind "list").
-func (a *App) listJSON(ctx context.Context, root string, stacks []stack.Stack, req plan.Request, tree *trust.Tree) (int, error) {
-	base, err := plan.BaseEnv(req, tree)
-	if err != nil {
+func (a *App) listJSON(ctx context.Context, f *fleet.Fleet, stacks []stack.Stack) (int, error) {
+	if _, err := f.Base(); err != nil {
 		return exitUsage, usageError{err}
 	}
-	envs := make([]*env.Env, len(stacks))
-	envErrs := make([]error, len(stacks))
-	all := []*env.Masker{env.NewMasker(base).WithPublic(plan.PublicWords(root, stack.Stack{})...)}
-	for i, s := range stacks {
-		envs[i], envErrs[i] = plan.StackEnv(base, s, tree)
-		all = append(all, env.NewMasker(envs[i]).WithPublic(plan.PublicWords(root, s)...))
-	}
-	union := env.Union(all...)
+	root := f.Root()
+	members := f.Load(stacks)
 	doc := jsonout.List{Header: jsonout.NewHeader(jsonout.KindList), Root: root, Stacks: []jsonout.ListStack{}}
 	code := exitOK
 	for i, s := range stacks {
-		mask := all[i+1].Using(union)
+		m := members[i]
+		mask := f.MaskFor(m)
 		ls := jsonout.ListStack{Name: s.Name, Dir: s.Dir, ComposeFile: s.ComposeFile, EnvFile: s.EnvFile, HooksFile: s.HooksFile, Hooks: []jsonout.ListHook{}, Services: []jsonout.Service{}, Errors: []string{}}
 		fail := func(what string, err error) {
 			ls.Errors = append(ls.Errors, what+": "+mask.String(err.Error()))
 			fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, mask.String(err.Error()))
 			code = exitFailed
 		}
-		e := envs[i]
-		if envErrs[i] != nil {
-			fail("env", envErrs[i])
+		e := m.Env
+		if m.Err != nil {
+			fail("env", m.Err)
 		}
+		sh := f.Hooks(s)
+		script, scriptErr, dir, dirErr := sh.Script, sh.ScriptErr, sh.Dir, sh.DirErr
 		if s.HooksFile != "" {
-			if script, err := hooks.ParseFile(s.HooksFile); err != nil {
+			if err := scriptErr; err != nil {
 				fail("hooks", err)
 			} else {
 				for _, f := range script.HookFuncs() {
@@ -55,10 +51,10 @@ func (a *App) listJSON(ctx context.Context, root string, stacks []stack.Stack, r
 				}
 			}
 		}
-		if d, err := hooks.ScanDir(filepath.Join(s.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil {
-			fail("hooks/", err)
-		} else if d != nil {
-			for _, h := range d.Hooks() {
+		if dirErr != nil {
+			fail("hooks/", dirErr)
+		} else if dir != nil {
+			for _, h := range dir.Hooks() {
 				ls.Hooks = append(ls.Hooks, jsonout.ListHook{Name: filepath.Base(h.Path), Source: hooks.DirName + "/" + filepath.Base(h.Path), NotRun: h.NotRun})
 			}
 		}
@@ -121,7 +117,7 @@ func (a *App) hooksJSON(b *plan.Builder, req plan.Request, stacks []stack.Stack,
 		}
 		return code, jsonout.Write(a.IO.Out, doc)
 	}
-	rootDir, err := hooks.ScanDir(filepath.Join(req.Root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
+	rootDir, err := req.Fleet.RootHooks()
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
@@ -129,13 +125,13 @@ func (a *App) hooksJSON(b *plan.Builder, req plan.Request, stacks []stack.Stack,
 		hs := jsonout.HookStack{Name: s.Name, Commands: map[string][]jsonout.HookInfo{}}
 		set := hooks.Set{Root: rootDir}
 		var errs []string
-		if s.HooksFile != "" {
-			if set.Script, err = hooks.ParseFile(s.HooksFile); err != nil {
-				errs = append(errs, err.Error())
-			}
+		sh := req.Fleet.Hooks(s)
+		set.Script, set.Stack = sh.Script, sh.Dir
+		if sh.ScriptErr != nil {
+			errs = append(errs, sh.ScriptErr.Error())
 		}
-		if set.Stack, err = hooks.ScanDir(filepath.Join(s.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil {
-			errs = append(errs, err.Error())
+		if sh.DirErr != nil {
+			errs = append(errs, sh.DirErr.Error())
 		}
 		if len(errs) > 0 {
 			msg := strings.Join(errs, "; ")

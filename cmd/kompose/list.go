@@ -9,10 +9,9 @@ import (
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/hooks"
-	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
-	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // list prints each stack with its files, hook functions and services. A
@@ -22,24 +21,16 @@ import (
 // Nothing a .env or compose-go says is printed unmasked: problems are
 // masked with the stack's secrets, and what compose-go logs is taken after
 // each stack and printed as that stack's warnings.
-func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req plan.Request, tree *trust.Tree) (int, error) {
-	base, err := plan.BaseEnv(req, tree)
+func (a *App) list(ctx context.Context, f *fleet.Fleet, stacks []stack.Stack) (int, error) {
+	base, err := f.Base()
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
+	root := f.Root()
 	// Every stack's secrets are masked in every line: read all .env files
 	// first.
-	envs := make([]*env.Env, len(stacks))
-	envErrs := make([]error, len(stacks))
-	var all []*env.Masker
-	for i, s := range stacks {
-		envs[i], envErrs[i] = plan.StackEnv(base, s, tree)
-		all = append(all, env.NewMasker(envs[i]))
-	}
-	baseMask := env.NewMasker(base).WithPublic(plan.PublicWords(root, stack.Stack{})...)
-	all = append(all, baseMask)
-	union := env.Union(all...)
-	baseMask = baseMask.Using(union)
+	members := f.Load(stacks)
+	baseMask := f.Mask()
 	for _, line := range env.Summary(base.Notes()) {
 		fmt.Fprintf(a.IO.ErrOut, "warning: %s\n", baseMask.String(line))
 	}
@@ -56,7 +47,7 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		status = exitFailed
 	}
 	fmt.Fprintf(w, "%d stack(s) in %s\n", len(stacks), root)
-	rootHooks, err := hooks.ScanDir(filepath.Join(root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
+	rootHooks, err := f.RootHooks()
 	if err != nil {
 		fmt.Fprintf(w, "hooks/ for every stack: %s\n", st.Red("error (see stderr)"))
 		fmt.Fprintf(a.IO.ErrOut, "%s %s\n", est.Red("!!!"), baseMask.String(err.Error()))
@@ -67,8 +58,9 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 	for i, s := range stacks {
 		fmt.Fprintf(w, "%s\n", st.Bold(s.Name))
 		fmt.Fprintf(w, "  compose:  %s\n", filepath.Base(s.ComposeFile))
-		e, envErr := envs[i], envErrs[i]
-		mask = env.NewMasker(e).WithPublic(plan.PublicWords(root, s)...).Using(union)
+		m := members[i]
+		e, envErr := m.Env, m.Err
+		mask = f.MaskFor(m)
 		for _, line := range env.Summary(e.Notes()) {
 			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Yellow("warning:"), s.Name, mask.String(line))
 		}
@@ -92,9 +84,10 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 			}
 			fmt.Fprintf(w, "  files:    %s (COMPOSE_FILE)\n", strings.Join(files, ", "))
 		}
+		sh := f.Hooks(s)
+		script, scriptErr, dir, dirErr := sh.Script, sh.ScriptErr, sh.Dir, sh.DirErr
 		if s.HooksFile != "" {
-			script, err := hooks.ParseFile(s.HooksFile)
-			if err != nil {
+			if err := scriptErr; err != nil {
 				problem("hooks", s, err)
 			} else {
 				var fns []string
@@ -107,9 +100,9 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 				fmt.Fprintf(w, "  hooks:    %s: %s\n", stack.HooksFileName, strings.Join(fns, ", "))
 			}
 		}
-		if d, err := hooks.ScanDir(filepath.Join(s.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil {
-			problem("hooks/", s, err)
-		} else if line := hookFiles(d); line != "" {
+		if dirErr != nil {
+			problem("hooks/", s, dirErr)
+		} else if line := hookFiles(dir); line != "" {
 			fmt.Fprintf(w, "  hooks/:   %s\n", line)
 		}
 		svcs, err := compose.Services(ctx, s.Dir, s.ComposeFile, e.Map())

@@ -11,11 +11,10 @@ import (
 	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/jsonout"
-	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/status"
-	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // statusCommand is kompose's view of the fleet:
@@ -28,7 +27,7 @@ const statusCommand = "status"
 
 // status prints the state of each stack. A stack whose .env cannot be
 // read is shown as unknown, with the error on stderr.
-func (a *App) status(ctx context.Context, req plan.Request, stacks []stack.Stack, tree *trust.Tree, args []string, asJSON, dryRun bool) (int, error) {
+func (a *App) status(ctx context.Context, f *fleet.Fleet, stacks []stack.Stack, args []string, asJSON, dryRun bool) (int, error) {
 	for _, arg := range args {
 		if arg == "--json" {
 			asJSON = true
@@ -36,17 +35,14 @@ func (a *App) status(ctx context.Context, req plan.Request, stacks []stack.Stack
 		}
 		return exitUsage, usagef("status: unknown argument %q (status takes only --json)", arg)
 	}
-	base, err := plan.BaseEnv(req, tree)
-	if err != nil {
+	if _, err := f.Base(); err != nil {
 		return exitUsage, usageError{err}
 	}
 	targets := make([]status.Target, len(stacks))
 	envErrs := make([]error, len(stacks))
-	maskers := []*env.Masker{env.NewMasker(base).WithPublic(plan.PublicWords(req.Root, stack.Stack{})...)}
-	for i, s := range stacks {
-		e, err := plan.StackEnv(base, s, tree)
-		maskers = append(maskers, env.NewMasker(e).WithPublic(plan.PublicWords(req.Root, s)...))
-		envErrs[i] = err
+	for i, m := range f.Load(stacks) {
+		s, e := m.Stack, m.Env
+		envErrs[i] = m.Err
 		t := status.Target{
 			Name:    s.Name,
 			Project: compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup),
@@ -68,11 +64,11 @@ func (a *App) status(ctx context.Context, req plan.Request, stacks []stack.Stack
 		targets[i] = t
 	}
 	a.LibLog.Take() // project names read from compose files: nothing to say here
-	mask := env.Union(maskers...)
+	mask := f.Mask()
 	if dryRun {
-		return a.statusPlan(req.Root, targets, mask), nil
+		return a.statusPlan(f.Root(), targets, mask), nil
 	}
-	rows := status.Collect(ctx, a.docker(req.Root), targets)
+	rows := status.Collect(ctx, a.docker(f.Root()), targets)
 	code := exitOK
 	est := a.IO.StyleFor(a.IO.ErrTTY)
 	for i := range rows {
@@ -92,7 +88,7 @@ func (a *App) status(ctx context.Context, req plan.Request, stacks []stack.Stack
 	}
 	now := a.Clock.Now()
 	if asJSON {
-		return code, jsonout.Write(a.IO.Out, jsonout.StatusDoc(req.Root, rows, now, mask))
+		return code, jsonout.Write(a.IO.Out, jsonout.StatusDoc(f.Root(), rows, now, mask))
 	}
 	return code, status.Table(a.IO.Out, a.IO.StyleFor(a.IO.OutTTY), rows, now, db.HumanSize, db.HumanAge)
 }

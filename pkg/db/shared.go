@@ -30,11 +30,8 @@ func Checks() map[string]plan.RootCheck {
 // real path (symlinks resolved). A stack whose .env cannot be read, or is
 // refused by the trust rule, is left out here; it fails on its own when
 // selected.
-func checkShared(req plan.Request, base *env.Env, selected []stack.Stack, tree *trust.Tree) error {
-	all := req.All
-	if all == nil {
-		all = selected
-	}
+func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, _ *trust.Tree) error {
+	all := req.Fleet.All()
 	chosen := map[string]bool{}
 	for _, s := range selected {
 		chosen[s.Dir] = true
@@ -43,11 +40,11 @@ func checkShared(req plan.Request, base *env.Env, selected []stack.Stack, tree *
 	owners := map[key][]string{}
 	var order []key
 	for _, st := range all {
-		e, err := plan.StackEnv(base, st, tree)
-		if err != nil {
+		m := req.Fleet.Stack(st)
+		if m.Err != nil {
 			continue
 		}
-		cfg, ok, err := ConfigFrom(e, st.Dir)
+		cfg, ok, err := ConfigFrom(m.Env, st.Dir)
 		if !ok || err != nil {
 			continue
 		}

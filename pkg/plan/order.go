@@ -110,45 +110,50 @@ type graph struct {
 	where  map[string]string // the compose files that declare them
 }
 
-// readGraph reads the dependencies of every stack of the root (all): an
-// unknown name or a cycle anywhere is a usage error naming the file, so a
-// broken graph is found whatever the pattern; files reads their compose
-// files (once per run). envs are the stacks' merged
+// readGraph reads the dependencies the order of the stacks start needs:
+// theirs, and transitively those of the stacks they depend on (every
+// stack of the root, all, when everything is set: --with-deps on a
+// command that reverses the order adds dependents, which only a stack's
+// own file names). Only those stacks' files are read, so a command on one
+// stack costs what its stacks cost, not what the root costs. An unknown
+// name or a cycle among them is a usage error naming the file; files
+// reads their compose files (once per run). envs are the stacks' merged
 // environments (a stack whose .env cannot be read declares nothing here;
 // its own problem is reported when it is planned).
-func readGraph(all []stack.Stack, files *compose.Files, envs func(stack.Stack) (*env.Env, error)) (*graph, error) {
+func readGraph(all, start []stack.Stack, everything bool, files *compose.Files, envs func(stack.Stack) (*env.Env, error)) (*graph, error) {
 	g := &graph{byName: map[string]stack.Stack{}, deps: map[string][]string{}, where: map[string]string{}}
 	names := make([]string, 0, len(all))
 	for _, st := range all {
 		g.byName[st.Name] = st
 		names = append(names, st.Name)
 	}
-	for _, st := range all {
-		e, err := envs(st)
+	if everything {
+		start = all
+	}
+	queue := append([]stack.Stack{}, start...)
+	seen := map[string]bool{}
+	for _, st := range start {
+		seen[st.Name] = true
+	}
+	var read []string
+	for len(queue) > 0 {
+		st := queue[0]
+		queue = queue[1:]
+		read = append(read, st.Name)
+		deps, where, err := stackDeps(st, files, envs, g.byName, names)
 		if err != nil {
-			continue
-		}
-		deps, where, err := files.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
-		if err != nil {
-			// compose-go may quote values: the stack's secrets are masked.
-			m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)
-			return nil, Usagef("stack %s: %s", st.Name, m.String(err.Error()))
-		}
-		for _, d := range deps {
-			if d == st.Name {
-				return nil, Usagef("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)
-			}
-			if _, ok := g.byName[d]; !ok {
-				msg := fmt.Sprintf("%s: %s.depends_on: no stack named %q in %s", where, compose.Extension, d, filepath.Dir(st.Dir))
-				if n, ok := nearest(d, names, -1); ok {
-					msg += fmt.Sprintf(" (did you mean %s?)", n)
-				}
-				return nil, Usagef("%s", msg)
-			}
+			return nil, err
 		}
 		g.deps[st.Name], g.where[st.Name] = deps, where
+		for _, d := range deps {
+			if !seen[d] {
+				seen[d] = true
+				queue = append(queue, g.byName[d])
+			}
+		}
 	}
-	if c := g.cycle(names); c != nil {
+	sort.Strings(read)
+	if c := g.cycle(read); c != nil {
 		var files []string
 		for _, n := range c[:len(c)-1] {
 			files = append(files, g.where[n])
@@ -156,6 +161,34 @@ func readGraph(all []stack.Stack, files *compose.Files, envs func(stack.Stack) (
 		return nil, Usagef("dependency cycle: %s (x-kompose.depends_on in %s)", strings.Join(c, " -> "), strings.Join(files, "; "))
 	}
 	return g, nil
+}
+
+// stackDeps reads the dependencies st declares and checks each names
+// another stack of the root (byName; names for the nearest one).
+func stackDeps(st stack.Stack, files *compose.Files, envs func(stack.Stack) (*env.Env, error), byName map[string]stack.Stack, names []string) ([]string, string, error) {
+	e, err := envs(st)
+	if err != nil {
+		return nil, "", nil
+	}
+	deps, where, err := files.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
+	if err != nil {
+		// compose-go may quote values: the stack's secrets are masked.
+		m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)
+		return nil, "", Usagef("stack %s: %s", st.Name, m.String(err.Error()))
+	}
+	for _, d := range deps {
+		if d == st.Name {
+			return nil, "", Usagef("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)
+		}
+		if _, ok := byName[d]; !ok {
+			msg := fmt.Sprintf("%s: %s.depends_on: no stack named %q in %s", where, compose.Extension, d, filepath.Dir(st.Dir))
+			if n, ok := nearest(d, names, -1); ok {
+				msg += fmt.Sprintf(" (did you mean %s?)", n)
+			}
+			return nil, "", Usagef("%s", msg)
+		}
+	}
+	return deps, where, nil
 }
 
 // cycle returns a dependency cycle ("a", "b", "a"), or nil.

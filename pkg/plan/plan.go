@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +34,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/stack"
@@ -214,15 +214,33 @@ type Request struct {
 	// stacks, transitively (for commands that take stacks down: their
 	// dependents).
 	WithDeps bool
+	// Fleet is the root loaded once for the run (pkg/fleet): every
+	// environment and masker comes from it. nil: Build makes one from the
+	// fields above.
+	Fleet *fleet.Fleet
+}
+
+// fleetOf returns req's fleet, made from its fields when it has none.
+func (b *Builder) fleetOf(req Request, stacks []stack.Stack) *fleet.Fleet {
+	if req.Fleet != nil {
+		return req.Fleet
+	}
+	all := req.All
+	if all == nil {
+		all = stacks
+	}
+	pol := b.policy()
+	return fleet.New(fleet.Options{Root: req.Root, Environ: req.Environ, Network: req.Network,
+		Overrides: req.Overrides, Context: req.Context, Policy: &pol}, all)
 }
 
 // RootCheck checks a kompose command against every stack of the root
 // (req.All) before any stack is planned: a conflict between stacks
 // (two sharing one dump folder) is found even when only one of them is
 // selected. base is the environment every stack starts from; selected are
-// the stacks the pattern chose; tree is the run's trust check, for
-// reading the stacks' .env files ([StackEnv]). An error stops the whole
-// run (exit 2).
+// the stacks the pattern chose; tree is the run's trust check. The
+// stacks' environments come from req.Fleet (set by Build). An error stops
+// the whole run (exit 2).
 type RootCheck func(req Request, base *env.Env, selected []stack.Stack, tree *trust.Tree) error
 
 // CommandFunc plans the command step of a kompose command that is not a
@@ -351,30 +369,18 @@ type runInfo struct {
 	// tree checks files and their folders against policy, once per
 	// folder for the whole run.
 	tree *trust.Tree
-	// envs are the stacks' merged environments, read once for the
+	// fleet holds the stacks' merged environments, read once for the
 	// dependencies and the plan.
-	envs map[string]stackEnv
+	fleet *fleet.Fleet
 	// files reads each compose file once, for the dependencies and the
 	// project names.
 	files *compose.Files
 }
 
-type stackEnv struct {
-	e   *env.Env
-	err error
-}
-
 // stackEnv returns st's merged environment, read once per run.
-func (ri *runInfo) stackEnv(base *env.Env, st stack.Stack) (*env.Env, error) {
-	if se, ok := ri.envs[st.Name]; ok {
-		return se.e, se.err
-	}
-	e, err := StackEnv(base, st, ri.tree)
-	if ri.envs == nil {
-		ri.envs = map[string]stackEnv{}
-	}
-	ri.envs[st.Name] = stackEnv{e, err}
-	return e, err
+func (ri *runInfo) stackEnv(st stack.Stack) (*env.Env, error) {
+	m := ri.fleet.Stack(st)
+	return m.Env, m.Err
 }
 
 // IsKomposeCommand reports whether command is in kompose's own name:verb
@@ -397,8 +403,9 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	}
 	// The root .env is checked and read before anything else, with the
 	// tree the whole run shares.
-	tree := trust.NewTree(b.policy())
-	base, err := BaseEnv(req, tree)
+	req.Fleet = b.fleetOf(req, stacks)
+	tree := req.Fleet.Tree()
+	base, err := req.Fleet.Base()
 	if err != nil {
 		return nil, err
 	}
@@ -411,15 +418,14 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 			return nil, err
 		}
 	}
-	root := req.All
-	if root == nil {
-		root = stacks
-	}
-	g, err := readGraph(root, ri.files, func(st stack.Stack) (*env.Env, error) { return ri.stackEnv(base, st) })
+	reverse := Reverses(req.Command)
+	// The order needs the selected stacks' dependencies, transitively;
+	// only --with-deps on a command that reverses the order needs every
+	// stack (their dependents).
+	g, err := readGraph(req.Fleet.All(), stacks, req.WithDeps && reverse, ri.files, ri.stackEnv)
 	if err != nil {
 		return nil, err
 	}
-	reverse := Reverses(req.Command)
 	var added map[string]bool
 	if req.WithDeps {
 		stacks, added = g.closure(stacks, reverse)
@@ -438,9 +444,9 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		b.LibLog() // nothing before the stacks concerns one stack
 	}
 	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(),
-		Masker: env.NewMasker(base).WithPublic(PublicWords(req.Root, stack.Stack{}, req.Command)...), Notes: base.Notes(), Note: chk.Note}
+		Masker: req.Fleet.BaseMasker(req.Command), Notes: base.Notes(), Note: chk.Note}
 	for _, st := range stacks {
-		s := b.planStack(req, base, st, cmdFunc, ri)
+		s := b.planStack(req, st, cmdFunc, ri)
 		if b.LibLog != nil {
 			s.Warnings = b.LibLog()
 		}
@@ -452,13 +458,8 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	o := g.order(p, reverse, added, wait)
 	o.Locks, o.LockTimeout, o.SharedLock = !ReadOnly(req.Command), lockTimeout, SharesLock(req.Command)
 	// A run prints one stream: every stack's secrets are masked in every
-	// line, whichever stack it is about.
-	all := make([]*env.Masker, 0, len(p.Stacks))
-	for _, s := range p.Stacks {
-		all = append(all, s.Masker)
-	}
-	all = append(all, p.Masker)
-	u := env.Union(all...)
+	// line, whichever stack it is about (the fleet's one mask).
+	u := req.Fleet.Union()
 	p.Masker = p.Masker.Using(u)
 	for _, s := range p.Stacks {
 		s.Masker = s.Masker.Using(u)
@@ -474,7 +475,7 @@ func (b *Builder) prepare(req Request, base *env.Env, tree *trust.Tree) (*runInf
 	if b.Now != nil {
 		now = b.Now
 	}
-	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: tree.Policy, tree: tree, files: compose.NewFiles()}
+	ri := &runInfo{recordedAt: hooks.FormatTime(now()), policy: tree.Policy, tree: tree, fleet: req.Fleet, files: compose.NewFiles()}
 	if b.Performer == "" {
 		b.Performer = hooks.Performer(ri.policy.UID, base.Lookup)
 	}
@@ -490,7 +491,7 @@ func (b *Builder) prepare(req Request, base *env.Env, tree *trust.Tree) (*runInf
 			return nil, err
 		}
 	}
-	dir, err := hooks.ScanDir(filepath.Join(req.Root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
+	dir, err := req.Fleet.RootHooks()
 	if err != nil {
 		if skip {
 			return ri, nil
@@ -563,65 +564,23 @@ func sourceOf(e *env.Env, name string) string {
 }
 
 // EnvUse is what kompose does with a .env file, for trust refusals.
-const EnvUse = "read variables from"
+const EnvUse = fleet.EnvUse
 
-// BaseEnv is the environment every stack starts from: the process
-// environment, the root .env, --network and -e. The root .env is read only
-// when tree trusts it and every folder above it (a .env can make kompose
-// run code: KOMPOSE_COMPOSE); tree nil means the invoking user's policy.
+// BaseEnv is the environment every stack starts from ([fleet.BaseEnv]).
 func BaseEnv(req Request, tree *trust.Tree) (*env.Env, error) {
-	base := env.FromEnviron(req.Environ)
-	if req.Network != "" {
-		base.Override("NETWORK_NAME", req.Network, env.SourceNetwork)
-	}
-	for _, v := range req.Overrides {
-		base.Override(v.Name, v.Value, env.SourceOverride)
-	}
-	if req.Context != "" {
-		SetContext(base, req.Context)
-	}
-	if p := stack.RootEnvFile(req.Root); p != "" {
-		if err := loadEnv(base, p, env.SourceRootEnv, tree); err != nil {
-			return nil, err
-		}
-	}
-	return base, nil
+	return fleet.BaseEnv(fleet.Options{Root: req.Root, Environ: req.Environ, Network: req.Network,
+		Overrides: req.Overrides, Context: req.Context}, tree)
 }
 
-// StackEnv returns the merged environment of st: a copy of base with the
-// stack's .env loaded, when tree trusts it (see [BaseEnv]).
+// StackEnv returns the merged environment of st ([fleet.StackEnv]).
 func StackEnv(base *env.Env, st stack.Stack, tree *trust.Tree) (*env.Env, error) {
-	e := base.Clone()
-	if st.EnvFile != "" {
-		if err := loadEnv(e, st.EnvFile, env.SourceStackEnv, tree); err != nil {
-			return e, err
-		}
-	}
-	return e, nil
+	return fleet.StackEnv(base, st, tree)
 }
 
-// loadEnv checks the .env file at path and the folders above it with tree,
-// then loads it into e.
-func loadEnv(e *env.Env, path string, src env.Source, tree *trust.Tree) error {
-	if tree == nil {
-		tree = trust.NewTree(trust.Current())
-	}
-	if err := tree.CheckFile(EnvUse, path); err != nil {
-		return err
-	}
-	return e.LoadFile(path, src)
-}
-
-// PublicWords are the strings kompose prints that are not values, for
-// [env.Masker.WithPublic]: the root, the stack's folder and name, and the
-// names of the files kompose reads there. Masking a secret equal to one of
-// them would reveal it.
+// PublicWords are the strings kompose prints that are not values
+// ([fleet.PublicWords]).
 func PublicWords(root string, st stack.Stack, more ...string) []string {
-	w := []string{root, stack.EnvFileName, stack.HooksFileName, hooks.DirName}
-	if st.Name != "" {
-		w = append(w, st.Name, st.Dir, filepath.Base(st.ComposeFile))
-	}
-	return append(w, more...)
+	return fleet.PublicWords(root, st, more...)
 }
 
 func (b *Builder) names() []string {
@@ -633,9 +592,10 @@ func (b *Builder) names() []string {
 	return out
 }
 
-func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
-	e, err := ri.stackEnv(base, st)
-	s := &Stack{Stack: st, Env: e, Notes: e.Notes(), Masker: env.NewMasker(e).WithPublic(PublicWords(req.Root, st, req.Command)...), Policy: ri.policy}
+func (b *Builder) planStack(req Request, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
+	m := ri.fleet.Stack(st)
+	e, err := m.Env, m.Err
+	s := &Stack{Stack: st, Env: e, Notes: e.Notes(), Masker: m.Masker.WithPublic(req.Command), Policy: ri.policy}
 	fail := func(err error) *Stack {
 		s.Err = err
 		return s
@@ -653,16 +613,16 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 		return fail(err)
 	}
 	set := hooks.Set{Root: ri.rootHooks}
-	if st.HooksFile != "" {
-		// A hooks.sh that does not parse stops the stack, unless hooks are
-		// skipped: then nothing of it is needed.
-		if set.Script, err = hooks.ParseFile(st.HooksFile); err != nil && !skip {
-			return fail(err)
-		}
+	// A hooks.sh that does not parse stops the stack, unless hooks are
+	// skipped: then nothing of it is needed.
+	sh := ri.fleet.Hooks(st)
+	if sh.ScriptErr != nil && !skip {
+		return fail(sh.ScriptErr)
 	}
-	if set.Stack, err = hooks.ScanDir(filepath.Join(st.Dir, hooks.DirName), hooks.DirName, hooks.FromStack); err != nil && !skip {
-		return fail(err)
+	if sh.DirErr != nil && !skip {
+		return fail(sh.DirErr)
 	}
+	set.Script, set.Stack = sh.Script, sh.Dir
 	if set.Script != nil {
 		s.HookNotes = set.Script.Notes
 	}

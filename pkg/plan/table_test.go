@@ -1,9 +1,11 @@
 package plan
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kompose-dev/kompose/pkg/commands"
+	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
 // TestOrderFollowsTable plans every compose subcommand of the command
@@ -30,5 +32,51 @@ func TestOrderFollowsTable(t *testing.T) {
 		if (o.WaitTimeout > 0) != c.HealthGated {
 			t.Errorf("%s: WaitTimeout %v; the table says health-gated %v", c.Name, o.WaitTimeout, c.HealthGated)
 		}
+	}
+}
+
+// TestBuildReadsOnlyWhatTheOrderNeeds: a command on some stacks reads
+// their files and those of the stacks they depend on, transitively, not
+// the rest of the root: a broken x-kompose in a stack nobody selected or
+// depends on does not stop it. --with-deps on a command that reverses the
+// order needs every stack's file (dependents), and so finds it.
+func TestBuildReadsOnlyWhatTheOrderNeeds(t *testing.T) {
+	dir, all := root(t, map[string]string{
+		"app/compose.yaml":   svc + "x-kompose: {depends_on: [mid]}\n",
+		"mid/compose.yaml":   svc + "x-kompose: {depends_on: [db]}\n",
+		"db/compose.yaml":    svc,
+		"other/compose.yaml": svc + "x-kompose: {depends_on: [nope]}\n",
+	})
+	byName := map[string]stack.Stack{}
+	for _, st := range all {
+		byName[st.Name] = st
+	}
+	sel := func(names ...string) []stack.Stack {
+		var out []stack.Stack
+		for _, n := range names {
+			out = append(out, byName[n])
+		}
+		return out
+	}
+	b := Builder{Detect: fixedCompose}
+	p, err := b.Build(Request{Root: dir, Command: "up", All: all}, sel("app", "db"))
+	if err != nil {
+		t.Fatalf("app and db: %v", err)
+	}
+	var order []string
+	for _, s := range p.Stacks {
+		order = append(order, s.Name)
+	}
+	if strings.Join(order, " ") != "db app" {
+		t.Errorf("order %q: db first, through mid, which is not selected", order)
+	}
+	if _, err := b.Build(Request{Root: dir, Command: "up", All: all}, sel("other")); err == nil || !strings.Contains(err.Error(), `no stack named "nope"`) {
+		t.Errorf("other selected: %v", err)
+	}
+	if _, err := b.Build(Request{Root: dir, Command: "down", All: all, WithDeps: true}, sel("db")); err == nil || !strings.Contains(err.Error(), `no stack named "nope"`) {
+		t.Errorf("down --with-deps reads every stack: %v", err)
+	}
+	if _, err := b.Build(Request{Root: dir, Command: "up", All: all, WithDeps: true}, sel("app")); err != nil {
+		t.Errorf("up --with-deps app: %v", err)
 	}
 }

@@ -1,0 +1,60 @@
+package fleet
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kompose-dev/kompose/pkg/stack"
+)
+
+func writeRoot(t *testing.T, files map[string]string) (string, []stack.Stack) {
+	t.Helper()
+	dir := t.TempDir()
+	for p, c := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := stack.Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, all
+}
+
+// TestLazyAndOneMask: nothing is read before it is asked for; a stack's
+// .env is read once; the one mask hides every loaded stack's secrets and
+// never masks the public words (the root, a stack's name).
+func TestLazyAndOneMask(t *testing.T) {
+	dir, all := writeRoot(t, map[string]string{
+		".env":           "ROOT_TOKEN=rootsecret1\n",
+		"a/compose.yaml": "services: {}\n",
+		"a/.env":         "API_TOKEN=alphasecret\nDB_PASSWORD=a\n",
+		"b/compose.yaml": "services: {}\n",
+		"b/.env":         "broken line without equals\n",
+	})
+	f := New(Options{Root: dir}, all)
+	if len(f.loaded) != 0 || f.baseRead {
+		t.Fatal("New read something")
+	}
+	a := f.Stack(all[0])
+	if a.Err != nil || f.Stack(all[0]) != a {
+		t.Fatalf("a: %v, or read twice", a.Err)
+	}
+	if len(f.loaded) != 1 {
+		t.Errorf("loaded %d stacks, want only a", len(f.loaded))
+	}
+	got := f.Mask().String("alphasecret rootsecret1 in " + dir + " stack a")
+	if strings.Contains(got, "alphasecret") || strings.Contains(got, "rootsecret1") || !strings.Contains(got, dir+" stack a") {
+		t.Errorf("mask: %q", got)
+	}
+	if b := f.Stack(all[1]); b.Err == nil || !strings.Contains(b.Err.Error(), ".env") {
+		t.Errorf("b: %v", b.Err)
+	}
+}
