@@ -18,6 +18,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/run"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/kompose-dev/kompose/pkg/update"
@@ -320,28 +321,31 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 	}
 	b := a.newBuilder(&pol)
 	b.SkipHooks = c.Bool("skip-hooks")
-	if c.IsSet("hook-timeout") {
-		d, err := plan.ParseTimeout(c.String("hook-timeout"), fmt.Sprintf("--hook-timeout %q", c.String("hook-timeout")))
-		if err != nil {
-			return nil, usageError{err}
-		}
-		b.HookTimeout, b.HookTimeoutSet = d, true
-	}
+	// The options win; the variables behind them are read from each
+	// stack's or the base environment when the plan is made (pkg/plan,
+	// through pkg/settings).
 	for _, f := range []struct {
 		name string
 		d    *time.Duration
 		set  *bool
-	}{{"wait-timeout", &b.WaitTimeout, &b.WaitTimeoutSet}, {"lock-timeout", &b.LockTimeout, &b.LockTimeoutSet}} {
+	}{{"hook-timeout", &b.HookTimeout, &b.HookTimeoutSet}, {"wait-timeout", &b.WaitTimeout, &b.WaitTimeoutSet}, {"lock-timeout", &b.LockTimeout, &b.LockTimeoutSet}} {
 		if !c.IsSet(f.name) {
 			continue
 		}
-		d, err := plan.ParseTimeout(c.String(f.name), fmt.Sprintf("--%s %q", f.name, c.String(f.name)))
+		d, err := settings.Setting{Flag: flagOf(c, "--"+f.name)}.Duration(0)
 		if err != nil {
 			return nil, usageError{err}
 		}
 		*f.d, *f.set = d, true
 	}
 	return b, nil
+}
+
+// flagOf is the option name as the command line gave it, for
+// pkg/settings; name is how messages write it ("--hook-timeout").
+func flagOf(c *cli.Context, name string) settings.Flag {
+	n := strings.TrimLeft(name, "-")
+	return settings.Flag{Name: name, Set: c.IsSet(n), Value: c.String(n)}
 }
 
 // leftoverLibWarnings prints, masked with every stack's secrets, what
@@ -396,16 +400,11 @@ func (a *App) prefix(c *cli.Context, stacks int) (bool, error) {
 	case on || off:
 		return on, nil
 	}
-	if v, ok := lookupEnvOK(a.Environ, prefixVar); ok && v != "" {
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "1", "true", "yes", "on":
-			return true, nil
-		case "0", "false", "no", "off":
-			return false, nil
-		}
-		return false, usagef("%s=%q: expected 1 or 0", prefixVar, v)
+	v, err := settings.Setting{Var: prefixVar, Lookup: settings.FromEnviron(a.Environ)}.Bool(stacks > 1 && !a.IO.OutTTY)
+	if err != nil {
+		return false, usageError{err}
 	}
-	return stacks > 1 && !a.IO.OutTTY, nil
+	return v, nil
 }
 
 // newBuilder returns a plan builder with kompose's actions and the views

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"strconv"
-	"strings"
-
+	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/urfave/cli/v2"
 )
 
@@ -15,25 +14,15 @@ const parallelVar = "KOMPOSE_PARALLEL"
 // parallel is how many stacks run at once: -j/--parallel, else
 // KOMPOSE_PARALLEL (-e, root .env, process environment), else 1.
 func (a *App) parallel(c *cli.Context, p *plan.Plan) (int, error) {
-	v, what := c.String("parallel"), "-j/--parallel"
-	if !c.IsSet("parallel") {
-		v, what = "", parallelVar
-		if s, ok := lookupEnvOK(a.Environ, parallelVar); ok {
-			v = s
-		}
-		for _, g := range p.Global {
-			if g.Name == parallelVar {
-				v = g.Value
-			}
-		}
+	base := env.FromEnviron(a.Environ)
+	for _, g := range p.Global {
+		base.Override(g.Name, g.Value, g.Source)
 	}
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 1, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, usagef("%s %q: expected a number of stacks, 1 or more", what, v)
+	f := flagOf(c, "--parallel")
+	f.Name = "-j/--parallel"
+	n, err := settings.Setting{Flag: f, Var: parallelVar, Lookup: settings.FromEnv(base)}.Int(1, 1, "a number of stacks")
+	if err != nil {
+		return 0, usageError{err}
 	}
 	return n, nil
 }

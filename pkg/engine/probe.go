@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,14 +86,12 @@ func ParseTimeout(v string) (time.Duration, error) {
 	if v == "" {
 		return DefaultTimeout, nil
 	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		v = strconv.FormatFloat(n, 'f', -1, 64) + "s"
+	what := fmt.Sprintf("%s=%q", TimeoutVar, v)
+	d, err := settings.ParseDuration(v, what)
+	if err == nil && d == 0 {
+		err = fmt.Errorf("%s: not a timeout; write it like 5s, 1m or 10 (0 would never wait)", what)
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s=%q: not a timeout; write it like 5s, 1m or 10", TimeoutVar, v)
-	}
-	return d, nil
+	return d, err
 }
 
 // key tells apart what a probe depends on: the engine and, for contexts,

@@ -11,6 +11,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
@@ -347,28 +348,21 @@ func (g *graph) order(p *Plan, reverse bool, added map[string]bool, wait time.Du
 }
 
 // waitTimeout is the health-gating timeout: the builder's (--wait-timeout)
-// when set, else KOMPOSE_WAIT_TIMEOUT from base, else the default.
+// when set, else KOMPOSE_WAIT_TIMEOUT from base, else the default
+// (pkg/settings).
 func (b *Builder) waitTimeout(base *env.Env) (time.Duration, error) {
 	if b.WaitTimeoutSet {
 		return b.WaitTimeout, nil
 	}
-	v, ok := base.Get(WaitTimeoutVar)
-	if v = strings.TrimSpace(v); !ok || v == "" {
-		return DefaultWaitTimeout, nil
-	}
-	return ParseTimeout(v, fmt.Sprintf("%s=%q (%s)", WaitTimeoutVar, v, sourceOf(base, WaitTimeoutVar)))
+	return settings.Setting{Var: WaitTimeoutVar, Lookup: settings.FromEnv(base)}.Duration(DefaultWaitTimeout)
 }
 
 // lockTimeout is how long a run waits for a stack's lock: the builder's
 // (--lock-timeout) when set, else KOMPOSE_LOCK_TIMEOUT from base, else the
-// default.
+// default (pkg/settings).
 func (b *Builder) lockTimeout(base *env.Env) (time.Duration, error) {
 	if b.LockTimeoutSet {
 		return b.LockTimeout, nil
 	}
-	v, ok := base.Get(LockTimeoutVar)
-	if v = strings.TrimSpace(v); !ok || v == "" {
-		return DefaultLockTimeout, nil
-	}
-	return ParseTimeout(v, fmt.Sprintf("%s=%q (%s)", LockTimeoutVar, v, sourceOf(base, LockTimeoutVar)))
+	return settings.Setting{Var: LockTimeoutVar, Lookup: settings.FromEnv(base)}.Duration(DefaultLockTimeout)
 }

@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +36,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
@@ -512,56 +512,21 @@ func (b *Builder) prepare(req Request, base *env.Env, tree *trust.Tree) (*runInf
 }
 
 // skipHooks reports whether hooks are skipped: flag, or KOMPOSE_SKIP_HOOKS
-// set to a true value (1, true, yes, on) in e.
+// set to a true value (1, true, yes, on) in e (pkg/settings).
 func skipHooks(flag bool, e *env.Env) (bool, error) {
-	if flag {
-		return true, nil
-	}
-	v, ok := e.Get(SkipHooksVar)
-	if !ok {
-		return false, nil
-	}
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes", "on":
-		return true, nil
-	case "", "0", "false", "no", "off":
-		return false, nil
-	}
-	return false, fmt.Errorf("%s=%q (%s): expected 1 or 0", SkipHooksVar, v, sourceOf(e, SkipHooksVar))
+	return settings.Setting{Flag: settings.Flag{Name: "--skip-hooks", Set: flag}, Var: SkipHooksVar, Lookup: settings.FromEnv(e)}.Bool(false)
 }
 
 // hookTimeout reads KOMPOSE_HOOK_TIMEOUT from e: a Go duration ("30s",
 // "2m30s") or a number of seconds; 0 or unset means no limit.
 func hookTimeout(e *env.Env) (time.Duration, error) {
-	v, ok := e.Get(HookTimeoutVar)
-	v = strings.TrimSpace(v)
-	if !ok || v == "" {
-		return 0, nil
-	}
-	return ParseTimeout(v, fmt.Sprintf("%s=%q (%s)", HookTimeoutVar, v, sourceOf(e, HookTimeoutVar)))
+	return settings.Setting{Var: HookTimeoutVar, Lookup: settings.FromEnv(e)}.Duration(0)
 }
 
-// ParseTimeout parses a hook timeout: a Go duration ("30s", "2m30s") or a
-// number of seconds ("30"). what names the value in the error.
-func ParseTimeout(v, what string) (time.Duration, error) {
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		v = strconv.FormatFloat(n, 'f', -1, 64) + "s"
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%s: not a timeout; write it like 30s, 5m or 90", what)
-	}
-	return d, nil
-}
-
-func sourceOf(e *env.Env, name string) string {
-	for _, v := range e.Layered() {
-		if v.Name == name {
-			return string(v.Source)
-		}
-	}
-	return string(env.SourceProcess)
-}
+// ParseTimeout parses a timeout: a Go duration ("30s", "2m30s") or a
+// number of seconds ("30"). what names the value in the error
+// ([settings.ParseDuration]).
+func ParseTimeout(v, what string) (time.Duration, error) { return settings.ParseDuration(v, what) }
 
 // EnvUse is what kompose does with a .env file, for trust refusals.
 const EnvUse = fleet.EnvUse
