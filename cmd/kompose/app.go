@@ -120,7 +120,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
 			&cli.BoolFlag{Name: "prefix", Usage: "prefix each line compose and the hooks print with the stack's name (\"blog | \"); default: on when more than one stack is selected and stdout is not a terminal (also KOMPOSE_PREFIX=1/0)"},
 			&cli.BoolFlag{Name: "no-prefix", Usage: "never prefix the lines compose and the hooks print"},
-			&cli.BoolFlag{Name: "json", Usage: "print --list, hooks, status, db:list or a --dry-run plan as JSON (docs/json.md); nothing else on stdout"},
+			&cli.BoolFlag{Name: "json", Usage: "print --list, hooks, status, hosts, db:list or a --dry-run plan as JSON (docs/json.md); nothing else on stdout"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report of the run to `FILE` at the end, also after a failure or interrupt (docs/json.md)"},
 			&cli.StringFlag{Name: "metrics-file", Usage: "merge the run's results into the Prometheus text file `FILE` (node_exporter textfile collector)"},
 			&cli.StringFlag{Name: "parallel", Aliases: []string{"j"}, Usage: "run up to `N` independent stacks at once, within the dependency order; their lines are prefixed with the stack (default 1, one after the other; also $KOMPOSE_PARALLEL)"},
@@ -201,8 +201,8 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		return a.list(ctx, f, stacks)
 	}
 
-	if len(args) == 1 && args[0] == hostsCommand {
-		args = []string{"*", hostsCommand} // kompose hosts: every stack
+	if len(args) > 0 && args[0] == hostsCommand && onlyJSON(args[1:]) {
+		args = append([]string{"*"}, args...) // kompose hosts [--json]: every stack
 	}
 	switch len(args) {
 	case 0:
@@ -236,15 +236,15 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 	}
 	req := a.request(c, root, overrides)
 	req.Fleet = a.fleet(c, root, overrides, all, b)
-	if command == hostsCommand && !passthrough {
-		return a.hosts(ctx, req.Fleet, stacks, rest, dryRun)
-	}
-	if !passthrough && (command == hooksCommand || command == statusCommand || command == "db:list") {
+	if !passthrough && (command == hooksCommand || command == statusCommand || command == hostsCommand || command == "db:list") {
 		// kompose's read-only views also take --json after the command.
 		var found bool
 		if rest, found = takeJSON(rest); found {
 			fo.json = true
 		}
+	}
+	if command == hostsCommand && !passthrough {
+		return a.hosts(ctx, req.Fleet, stacks, rest, fo.json, dryRun)
 	}
 	if command == hooksCommand && !passthrough {
 		if fo.json {
@@ -256,7 +256,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		return a.status(ctx, req.Fleet, stacks, rest, fo.json, dryRun)
 	}
 	if fo.json && !dryRun && command != "db:list" {
-		return exitUsage, usagef("--json prints --list, hooks, status, db:list and --dry-run plans; for a run, use --report FILE")
+		return exitUsage, usagef("--json prints --list, hooks, status, hosts, db:list and --dry-run plans; for a run, use --report FILE")
 	}
 	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = command, rest, passthrough, all, c.Bool("with-deps")
 	p, err := b.Build(req, stacks)
@@ -472,6 +472,12 @@ func takeDryRun(args []string) ([]string, bool) {
 		out = append(out, a)
 	}
 	return out, found
+}
+
+// onlyJSON reports whether args hold nothing but --json.
+func onlyJSON(args []string) bool {
+	rest, _ := takeJSON(args)
+	return len(rest) == 0
 }
 
 // takeJSON removes --json from the arguments of a read-only view.
