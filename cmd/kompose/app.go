@@ -247,10 +247,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		return a.hosts(ctx, req.Fleet, stacks, rest, fo.json, dryRun)
 	}
 	if command == hooksCommand && !passthrough {
-		if fo.json {
-			return a.hooksJSON(b, req, stacks, rest)
-		}
-		return a.hooks(b, req, stacks, rest)
+		return a.hooks(b, req, stacks, rest, fo.json)
 	}
 	if command == statusCommand && !passthrough {
 		return a.status(ctx, req.Fleet, stacks, rest, fo.json, dryRun)

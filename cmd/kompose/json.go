@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/engine"
-	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/jsonout"
-	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
@@ -71,90 +68,6 @@ func (a *App) listJSON(ctx context.Context, f *fleet.Fleet, stacks []stack.Stack
 			ls.Services = append(ls.Services, jsonout.Service{Name: sv.Name, Image: mask.String(sv.Image)})
 		}
 		doc.Stacks = append(doc.Stacks, ls)
-	}
-	return code, jsonout.Write(a.IO.Out, doc)
-}
-
-// hooksJSON is `hooks --json`: with a command, the steps of its plan for
-// each stack; without one, every command each stack has hooks for.
-func (a *App) hooksJSON(b *plan.Builder, req plan.Request, stacks []stack.Stack, rest []string) (int, error) {
-	doc := jsonout.Hooks{Header: jsonout.NewHeader(jsonout.KindHooks), Root: req.Root, Stacks: []jsonout.HookStack{}}
-	code := exitOK
-	if len(rest) > 0 {
-		req.Command, req.Args = rest[0], rest[1:]
-		if strings.HasPrefix(req.Command, "-") {
-			return exitUsage, usagef("hooks: %q is not a command", req.Command)
-		}
-		doc.Command = req.Command
-		p, err := b.Build(req, stacks)
-		if err != nil {
-			return exitUsage, usageError{err}
-		}
-		for _, s := range p.Stacks {
-			hs := jsonout.HookStack{Name: s.Name, Skip: s.Masker.String(s.Skip), Steps: []jsonout.Step{}}
-			if s.Err != nil {
-				msg := s.Masker.String(s.Err.Error())
-				hs.Error = &msg
-				fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, msg)
-				code = exitFailed
-			}
-			for _, line := range env.Summary(s.Notes) {
-				hs.Warnings = append(hs.Warnings, s.Masker.String(line))
-			}
-			for _, msg := range s.Warnings {
-				hs.Warnings = append(hs.Warnings, filepath.Base(s.ComposeFile)+": "+s.Masker.String(msg))
-			}
-			for _, n := range s.HookNotes {
-				hs.Warnings = append(hs.Warnings, n.String())
-			}
-			for i := range s.Steps {
-				hs.Steps = append(hs.Steps, jsonout.PlanStep(s, &s.Steps[i]))
-			}
-			for _, h := range s.NotRun {
-				hs.NotRun = append(hs.NotRun, jsonout.NotRun{Phase: string(h.Phase), Source: h.Source, Reason: h.NotRun})
-			}
-			doc.Stacks = append(doc.Stacks, hs)
-		}
-		return code, jsonout.Write(a.IO.Out, doc)
-	}
-	rootDir, err := req.Fleet.RootHooks()
-	if err != nil {
-		return exitUsage, usageError{err}
-	}
-	for _, s := range stacks {
-		hs := jsonout.HookStack{Name: s.Name, Commands: map[string][]jsonout.HookInfo{}}
-		set := hooks.Set{Root: rootDir}
-		var errs []string
-		sh := req.Fleet.Hooks(s)
-		set.Script, set.Stack = sh.Script, sh.Dir
-		if sh.ScriptErr != nil {
-			errs = append(errs, sh.ScriptErr.Error())
-		}
-		if sh.DirErr != nil {
-			errs = append(errs, sh.DirErr.Error())
-		}
-		if len(errs) > 0 {
-			msg := strings.Join(errs, "; ")
-			hs.Error = &msg
-			fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, msg)
-			code = exitFailed
-		}
-		if set.Script != nil {
-			for _, n := range set.Script.Notes {
-				hs.Warnings = append(hs.Warnings, n.String())
-			}
-		}
-		for _, cmd := range set.Commands() {
-			name := commandName(b, cmd)
-			list := []jsonout.HookInfo{}
-			for _, ph := range hooks.Phases {
-				for _, h := range set.For(ph, cmd) {
-					list = append(list, jsonout.HookInfo{Phase: string(h.Phase), Label: h.Label(), Source: where(h), Conditional: h.Conditional, NotRun: h.NotRun})
-				}
-			}
-			hs.Commands[name] = list
-		}
-		doc.Stacks = append(doc.Stacks, hs)
 	}
 	return code, jsonout.Write(a.IO.Out, doc)
 }
