@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/metrics"
@@ -16,6 +15,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/views"
 	"github.com/urfave/cli/v2"
 )
 
@@ -108,43 +108,18 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 	return res.ExitCode()
 }
 
-// dbListJSON prints the dumps of each stack of a db:list plan as JSON. It
-// reads them with pkg/db's exported List, from the folder each stack's
-// db:list step was planned with.
+// dbListJSON prints the dumps of each stack of a db:list plan as JSON
+// (pkg/views).
 func (a *App) dbListJSON(p *plan.Plan) int {
-	doc := jsonout.DBList{Header: jsonout.NewHeader(jsonout.KindDBList), Root: p.Root, Stacks: []jsonout.DBStack{}}
-	code := exitOK
-	now := a.Clock.Now()
-	for _, s := range p.Stacks {
-		ds := jsonout.DBStack{Name: s.Name, Skip: s.Masker.String(s.Skip), Dumps: []jsonout.DumpInfo{}}
-		if s.Err != nil {
-			msg := s.Masker.String(s.Err.Error())
-			ds.Error = &msg
-			code = exitFailed
-		}
-		for i := range s.Steps {
-			l, ok := s.Steps[i].Action.(*db.Lister)
-			if !ok {
-				continue
-			}
-			ds.Database, ds.Dir = l.Cfg.Name, l.Cfg.DumpDir
-			dumps, err := db.List(l.Cfg.DumpDir, l.Cfg.Name)
-			if err != nil {
-				msg := s.Masker.String(err.Error())
-				ds.Error = &msg
-				code = exitFailed
-			}
-			for _, d := range dumps {
-				ds.Dumps = append(ds.Dumps, jsonout.DumpInfo{File: d.Path, Time: jsonout.Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size, Format: d.Format.String()})
-			}
-		}
-		doc.Stacks = append(doc.Stacks, ds)
-	}
+	doc, ok := views.DBList(p, a.Clock.Now())
 	if err := jsonout.Write(a.IO.Out, doc); err != nil {
 		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
 		return exitFailed
 	}
-	return code
+	if !ok {
+		return exitFailed
+	}
+	return exitOK
 }
 
 // argvMasker masks the secrets of the process environment and of the -e

@@ -2,149 +2,32 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
-	"strings"
 
-	"github.com/kompose-dev/kompose/pkg/compose"
-	"github.com/kompose-dev/kompose/pkg/engine"
-	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/fleet"
-	"github.com/kompose-dev/kompose/pkg/hooks"
+	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/views"
 )
 
-// list prints each stack with its files, hook functions and services. A
-// stack whose files do not load is shown with the error, and the exit
-// status is 1.
+// list prints each stack with its files, hook functions and services
+// (pkg/views), as text or JSON (docs/json.md, kind "list"). A stack whose
+// files do not load is shown with the error, and the exit status is 1.
 //
 // Nothing a .env or compose-go says is printed unmasked: problems are
 // masked with the stack's secrets, and what compose-go logs is taken after
 // each stack and printed as that stack's warnings.
-func (a *App) list(ctx context.Context, f *fleet.Fleet, stacks []stack.Stack) (int, error) {
-	base, err := f.Base()
+func (a *App) list(ctx context.Context, f *fleet.Fleet, stacks []stack.Stack, asJSON bool) (int, error) {
+	l, err := views.CollectList(ctx, f, stacks, a.LibLog.Take)
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	root := f.Root()
-	// Every stack's secrets are masked in every line: read all .env files
-	// first.
-	members := f.Load(stacks)
-	baseMask := f.Mask()
-	for _, line := range env.Summary(base.Notes()) {
-		fmt.Fprintf(a.IO.ErrOut, "warning: %s\n", baseMask.String(line))
+	code := exitOK
+	if !l.OK() {
+		code = exitFailed
 	}
-	st := a.IO.StyleFor(a.IO.OutTTY)
-	w := a.IO.Out
-	status := exitOK
-	// A problem is an error: its text goes to stderr, the listing says
-	// where it is.
-	est := a.IO.StyleFor(a.IO.ErrTTY)
-	mask := baseMask
-	problem := func(what string, s stack.Stack, err error) {
-		fmt.Fprintf(w, "  %-9s %s\n", what+":", st.Red("error (see stderr)"))
-		fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Red("!!!"), s.Name, mask.String(err.Error()))
-		status = exitFailed
+	if asJSON {
+		return code, jsonout.Write(a.IO.Out, l.JSON(a.IO.ErrOut))
 	}
-	fmt.Fprintf(w, "%d stack(s) in %s\n", len(stacks), root)
-	rootHooks, err := f.RootHooks()
-	if err != nil {
-		fmt.Fprintf(w, "hooks/ for every stack: %s\n", st.Red("error (see stderr)"))
-		fmt.Fprintf(a.IO.ErrOut, "%s %s\n", est.Red("!!!"), baseMask.String(err.Error()))
-		status = exitFailed
-	} else if line := hookFiles(rootHooks); line != "" {
-		fmt.Fprintf(w, "hooks/ for every stack: %s\n", line)
-	}
-	for i, s := range stacks {
-		fmt.Fprintf(w, "%s\n", st.Bold(s.Name))
-		fmt.Fprintf(w, "  compose:  %s\n", filepath.Base(s.ComposeFile))
-		m := members[i]
-		e, envErr := m.Env, m.Err
-		mask = f.MaskFor(m)
-		for _, line := range env.Summary(e.Notes()) {
-			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Yellow("warning:"), s.Name, mask.String(line))
-		}
-		switch {
-		case envErr != nil:
-			problem("env", s, envErr)
-		case s.EnvFile != "":
-			fmt.Fprintf(w, "  env:      %s\n", stack.EnvFileName)
-		}
-		if eng := engine.Of(e.Lookup); !eng.Default() {
-			// Only a stack on another engine says so: the others run
-			// where the docker CLI does (kompose hosts shows them all).
-			fmt.Fprintf(w, "  engine:   %s\n", mask.String(eng.Name()))
-		}
-		if _, ok := e.Get("COMPOSE_FILE"); ok {
-			files, _ := compose.ConfigFiles(s.Dir, s.ComposeFile, e.Lookup)
-			for i, f := range files {
-				if r, err := filepath.Rel(s.Dir, f); err == nil {
-					files[i] = r
-				}
-			}
-			fmt.Fprintf(w, "  files:    %s (COMPOSE_FILE)\n", strings.Join(files, ", "))
-		}
-		sh := f.Hooks(s)
-		script, scriptErr, dir, dirErr := sh.Script, sh.ScriptErr, sh.Dir, sh.DirErr
-		if s.HooksFile != "" {
-			if err := scriptErr; err != nil {
-				problem("hooks", s, err)
-			} else {
-				var fns []string
-				for _, f := range script.HookFuncs() {
-					fns = append(fns, fmt.Sprintf("%s (line %d)", f.Name, f.Line))
-				}
-				if len(fns) == 0 {
-					fns = []string{"no hook_* functions"}
-				}
-				fmt.Fprintf(w, "  hooks:    %s: %s\n", stack.HooksFileName, strings.Join(fns, ", "))
-			}
-		}
-		if dirErr != nil {
-			problem("hooks/", s, dirErr)
-		} else if line := hookFiles(dir); line != "" {
-			fmt.Fprintf(w, "  hooks/:   %s\n", line)
-		}
-		svcs, err := compose.Services(ctx, s.Dir, s.ComposeFile, e.Map())
-		project := compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup)
-		a.libWarnings(s.Name, filepath.Base(s.ComposeFile), mask)
-		if err != nil {
-			problem("services", s, err)
-			continue
-		}
-		var names []string
-		for _, sv := range svcs {
-			if sv.Image != "" {
-				names = append(names, fmt.Sprintf("%s (%s)", sv.Name, sv.Image))
-			} else {
-				names = append(names, sv.Name+" (build)")
-			}
-		}
-		fmt.Fprintf(w, "  services: %s\n", mask.String(strings.Join(names, ", ")))
-		fmt.Fprintf(w, "  project:  %s\n", mask.String(project))
-	}
-	return status, nil
-}
-
-// libWarnings prints, masked, what compose-go logged while kompose read a
-// stack's files, as that stack's warnings; where is the file.
-func (a *App) libWarnings(name, where string, mask *env.Masker) {
-	est := a.IO.StyleFor(a.IO.ErrTTY)
-	for _, msg := range a.LibLog.Take() {
-		fmt.Fprintf(a.IO.ErrOut, "%s %s: %s: %s\n", est.Yellow("warning:"), name, where, mask.String(msg))
-	}
-}
-
-// hookFiles lists the hook files of a hooks/ folder, saying which are not
-// run and why; "" when there are none.
-func hookFiles(d *hooks.Dir) string {
-	var out []string
-	for _, h := range d.Hooks() {
-		name := filepath.Base(h.Path)
-		if h.NotRun != "" {
-			name += " (not run: " + h.NotRun + ")"
-		}
-		out = append(out, name)
-	}
-	return strings.Join(out, ", ")
+	l.Text(a.IO.Out, a.IO.ErrOut, a.IO.StyleFor(a.IO.OutTTY), a.IO.StyleFor(a.IO.ErrTTY))
+	return code, nil
 }

@@ -37,6 +37,14 @@ func TestActionsFollowTable(t *testing.T) {
 	if want := commands.OfKind(commands.View); !equal(b.Own, want) {
 		t.Errorf("views %q; the table has %q", b.Own, want)
 	}
+	var handled []string
+	for n := range a.views() {
+		handled = append(handled, n)
+	}
+	sort.Strings(handled)
+	if want := commands.OfKind(commands.View); !equal(handled, want) {
+		t.Errorf("view handlers %q; the table has %q", handled, want)
+	}
 }
 
 func equal(a, b []string) bool {
