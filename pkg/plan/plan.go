@@ -557,42 +557,88 @@ func (b *Builder) names() []string {
 	return out
 }
 
+// planStack plans one stack: its environment, hooks and command step, and
+// the hook steps around it. A problem of the stack is recorded in its
+// Err; the other stacks are planned all the same.
 func (b *Builder) planStack(req Request, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
 	m := ri.fleet.Stack(st)
-	e, err := m.Env, m.Err
-	s := &Stack{Stack: st, Env: e, Notes: e.Notes(), Masker: m.Masker.WithPublic(req.Command), Policy: ri.policy}
-	fail := func(err error) *Stack {
-		s.Err = err
+	s := &Stack{Stack: st, Env: m.Env, Notes: m.Env.Notes(), Masker: m.Masker.WithPublic(req.Command), Policy: ri.policy}
+	if m.Err != nil {
+		s.Err = m.Err
 		return s
 	}
-	if err != nil {
-		return fail(err)
+	if err := b.planStackSteps(req, s, cmdFunc, ri); err != nil {
+		s.Err = err
 	}
+	return s
+}
+
+// planStackSteps fills s.Steps (or s.Skip); an error fails the stack.
+func (b *Builder) planStackSteps(req Request, s *Stack, cmdFunc CommandFunc, ri *runInfo) error {
 	// Every child runs in the stack's folder as kompose names it (a
 	// symlink stays the link): compose and bash take PWD as their folder
 	// when it names it, so compose names the project as the hooks'
 	// COMPOSE_PROJECT_NAME says.
-	s.Env.Set("PWD", st.Dir, env.SourceKompose)
+	s.Env.Set("PWD", s.Dir, env.SourceKompose)
 	skip, err := skipHooks(b.SkipHooks, s.Env)
 	if err != nil {
-		return fail(err)
+		return err
 	}
+	set, err := stackHookSet(s, ri, skip)
+	if err != nil {
+		return err
+	}
+	s.compose = func() ([]string, error) { return b.composeCommand(s.Env) }
+	main, err := b.mainStep(req, s, cmdFunc)
+	if err != nil || s.Skip != "" {
+		return err
+	}
+	byPhase, all := hooksByPhase(s, set, req.Command)
+	if len(all) == 0 {
+		s.Steps = []Step{main}
+		return nil
+	}
+	timeout, err := b.checkHooks(s, set, all, ri, skip)
+	if err != nil {
+		return err
+	}
+	hook := b.hookStepper(req, s, set, main, ri, timeout, skip)
+	s.Steps = make([]Step, 0, len(all)+1)
+	for _, h := range byPhase[0] {
+		s.Steps = append(s.Steps, hook(h))
+	}
+	s.Steps = append(s.Steps, main)
+	for _, hs := range byPhase[1:] {
+		for _, h := range hs {
+			s.Steps = append(s.Steps, hook(h))
+		}
+	}
+	return nil
+}
+
+// stackHookSet is the hooks of s: the root's, its hooks/ and its hooks.sh.
+// A hooks.sh that does not parse stops the stack, unless hooks are
+// skipped: then nothing of it is needed.
+func stackHookSet(s *Stack, ri *runInfo, skip bool) (hooks.Set, error) {
 	set := hooks.Set{Root: ri.rootHooks}
-	// A hooks.sh that does not parse stops the stack, unless hooks are
-	// skipped: then nothing of it is needed.
-	sh := ri.fleet.Hooks(st)
+	sh := ri.fleet.Hooks(s.Stack)
 	if sh.ScriptErr != nil && !skip {
-		return fail(sh.ScriptErr)
+		return set, sh.ScriptErr
 	}
 	if sh.DirErr != nil && !skip {
-		return fail(sh.DirErr)
+		return set, sh.DirErr
 	}
 	set.Script, set.Stack = sh.Script, sh.Dir
 	if set.Script != nil {
 		s.HookNotes = set.Script.Notes
 	}
+	return set, nil
+}
 
-	s.compose = func() ([]string, error) { return b.composeCommand(s.Env) }
+// mainStep is the command step of s: the compose command, or the step a
+// kompose command's cmdFunc plans. A command that does not apply to the
+// stack sets s.Skip.
+func (b *Builder) mainStep(req Request, s *Stack, cmdFunc CommandFunc) (Step, error) {
 	environ := s.Env.Environ()
 	var main Step
 	if cmdFunc != nil {
@@ -601,26 +647,29 @@ func (b *Builder) planStack(req Request, st stack.Stack, cmdFunc CommandFunc, ri
 			var skip *SkipError
 			if errors.As(err, &skip) {
 				s.Skip = skip.Reason
-				return s
+				return main, nil
 			}
-			return fail(err)
+			return main, err
 		}
 	} else {
 		argv, err := s.ComposeCommand()
 		if err != nil {
-			return fail(err)
+			return main, err
 		}
 		s.Masker = s.Masker.WithPublic(argv...)
 		argv = append(append(argv[:len(argv):len(argv)], req.Command), req.Args...)
 		main = Step{Kind: KindCommand, Label: argv[0], Args: argv[1:], Cmd: proc.Cmd{Argv: argv}}
 	}
 	main.Kind = KindCommand
-	main.Cmd.Dir, main.Cmd.Env = st.Dir, environ
+	main.Cmd.Dir, main.Cmd.Env = s.Dir, environ
+	return main, nil
+}
 
-	var byPhase [len(hooks.Phases)][]hooks.Hook
-	var all []hooks.Hook
+// hooksByPhase returns the hooks of command that run, by phase and in
+// order; the ones that do not (not executable) go to s.NotRun.
+func hooksByPhase(s *Stack, set hooks.Set, command string) (byPhase [len(hooks.Phases)][]hooks.Hook, all []hooks.Hook) {
 	for i, ph := range hooks.Phases {
-		for _, h := range set.For(ph, req.Command) {
+		for _, h := range set.For(ph, command) {
 			if h.NotRun != "" {
 				s.NotRun = append(s.NotRun, h)
 				continue
@@ -629,30 +678,37 @@ func (b *Builder) planStack(req Request, st stack.Stack, cmdFunc CommandFunc, ri
 			all = append(all, h)
 		}
 	}
-	if len(all) == 0 {
-		s.Steps = []Step{main}
-		return s
-	}
-	timeout := b.HookTimeout
-	if !skip {
-		// Hooks run in the stack's folder: it, the root and every folder
-		// above must be trusted too. Checking hooks.sh or the stack's
-		// hooks/ checks them on the way; only root hooks need it here.
-		if set.Script == nil && set.Stack == nil {
-			if err := ri.tree.CheckDir(hooks.UseHooks, st.Dir); err != nil {
-				return fail(err)
-			}
-		}
-		if err := hooks.CheckTree(ri.tree, hooks.Set{Stack: set.Stack, Script: set.Script}, all); err != nil {
-			return fail(err)
-		}
-		if !b.HookTimeoutSet {
-			if timeout, err = hookTimeout(s.Env); err != nil {
-				return fail(err)
-			}
-		}
-	}
+	return byPhase, all
+}
 
+// checkHooks checks the hooks that would run against the trust rule and
+// returns their timeout; nothing is checked when hooks are skipped.
+func (b *Builder) checkHooks(s *Stack, set hooks.Set, all []hooks.Hook, ri *runInfo, skip bool) (time.Duration, error) {
+	timeout := b.HookTimeout
+	if skip {
+		return timeout, nil
+	}
+	// Hooks run in the stack's folder: it, the root and every folder
+	// above must be trusted too. Checking hooks.sh or the stack's
+	// hooks/ checks them on the way; only root hooks need it here.
+	if set.Script == nil && set.Stack == nil {
+		if err := ri.tree.CheckDir(hooks.UseHooks, s.Dir); err != nil {
+			return 0, err
+		}
+	}
+	if err := hooks.CheckTree(ri.tree, hooks.Set{Stack: set.Stack, Script: set.Script}, all); err != nil {
+		return 0, err
+	}
+	if !b.HookTimeoutSet {
+		return hookTimeout(s.Env)
+	}
+	return timeout, nil
+}
+
+// hookStepper returns the function that makes the step of one hook of s,
+// around main: one environment for every hook of the stack.
+func (b *Builder) hookStepper(req Request, s *Stack, set hooks.Set, main Step, ri *runInfo, timeout time.Duration, skip bool) func(hooks.Hook) Step {
+	st := s.Stack
 	he := s.Env.Clone()
 	he.Set("stack", st.Name, env.SourceKompose)
 	he.Set("SCRIPT_DIR", req.Root, env.SourceKompose)
@@ -668,7 +724,7 @@ func (b *Builder) planStack(req Request, st stack.Stack, cmdFunc CommandFunc, ri
 	// (no copy of the environment per hook).
 	hookEnv := append(withoutVars(he.Environ()), info.StackEnviron()...)
 	hookEnv = hookEnv[:len(hookEnv):len(hookEnv)] // shared: appends must copy
-	hook := func(h hooks.Hook) Step {
+	return func(h hooks.Hook) Step {
 		hs := &HookStep{Hook: h, Info: info}
 		hs.Info.Hook = h.Name()
 		var argv []string
@@ -703,17 +759,6 @@ func (b *Builder) planStack(req Request, st stack.Stack, cmdFunc CommandFunc, ri
 		}
 		return step
 	}
-	s.Steps = make([]Step, 0, len(all)+1)
-	for _, h := range byPhase[0] {
-		s.Steps = append(s.Steps, hook(h))
-	}
-	s.Steps = append(s.Steps, main)
-	for _, hs := range byPhase[1:] {
-		for _, h := range hs {
-			s.Steps = append(s.Steps, hook(h))
-		}
-	}
-	return s
 }
 
 // withoutVars drops from environ the KOMPOSE_* variables that kompose sets
