@@ -24,7 +24,10 @@ func runHook(t *testing.T, dir, fn string, args ...string) (string, error) {
 	}
 	var out, report bytes.Buffer
 	err = proc.OS{}.Run(context.Background(), proc.Cmd{
-		Argv: s.Argv(fn, args), Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")},
+		Argv: s.Argv(fn, args), Dir: dir,
+		// What kompose sets for every hook (SCRIPT_DIR, stack): hooks run
+		// under set -u, as under kompose.sh.
+		Env:    []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "SCRIPT_DIR=" + filepath.Dir(dir), "stack=" + filepath.Base(dir)},
 		Stdout: &out, Stderr: &out, Gate: true, Report: &report,
 	})
 	return out.String(), Outcome(fn, report.Bytes(), err)
@@ -275,13 +278,37 @@ func TestCheckTreeFollowsSources(t *testing.T) {
 	}
 }
 
-// A sourced file the parser cannot read is still checked (bash may source
-// it) and its problem is a note, not a failure of the stack.
+// A file sourced inside a function that the parser cannot read is still
+// checked (bash may source it) and its problem is a note, not a failure of
+// the stack. Sourced while hooks.sh is sourced, it is an error: the hooks
+// it defines would be missing.
 func TestUnparsableSourcedFileIsChecked(t *testing.T) {
 	dir := stackDir(t, map[string]string{
-		"hooks.sh": "source ./odd.sh\nhook_pre_up() { :; }\n",
-		"odd.sh":   "if then fi (\n",
+		"hooks.sh":    "hook_pre_up() { source ./odd.sh; }\n",
+		"top.sh":      "source ./odd.sh\nhook_pre_up() { :; }\n",
+		"odd.sh":      "if then fi (\n",
+		"crlf.sh":     "source ./crlf-lib.sh\n",
+		"crlf-lib.sh": "hook_pre_down() {\r\n  return 1\r\n}\r\n",
+		"in-func.sh":  "f() { source ./crlf-lib.sh; }\n",
+		"extglob.sh":  "hook_pre_down() { return 1; }\nsource ./glob-lib.sh\n",
+		"glob-lib.sh": "\nf() { case $1 in +([0-9])) ;; esac; }\n",
+		"extglob2.sh": "shopt -s extglob\nsource ./glob-lib.sh\n",
 	})
+	for file, want := range map[string]string{
+		"top.sh":     dir + "/odd.sh:1: odd.sh does not parse: ",
+		"crlf.sh":    dir + "/crlf-lib.sh:1: crlf-lib.sh has Windows (CRLF) line endings",
+		"extglob.sh": dir + "/glob-lib.sh:2: +(...) is an extended glob, but bash reads this line with extglob off",
+	} {
+		_, err := ParseFile(filepath.Join(dir, file))
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "(sourced at hooks.sh:") {
+			t.Errorf("%s: %v, want %s... (sourced at hooks.sh:...)", file, err, want)
+		}
+	}
+	for _, file := range []string{"in-func.sh", "extglob2.sh"} {
+		if _, err := ParseFile(filepath.Join(dir, file)); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
 	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
 	if err != nil {
 		t.Fatal(err)
