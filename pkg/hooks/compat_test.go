@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -86,6 +87,22 @@ func TestKomposeShIdioms(t *testing.T) {
 		{name: "exit inside the function ends the hook with its status", fn: "hook_pre_up",
 			hooks:    "hook_pre_up() { exit 5; }\n",
 			wantCode: 5},
+		// kompose.sh's own set -euo pipefail (issue 17, item 5).
+		{name: "kompose.sh's strict mode is on", fn: "hook_pre_up",
+			hooks:   "hook_pre_up() { [[ $- == *e*u* || $- == *u*e* ]] && [[ -o pipefail ]] && ! shopt -q sourcepath && echo strict; }\n",
+			wantOut: "strict\n"},
+		{name: "an unset variable stops the hook", fn: "hook_pre_up",
+			hooks:    "hook_pre_up() { echo \"$UNSET_IN_KOMPOSE_TEST\"; echo after; }\n",
+			wantOut:  "UNSET_IN_KOMPOSE_TEST: unbound variable\n", wantCode: 1},
+		{name: "an unset variable at the top level", fn: "hook_pre_up",
+			hooks:    "echo \"$UNSET_IN_KOMPOSE_TEST\"\nhook_pre_up() { echo ran; }\n",
+			wantCode: 127, check: func(err error) bool { var e *NotRunError; return errors.As(err, &e) }},
+		{name: "pipefail", fn: "hook_pre_up",
+			hooks:    "hook_pre_up() { (exit 3) | cat; }\n",
+			wantCode: 3},
+		{name: "errexit stays suspended while sourcing", fn: "hook_pre_up",
+			hooks:   "false\nhook_pre_up() { echo ran; }\n",
+			wantOut: "ran\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := stackDir(t, map[string]string{"hooks.sh": tc.hooks})
@@ -324,5 +341,79 @@ func TestUnparsableSourcedFileIsChecked(t *testing.T) {
 	}
 	if err := CheckTree(trust.NewTree(trust.Current()), Set{Script: s}, nil); err == nil {
 		t.Error("a world-writable sourced file that does not parse was accepted")
+	}
+}
+
+// TestBashReadsAsParsed: what makes bash read a hooks.sh otherwise than
+// the parser is refused with the file and the line (issue 17, item 4).
+func TestBashReadsAsParsed(t *testing.T) {
+	for _, tc := range []struct{ name, hooks, want string }{
+		{"CRLF on line 3", "a() { :; }\nb() { :; }\nc() { :; }\r\n", "hooks.sh:3: hooks.sh has Windows (CRLF) line endings"},
+		{"a byte-order mark", "\xef\xbb\xbfhook_pre_up() { :; }\n", "hooks.sh:1: hooks.sh starts with a byte-order mark"},
+		{"extglob off", "f() {\n  case $1 in\n    !(x)) ;;\n  esac\n}\n", "hooks.sh:3: !(...) is an extended glob, but bash reads this line with extglob off"},
+		{"shopt on the same line", "shopt -s extglob; f() { case $1 in @(a)) ;; esac; }\n", "hooks.sh:1: @(...) is an extended glob"},
+		{"shopt in the same function", "f() {\n  shopt -s extglob\n  case $1 in @(a)) ;; esac\n}\n", "hooks.sh:3: @(...) is an extended glob"},
+		{"shopt turned off again", "shopt -s extglob\nshopt -u extglob\nf() { case $1 in @(a)) ;; esac; }\n", "hooks.sh:3: @(...) is an extended glob"},
+		{"extglob before shopt", "x=a\ncase $x in @(a)) ;; esac\nshopt -s extglob\n", "hooks.sh:2: @(...) is an extended glob"},
+		{"shopt -s sourcepath", "f() {\n  shopt -s sourcepath\n}\n", "hooks.sh:2: shopt -s sourcepath makes source search PATH"},
+		{"extglob on an earlier line", "shopt -s nullglob extglob\nf() { case $1 in @(a)) ;; esac; }\n", ""},
+		{"extglob in [[ ]]", "f() { [[ $1 == @(a|b) ]]; }\n", ""},
+		{"a CR inside a line", "f() { printf 'a\rb'; }\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := stackDir(t, map[string]string{"hooks.sh": tc.hooks})
+			_, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), dir+"/"+tc.want)):
+				t.Errorf("%v, want %s/%s...", err, dir, tc.want)
+			}
+			if tc.want != "" {
+				return
+			}
+			// bash agrees: sourcing defines f.
+			var out bytes.Buffer
+			cmd := exec.Command("bash", "-c", `source "$1" && declare -F f`, "bash", filepath.Join(dir, "hooks.sh"))
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Run(); err != nil {
+				t.Errorf("bash cannot source what kompose accepted: %v %s", err, out.String())
+			}
+		})
+	}
+}
+
+// TestConditionalDefinitions: only a function that may not be defined at
+// its turn is skipped when missing; one defined unconditionally that bash
+// did not define fails its hook.
+func TestConditionalDefinitions(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh": `hook_pre_up() { return 1; }
+f() { return 0; }
+hook_post_up() { :; }
+unset -f hook_post_up
+[[ -f lib.sh ]] && source lib.sh
+[[ -n ${ENABLE-} ]] || return 0
+hook_pre_down() { :; }
+`,
+		"lib.sh": "hook_pre_pull() { :; }\n",
+	})
+	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"hook_pre_up": false, "f": false, "hook_post_up": true, "hook_pre_pull": true, "hook_pre_down": true} {
+		if fn, ok := s.Lookup(name); !ok || fn.Conditional != want {
+			t.Errorf("%s: %+v (found %v), want conditional %v", name, fn, ok, want)
+		}
+	}
+	undefined := []byte("undefined\n")
+	var ue *UnreadError
+	if err := (Hook{Func: "hook_pre_up", Source: "hooks.sh:1"}).Outcome(undefined, nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "hook_pre_up (hooks.sh:1) is defined unconditionally but bash did not define it") {
+		t.Errorf("unconditional and missing: %v", err)
+	}
+	var nd *NotDefinedError
+	if err := (Hook{Func: "hook_pre_down", Conditional: true}).Outcome(undefined, nil); !errors.As(err, &nd) {
+		t.Errorf("conditional and missing: %v", err)
 	}
 }
