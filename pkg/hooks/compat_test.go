@@ -92,8 +92,8 @@ func TestKomposeShIdioms(t *testing.T) {
 			hooks:   "hook_pre_up() { [[ $- == *e*u* || $- == *u*e* ]] && [[ -o pipefail ]] && ! shopt -q sourcepath && echo strict; }\n",
 			wantOut: "strict\n"},
 		{name: "an unset variable stops the hook", fn: "hook_pre_up",
-			hooks:    "hook_pre_up() { echo \"$UNSET_IN_KOMPOSE_TEST\"; echo after; }\n",
-			wantOut:  "UNSET_IN_KOMPOSE_TEST: unbound variable\n", wantCode: 1},
+			hooks:   "hook_pre_up() { echo \"$UNSET_IN_KOMPOSE_TEST\"; echo after; }\n",
+			wantOut: "UNSET_IN_KOMPOSE_TEST: unbound variable\n", wantCode: 1},
 		{name: "an unset variable at the top level", fn: "hook_pre_up",
 			hooks:    "echo \"$UNSET_IN_KOMPOSE_TEST\"\nhook_pre_up() { echo ran; }\n",
 			wantCode: 127, check: func(err error) bool { var e *NotRunError; return errors.As(err, &e) }},
@@ -415,5 +415,29 @@ hook_pre_down() { :; }
 	var nd *NotDefinedError
 	if err := (Hook{Func: "hook_pre_down", Conditional: true}).Outcome(undefined, nil); !errors.As(err, &nd) {
 		t.Errorf("conditional and missing: %v", err)
+	}
+}
+
+// TestSourceThroughBuiltin: `builtin source`, `command .` and a quoted
+// source read a file as plain source does: it is followed and checked.
+func TestSourceThroughBuiltin(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh": "builtin source a.sh\ncommand -p . ./b.sh\n\\source c.sh\n'source' d.sh\n",
+		"a.sh":     "hook_pre_up() { :; }\n",
+		"b.sh":     "hook_pre_down() { :; }\n",
+		"c.sh":     "hook_pre_pull() { :; }\n",
+		"d.sh":     "hook_pre_stop() { :; }\n",
+	})
+	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Files) != 5 {
+		t.Errorf("files = %v, want hooks.sh and the four it sources", s.Files)
+	}
+	for _, name := range []string{"hook_pre_up", "hook_pre_down", "hook_pre_pull", "hook_pre_stop"} {
+		if fn, ok := s.Lookup(name); !ok || fn.Conditional {
+			t.Errorf("%s: %+v, %v", name, fn, ok)
+		}
 	}
 }

@@ -224,12 +224,9 @@ func (p *parser) walk(f *syntax.File, file string, depth int, cond bool) {
 			syntax.Walk(n.Body, func(c syntax.Node) bool { return visit(c, true) })
 			return false
 		case *syntax.CallExpr:
-			if len(n.Args) == 0 {
-				return true
-			}
-			switch n.Args[0].Lit() {
+			name, args := command(n.Args)
+			switch name {
 			case "source", ".":
-				args := n.Args[1:]
 				if len(args) > 0 && args[0].Lit() == "--" {
 					args = args[1:]
 				}
@@ -243,11 +240,11 @@ func (p *parser) walk(f *syntax.File, file string, depth int, cond bool) {
 				}
 				p.source(src, where(n), inFunc, cond || !top[n], depth)
 			case "shopt":
-				p.shopt(n, path, inFunc)
+				p.shopt(args, n.Pos().Line(), path, inFunc)
 			case "eval":
 				p.s.Notes = append(p.s.Notes, Note{where(n), "eval: functions it defines are not seen before the run (a hook defined this way is not run)"})
 			case "unset":
-				p.unset(n, where(n))
+				p.unset(args, where(n))
 			}
 		}
 		return true
@@ -300,7 +297,7 @@ func mayReturn(st *syntax.Stmt) bool {
 		case *syntax.FuncDecl:
 			return false
 		case *syntax.CallExpr:
-			if len(n.Args) > 0 && n.Args[0].Lit() == "return" {
+			if name, _ := command(n.Args); name == "return" {
 				found = true
 			}
 		}
@@ -314,9 +311,9 @@ func mayReturn(st *syntax.Stmt) bool {
 // sourcepath, which kompose turns off so that `source lib.sh` reads the
 // lib.sh it checked, never one found through PATH: turning it on again
 // is refused.
-func (p *parser) shopt(n *syntax.CallExpr, path string, inFunc bool) {
+func (p *parser) shopt(args []*syntax.Word, line uint, path string, inFunc bool) {
 	on, off := false, false
-	for _, a := range n.Args[1:] {
+	for _, a := range args {
 		v := a.Lit()
 		switch {
 		case strings.HasPrefix(v, "-"):
@@ -324,7 +321,7 @@ func (p *parser) shopt(n *syntax.CallExpr, path string, inFunc bool) {
 			off = off || strings.ContainsRune(v, 'u')
 		case v == "sourcepath" && on && p.err == nil:
 			p.err = fmt.Errorf("%s:%d: shopt -s sourcepath makes source search PATH for a file named without a /, so bash could read another file than the one kompose checked; kompose runs hooks with it off (source lib.sh reads lib.sh in the stack's folder): remove it",
-				path, n.Pos().Line())
+				path, line)
 		case v == "extglob" && !inFunc:
 			if on {
 				p.extglob = true
@@ -337,11 +334,11 @@ func (p *parser) shopt(n *syntax.CallExpr, path string, inFunc bool) {
 
 // unset notes unset -f, and makes the functions it may remove
 // conditional: they may not be defined at their turn.
-func (p *parser) unset(n *syntax.CallExpr, where string) {
+func (p *parser) unset(args []*syntax.Word, where string) {
 	funcs := false
 	var names []string
 	all := false
-	for _, a := range n.Args[1:] {
+	for _, a := range args {
 		switch v := a.Lit(); {
 		case v == "-f":
 			funcs = true
@@ -363,6 +360,56 @@ func (p *parser) unset(n *syntax.CallExpr, where string) {
 			p.s.byName[fn.Name] = fn
 		}
 	}
+}
+
+// command returns the name of the command that args run, as bash finds
+// it, and its arguments: quotes and backslashes removed (\source,
+// 'source'), and the prefixes builtin and command (-p) skipped, since
+// `builtin source lib.sh` sources lib.sh too. The name is "" when it is
+// not literal.
+func command(args []*syntax.Word) (string, []*syntax.Word) {
+	for len(args) > 0 {
+		name := unquoted(args[0])
+		args = args[1:]
+		switch name {
+		case "builtin":
+		case "command":
+			for len(args) > 0 && strings.HasPrefix(args[0].Lit(), "-") {
+				args = args[1:]
+			}
+		default:
+			return name, args
+		}
+	}
+	return "", nil
+}
+
+// unquoted returns the value of a word made of literal text and quotes,
+// "" for anything else.
+func unquoted(w *syntax.Word) string {
+	var b strings.Builder
+	for _, wp := range w.Parts {
+		switch x := wp.(type) {
+		case *syntax.Lit:
+			b.WriteString(strings.ReplaceAll(x.Value, "\\", ""))
+		case *syntax.SglQuoted:
+			if x.Dollar {
+				return ""
+			}
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, q := range x.Parts {
+				l, ok := q.(*syntax.Lit)
+				if !ok {
+					return ""
+				}
+				b.WriteString(l.Value)
+			}
+		default:
+			return ""
+		}
+	}
+	return b.String()
 }
 
 // define records a function definition; bash keeps the last one.
