@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // FolderError is a folder of a search path (PATH) that kompose refuses: a
@@ -41,6 +43,10 @@ func (t *Tree) CheckSearchFolder(use, dir string) error {
 		return &FolderError{Dir: dir, Problem: "an empty entry (a leading, trailing or doubled ':'), which means the current folder: programs would also be taken from the folder each hook or compose runs in"}
 	case !filepath.IsAbs(dir):
 		return &FolderError{Dir: dir, Problem: fmt.Sprintf("the relative folder %q, which is looked up from the folder each hook or compose runs in", dir)}
+	case slices.ContainsFunc(strings.Split(dir, "/"), func(c string) bool { return c == "." || c == ".." }):
+		// The kernel takes .. after resolving symlinks, where a check
+		// of the cleaned path would not: both may be other folders.
+		return &FolderError{Dir: dir, Problem: fmt.Sprintf("the folder %q, with . or .. in it, which may not be the folder it seems once symlinks are resolved; write it as a plain absolute path", dir)}
 	}
 	dir = filepath.Clean(dir)
 	existing := dir

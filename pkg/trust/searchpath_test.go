@@ -28,6 +28,7 @@ func TestCheckSearchFolder(t *testing.T) {
 		{"", "an empty entry"},
 		{"bin", `the relative folder "bin"`},
 		{"./bin", `the relative folder "./bin"`},
+		{dir + "/x/../good", `with . or .. in it`},
 		{open, open + ": it is world-writable (mode 0777)"},
 		{filepath.Join(open, "bin"), filepath.Join(open, "bin") + "; " + open + " holds it: it is world-writable"},
 		{sticky, sticky + ": others may create entries in it (mode 1777, sticky)"}, // a new program
