@@ -59,6 +59,8 @@ type Env struct {
 	// reference resolves to the value the variable finally has.
 	overrides map[string]string
 	notes     []Note
+	// lines is where a .env file set each variable: its path and line.
+	lines map[string]Note
 }
 
 // New returns an empty Env.
@@ -97,7 +99,20 @@ func (e *Env) Clone() *Env {
 	for k, v := range e.overrides {
 		c.overrides[k] = v
 	}
+	if len(e.lines) > 0 {
+		c.lines = make(map[string]Note, len(e.lines))
+		for k, v := range e.lines {
+			c.lines[k] = v
+		}
+	}
 	return c
+}
+
+// Line returns the .env file and the line that set name, when a .env file
+// loaded into e set it (the last of its assignments).
+func (e *Env) Line(name string) (path string, line int, ok bool) {
+	n, ok := e.lines[name]
+	return n.Path, n.Line, ok
 }
 
 // Get returns the value of name and whether it is set.
@@ -165,6 +180,14 @@ func (e *Env) LoadFile(path string, src Source) error {
 			continue
 		}
 		e.Set(k, v, src)
+	}
+	for _, st := range res.order {
+		if _, taken := res.vars[st.key]; taken && e.source[st.key] == src {
+			if e.lines == nil {
+				e.lines = map[string]Note{}
+			}
+			e.lines[st.key] = Note{Path: path, Line: st.line}
+		}
 	}
 	e.notes = append(e.notes, res.notes...)
 	return nil

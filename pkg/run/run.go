@@ -355,7 +355,7 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 		return err
 	}
 	if !st.Hook.Executable() {
-		err = hooks.Outcome(st.Hook.Func, r.takeReport(st).Bytes(), err)
+		err = st.Hook.Hook.Outcome(r.takeReport(st).Bytes(), err)
 	}
 	if err == nil {
 		r.passOn(s, st, envFile, passed)
