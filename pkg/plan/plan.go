@@ -414,7 +414,9 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if root == nil {
 		root = stacks
 	}
-	g := readGraph(root, ri.files, func(st stack.Stack) (*env.Env, error) { return ri.stackEnv(base, st) })
+	envs := func(st stack.Stack) (*env.Env, error) { return ri.stackEnv(base, st) }
+	g := readGraph(root, ri.files, envs)
+	clashes := ProjectClashes(root, projectNames(root, stacks, ri.files, envs))
 	reverse := Reverses(req.Command)
 	var added map[string]bool
 	if req.WithDeps {
@@ -447,6 +449,10 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 			// Its files, or those of a stack it depends on, do not
 			// load: it fails, the others run.
 			s.Err = g.failure(st.Name)
+		}
+		if s.Err == nil && s.Skip == "" {
+			// compose would give it another stack's project.
+			s.Err = clashes[st.Name]
 		}
 		p.Stacks = append(p.Stacks, s)
 	}
