@@ -256,6 +256,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		return exitUsage, usagef("--json prints --list, hooks, status, db:list and --dry-run plans; for a run, use --report FILE")
 	}
 	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = command, rest, passthrough, all, c.Bool("with-deps")
+	fo.policy = b.Policy
 	p, err := b.Build(req, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
