@@ -183,7 +183,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		if len(args) > 1 {
 			return exitUsage, usagef("--list takes a pattern, not a command (got %q)", args[1])
 		}
-		root, stacks, _, err := a.selectStacks(c.String("root"), pattern)
+		root, stacks, all, err := a.selectStacks(c.String("root"), pattern)
 		if err != nil {
 			return exitUsage, err
 		}
@@ -192,6 +192,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 			return exitUsage, err
 		}
 		req := a.request(c, root, overrides)
+		req.All = all
 		if fo.json {
 			return a.listJSON(ctx, root, stacks, req, b.TrustTree())
 		}
@@ -255,6 +256,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 		return exitUsage, usagef("--json prints --list, hooks, status, db:list and --dry-run plans; for a run, use --report FILE")
 	}
 	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = command, rest, passthrough, all, c.Bool("with-deps")
+	fo.policy = b.Policy
 	p, err := b.Build(req, stacks)
 	if err != nil {
 		return exitUsage, usageError{err}

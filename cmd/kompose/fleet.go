@@ -16,6 +16,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/urfave/cli/v2"
 )
 
@@ -26,6 +27,9 @@ type fleetOpts struct {
 	metrics string
 	// collector builds the --report document; nil without --report.
 	collector *jsonout.Collector
+	// policy is the run's trust rule, for the files kompose reads back
+	// (the metrics file); nil means the invoking user's.
+	policy *trust.Policy
 }
 
 func (a *App) fleetOpts(c *cli.Context, args []string) fleetOpts {
@@ -92,7 +96,7 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 		reps = append(reps, o.collector)
 	}
 	if o.metrics != "" && !r.DryRun {
-		reps = append(reps, &metrics.Recorder{Path: o.metrics, Now: a.Clock.Now, Warn: a.IO.ErrOut})
+		reps = append(reps, &metrics.Recorder{Path: o.metrics, Now: a.Clock.Now, Warn: a.IO.ErrOut, Policy: o.policy})
 	}
 	if pinger != nil {
 		reps = append(reps, pinger) // last: its body holds the text's summary

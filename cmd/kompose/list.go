@@ -55,6 +55,10 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 		fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Red("!!!"), s.Name, mask.String(err.Error()))
 		status = exitFailed
 	}
+	// Stacks compose would give one project name (against every stack of
+	// the root, selected or not).
+	clashes := plan.ProjectClashes(req.All, plan.ProjectNames(base, req.All, stacks, tree, compose.NewFiles()))
+	a.LibLog.Take() // what compose-go said reading the names is said again below, for each stack listed
 	fmt.Fprintf(w, "%d stack(s) in %s\n", len(stacks), root)
 	rootHooks, err := hooks.ScanDir(filepath.Join(root, hooks.DirName), "../"+hooks.DirName, hooks.FromRoot)
 	if err != nil {
@@ -128,6 +132,12 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 			}
 		}
 		fmt.Fprintf(w, "  services: %s\n", mask.String(strings.Join(names, ", ")))
+		if err := clashes[s.Name]; err != nil {
+			fmt.Fprintf(w, "  project:  %s %s\n", mask.String(project), st.Red("(shared: see stderr)"))
+			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s\n", est.Red("!!!"), s.Name, mask.String(err.Error()))
+			status = exitFailed
+			continue
+		}
 		fmt.Fprintf(w, "  project:  %s\n", mask.String(project))
 	}
 	return status, nil

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -123,16 +124,31 @@ type graph struct {
 	byName map[string]stack.Stack
 	deps   map[string][]string
 	where  map[string]string // the compose files that declare them
+	// broken are the stacks whose dependencies cannot be known: their
+	// .env or compose files do not load, they name a stack that does not
+	// exist, or they are on a dependency cycle. Each fails on its own,
+	// and so does every stack that depends on one of them, directly or
+	// through others; the rest of the root is not concerned.
+	broken map[string]error
 }
 
-// readGraph reads the dependencies of every stack of the root (all): an
-// unknown name or a cycle anywhere is a usage error naming the file, so a
-// broken graph is found whatever the pattern; files reads their compose
-// files (once per run). envs are the stacks' merged
-// environments (a stack whose .env cannot be read declares nothing here;
-// its own problem is reported when it is planned).
-func readGraph(all []stack.Stack, files *compose.Files, envs func(stack.Stack) (*env.Env, error)) (*graph, error) {
-	g := &graph{byName: map[string]stack.Stack{}, deps: map[string][]string{}, where: map[string]string{}}
+// FailedToLoadError is the error of a stack that is not run because a
+// stack it depends on, directly or through others, failed to load.
+type FailedToLoadError struct{ On string }
+
+func (e *FailedToLoadError) Error() string {
+	return fmt.Sprintf("not run: depends on %s, which failed to load", e.On)
+}
+
+// readGraph reads the dependencies of every stack of the root (all), so
+// that a dependency through a stack that is not selected still orders
+// the run. files reads their compose files (once per run); envs are the
+// stacks' merged environments. A stack whose files do not load, whose
+// dependencies name no stack, or that is on a cycle is recorded in
+// g.broken with the reason: that fails it and its dependents
+// ([graph.failure]), never the whole run.
+func readGraph(all []stack.Stack, files *compose.Files, envs func(stack.Stack) (*env.Env, error)) *graph {
+	g := &graph{byName: map[string]stack.Stack{}, deps: map[string][]string{}, where: map[string]string{}, broken: map[string]error{}}
 	names := make([]string, 0, len(all))
 	for _, st := range all {
 		g.byName[st.Name] = st
@@ -141,36 +157,96 @@ func readGraph(all []stack.Stack, files *compose.Files, envs func(stack.Stack) (
 	for _, st := range all {
 		e, err := envs(st)
 		if err != nil {
+			// Its own error (the .env refused or broken) is reported
+			// when it is planned; what it declares is unknown.
+			g.broken[st.Name] = err
 			continue
 		}
-		deps, where, err := files.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
+		deps, where, err := g.declared(st, files, e, names)
 		if err != nil {
-			// compose-go may quote values: the stack's secrets are masked.
-			m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)
-			return nil, Usagef("stack %s: %s", st.Name, m.String(err.Error()))
-		}
-		for _, d := range deps {
-			if d == st.Name {
-				return nil, Usagef("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)
-			}
-			if _, ok := g.byName[d]; !ok {
-				msg := fmt.Sprintf("%s: %s.depends_on: no stack named %q in %s", where, compose.Extension, d, filepath.Dir(st.Dir))
-				if n, ok := nearest(d, names, -1); ok {
-					msg += fmt.Sprintf(" (did you mean %s?)", n)
-				}
-				return nil, Usagef("%s", msg)
-			}
+			g.broken[st.Name] = err
+			continue
 		}
 		g.deps[st.Name], g.where[st.Name] = deps, where
 	}
-	if c := g.cycle(names); c != nil {
+	g.breakCycles(names)
+	return g
+}
+
+// declared reads the dependencies st declares and checks that each names
+// another stack of the root.
+func (g *graph) declared(st stack.Stack, files *compose.Files, e *env.Env, names []string) ([]string, string, error) {
+	deps, where, err := files.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
+	if err != nil {
+		// compose-go may quote values: the stack's secrets are masked.
+		m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)
+		return nil, where, errors.New(m.String(err.Error()))
+	}
+	for _, d := range deps {
+		if d == st.Name {
+			return nil, where, fmt.Errorf("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)
+		}
+		if _, ok := g.byName[d]; !ok {
+			msg := fmt.Sprintf("%s: %s.depends_on: no stack named %q in %s", where, compose.Extension, d, filepath.Dir(st.Dir))
+			if n, ok := nearest(d, names, -1); ok {
+				msg += fmt.Sprintf(" (did you mean %s?)", n)
+			}
+			return nil, where, errors.New(msg)
+		}
+	}
+	return deps, where, nil
+}
+
+// breakCycles marks the stacks of every dependency cycle broken, naming
+// the cycle and its files, and forgets what they declare, so that the
+// graph that remains has no cycle.
+func (g *graph) breakCycles(names []string) {
+	for {
+		c := g.cycle(names)
+		if c == nil {
+			return
+		}
 		var files []string
 		for _, n := range c[:len(c)-1] {
 			files = append(files, g.where[n])
 		}
-		return nil, Usagef("dependency cycle: %s (x-kompose.depends_on in %s)", strings.Join(c, " -> "), strings.Join(files, "; "))
+		err := fmt.Errorf("dependency cycle: %s (x-kompose.depends_on in %s)", strings.Join(c, " -> "), strings.Join(files, "; "))
+		for _, n := range c[:len(c)-1] {
+			g.broken[n] = err
+			delete(g.deps, n)
+		}
 	}
-	return g, nil
+}
+
+// failure is why the stack named name cannot run because of the graph:
+// its own load error, or a [*FailedToLoadError] naming the first broken
+// stack it depends on (depth first, in declaration order); nil when
+// neither.
+func (g *graph) failure(name string) error {
+	if err := g.broken[name]; err != nil {
+		return err
+	}
+	seen := map[string]bool{name: true}
+	var walk func(n string) string
+	walk = func(n string) string {
+		for _, d := range g.deps[n] {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if g.broken[d] != nil {
+				return d
+			}
+			if b := walk(d); b != "" {
+				return b
+			}
+		}
+		return ""
+	}
+	if b := walk(name); b != "" {
+		return &FailedToLoadError{On: b}
+	}
+	return nil
 }
 
 // cycle returns a dependency cycle ("a", "b", "a"), or nil.

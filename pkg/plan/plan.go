@@ -414,10 +414,9 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	if root == nil {
 		root = stacks
 	}
-	g, err := readGraph(root, ri.files, func(st stack.Stack) (*env.Env, error) { return ri.stackEnv(base, st) })
-	if err != nil {
-		return nil, err
-	}
+	envs := func(st stack.Stack) (*env.Env, error) { return ri.stackEnv(base, st) }
+	g := readGraph(root, ri.files, envs)
+	clashes := ProjectClashes(root, projectNames(root, stacks, ri.files, envs))
 	reverse := Reverses(req.Command)
 	var added map[string]bool
 	if req.WithDeps {
@@ -445,6 +444,15 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		}
 		if errors.Is(s.Err, ErrUsage) {
 			return nil, s.Err
+		}
+		if s.Err == nil && s.Skip == "" {
+			// Its files, or those of a stack it depends on, do not
+			// load: it fails, the others run.
+			s.Err = g.failure(st.Name)
+		}
+		if s.Err == nil && s.Skip == "" {
+			// compose would give it another stack's project.
+			s.Err = clashes[st.Name]
 		}
 		p.Stacks = append(p.Stacks, s)
 	}
