@@ -386,3 +386,43 @@ func TestMaskerURLPassword(t *testing.T) {
 		t.Errorf("Value(DOCKER_HOST) = %q", got)
 	}
 }
+
+// TestMaskerURLPasswordShapes: the password of any URL-shaped text is
+// masked, percent-encoded or not, inside longer values, in variables whose
+// names say nothing, in arguments nobody declared, and its spellings
+// (encoded and decoded) wherever else they show.
+func TestMaskerURLPasswordShapes(t *testing.T) {
+	e := FromEnviron([]string{"DATABASE_URL=postgres://app:p%40ssW0rd%21x@db/app"})
+	e.Set("DOCKER_HOST", "tcp://ops:h%2Fst%3Apw99@10.0.0.9:2376", SourceStackEnv)
+	e.Set("OPTS", "--db redis://:r3dis-Pw_77@cache:6379/0 --verbose", SourceStackEnv)
+	e.Set("UPSTREAM", "HTTPS://bob:plainpass@example.org/x", SourceStackEnv)
+	m := NewMasker(e)
+	for in, want := range map[string]string{
+		"postgres://app:p%40ssW0rd%21x@db/app":       "postgres://app:****@db/app",
+		"tcp://ops:h%2Fst%3Apw99@10.0.0.9:2376":      "tcp://ops:****@10.0.0.9:2376",
+		"--db redis://:r3dis-Pw_77@cache:6379/0 -v":  "--db redis://:****@cache:6379/0 -v",
+		"HTTPS://bob:plainpass@example.org/x":        "HTTPS://bob:****@example.org/x",
+		"decoded p@ssW0rd!x and h/st:pw99 elsewhere": "decoded **** and **** elsewhere",
+		"encoded p%40ssW0rd%21x alone":               "encoded **** alone",
+		"the password r3dis-Pw_77 alone":             "the password **** alone",
+		"plainpass":                                  "****",
+		"raw @ in it: mysql://u:p@ss@h/db":           "raw @ in it: mysql://u:****@h/db",
+		// a URL nobody declared, typed as an argument or printed by a
+		// library
+		"psql amqp://guest:Nobody-Knew-1@mq:5672/ now": "psql amqp://guest:****@mq:5672/ now",
+		`Post "http://u:x%2Fy@h/p": refused`:           `Post "http://u:****@h/p": refused`,
+		// no password: unchanged
+		"https://example.org/a:b@c ssh://git@github.com:22": "https://example.org/a:b@c ssh://git@github.com:22",
+	} {
+		if got := m.String(in); got != want {
+			t.Errorf("String(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := m.Arg("postgres://app:p%40ssW0rd%21x@db/app"); got != "postgres://app:****@db/app" {
+		t.Errorf("Arg = %q", got)
+	}
+	var none *Masker
+	if got := none.String("x://u:Nobody-Knew-1@h"); got != "x://u:****@h" {
+		t.Errorf("nil masker: %q", got)
+	}
+}

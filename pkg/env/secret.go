@@ -3,6 +3,7 @@ package env
 import (
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -135,10 +136,13 @@ func NewMasker(e *Env) *Masker {
 	seen := map[string]bool{}
 	for k, v := range e.vals {
 		// The password of a URL is a secret whatever the variable's name
-		// (DOCKER_HOST=tcp://u:pw@h, DATABASE_URL=postgres://u:pw@h/db).
-		if pw := urlPassword(v); pw != "" && !seen[pw] && !plainWord(pw) {
-			seen[pw] = true
-			m.values = append(m.values, pw)
+		// (DOCKER_HOST=tcp://u:pw@h, DATABASE_URL=postgres://u:pw@h/db),
+		// as written (p%40ss) and decoded (p@ss), wherever it shows.
+		for _, pw := range URLPasswords(v) {
+			if !seen[pw] && !plainWord(pw) {
+				seen[pw] = true
+				m.values = append(m.values, pw)
+			}
 		}
 		if v == "" || seen[v] || !m.IsSecret(k) || plainWord(v) {
 			continue
@@ -169,18 +173,57 @@ func secretPatterns(e *Env) []string {
 	return out
 }
 
-// urlPassword is the password in the user information of a URL value
-// ("scheme://user:password@host..."), "" when there is none.
-func urlPassword(v string) string {
-	if !strings.Contains(v, "://") || !strings.Contains(v, "@") {
-		return ""
+// urlUserinfo finds the user information of URL-shaped text, any scheme:
+// scheme://user:password@. The password runs to the last @ before the
+// end of the authority (a /, ?, # or space), so a raw @ in it (u:p@ss@h)
+// is part of it; quotes and angle brackets end it, as they end a URL in
+// text. Group 1 is everything up to the colon, group 2 the password.
+var urlUserinfo = regexp.MustCompile("([A-Za-z][A-Za-z0-9+.-]*://[^\\s/?#@:\"'<>`]*:)([^\\s/?#\"'<>`]*)@")
+
+// URLPasswords returns the passwords of the URLs in v, anywhere in it, as
+// written and, when they are percent-encoded, decoded too.
+func URLPasswords(v string) []string {
+	if !strings.Contains(v, "://") {
+		return nil
 	}
-	u, err := url.Parse(strings.TrimSpace(v))
-	if err != nil || u.User == nil {
-		return ""
+	var out []string
+	for _, g := range urlUserinfo.FindAllStringSubmatch(v, -1) {
+		pw := g[2]
+		if pw == "" {
+			continue
+		}
+		out = append(out, pw)
+		if d, err := url.PathUnescape(pw); err == nil && d != pw && d != "" {
+			out = append(out, d)
+		}
 	}
-	pw, _ := u.User.Password()
-	return pw
+	return out
+}
+
+// maskURLPasswords replaces the password of every URL-shaped text in s
+// by [Mask], known or not (a URL typed as an argument, one a library
+// prints), except inside the public words at spans.
+func maskURLPasswords(s string, public func(from, to int) bool) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	idx := urlUserinfo.FindAllStringSubmatchIndex(s, -1)
+	var b strings.Builder
+	last := 0
+	for _, g := range idx {
+		from, to := g[4], g[5]
+		if from == to || s[from:to] == Mask || public(from, to) {
+			continue
+		}
+		b.WriteString(s[last:from])
+		b.WriteString(Mask)
+		last = to
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // plainWord reports whether v is a value that is no secret to anyone
@@ -292,12 +335,17 @@ func (m *Masker) IsSecret(name string) bool {
 // quoting: [Mask] when it is a secret value, else with the secrets inside
 // it masked.
 func (m *Masker) Arg(s string) string {
-	if m == nil || s == "" || m.isPublic(s) {
+	if s == "" {
 		return s
 	}
-	for _, v := range m.values {
-		if s == v {
-			return Mask
+	if m != nil {
+		if m.isPublic(s) {
+			return s
+		}
+		for _, v := range m.values {
+			if s == v {
+				return Mask
+			}
 		}
 	}
 	return m.String(s)
@@ -312,17 +360,12 @@ func (m *Masker) isPublic(s string) bool {
 	return false
 }
 
-// String returns the text s with the secret values in it replaced by
-// [Mask], by the rule of [Masker].
-func (m *Masker) String(s string) string {
-	if m == nil || len(m.values) == 0 || s == "" {
-		return s
-	}
-	// A secret found inside a public word at that place is left alone;
-	// one that merely overlaps a public word is still masked.
+// publicSpans returns a test of whether s[from:to] lies inside one of the
+// public words where they occur in s.
+func publicSpans(s string, words []string) func(from, to int) bool {
 	type span struct{ from, to int }
 	var public []span
-	for _, p := range m.public {
+	for _, p := range words {
 		if p == "" {
 			continue
 		}
@@ -335,7 +378,7 @@ func (m *Masker) String(s string) string {
 			i += j + 1
 		}
 	}
-	inPublic := func(from, to int) bool {
+	return func(from, to int) bool {
 		for _, p := range public {
 			if p.from <= from && to <= p.to {
 				return true
@@ -343,6 +386,28 @@ func (m *Masker) String(s string) string {
 		}
 		return false
 	}
+}
+
+// String returns the text s with the secret values in it replaced by
+// [Mask], by the rule of [Masker], and the password of every URL in it
+// (scheme://user:password@host), whether kompose knows it or not. A nil
+// Masker masks only the URL passwords.
+func (m *Masker) String(s string) string {
+	if s == "" {
+		return s
+	}
+	var words []string
+	if m != nil {
+		words = m.public
+	}
+	// A secret found inside a public word at that place is left alone;
+	// one that merely overlaps a public word is still masked.
+	s = maskURLPasswords(s, publicSpans(s, words))
+	if m == nil || len(m.values) == 0 {
+		return s
+	}
+	inPublic := publicSpans(s, words)
+	type span struct{ from, to int }
 	taken := make([]bool, len(s)) // already masked
 	var masked []span
 	for _, v := range m.values {
