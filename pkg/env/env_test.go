@@ -426,3 +426,18 @@ func TestMaskerURLPasswordShapes(t *testing.T) {
 		t.Errorf("nil masker: %q", got)
 	}
 }
+
+// TestStringAfterCut: what is left of a secret at the start of a text cut
+// from a longer one is masked.
+func TestStringAfterCut(t *testing.T) {
+	m := NewMasker(FromEnviron([]string{"API_TOKEN=Tok-1234-abcd-5678"}))
+	for in, want := range map[string]string{
+		"abcd-5678 rest\nTok-1234-abcd-5678": "**** rest\n****",
+		"8\nnext":                            "****\nnext",
+		"plain start":                        "plain start",
+	} {
+		if got := m.StringAfterCut(in); got != want {
+			t.Errorf("StringAfterCut(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

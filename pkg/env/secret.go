@@ -500,3 +500,29 @@ func (m *Masker) Value(v Var) string {
 	}
 	return m.Arg(v.Value)
 }
+
+// StringAfterCut is [Masker.String] for the end of a longer text that was
+// cut at its start (the tail of a run's output): a start of s that is
+// the end of a secret value, what is left of a secret the cut split, is
+// masked too.
+func (m *Masker) StringAfterCut(s string) string {
+	if m == nil {
+		return m.String(s)
+	}
+	cut := 0
+	for _, v := range m.values {
+		if len(v) < minMaskLen {
+			continue
+		}
+		for k := len(v) - 1; k > cut; k-- {
+			if strings.HasPrefix(s, v[len(v)-k:]) {
+				cut = k
+				break
+			}
+		}
+	}
+	if cut == 0 {
+		return m.String(s)
+	}
+	return Mask + m.String(s[cut:])
+}
