@@ -209,6 +209,10 @@ func (e *Env) Layered() []Var {
 
 var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// ValidName reports whether s is a variable name kompose accepts
+// (letters, digits and _, not starting with a digit).
+func ValidName(s string) bool { return namePattern.MatchString(s) }
+
 // ParseAssignment parses a KEY=VALUE command-line override. The error never
 // contains the value, which may be a secret.
 func ParseAssignment(s string) (Var, error) {
