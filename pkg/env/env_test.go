@@ -227,6 +227,9 @@ func TestLoadFileErrors(t *testing.T) {
 		{name: "unterminated quote", content: "A=1\n\nDB_PASSWORD=\"hunter2-secret\nB=2\n", want: []string{"bad.env", "line 3", "unterminated quoted value"}, secret: "hunter2-secret"},
 		{name: "pasted secret without a name", content: "A=1\ns3cr3t-t0ken!\n", want: []string{"bad.env", "line 2"}, secret: "s3cr3t-t0ken"},
 		{name: "required variable", content: "A=1\nB=${NOPE:?must be set}\n", want: []string{"bad.env", "line 2", "B: required variable NOPE is not set"}},
+		{name: "NUL in a value", content: "A=1\nDB_PASSWORD=ab\x00cd-secret\n", want: []string{"bad.env", "line 2", "DB_PASSWORD", "NUL"}, secret: "cd-secret"},
+		{name: "NUL in a quoted value", content: "A=1\n\nTOKEN='x\x00y-secret'\n", want: []string{"bad.env", "line 3", "TOKEN", "NUL"}, secret: "y-secret"},
+		{name: "NUL in a comment", content: "A=1\n# note \x00\nB=\x00\n", want: []string{"bad.env", "line 3", "B", "NUL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,6 +289,7 @@ func TestParseAssignment(t *testing.T) {
 		{in: "A-B=x", wantErr: "not a valid variable name"},
 		{in: "MY PASS=hunter2", wantErr: "not a valid variable name"},
 		{in: "hunter2-s3cr3t!", wantErr: "expected KEY=VALUE, got text without"},
+		{in: "DB_PASSWORD=ab\x00s3cr3t", wantErr: "-e DB_PASSWORD: the value holds a NUL byte"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -439,5 +443,39 @@ func TestStringAfterCut(t *testing.T) {
 		if got := m.StringAfterCut(in); got != want {
 			t.Errorf("StringAfterCut(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestWeakSecrets: a secret shorter than 8 characters, or whose value
+// also occurs in a value that is not secret, is warned about once, in the
+// layer that set it, by name and never by value; the password part of a
+// URL built from it does not count.
+func TestWeakSecrets(t *testing.T) {
+	base := FromEnviron([]string{"HOME=/root"})
+	base.Set("ROOT_PW", "abc12", SourceRootEnv)
+	base.Set("GOOD_TOKEN", "Xq7-long-and-random", SourceRootEnv)
+	base.Set("DATABASE_URL", "postgres://app:Xq7-long-and-random@db/app", SourceRootEnv)
+	base.Set("AUTH", "true", SourceRootEnv)
+	st := base.Clone()
+	st.Set("KC_ADMIN_PASSWORD", "keycloak", SourceStackEnv)
+	st.Set("KC_IMAGE", "quay.io/keycloak/keycloak:latest", SourceStackEnv)
+	st.Set("API_KEY", "k3y-Random-Enough-42", SourceStackEnv)
+	notes := func(e *Env) (out []string) {
+		for _, l := range Summary(e.Notes()) {
+			out = append(out, l)
+		}
+		return out
+	}
+	wantRoot := []string{"root .env: ROOT_PW is too weak to hide: it is shorter than 8 characters, so the **** kompose prints in its place shows what it is; use a longer, random value"}
+	if got := notes(base); !reflect.DeepEqual(got, wantRoot) {
+		t.Errorf("root:\n%q\nwant\n%q", got, wantRoot)
+	}
+	wantStack := []string{"stack .env: KC_ADMIN_PASSWORD is too weak to hide: its value also occurs in a value that is not secret, so the **** kompose prints in its place shows what it is; use a longer, random value"}
+	if got := notes(st); !reflect.DeepEqual(got, wantStack) {
+		t.Errorf("stack:\n%q\nwant\n%q", got, wantStack)
+	}
+	// still masked
+	if got := NewMasker(st).String("image quay.io/keycloak/keycloak:latest"); got != "image quay.io/****/****:latest" {
+		t.Errorf("masked: %q", got)
 	}
 }

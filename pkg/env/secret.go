@@ -1,6 +1,8 @@
 package env
 
 import (
+	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
@@ -9,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Mask is what a secret value is replaced with in anything kompose prints.
@@ -525,4 +528,61 @@ func (m *Masker) StringAfterCut(s string) string {
 		return m.String(s)
 	}
 	return Mask + m.String(s[cut:])
+}
+
+// weakNotes warns about each secret variable of e whose value masking
+// cannot hide (docs/security.md): one shorter than 8 characters, or one
+// that also occurs in a value that is not secret (an image name in
+// KC_IMAGE, a path, another variable; the password part of a URL
+// excepted, it is secret itself). Such a value is still masked, but
+// where the **** stands tells readers what it hides. A note names the
+// variable and where it was set, never the value. Only the variables of
+// e's own layer are warned about: a stack's .env in a stack's
+// environment, the others in the root's.
+func (e *Env) weakNotes() []Note {
+	m := &Masker{patterns: secretPatterns(e)}
+	none := func(int, int) bool { return false }
+	var plain []string
+	for k, v := range e.vals {
+		if v != "" && !m.IsSecret(k) {
+			plain = append(plain, maskURLPasswords(v, none))
+		}
+	}
+	var out []Note
+	for _, k := range slices.Sorted(maps.Keys(e.vals)) {
+		v := e.vals[k]
+		if v == "" || plainWord(v) || !m.IsSecret(k) || (e.source[k] == SourceStackEnv) != e.stack {
+			continue
+		}
+		why := ""
+		if n := utf8.RuneCountInString(v); n < strongLen {
+			why = fmt.Sprintf("it is shorter than %d characters", strongLen)
+		} else {
+			for _, p := range plain {
+				if strings.Contains(p, v) {
+					why = "its value also occurs in a value that is not secret"
+					break
+				}
+			}
+		}
+		if why == "" {
+			continue
+		}
+		out = append(out, Note{Path: sourceName(e.source[k]), Key: k, Weak: true, Text: fmt.Sprintf(
+			"%s is too weak to hide: %s, so the **** kompose prints in its place shows what it is; use a longer, random value", k, why)})
+	}
+	return out
+}
+
+// sourceName is where a variable of src was set, for people.
+func sourceName(src Source) string {
+	switch src {
+	case SourceProcess:
+		return "kompose's environment"
+	case SourceOverride:
+		return "-e"
+	case "":
+		return "kompose"
+	}
+	return string(src)
 }
