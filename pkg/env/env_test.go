@@ -474,6 +474,15 @@ func TestWeakSecrets(t *testing.T) {
 	if got := notes(st); !reflect.DeepEqual(got, wantStack) {
 		t.Errorf("stack:\n%q\nwant\n%q", got, wantStack)
 	}
+	// an image named only in the compose file
+	st2 := base.Clone()
+	st2.Set("KC_ADMIN_PASSWORD", "keycloak", SourceStackEnv)
+	if got := WeakIn(st2, "quay.io/keycloak/keycloak:latest"); !reflect.DeepEqual(got, []string{"KC_ADMIN_PASSWORD"}) {
+		t.Errorf("WeakIn = %q", got)
+	}
+	if got := WeakIn(st, "quay.io/keycloak/keycloak:latest"); len(got) != 0 {
+		t.Errorf("WeakIn warned twice: %q", got)
+	}
 	// still masked
 	if got := NewMasker(st).String("image quay.io/keycloak/keycloak:latest"); got != "image quay.io/****/****:latest" {
 		t.Errorf("masked: %q", got)

@@ -586,3 +586,29 @@ func sourceName(src Source) string {
 	}
 	return string(src)
 }
+
+// WeakIn returns, sorted, the names of the secret variables of e whose
+// values occur in texts (the images of a stack's services, its folder):
+// too weak to hide there, as in [Env.weakNotes]; those e's notes already
+// warn about are left out.
+func WeakIn(e *Env, texts ...string) []string {
+	noted := map[string]bool{}
+	for _, n := range e.weakNotes() {
+		noted[n.Key] = true
+	}
+	m := &Masker{patterns: secretPatterns(e)}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(e.vals)) {
+		v := e.vals[k]
+		if v == "" || plainWord(v) || noted[k] || !m.IsSecret(k) {
+			continue
+		}
+		for _, t := range texts {
+			if strings.Contains(t, v) {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}
