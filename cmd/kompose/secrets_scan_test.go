@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -240,7 +241,16 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			}
 		}
 		o := other[i]
-		if n := func(s string) string { return durationRe.ReplaceAllString(s, "(N)") }; n(r.out) != n(o.out) || n(r.errOut) != n(o.errOut) {
+		n := func(s string) string { return durationRe.ReplaceAllString(s, "(N)") }
+		if strings.Contains(r.name, "-j") {
+			// stacks at once: the lines come in any order
+			n = func(s string) string {
+				lines := strings.Split(durationRe.ReplaceAllString(s, "(N)"), "\n")
+				sort.Strings(lines)
+				return strings.Join(lines, "\n")
+			}
+		}
+		if n(r.out) != n(o.out) || n(r.errOut) != n(o.errOut) {
 			t.Errorf("%s: the output depends on the secrets' values:\n--- one set:\n%s%s\n--- the other:\n%s%s", r.name, r.out, r.errOut, o.out, o.errOut)
 		}
 	}

@@ -456,6 +456,8 @@ func TestWeakSecrets(t *testing.T) {
 	base.Set("GOOD_TOKEN", "Xq7-long-and-random", SourceRootEnv)
 	base.Set("DATABASE_URL", "postgres://app:Xq7-long-and-random@db/app", SourceRootEnv)
 	base.Set("AUTH", "true", SourceRootEnv)
+	base.Set("Q_PASSWORD", `it's "q" $x \ back`, SourceRootEnv)
+	base.Set("Q_URL", `postgres://app:it's "q" $x \ back@db/app`, SourceRootEnv)
 	st := base.Clone()
 	st.Set("KC_ADMIN_PASSWORD", "keycloak", SourceStackEnv)
 	st.Set("KC_IMAGE", "quay.io/keycloak/keycloak:latest", SourceStackEnv)

@@ -276,10 +276,13 @@ func (m *Masker) WithValues(vals ...string) *Masker {
 
 // Union returns a Masker of the secret values of all the maskers given
 // (every stack's secrets, for the one output of a run), for
-// [Masker.Using].
+// [Masker.Using], and of their public words (every stack's compose
+// command and folder: text that mixes the stacks' lines, like a ping's
+// body, must not mask them either).
 func Union(ms ...*Masker) *Masker {
 	u := &Masker{}
 	seen := map[string]bool{}
+	pub := map[string]bool{}
 	for _, o := range ms {
 		if o == nil {
 			continue
@@ -288,6 +291,12 @@ func Union(ms ...*Masker) *Masker {
 			if !seen[v] {
 				seen[v] = true
 				u.values = append(u.values, v)
+			}
+		}
+		for _, w := range o.public {
+			if !pub[w] {
+				pub[w] = true
+				u.public = append(u.public, w)
 			}
 		}
 	}
@@ -541,13 +550,6 @@ func (m *Masker) StringAfterCut(s string) string {
 // environment, the others in the root's.
 func (e *Env) weakNotes() []Note {
 	m := &Masker{patterns: secretPatterns(e)}
-	none := func(int, int) bool { return false }
-	var plain []string
-	for k, v := range e.vals {
-		if v != "" && !m.IsSecret(k) {
-			plain = append(plain, maskURLPasswords(v, none))
-		}
-	}
 	var out []Note
 	for _, k := range slices.Sorted(maps.Keys(e.vals)) {
 		v := e.vals[k]
@@ -558,8 +560,8 @@ func (e *Env) weakNotes() []Note {
 		if n := utf8.RuneCountInString(v); n < strongLen {
 			why = fmt.Sprintf("it is shorter than %d characters", strongLen)
 		} else {
-			for _, p := range plain {
-				if strings.Contains(p, v) {
+			for k2, p := range e.vals {
+				if k2 != k && !m.IsSecret(k2) && occursOutsideURLPassword(p, v) {
 					why = "its value also occurs in a value that is not secret"
 					break
 				}
@@ -611,4 +613,22 @@ func WeakIn(e *Env, texts ...string) []string {
 		}
 	}
 	return out
+}
+
+// occursOutsideURLPassword reports whether v occurs in p other than as the
+// password of a URL (postgres://app:${DB_PASSWORD}@db: secret itself).
+func occursOutsideURLPassword(p, v string) bool {
+	for i := 0; i+len(v) <= len(p); {
+		j := strings.Index(p[i:], v)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		inURL := at > 0 && p[at-1] == ':' && strings.Contains(p[:at], "://") && strings.HasPrefix(p[at+len(v):], "@")
+		if !inURL {
+			return true
+		}
+		i = at + 1
+	}
+	return false
 }

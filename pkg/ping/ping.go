@@ -260,7 +260,7 @@ func (pg *Pinger) HookEnv(s *plan.Stack, _ *plan.Step, vars []hooks.Assignment, 
 func (pg *Pinger) learn(m *env.Masker) *env.Masker {
 	pg.mu.Lock()
 	defer pg.mu.Unlock()
-	pg.mask = pg.mask.Using(env.Union(pg.mask, m))
+	pg.mask = env.Union(pg.mask, m) // values and public words of both
 	return pg.mask
 }
 
