@@ -68,3 +68,48 @@ LITERAL='Xk9$mT2qZ7'
 		t.Error("the stack was taken down by a refused run")
 	}
 }
+
+// TestURLPasswordsAndRefusalsWithRealCompose: a percent-encoded URL
+// password reaches the container as written and shows in no output,
+// encoded or decoded, nor in --report (whose command_line also holds a
+// refused -e typed with a colon, masked); a .env value with a NUL byte is
+// refused by file and line before compose starts.
+func TestURLPasswordsAndRefusalsWithRealCompose(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.write("u/compose.yaml", "name: {{project}}\nservices:\n"+idleService("app", "hello", "    environment:\n      DATABASE_URL: ${DATABASE_URL}\n"))
+	const dsn = "postgres://app:p%40ssW0rd%21x@db/app"
+	e.write("u/.env", "DATABASE_URL="+dsn+"\n")
+	report := filepath.Join(t.TempDir(), "report.json")
+	for _, args := range [][]string{{"-n", "u", "up", "-d"}, {"--report", report, "u", "up", "-d"}, {"--list"}} {
+		r := e.kompose(args...)
+		e.mustExit(r, 0)
+		e.noSecret(r, "p%40ssW0rd")
+		e.noSecret(r, "p@ssW0rd")
+	}
+	got, err := containerEnv(e.ctx, e.container("u", "app").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["DATABASE_URL"] != dsn {
+		t.Errorf("container has DATABASE_URL=%q, want %q", got["DATABASE_URL"], dsn)
+	}
+	r := e.kompose("--report", report, "-e", "DB_PASSWORD:Hunter2Secret", "u", "ps")
+	e.mustExit(r, 2)
+	e.noSecret(r, "Hunter2Secret")
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Hunter2Secret") || strings.Contains(string(b), "ssW0rd") {
+		t.Errorf("the report holds a secret:\n%s", b)
+	}
+
+	e.write("u/.env", "A=1\nDB_PASSWORD=ab\x00cd-secret\n")
+	r = e.kompose("u", "up", "-d")
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "/u/.env: line 2: DB_PASSWORD: the value holds a NUL byte") || strings.Contains(r.stderr, "exec:") {
+		t.Errorf("a NUL in .env:\n%s", r)
+	}
+	e.noSecret(r, "cd-secret")
+}
