@@ -3,10 +3,14 @@
 package e2e
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -112,4 +116,46 @@ func TestURLPasswordsAndRefusalsWithRealCompose(t *testing.T) {
 		t.Errorf("a NUL in .env:\n%s", r)
 	}
 	e.noSecret(r, "cd-secret")
+}
+
+// TestPingsWithRealCompose: two stacks brought up at once (-j 2) with real
+// compose, each with its own KOMPOSE_PING_URL on a real HTTP server on
+// 127.0.0.1: each monitor gets only its own stack's output, and a secret
+// a hook passed on through $KOMPOSE_ENV and a later hook printed is masked
+// in every body.
+func TestPingsWithRealCompose(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	got := map[string]string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got[r.URL.Path] += string(b)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	e := newEnv(t)
+	const token = "Tok-e2e-9f8e7d6c"
+	for _, s := range []string{"pa", "pb"} {
+		e.write(s+"/compose.yaml", "name: {{project}}\nservices:\n"+idleService("app", "hello", ""))
+		e.write(s+"/.env", "KOMPOSE_PING_URL="+srv.URL+"/"+s+"\n")
+		e.write(s+"/hooks.sh", "hook_pre_up() { echo private-"+s+"-line; echo DEPLOY_TOKEN="+token+" >>\"$KOMPOSE_ENV\"; }\n"+
+			"hook_post_up() { echo \"token: $DEPLOY_TOKEN\"; }\n")
+	}
+	r := e.kompose("-j", "2", "p*", "up", "-d")
+	e.mustExit(r, 0)
+	mu.Lock()
+	defer mu.Unlock()
+	a, b := got["/pa"], got["/pb"]
+	if !strings.Contains(a, "private-pa-line") || !strings.Contains(b, "private-pb-line") || strings.Contains(a, "private-pb") || strings.Contains(b, "private-pa") {
+		t.Errorf("bodies:\n/pa: %s\n/pb: %s", a, b)
+	}
+	if !strings.Contains(a, "token: ****") {
+		t.Errorf("/pa lacks the hook's masked line:\n%s", a)
+	}
+	for path, body := range got {
+		if strings.Contains(body, token) {
+			t.Errorf("%s holds the token:\n%s", path, body)
+		}
+	}
 }
