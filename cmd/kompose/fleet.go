@@ -79,7 +79,10 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 		}
 		r.IO = &c
 		r.Reporter = run.NewText(r.IO, r.DryRun)
-		pinger = &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut}
+		// Stacks running at once mix their lines: each stack's own
+		// pings carry only its own output.
+		pinger = &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut, Parallel: r.Parallel > 1}
+		r.StackOutput = pinger.StackOutput
 	}
 	var planDoc *jsonout.Collector
 	if o.json {

@@ -131,6 +131,15 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 				names = append(names, sv.Name+" (build)")
 			}
 		}
+		var images []string
+		for _, sv := range svcs {
+			images = append(images, sv.Image)
+		}
+		for _, k := range env.WeakIn(e, images...) {
+			// a secret the **** in an image name gives away (docs/security.md)
+			fmt.Fprintf(a.IO.ErrOut, "%s %s: %s: %s is too weak to hide: its value also occurs in an image name, so the **** kompose prints in its place shows what it is; use a longer, random value\n",
+				est.Yellow("warning:"), s.Name, filepath.Base(s.ComposeFile), k)
+		}
 		fmt.Fprintf(w, "  services: %s\n", mask.String(strings.Join(names, ", ")))
 		if err := clashes[s.Name]; err != nil {
 			fmt.Fprintf(w, "  project:  %s %s\n", mask.String(project), st.Red("(shared: see stderr)"))
