@@ -22,6 +22,7 @@ func Select(stacks []Stack, pattern string) ([]Stack, error) {
 	var include, exclude []string
 	for _, item := range strings.Split(pattern, ",") {
 		item = strings.TrimSpace(item)
+		typed := item // what messages quote: never kompose's rewriting of it
 		neg := strings.HasPrefix(item, "!")
 		if neg {
 			item = strings.TrimSpace(item[1:])
@@ -30,12 +31,12 @@ func Select(stacks []Stack, pattern string) ([]Stack, error) {
 			continue
 		}
 		if strings.Contains(item, "/") || strings.Contains(item, "..") {
-			return nil, fmt.Errorf("pattern item %q: stack names cannot contain '/' or '..'", item)
+			return nil, fmt.Errorf("pattern item %q: stack names cannot contain '/' or '..'", typed)
 		}
 		if isGlob(item) {
 			item = shellClass(item)
 			if _, err := path.Match(item, ""); err != nil {
-				return nil, fmt.Errorf("pattern item %q: malformed glob", item)
+				return nil, fmt.Errorf("pattern item %q: malformed glob", typed)
 			}
 		} else if !byName[item] {
 			return nil, unknownStack(item, stacks)
