@@ -83,6 +83,13 @@ func squash(s string) string {
 	}, strings.ToLower(s))
 }
 
+// Nearest returns the name in names closest to word, when it is close
+// enough to take word for a typo of it (see nearest): the one suggestion
+// kompose makes for commands, stacks it depends on, and options.
+func Nearest(word string, names []string) (string, bool) {
+	return nearest(word, names, -1)
+}
+
 // nearest returns the name in names closest to command and whether it is
 // close enough to take command for a typo of it: one edit for names of up
 // to four letters, two for longer ones (or at most limit, when limit >= 0).
