@@ -437,6 +437,12 @@ func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, []s
 		return "", nil, nil, usagef("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
 	}
 	sel, err := stack.Select(all, pattern)
+	var unknown *stack.UnknownError
+	if errors.As(err, &unknown) {
+		if why := stack.NotAStack(root, unknown.Item); why != "" {
+			return "", nil, nil, usagef("no stack named %q: %s", unknown.Item, why)
+		}
+	}
 	if err != nil {
 		return "", nil, nil, usageError{err}
 	}
