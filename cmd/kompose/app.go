@@ -70,8 +70,8 @@ const usageText = `kompose [global options] <pattern> [--] <command> [args...]
               passed through with its arguments unchanged; or db:export,
               db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
               see docs/database.md); update [--prune] [--include-stopped],
-              rollback [N] (see docs/update.md). A typo of a command stops with the
-              nearest name; "--" passes the command to compose unchecked.
+              rollback [N] (see docs/update.md). An unknown command stops,
+              with the nearest name; "--" passes it to compose unchecked.
 
    Examples:
      kompose sexy up -d
