@@ -47,7 +47,7 @@ func flagError(err error, argv []string, flags []cli.Flag) error {
 		for _, n := range f.Names() {
 			if strings.Contains(msg, " -"+n+": ") || strings.HasSuffix(msg, " -"+n) {
 				if bf, ok := f.(*cli.BoolFlag); ok && bf != nil {
-					return fmt.Errorf("option %s takes no value (it is a switch: give it alone)", typedOption(argv, n))
+					return fmt.Errorf("option %s is a switch: give it alone (or =true, =false)", typedOption(argv, n))
 				}
 				return fmt.Errorf("option %s: invalid value", typedOption(argv, n))
 			}

@@ -141,7 +141,7 @@ func NotAStack(root, name string) string {
 	dir := filepath.Join(root, name)
 	fi, err := os.Stat(dir)
 	switch {
-	case err != nil:
+	case err != nil, name == ".":
 		return ""
 	case strings.HasPrefix(name, "."):
 		return "hidden folders are not stacks"

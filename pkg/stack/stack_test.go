@@ -281,6 +281,7 @@ func TestNotAStack(t *testing.T) {
 	for name, want := range map[string]string{
 		"stack":   "",
 		"nothing": "",
+		".":       "",
 		"envonly": "its .env sets COMPOSE_FILE",
 		"other":   "has no compose.yaml",
 		"linked":  "has no compose.yaml",
