@@ -36,7 +36,11 @@ func (a *App) listJSON(ctx context.Context, root string, stacks []stack.Stack, r
 	code := exitOK
 	for i, s := range stacks {
 		mask := all[i+1].Using(union)
-		ls := jsonout.ListStack{Name: s.Name, Dir: s.Dir, ComposeFile: s.ComposeFile, EnvFile: s.EnvFile, HooksFile: s.HooksFile, Hooks: []jsonout.ListHook{}, Services: []jsonout.Service{}, Errors: []string{}}
+		files, _ := composeFiles(s, envs[i])
+		for j, f := range files {
+			files[j] = mask.String(f)
+		}
+		ls := jsonout.ListStack{Name: s.Name, Dir: s.Dir, ComposeFile: s.ComposeFile, ComposeFiles: files, EnvFile: s.EnvFile, HooksFile: s.HooksFile, Hooks: []jsonout.ListHook{}, Services: []jsonout.Service{}, Errors: []string{}}
 		fail := func(what string, err error) {
 			ls.Errors = append(ls.Errors, what+": "+mask.String(err.Error()))
 			fmt.Fprintf(a.IO.ErrOut, "!!! %s: %s\n", s.Name, mask.String(err.Error()))

@@ -87,14 +87,15 @@ func (a *App) list(ctx context.Context, root string, stacks []stack.Stack, req p
 			// where the docker CLI does (kompose hosts shows them all).
 			fmt.Fprintf(w, "  engine:   %s\n", mask.String(eng.Name()))
 		}
-		if _, ok := e.Get("COMPOSE_FILE"); ok {
-			files, _ := compose.ConfigFiles(s.Dir, s.ComposeFile, e.Lookup)
+		if files, why := composeFiles(s, e); why != "" {
 			for i, f := range files {
 				if r, err := filepath.Rel(s.Dir, f); err == nil {
 					files[i] = r
 				}
 			}
-			fmt.Fprintf(w, "  files:    %s (COMPOSE_FILE)\n", strings.Join(files, ", "))
+			name := filepath.Base(s.ComposeFile)
+			fmt.Fprintf(w, "  files:    %s (%s)\n", mask.String(strings.Join(files, ", ")), why)
+			fmt.Fprintf(w, "  note:     kompose.sh read %s only (docker compose -f %s); kompose, as compose, reads the files above\n", name, name)
 		}
 		if s.HooksFile != "" {
 			script, err := hooks.ParseFile(s.HooksFile)
@@ -173,4 +174,24 @@ func hookFiles(d *hooks.Dir) string {
 		out = append(out, name)
 	}
 	return strings.Join(out, ", ")
+}
+
+// composeFiles returns the files compose reads for s, in compose's order,
+// and, when they are not just the compose file kompose found (the one
+// kompose.sh passed with -f), why: "COMPOSE_FILE" or "with the override
+// file"; why is "" otherwise.
+func composeFiles(s stack.Stack, e *env.Env) (files []string, why string) {
+	files, _ = compose.ConfigFiles(s.Dir, s.ComposeFile, e.Lookup) // never fails
+	switch {
+	case len(files) == 1 && files[0] == s.ComposeFile:
+		return files, ""
+	case hasVar(e, "COMPOSE_FILE"):
+		return files, "COMPOSE_FILE"
+	}
+	return files, "with the override file"
+}
+
+func hasVar(e *env.Env, name string) bool {
+	_, ok := e.Get(name)
+	return ok
 }

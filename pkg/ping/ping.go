@@ -307,8 +307,7 @@ func (pg *Pinger) End(r *run.Result) {
 		return
 	}
 	if pg.runURL != "" {
-		ok, failed := r.Count()
-		summary := fmt.Sprintf("kompose %s: %d succeeded, %d failed out of %d stacks", pg.command, ok, failed, len(r.Stacks))
+		summary := "kompose " + pg.command + ": " + r.Summary()
 		if r.Interrupted {
 			summary += "; interrupted"
 		}

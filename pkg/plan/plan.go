@@ -182,9 +182,6 @@ type Plan struct {
 	// Notes are the warnings about the root .env (unset variables).
 	Notes  []env.Note
 	Stacks []*Stack
-	// Note, when not "", is said before the run (a command passed to
-	// compose that kompose does not know).
-	Note string
 	// Order is the order of Stacks: dependencies, waves, health gating
 	// (see order.go).
 	Order *Order
@@ -436,7 +433,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		b.LibLog() // nothing before the stacks concerns one stack
 	}
 	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(),
-		Masker: env.NewMasker(base).WithPublic(PublicWords(req.Root, stack.Stack{}, req.Command)...), Notes: base.Notes(), Note: chk.Note}
+		Masker: env.NewMasker(base).WithPublic(PublicWords(req.Root, stack.Stack{}, req.Command)...), Notes: base.Notes()}
 	for _, st := range stacks {
 		s := b.planStack(req, base, st, cmdFunc, ri)
 		if b.LibLog != nil {

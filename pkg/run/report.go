@@ -112,9 +112,6 @@ func annotation(st *plan.Step) string {
 
 // Begin implements [Reporter].
 func (t *Text) Begin(p *plan.Plan, dryRun bool) {
-	if p.Note != "" {
-		fmt.Fprintf(t.errW, "kompose: note: %s\n", p.Note)
-	}
 	// Stacks that cannot run (a broken .env or hooks.sh) are reported
 	// before any stack starts.
 	for _, line := range env.Summary(p.Notes) {
@@ -240,7 +237,7 @@ func (t *Text) StackDone(r StackResult) {
 
 // End implements [Reporter].
 func (t *Text) End(r *Result) {
-	ok, failed := r.Count()
+	_, failed := r.Count()
 	var names []string
 	for _, s := range r.Stacks {
 		if s.Status == Failed || s.Status == Interrupted {
@@ -259,7 +256,7 @@ func (t *Text) End(r *Result) {
 		t.reasons(r)
 		return
 	}
-	line := fmt.Sprintf("%d succeeded, %d failed out of %d stacks", ok, failed, len(r.Stacks))
+	line := r.Summary()
 	if n := r.Skipped(); n > 0 {
 		line += fmt.Sprintf(", %d skipped", n)
 	}

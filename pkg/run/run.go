@@ -102,6 +102,13 @@ func (r *Result) Count() (succeeded, failed int) {
 	return succeeded, failed
 }
 
+// Summary is the run's one-line count: "2 succeeded, 1 failed out of 3
+// stacks" ("out of 1 stack" for one).
+func (r *Result) Summary() string {
+	ok, failed := r.Count()
+	return fmt.Sprintf("%d succeeded, %d failed out of %s", ok, failed, output.Plural(len(r.Stacks), "stack", "stacks"))
+}
+
 // ExitCode is kompose's exit status for r: 0 when every stack succeeded, 1
 // when one failed, 130 when interrupted.
 func (r *Result) ExitCode() int {
