@@ -119,11 +119,19 @@ func (x *Import) Describe() []string {
 		"runs on: " + x.Loc.String(),
 		fmt.Sprintf("reads:   %s (%s, %s)", x.File, x.Format, HumanSize(x.Size)),
 		fmt.Sprintf("creates: database %s (psql on %s)", QuoteIdent(x.Scratch), maintenanceDB),
-		"loads:   " + shellJoin(x.loadArgv()) + " < dump; stops at the first error",
+		x.loadLine(),
 		fmt.Sprintf("swaps:   only when the whole dump loaded: ends sessions on %s, renames it to %s and %s to %s in one transaction; %s",
 			QuoteIdent(x.Cfg.Name), QuoteIdent(target), QuoteIdent(x.Scratch), QuoteIdent(x.Cfg.Name), then),
 		"on any failure: drops " + QuoteIdent(x.Scratch) + "; " + QuoteIdent(x.Cfg.Name) + " stays as it was",
 	}
+}
+
+// loadLine is the dry run's "loads:" line.
+func (x *Import) loadLine() string {
+	if x.Archive {
+		return "loads:   " + shellJoin(x.loadArgv()) + " < dump; stops at the first error"
+	}
+	return "loads:   " + shellJoin(x.loadArgv()) + ` < "\restrict <random key kompose never shows>" + dump: psql refuses every meta-command in the dump (needs psql 17.6, 16.10, 15.14 or later; checked first); stops at the first error`
 }
 
 // Run performs the import.
@@ -138,9 +146,12 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	defer lock.Release()
 	// The whole dump is read and checked before anything changes: it
-	// decompresses, ends as pg_dump ends a dump, and holds no psql
-	// meta-command kompose refuses.
+	// decompresses and ends as pg_dump ends a dump; and psql must be one
+	// that refuses meta-commands.
 	if err := x.precheck(ctx); err != nil {
+		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+	}
+	if err := x.checkRestrict(ctx, ex); err != nil {
 		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, QuoteIdent(x.Cfg.Name))
 	}
 
@@ -216,7 +227,9 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	return nil
 }
 
-// load streams the dump into the scratch database.
+// load streams the dump into the scratch database. psql reads a plain
+// dump under \restrict with a fresh key ([restrictingReader]): it refuses
+// every meta-command in it.
 func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
 	var raw counter
 	body, err := x.openBody(&raw)
@@ -227,38 +240,89 @@ func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
 	tail := newTail(1024)
 	src := &recordingReader{r: io.TeeReader(body, tail)}
 	var stdin io.Reader = src
-	var scan *scanningReader
-	if !x.Archive {
-		// psql gets only SQL the meta-command scanner has passed.
-		scan = newScanningReader(src, x.File)
-		stdin = scan
-	}
 	var errb bytes.Buffer
+	var stderr io.Writer = io.MultiWriter(ex.Cmd.Stderr, &errb)
+	if !x.Archive {
+		key, err := restrictKey()
+		if err != nil {
+			return err
+		}
+		stdin = newRestrictingReader(src, key)
+		namer := &stdinNamer{w: stderr, file: x.File, offset: 1, key: key}
+		defer namer.Flush()
+		stderr = namer
+	}
 	cmd := proc.Cmd{
 		Argv: x.loadArgv(), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
-		Stdin: stdin, Stdout: io.Discard, Stderr: io.MultiWriter(ex.Cmd.Stderr, &errb),
+		Stdin: stdin, Stdout: io.Discard, Stderr: stderr,
 	}
 	pr := x.Progress.start(ex.Cmd.Stderr, "loaded", x.Size, raw.Load)
 	runErr := ex.Proc.Run(ctx, cmd)
 	pr.Stop()
+	if n, ok := stderr.(*stdinNamer); ok {
+		n.Flush()
+	}
 	if rerr := src.Err(); rerr != nil {
 		return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
 	}
-	if scan != nil && scan.err != nil {
-		return scan.err
-	}
 	if runErr != nil {
-		what := "psql"
-		if x.Archive {
-			what = "pg_restore"
-		}
-		if msg := errorLine(errb.String()); msg != "" && !errors.As(runErr, new(*proc.InterruptedError)) {
-			return fmt.Errorf("%s stopped: %w (%s)", what, runErr, msg)
-		}
-		return fmt.Errorf("%s stopped: %w", what, runErr)
+		return x.loadErr(runErr, errb.String())
 	}
 	if !x.Archive && !tail.complete() {
 		return fmt.Errorf("%s is truncated: it does not end with pg_dump's %q line", x.File, completeMarker)
+	}
+	return nil
+}
+
+// loadErr says why psql or pg_restore stopped, from its error output
+// (already naming the dump file, not <stdin>).
+func (x *Import) loadErr(runErr error, stderr string) error {
+	msg := errorLine(stderr)
+	switch {
+	case errors.As(runErr, new(*proc.InterruptedError)):
+	case !x.Archive && strings.Contains(stderr, psqlRestricted):
+		where, _, _ := strings.Cut(msg, " error:")
+		return fmt.Errorf("%s psql refused a meta-command (a backslash command) in the dump: kompose loads plain SQL under psql's \\restrict, so no meta-command in a dump runs; nothing was changed", where)
+	case !x.Archive && strings.Contains(stderr, psqlNoRestrict):
+		return &OldPsqlError{File: x.File, Where: x.Loc.String()}
+	case msg != "":
+		return fmt.Errorf("%s stopped: %w (%s)", x.tool(), runErr, msg)
+	}
+	return fmt.Errorf("%s stopped: %w", x.tool(), runErr)
+}
+
+// tool is the program that loads the dump.
+func (x *Import) tool() string {
+	if x.Archive {
+		return "pg_restore"
+	}
+	return "psql"
+}
+
+// checkRestrict refuses, before anything changes, a plain SQL import with
+// a psql that has no \restrict: it would obey meta-commands in the dump.
+func (x *Import) checkRestrict(ctx context.Context, ex *plan.ActionEnv) error {
+	if x.Archive {
+		return nil
+	}
+	key, err := restrictKey()
+	if err != nil {
+		return err
+	}
+	var out, errb bytes.Buffer
+	cmd := proc.Cmd{Argv: x.psqlArgv(true), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
+		Stdin:  strings.NewReader("\\echo :VERSION_NAME\n\\restrict " + key + "\n\\unrestrict " + key + "\n"),
+		Stdout: &out, Stderr: &errb}
+	err = ex.Proc.Run(ctx, cmd)
+	if strings.Contains(errb.String(), psqlNoRestrict) {
+		v := strings.TrimSpace(out.String())
+		if v != "" {
+			v = "psql " + v
+		}
+		return &OldPsqlError{File: x.File, Where: x.Loc.String(), Version: v}
+	}
+	if err != nil {
+		return fmt.Errorf("psql on %s: %w", x.Loc, psqlErr(err, &errb))
 	}
 	return nil
 }
@@ -308,8 +372,7 @@ func (c closeBoth) Close() error {
 
 // precheck reads the whole dump before the import changes anything: a
 // compressed dump must decompress, plain SQL must end with pg_dump's
-// completion line and hold no refused psql meta-command ([metaScanner]).
-// A custom archive is read by pg_restore, which runs no meta-command.
+// completion line. Meta-commands are psql's to refuse ([restrictingReader]).
 func (x *Import) precheck(ctx context.Context) error {
 	if x.Format == Custom {
 		return nil
@@ -320,11 +383,9 @@ func (x *Import) precheck(ctx context.Context) error {
 	}
 	defer body.Close()
 	var w io.Writer = io.Discard
-	var scan *metaScanner
 	tail := newTail(1024)
 	if !x.Archive {
-		scan = newMetaScanner(x.File)
-		w = io.MultiWriter(scan, tail)
+		w = tail
 	}
 	buf := make([]byte, 256<<10)
 	for {
@@ -333,9 +394,7 @@ func (x *Import) precheck(ctx context.Context) error {
 		}
 		n, rerr := body.Read(buf)
 		if n > 0 {
-			if _, err := w.Write(buf[:n]); err != nil {
-				return err
-			}
+			_, _ = w.Write(buf[:n])
 		}
 		if rerr == io.EOF {
 			break
@@ -344,13 +403,7 @@ func (x *Import) precheck(ctx context.Context) error {
 			return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
 		}
 	}
-	if scan == nil {
-		return nil
-	}
-	if err := scan.Close(); err != nil {
-		return err
-	}
-	if !tail.complete() {
+	if !x.Archive && !tail.complete() {
 		return fmt.Errorf("%s is truncated: it does not end with pg_dump's %q line", x.File, completeMarker)
 	}
 	return nil

@@ -119,6 +119,8 @@ func TestWithPostgres(t *testing.T) {
 	t.Run("SameSecond", func(t *testing.T) { testSameSecond(t, setup(t)) })
 	t.Run("TruncatedCustomArchive", func(t *testing.T) { testTruncatedCustom(t, setup(t)) })
 	t.Run("MetaCommands", func(t *testing.T) { testMetaCommands(t, setup(t)) })
+	t.Run("MetaAttacks", func(t *testing.T) { testMetaAttacks(t, setup(t)) })
+	t.Run("OldPsql", func(t *testing.T) { testOldPsql(t, setup(t)) })
 	t.Run("CompressedCustomArchive", func(t *testing.T) { testCompressedCustom(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testDiskFull(t, setup(t)) })
 }
