@@ -165,6 +165,9 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
+	if err := CheckDumpFile(s.Policy, path); err != nil {
+		return plan.Step{}, err
+	}
 	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
 	if err != nil {
 		return plan.Step{}, err
@@ -286,10 +289,7 @@ const dumpDirUse = "write dumps into"
 // it) that another user may write: they could swap a dump, or plant a
 // symlink where kompose writes.
 func checkDumpDir(cfg Config, ex *plan.ActionEnv) error {
-	p := trust.Current()
-	if ex != nil && ex.Stack != nil {
-		p = ex.Stack.Policy
-	}
+	p := policyOf(ex)
 	// A folder not created yet (db:import of a FILE from elsewhere): the
 	// part of it that exists is checked; kompose creates the rest.
 	dir := cfg.DumpDir
@@ -300,6 +300,14 @@ func checkDumpDir(cfg Config, ex *plan.ActionEnv) error {
 		dir = filepath.Dir(dir)
 	}
 	return trust.NewTree(p).CheckDir(dumpDirUse, dir)
+}
+
+// policyOf is the trust policy of the stack an action runs for.
+func policyOf(ex *plan.ActionEnv) trust.Policy {
+	if ex != nil && ex.Stack != nil {
+		return ex.Stack.Policy
+	}
+	return trust.Current()
 }
 
 // errorLine picks the line of a tool's error output that says what went

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // maintenanceDB is the database psql connects to for CREATE, ALTER and
@@ -131,13 +132,16 @@ func (x *Import) loadLine() string {
 	if x.Archive {
 		return "loads:   " + shellJoin(x.loadArgv()) + " < dump; stops at the first error"
 	}
-	return "loads:   " + shellJoin(x.loadArgv()) + ` < "\restrict <random key kompose never shows>" + dump: psql refuses every meta-command in the dump (needs psql 17.6, 16.10, 15.14 or later; checked first); stops at the first error`
+	return "loads:   " + shellJoin(x.loadArgv()) + ` < dump, after a line "\restrict <secret random key>": psql refuses every meta-command in the dump (needs psql 17.6, 16.10, 15.14, 14.19, 13.22 or later; checked first); stops at the first error`
 }
 
 // Run performs the import.
 func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	start := time.Now()
 	if err := checkDumpDir(x.Cfg, ex); err != nil {
+		return err
+	}
+	if err := CheckDumpFile(policyOf(ex), x.File); err != nil {
 		return err
 	}
 	lock, err := AcquireLock(ctx, LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import into "+x.Cfg.Name)
@@ -475,9 +479,11 @@ func (r *recordingReader) Err() error {
 	return r.err
 }
 
-// ResolveFile finds the dump a db:import argument names: an absolute path,
-// else a path relative to cwd, else a file in the dump folder. Without an
-// argument it is the newest dump of the stack.
+// ResolveFile finds the dump a db:import argument names: an absolute path;
+// a path starting with "./" or "../", relative to cwd; any other relative
+// path, in the stack's dump folder only (never the current folder, where
+// another user may have planted a file of that name). Without an argument
+// it is the newest dump of the stack.
 func ResolveFile(cfg Config, cwd, arg string) (string, error) {
 	if arg == "" {
 		dumps, err := List(cfg.DumpDir, cfg.Name)
@@ -489,34 +495,32 @@ func ResolveFile(cfg Config, cwd, arg string) (string, error) {
 		}
 		return dumps[0].Path, nil
 	}
-	candidates := []string{arg}
-	if !filepath.IsAbs(arg) {
-		candidates = []string{filepath.Join(cwd, arg), filepath.Join(cfg.DumpDir, arg)}
+	path := arg
+	switch {
+	case filepath.IsAbs(arg):
+	case arg == "." || arg == ".." || strings.HasPrefix(arg, "./") || strings.HasPrefix(arg, "../"):
+		path = filepath.Join(cwd, arg)
+	default:
+		path = filepath.Join(cfg.DumpDir, arg)
 	}
-	for _, c := range candidates {
-		if _, err := os.Stat(c); err == nil {
-			return c, nil
+	if _, err := os.Stat(path); err != nil {
+		hint := ""
+		if !filepath.IsAbs(arg) && !strings.HasPrefix(arg, ".") {
+			hint = fmt.Sprintf(" (a relative name is looked up in the dump folder only; write ./%s for the current folder)", arg)
 		}
+		return "", fmt.Errorf("dump %s not found in %s%s", arg, filepath.Dir(path), hint)
 	}
-	return "", fmt.Errorf("dump %s not found (looked in %s)", arg, strings.Join(uniq(dirsOf(candidates)), " and "))
+	return path, nil
 }
 
-func dirsOf(paths []string) []string {
-	out := make([]string, len(paths))
-	for i, p := range paths {
-		out[i] = filepath.Dir(p)
-	}
-	return out
+// dumpFileUse is what kompose does with a dump file, for trust messages.
+const dumpFileUse = "import the dump"
+
+// CheckDumpFile refuses a dump to import that another user may have
+// written or may change: the file (after symlinks) and every folder
+// leading to it must pass the trust rule of hooks ([trust.Policy]). A
+// dump's SQL runs with DB_USER's rights and replaces the database.
+func CheckDumpFile(p trust.Policy, path string) error {
+	return trust.NewTree(p).CheckFile(dumpFileUse, path)
 }
 
-func uniq(s []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, v := range s {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
-}
