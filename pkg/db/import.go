@@ -523,4 +523,3 @@ const dumpFileUse = "import the dump"
 func CheckDumpFile(p trust.Policy, path string) error {
 	return trust.NewTree(p).CheckFile(dumpFileUse, path)
 }
-
