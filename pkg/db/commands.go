@@ -136,9 +136,11 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[FILE], --keep-previous, --lock-timeout DURATION, --progress, --no-progress"
+	const help = "[FILE], --from-other-db, --undo, --lock-timeout DURATION, --progress, --no-progress"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	keepPrev := fs.Bool("keep-previous", false, "")
+	fs.Bool("keep-previous", false, "") // the replaced data is always kept now
+	fromOther := fs.Bool("from-other-db", false, "")
+	undo := fs.Bool("undo", false, "")
 	lockTimeout := lockTimeoutFlag(fs)
 	progress := c.progressFlags(fs)
 	pos, err := plan.ParseArgs(command, fs, args, 1, help)
@@ -148,6 +150,9 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	lockWait, err := lockTimeout(command)
 	if err != nil {
 		return plan.Step{}, err
+	}
+	if *undo && (len(pos) > 0 || *fromOther) {
+		return plan.Step{}, usagef("%s --undo swaps back the data the last import replaced: it takes no FILE and no --from-other-db", command)
 	}
 	file := ""
 	if len(pos) == 1 {
@@ -160,6 +165,13 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	cfg, err := c.stackConfig(s, command)
 	if err != nil {
 		return plan.Step{}, err
+	}
+	if *undo {
+		loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		return plan.Step{Label: command, Args: []string{"--undo"}, Action: NewUndo(cfg, loc, c.o.Now(), lockWait)}, nil
 	}
 	path, err := ResolveFile(cfg, c.o.Cwd, file)
 	if err != nil {
@@ -176,7 +188,10 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
-	x.KeepPrevious, x.LockTimeout, x.Progress = *keepPrev, lockWait, progress()
+	x.FromOther, x.LockTimeout, x.Progress = *fromOther, lockWait, progress()
+	if err := x.CheckOrigin(); err != nil {
+		return plan.Step{}, err
+	}
 	return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
 }
 

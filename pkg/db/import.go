@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,13 +33,16 @@ type Import struct {
 	// pg_restore), also inside gzip or zstd.
 	Archive bool
 	Size    int64
-	// Scratch is the database the dump is loaded into; Old the name the
-	// live database gets while it is swapped out; KeepPrevious keeps it
-	// (as Previous) instead of dropping it.
-	Scratch, Old, Previous string
-	KeepPrevious           bool
-	LockTimeout            time.Duration
-	Progress               Progress
+	// Scratch is the database the dump is loaded into; Previous the name
+	// the live database gets when it is swapped out: it is kept, for
+	// db:import --undo, until the next successful import or db:cleanup.
+	Scratch, Previous string
+	// Origin is the database the dump says it was made from; FromOther
+	// allows one that is not Cfg.Name (--from-other-db).
+	Origin      Origin
+	FromOther   bool
+	LockTimeout time.Duration
+	Progress    Progress
 }
 
 // NewImport plans the import of file (already checked to exist) into
@@ -73,13 +77,27 @@ func NewImport(cfg Config, loc Location, file string, ts time.Time) (*Import, er
 			zr.Close()
 		}
 	}
+	origin, err := DumpOrigin(file, format, archive)
+	if err != nil {
+		return nil, err
+	}
 	stamp := ts.Format(TimeLayout)
 	return &Import{
 		Cfg: cfg, Loc: loc, File: file, Format: format, Archive: archive, Size: fi.Size(),
 		Scratch:  sideName(cfg.Name, scratchInfix, stamp),
-		Old:      sideName(cfg.Name, oldInfix, stamp),
 		Previous: sideName(cfg.Name, previousInfix, stamp),
+		Origin:   origin,
 	}, nil
+}
+
+// CheckOrigin refuses a dump made from another database than the stack's
+// own, unless FromOther: kompose news db:import blog/blog_….dump would
+// replace news's data with blog's.
+func (x *Import) CheckOrigin() error {
+	if x.Origin.DB == "" || x.Origin.DB == x.Cfg.Name || x.FromOther {
+		return nil
+	}
+	return fmt.Errorf("refusing to import %s into %s: it is a dump of database %q (%s), not of %s; give --from-other-db to load another database's dump", x.File, QuoteIdent(x.Cfg.Name), x.Origin.DB, x.Origin.Source, x.Cfg.Name)
 }
 
 // HookArgs: hook_pre_db_import and hook_post_db_import receive the dump's
@@ -108,21 +126,21 @@ func (x *Import) psqlArgv(tuples bool) []string {
 
 // Describe says what the import does, for the dry run.
 func (x *Import) Describe() []string {
-	target := x.Previous
-	then := "then drops " + QuoteIdent(x.Old)
-	if x.KeepPrevious {
-		then = "keeps the previous data as " + QuoteIdent(x.Previous)
-		target = x.Previous
-	} else {
-		target = x.Old
+	from := ""
+	if x.Origin.DB != "" {
+		from = fmt.Sprintf(", a dump of %s by %s", x.Origin.DB, x.Origin.Source)
+		if x.Origin.DB != x.Cfg.Name {
+			from += ", --from-other-db"
+		}
 	}
 	return []string{
 		"runs on: " + x.Loc.String(),
-		fmt.Sprintf("reads:   %s (%s, %s)", x.File, x.Format, HumanSize(x.Size)),
+		fmt.Sprintf("reads:   %s (%s, %s%s)", x.File, x.Format, HumanSize(x.Size), from),
 		fmt.Sprintf("creates: database %s (psql on %s)", QuoteIdent(x.Scratch), maintenanceDB),
 		x.loadLine(),
-		fmt.Sprintf("swaps:   only when the whole dump loaded: ends sessions on %s, renames it to %s and %s to %s in one transaction; %s",
-			QuoteIdent(x.Cfg.Name), QuoteIdent(target), QuoteIdent(x.Scratch), QuoteIdent(x.Cfg.Name), then),
+		fmt.Sprintf("swaps:   only when the whole dump loaded: ends sessions on %s, renames it to %s and %s to %s in one transaction",
+			QuoteIdent(x.Cfg.Name), QuoteIdent(x.Previous), QuoteIdent(x.Scratch), QuoteIdent(x.Cfg.Name)),
+		fmt.Sprintf("keeps:   the replaced data as %s (db:import --undo swaps it back) until the next successful import or db:cleanup; then drops what an earlier import kept", QuoteIdent(x.Previous)),
 		"on any failure: drops " + QuoteIdent(x.Scratch) + "; " + QuoteIdent(x.Cfg.Name) + " stays as it was",
 	}
 }
@@ -165,10 +183,13 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return fmt.Errorf("list databases: %w", err)
 	}
 	liveExists := false
+	var kept []string
 	for _, n := range names {
 		switch {
 		case n == x.Cfg.Name:
 			liveExists = true
+		case isSide(x.Cfg.Name, previousInfix, n):
+			kept = append(kept, n)
 		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
 			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", QuoteIdent(n))
 			if err := x.exec(ctx, ex, dropSQL(n)); err != nil {
@@ -211,24 +232,35 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w; %s is unchanged", context.Cause(ctx), QuoteIdent(x.Cfg.Name))
 	}
-	old := x.Old
-	if x.KeepPrevious {
-		old = x.Previous
-	}
-	if err := x.exec(ctx, ex, swapSQL(x.Cfg.Name, x.Scratch, old, liveExists)); err != nil {
+	prev := x.freePrevious(kept)
+	if err := x.exec(ctx, ex, swapSQL(x.Cfg.Name, x.Scratch, prev, liveExists)); err != nil {
 		return fmt.Errorf("swap in the imported database: %w; %s is unchanged", err, QuoteIdent(x.Cfg.Name))
 	}
 	swapped = true
-	if liveExists && !x.KeepPrevious {
-		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(old)); err != nil {
-			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop the previous data %s: %v\n", QuoteIdent(old), err)
+	// The data an earlier import kept goes now that this one succeeded.
+	for _, k := range kept {
+		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(k)); err != nil {
+			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop %s, kept by an earlier import: %v\n", QuoteIdent(k), err)
 		}
 	}
 	fmt.Fprintf(ex.Cmd.Stderr, "    imported %s (%s, %s) into %s in %.1fs\n", x.File, HumanSize(x.Size), x.Format, QuoteIdent(x.Cfg.Name), time.Since(start).Seconds())
-	if liveExists && x.KeepPrevious {
-		fmt.Fprintf(ex.Cmd.Stderr, "    previous data kept as database %s\n", QuoteIdent(old))
+	if liveExists {
+		fmt.Fprintf(ex.Cmd.Stderr, "    the replaced data is kept as database %s until the next import or db:cleanup; db:import --undo swaps it back\n", QuoteIdent(prev))
 	}
 	return nil
+}
+
+// freePrevious is the name the replaced database gets: x.Previous, or,
+// when an import of the same second kept data under that name, the next
+// second's.
+func (x *Import) freePrevious(kept []string) string {
+	name := x.Previous
+	ts, err := time.ParseInLocation(TimeLayout, name[len(name)-len(TimeLayout):], time.Local)
+	for err == nil && slices.Contains(kept, name) {
+		ts = ts.Add(time.Second)
+		name = sideName(x.Cfg.Name, previousInfix, ts.Format(TimeLayout))
+	}
+	return name
 }
 
 // load streams the dump into the scratch database. psql reads a plain

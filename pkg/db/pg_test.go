@@ -121,6 +121,7 @@ func TestWithPostgres(t *testing.T) {
 	t.Run("MetaCommands", func(t *testing.T) { testMetaCommands(t, setup(t)) })
 	t.Run("MetaAttacks", func(t *testing.T) { testMetaAttacks(t, setup(t)) })
 	t.Run("OldPsql", func(t *testing.T) { testOldPsql(t, setup(t)) })
+	t.Run("OtherDBAndUndo", func(t *testing.T) { testOtherDBAndUndo(t, setup(t)) })
 	t.Run("CompressedCustomArchive", func(t *testing.T) { testCompressedCustom(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testDiskFull(t, setup(t)) })
 }
