@@ -129,4 +129,3 @@ func readArchiveHead(r *bufio.Reader) (string, error) {
 	}
 	return string(name), nil
 }
-
