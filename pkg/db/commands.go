@@ -226,6 +226,13 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 		return plan.Step{}, err
 	}
 	x.LockTimeout = lockWait
+	// The database the last import kept goes too: the server is asked
+	// only when there is one.
+	if x.KeptDB = ReadKept(cfg); x.KeptDB != "" {
+		if x.Loc, err = Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand); err != nil {
+			return plan.Step{}, err
+		}
+	}
 	return plan.Step{Label: command, Args: args, Action: x}, nil
 }
 

@@ -244,8 +244,13 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		}
 	}
 	fmt.Fprintf(ex.Cmd.Stderr, "    imported %s (%s, %s) into %s in %.1fs\n", x.File, HumanSize(x.Size), x.Format, QuoteIdent(x.Cfg.Name), time.Since(start).Seconds())
+	kept = nil
 	if liveExists {
+		kept = []string{prev}
 		fmt.Fprintf(ex.Cmd.Stderr, "    the replaced data is kept as database %s until the next import or db:cleanup; db:import --undo swaps it back\n", QuoteIdent(prev))
+	}
+	if err := writeKept(x.Cfg, strings.Join(kept, "")); err != nil {
+		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the kept database in %s: %v\n", KeptPath(x.Cfg.DumpDir, x.Cfg.Name), err)
 	}
 	return nil
 }

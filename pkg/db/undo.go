@@ -59,8 +59,13 @@ func (u *Undo) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return fmt.Errorf("swap back %s: %w; %s is unchanged", QuoteIdent(back), err, QuoteIdent(x.Cfg.Name))
 	}
 	fmt.Fprintf(ex.Cmd.Stderr, "    %s holds again the data kept as %s\n", QuoteIdent(x.Cfg.Name), QuoteIdent(back))
+	record := ""
 	if liveExists {
+		record = prev
 		fmt.Fprintf(ex.Cmd.Stderr, "    the data it held is kept as %s; db:import --undo swaps it back\n", QuoteIdent(prev))
+	}
+	if err := writeKept(x.Cfg, record); err != nil {
+		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the kept database in %s: %v\n", KeptPath(x.Cfg.DumpDir, x.Cfg.Name), err)
 	}
 	return nil
 }
