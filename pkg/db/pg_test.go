@@ -280,9 +280,9 @@ func testMetaCommands(t *testing.T, e *pgEnv) {
 			if _, err := os.Stat(marker); err == nil {
 				t.Fatalf("%s with %q ran its command", name, evil)
 			}
-			side := e.srv.MustPSQL(t, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '"+e.cfg.Name+"\\_\\_kompose%'")
+			side := e.srv.MustPSQL(t, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '"+e.cfg.Name+"\\_\\_kompose\\_import%'")
 			if side != "0" {
-				t.Errorf("%s: %s side databases left", name, side)
+				t.Errorf("%s: %s scratch databases left", name, side)
 			}
 		}
 	}

@@ -156,7 +156,7 @@ func testOldPsql(t *testing.T, e *pgEnv) {
 		if got := e.count(); got != live {
 			t.Errorf("old psql, %s: the live database changed", f)
 		}
-		side := e.srv.MustPSQL(t, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '"+e.cfg.Name+"\\_\\_kompose%'")
+		side := e.srv.MustPSQL(t, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '"+e.cfg.Name+"\\_\\_kompose\\_import%'")
 		if side != "0" {
 			t.Errorf("old psql, %s: %s side databases", f, side)
 		}
