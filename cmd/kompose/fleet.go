@@ -134,7 +134,7 @@ func (a *App) dbListJSON(p *plan.Plan) int {
 			if !ok {
 				continue
 			}
-			ds.Database, ds.Dir = l.Cfg.Name, l.Cfg.DumpDir
+			ds.Database, ds.Dir, ds.KeptDatabase = l.Cfg.Name, l.Cfg.DumpDir, db.ReadKept(l.Cfg)
 			dumps, err := db.List(l.Cfg.DumpDir, l.Cfg.Name)
 			if err != nil {
 				msg := s.Masker.String(err.Error())

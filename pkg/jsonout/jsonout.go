@@ -199,6 +199,9 @@ type DBStack struct {
 	Skip     string     `json:"skip,omitempty"`
 	Error    *string    `json:"error"`
 	Dumps    []DumpInfo `json:"dumps"`
+	// KeptDatabase is the database the last db:import replaced and kept
+	// (db:import --undo swaps it back); absent when there is none.
+	KeptDatabase string `json:"kept_database,omitempty"`
 }
 
 // List is the document of `kompose --list --json`.

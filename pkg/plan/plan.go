@@ -145,6 +145,10 @@ type Stack struct {
 	// hooks.sh, a hook file another user may write). It is known before
 	// any stack starts; the stack then runs nothing and counts as failed.
 	Err error
+	// CommandErr says Err came from planning the command for this stack
+	// (a db:import FILE that does not exist), not from loading the stack:
+	// it is reported once, in the stack's own block.
+	CommandErr bool
 	// NotRun are hook files for this command that exist but are not run
 	// (not executable), for the dry run to mention.
 	NotRun []hooks.Hook
@@ -686,6 +690,7 @@ func (b *Builder) planStack(req Request, base *env.Env, st stack.Stack, cmdFunc 
 				s.Skip = skip.Reason
 				return s
 			}
+			s.CommandErr = true
 			return fail(err)
 		}
 	} else {

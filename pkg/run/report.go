@@ -118,7 +118,9 @@ func (t *Text) Begin(p *plan.Plan, dryRun bool) {
 		fmt.Fprintf(t.errW, "%s %s\n", t.style.Yellow("warning:"), p.Masker.String(line))
 	}
 	for _, s := range p.Stacks {
-		if s.Err != nil {
+		// A command that cannot be planned for a stack (a missing dump)
+		// is said once, in the stack's block (StackDone).
+		if s.Err != nil && !s.CommandErr {
 			fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Red("!!!"), s.Name, s.Masker.String(s.Err.Error()))
 		}
 		for _, line := range env.Summary(s.Notes) {
@@ -279,6 +281,9 @@ func (t *Text) reasons(r *Result) {
 	for _, sr := range r.Stacks {
 		if (sr.Status != Failed && sr.Status != Interrupted) || sr.Err == nil {
 			continue
+		}
+		if sr.Stack.Err != nil && sr.Stack.CommandErr {
+			continue // said on its "<== FAILED, nothing run:" line
 		}
 		fmt.Fprintf(t.w, "  %s: %s\n", sr.Stack.Name, sr.Stack.Masker.String(sr.Err.Error()))
 	}
