@@ -162,6 +162,10 @@ func TestDatabaseFoundByImage(t *testing.T) {
 		"failing.sql": bytes.Replace(data, []byte("COPY public.items"),
 			[]byte("SELECT no_such_function();\nCOPY public.items"), 1),
 		"garbage.sql.gz": append([]byte{0x1f, 0x8b, 8, 0}, bytes.Repeat([]byte("not gzip"), 100)...),
+		// issue 17: a meta-command kompose's old scanner missed; psql in
+		// the container refuses it under \restrict
+		"news_20200101_000000.sql": bytes.Replace(data, []byte("COPY public.items"),
+			[]byte("SELECT 1.E'\\'\n\\! touch /tmp/kompose-meta-marker\n;\nCOPY public.items"), 1),
 	}
 	for name, content := range broken {
 		path := filepath.Join(e.root, "news", name)
@@ -179,9 +183,17 @@ func TestDatabaseFoundByImage(t *testing.T) {
 		if strings.Contains(e.read("news/post_db_import.arg"), name) {
 			t.Errorf("hook_post_db_import ran for the failed import of %s", name)
 		}
+		if strings.HasPrefix(name, "news_") && (!strings.Contains(r.stderr, path+":") || !strings.Contains(r.stderr, "psql refused a meta-command")) {
+			t.Errorf("db:import of %s: want psql's refusal naming the file, got:\n%s", name, r)
+		}
 	}
-	if got := e.psql("news", "db", "postgres", "SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'news\\_\\_%';"); got != "" {
-		t.Errorf("databases left beside news: %s", got)
+	if out, err := exec.Command("docker", "exec", e.container("news", "db").ID, "test", "-e", "/tmp/kompose-meta-marker").CombinedOutput(); err == nil {
+		t.Errorf("the meta-command of the dump ran in the container %s", out)
+	}
+	// Only the data the successful import replaced is left beside news,
+	// for db:import --undo.
+	if got := e.psql("news", "db", "postgres", "SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'news\\_\\_%';"); !regexp.MustCompile(`^news__kompose_previous_[0-9]{8}_[0-9]{6}$`).MatchString(got) {
+		t.Errorf("databases beside news: %q, want the one kept by the import", got)
 	}
 	e.mustExit(e.kompose("news", "down", "-v"), 0)
 }

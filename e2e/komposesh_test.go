@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -58,4 +59,54 @@ hook_post_up() {
 	if !strings.Contains(r.stderr, "the pre hook sets APP_IMAGE") {
 		t.Errorf("without the hook compose should miss APP_IMAGE:\n%s", r)
 	}
+}
+
+// TestUnreadableHooksGuardDownV: a hooks.sh whose pre-down hook guards the
+// volumes, but that bash cannot read (CRLF line endings), or reads
+// otherwise than kompose's parser (an alias renames the guard), never lets
+// `down -v` run: the first is refused before anything starts, the second
+// fails its hook. The containers and the volume stay.
+func TestUnreadableHooksGuardDownV(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.write("web/compose.yaml", "name: {{project}}\nservices:\n"+idleService("app", "hello", "    volumes: [data:/data]\n")+"volumes:\n  data: {}\n")
+	e.mustExit(e.kompose("web", "up", "-d"), 0)
+	volume := e.project("web") + "_data"
+	stays := func(r result) {
+		t.Helper()
+		if c := e.container("web", "app"); c.State != "running" {
+			t.Errorf("app is %s after a refused down -v, want running\n%s", c.State, r)
+		}
+		if out, err := exec.Command("docker", "volume", "inspect", volume).CombinedOutput(); err != nil {
+			t.Errorf("volume %s is gone after a refused down -v: %v %s\n%s", volume, err, out, r)
+		}
+	}
+	guard := "hook_pre_down() {\n  echo guard refuses\n  return 1\n}\n"
+
+	e.write("web/hooks.sh", strings.ReplaceAll("helper() { :; }\n"+guard, "\n", "\r\n"))
+	r := e.kompose("web", "down", "-v")
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "hooks.sh:1: hooks.sh has Windows (CRLF) line endings") {
+		t.Errorf("no CRLF refusal with file and line:\n%s", r)
+	}
+	stays(r)
+
+	e.write("web/hooks.sh", "shopt -s expand_aliases\nalias hook_pre_down=guard\n"+guard)
+	r = e.kompose("web", "down", "-v")
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "hook_pre_down (hooks.sh:3) is defined unconditionally but bash did not define it") {
+		t.Errorf("the hook bash did not define did not fail:\n%s", r)
+	}
+	stays(r)
+
+	// The guard itself, read as written, refuses too; without hooks.sh
+	// down -v goes through.
+	e.write("web/hooks.sh", guard)
+	r = e.kompose("web", "down", "-v")
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stdout, "guard refuses") {
+		t.Errorf("the guard did not run:\n%s", r)
+	}
+	stays(r)
+	e.mustExit(e.kompose("--skip-hooks", "web", "down", "-v"), 0)
 }

@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 go build -o bin/kompose ./cmd/kompose
 scripts/provision.sh >&2
 k=bin/kompose
-run() { printf '\n$ %s\n' "$*"; "$@"; }
+source scripts/lib/show.sh
+# run CMD...: prints the command as it must be typed, then runs it.
+run() { printf '\n'; show_cmd "$@"; "$@"; }
 
 run $k --list
 run $k '*' up -d --dry-run

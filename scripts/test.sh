@@ -47,7 +47,9 @@ go vet -tags e2e ./...
 go mod tidy -diff || { echo 'go.mod/go.sum are not tidy: run go mod tidy' >&2; exit 1; }
 
 step "unit and CLI tests"
-go test -count=1 ./...
+# -timeout: the CLI scripts run real bash and PostgreSQL and take minutes on a
+# loaded 2-core machine; the default 10 minutes is too tight there.
+go test -count=1 -timeout 25m ./...
 
 if [[ -d e2e ]]; then
   step "end-to-end tests (real Docker Engine)"

@@ -72,8 +72,8 @@ const usageText = `kompose [global options] <pattern> [--] <command> [args...]
               passed through with its arguments unchanged; or db:export,
               db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
               see docs/database.md); update [--prune] [--include-stopped],
-              rollback [N] (see docs/update.md). A typo of a command stops with the
-              nearest name; "--" passes the command to compose unchecked.
+              rollback [N] (see docs/update.md). An unknown command stops,
+              with the nearest name; "--" passes it to compose unchecked.
 
    Examples:
      kompose sexy up -d
@@ -97,12 +97,13 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	status := exitOK
 	a.argv = args
+	acted := false // the action ran: it writes the report itself
 	app := &cli.App{
 		Name:                      "kompose",
 		Usage:                     "run docker compose, with hooks, over many stacks",
 		UsageText:                 usageText,
 		HideVersion:               true,
-		HideHelpCommand:           true,
+		HideHelp:                  true, // the "help" flag below is kompose's
 		DisableSliceFlagSeparator: true,
 		Reader:                    a.IO.In,
 		Writer:                    a.IO.Out,
@@ -127,19 +128,28 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.StringFlag{Name: "wait-timeout", Usage: "for up: how long a stack waits for the stacks it depends on to be running and healthy (`DURATION`; default 2m, also $KOMPOSE_WAIT_TIMEOUT; 0: do not wait)"},
 			&cli.StringFlag{Name: "lock-timeout", Usage: "how long to wait for a stack another kompose is changing (`DURATION`; default 1m, also $KOMPOSE_LOCK_TIMEOUT; 0: fail at once)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
-		},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
+			&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "print this help"},
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		Action: func(c *cli.Context) error {
+			acted = true
 			code, err := a.action(ctx, c)
 			status = code
 			return err
 		},
 	}
+	// --help is urfave/cli's, printed from this template.
+	app.CustomAppHelpTemplate = helpTemplate(app)
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return usageError{flagError(err, args, app.Flags)}
+	}
 	err := app.RunContext(ctx, args)
 	var ue usageError
+	if err != nil && !acted {
+		// The options did not parse: the action, which writes the report,
+		// never ran. The report still tells cron what went wrong.
+		a.earlyReport(app.Flags, err)
+	}
 	switch {
 	case err == nil:
 		return status
@@ -304,6 +314,12 @@ func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, []s
 		return "", nil, nil, usagef("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
 	}
 	sel, err := stack.Select(all, pattern)
+	var unknown *stack.UnknownError
+	if errors.As(err, &unknown) {
+		if why := stack.NotAStack(root, unknown.Item); why != "" {
+			return "", nil, nil, usagef("no stack named %q: %s", unknown.Item, why)
+		}
+	}
 	if err != nil {
 		return "", nil, nil, usageError{err}
 	}

@@ -71,7 +71,7 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 	if c.Bool("list") {
 		return a.listAction(ctx, c, args, overrides, fo.json)
 	}
-	cl, err := parseCommand(c, args)
+	cl, err := parseCommand(args)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -110,13 +110,10 @@ func argsAndDryRun(c *cli.Context) ([]string, bool) {
 }
 
 // parseCommand splits args into pattern, command and its arguments.
-func parseCommand(c *cli.Context, args []string) (commandLine, error) {
+func parseCommand(args []string) (commandLine, error) {
 	switch len(args) {
 	case 0:
-		// The help shown for a mistake is part of the error: stderr.
-		c.App.Writer = c.App.ErrWriter
-		_ = cli.ShowAppHelp(c)
-		return commandLine{}, usagef("missing <pattern> and <command>")
+		return commandLine{}, usagef("missing <pattern> and <command>: kompose [global options] <pattern> <command> [args...]")
 	case 1:
 		return commandLine{}, usagef("missing <command> after pattern %q", args[0])
 	}
@@ -175,6 +172,7 @@ func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo
 	}
 	req := in.req
 	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = in.command, in.rest, in.passthrough, in.all, c.Bool("with-deps")
+	fo.policy = in.b.Policy
 	p, err := in.b.Build(req, in.stacks)
 	if err != nil {
 		return exitUsage, usageError{err}

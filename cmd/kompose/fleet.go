@@ -15,6 +15,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/kompose-dev/kompose/pkg/views"
 	"github.com/urfave/cli/v2"
 )
@@ -26,6 +27,9 @@ type fleetOpts struct {
 	metrics string
 	// collector builds the --report document; nil without --report.
 	collector *jsonout.Collector
+	// policy is the run's trust rule, for the files kompose reads back
+	// (the metrics file); nil means the invoking user's.
+	policy *trust.Policy
 }
 
 func (a *App) fleetOpts(c *cli.Context, args []string) fleetOpts {
@@ -75,7 +79,10 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 		}
 		r.IO = &c
 		r.Reporter = run.NewText(r.IO, r.DryRun)
-		pinger = &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut}
+		// Stacks running at once mix their lines: each stack's own
+		// pings carry only its own output.
+		pinger = &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut, Parallel: r.Parallel > 1}
+		r.StackOutput = pinger.StackOutput
 	}
 	var planDoc *jsonout.Collector
 	if o.json {
@@ -92,7 +99,7 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 		reps = append(reps, o.collector)
 	}
 	if o.metrics != "" && !r.DryRun {
-		reps = append(reps, &metrics.Recorder{Path: o.metrics, Now: a.Clock.Now, Warn: a.IO.ErrOut})
+		reps = append(reps, &metrics.Recorder{Path: o.metrics, Now: a.Clock.Now, Warn: a.IO.ErrOut, Policy: o.policy})
 	}
 	if pinger != nil {
 		reps = append(reps, pinger) // last: its body holds the text's summary

@@ -97,7 +97,7 @@ func TestColourOnATerminal(t *testing.T) {
 	args := []string{"--root", root, "a", "up", "-d"}
 
 	screen := onTerminal(t, append(base, "TERM=xterm"), args...)
-	for _, want := range []string{"\x1b[", "==>", "1 succeeded, 0 failed out of 1 stacks"} {
+	for _, want := range []string{"\x1b[", "==>", "1 succeeded, 0 failed out of 1 stack"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("on a terminal, want %q in:\n%q", want, screen)
 		}
@@ -107,7 +107,7 @@ func TestColourOnATerminal(t *testing.T) {
 		if strings.Contains(screen, "\x1b[") {
 			t.Errorf("with %v, want no colour, got:\n%q", env, screen)
 		}
-		if !strings.Contains(screen, "1 succeeded, 0 failed out of 1 stacks") {
+		if !strings.Contains(screen, "1 succeeded, 0 failed out of 1 stack") {
 			t.Errorf("with %v, the summary is missing:\n%q", env, screen)
 		}
 	}

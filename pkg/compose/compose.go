@@ -122,23 +122,36 @@ func ProjectName(dir, file string, env Lookup) string {
 
 // ProjectName is [ProjectName] reading through f.
 func (f *Files) ProjectName(dir, file string, env Lookup) string {
+	name, _ := f.ProjectNameFrom(dir, file, env)
+	return name
+}
+
+// Where a project name comes from ([Files.ProjectNameFrom]).
+const (
+	NameFromEnv    = "COMPOSE_PROJECT_NAME"
+	NameFromFile   = "name:"
+	NameFromFolder = "folder"
+)
+
+// ProjectNameFrom is [ProjectName] with where the name comes from:
+// [NameFromEnv], [NameFromFile] or [NameFromFolder].
+func (f *Files) ProjectNameFrom(dir, file string, env Lookup) (name, from string) {
 	if v, ok := env(consts.ComposeProjectName); ok && v != "" {
-		return v
+		return v, NameFromEnv
 	}
 	files, err := f.ConfigFiles(dir, file, env)
 	if err != nil || len(files) == 0 {
-		return loader.NormalizeProjectName(filepath.Base(dir))
+		return loader.NormalizeProjectName(filepath.Base(dir)), NameFromFolder
 	}
-	name := ""
 	for _, p := range files {
 		if n := f.nameFromFile(p, env); n != "" {
 			name = n
 		}
 	}
 	if name != "" {
-		return name
+		return name, NameFromFile
 	}
-	return loader.NormalizeProjectName(filepath.Base(filepath.Dir(files[0])))
+	return loader.NormalizeProjectName(filepath.Base(filepath.Dir(files[0]))), NameFromFolder
 }
 
 // ConfigFiles returns the compose files compose reads for the stack in dir,

@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -59,6 +60,9 @@ func (p *Project) load(ctx context.Context) (*types.Project, error) {
 		}
 		environ = append(environ, k+"="+v)
 	}
+	if err := checkFiles(p.dir, p.file, lookup); err != nil {
+		return nil, err
+	}
 	opts := []cli.ProjectOptionsFn{cli.WithEnv(environ)}
 	var files []string
 	if _, ok := p.env[consts.ComposeFilePath]; !ok {
@@ -88,6 +92,26 @@ func (p *Project) load(ctx context.Context) (*types.Project, error) {
 		what = strings.Join(files, ", ")
 	}
 	return nil, fmt.Errorf("load %s: %w", what, err)
+}
+
+// checkFiles refuses, before compose-go loads them, compose files whose
+// YAML aliases expand beyond the limits of [CheckExpansion]. Files that
+// cannot be read are left to compose-go, which says why.
+func checkFiles(dir, file string, lookup Lookup) error {
+	files, _ := ConfigFiles(dir, file, lookup)
+	for _, f := range files {
+		if f == "-" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if err := CheckExpansion(f, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Services returns the project's services (those of its active profiles)

@@ -24,6 +24,10 @@ type Cleanup struct {
 	Remove      []Dump // decided when the plan is built: the dry run shows them
 	Kept        []Dump
 	LockTimeout time.Duration
+	// KeptDB is the database the last import kept (ReadKept), dropped
+	// with psql at Loc; "" when there is none.
+	KeptDB string
+	Loc    Location
 }
 
 // NewCleanup plans a cleanup of cfg's dumps.
@@ -66,6 +70,9 @@ func (c *Cleanup) Describe() []string {
 	}
 	for _, d := range c.Kept {
 		lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old)", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time))))
+	}
+	if c.KeptDB != "" {
+		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), psql on %s", QuoteIdent(c.KeptDB), c.Loc))
 	}
 	return lines
 }
@@ -115,6 +122,11 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		}
 	}
 	syncDir(c.Cfg.DumpDir)
+	if c.KeptDB != "" {
+		if err := c.dropKept(ctx, ex); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
 	msg := fmt.Sprintf("    removed %d dump(s) (%s), kept %d", removed, HumanSize(freed), len(c.Kept))
 	if partials > 0 {
 		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
@@ -140,6 +152,9 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	w := ex.Cmd.Stdout
 	defer l.partials(w)
+	if k := ReadKept(l.Cfg); k != "" {
+		defer fmt.Fprintf(w, "    %s\n", keptLine(k))
+	}
 	if len(dumps) == 0 {
 		fmt.Fprintf(w, "    no dumps of %s in %s\n", l.Cfg.Name, l.Cfg.DumpDir)
 		return nil
@@ -156,4 +171,19 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, d.Name, HumanSize(d.Size), HumanAge(now.Sub(d.Time)), d.Format)
 	}
 	return nil
+}
+
+// dropKept drops the database the last import kept, as recorded now
+// (under the lock), and removes the record.
+func (c *Cleanup) dropKept(ctx context.Context, ex *plan.ActionEnv) error {
+	name := ReadKept(c.Cfg)
+	if name == "" {
+		return nil
+	}
+	x := &Import{Cfg: c.Cfg, Loc: c.Loc}
+	if err := x.exec(ctx, ex, dropSQL(name)); err != nil {
+		return fmt.Errorf("drop database %s, kept by the last import: %w", QuoteIdent(name), err)
+	}
+	fmt.Fprintf(ex.Cmd.Stderr, "    dropped database %s, kept by the last import\n", QuoteIdent(name))
+	return writeKept(c.Cfg, "")
 }

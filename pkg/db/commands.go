@@ -136,9 +136,11 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[FILE], --keep-previous, --lock-timeout DURATION, --progress, --no-progress"
+	const help = "[FILE], --from-other-db, --undo, --lock-timeout DURATION, --progress, --no-progress"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	keepPrev := fs.Bool("keep-previous", false, "")
+	fs.Bool("keep-previous", false, "") // the replaced data is always kept now
+	fromOther := fs.Bool("from-other-db", false, "")
+	undo := fs.Bool("undo", false, "")
 	lockTimeout := lockTimeoutFlag(fs)
 	progress := c.progressFlags(fs)
 	pos, err := plan.ParseArgs(command, fs, args, 1, help)
@@ -148,6 +150,9 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	lockWait, err := lockTimeout(command)
 	if err != nil {
 		return plan.Step{}, err
+	}
+	if *undo && (len(pos) > 0 || *fromOther) {
+		return plan.Step{}, usagef("%s --undo swaps back the data the last import replaced: it takes no FILE and no --from-other-db", command)
 	}
 	file := ""
 	if len(pos) == 1 {
@@ -161,8 +166,18 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
+	if *undo {
+		loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		return plan.Step{Label: command, Args: []string{"--undo"}, Action: NewUndo(cfg, loc, c.o.Now(), lockWait)}, nil
+	}
 	path, err := ResolveFile(cfg, c.o.Cwd, file)
 	if err != nil {
+		return plan.Step{}, err
+	}
+	if err := CheckDumpFile(s.Policy, path); err != nil {
 		return plan.Step{}, err
 	}
 	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
@@ -173,7 +188,10 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
-	x.KeepPrevious, x.LockTimeout, x.Progress = *keepPrev, lockWait, progress()
+	x.FromOther, x.LockTimeout, x.Progress = *fromOther, lockWait, progress()
+	if err := x.CheckOrigin(); err != nil {
+		return plan.Step{}, err
+	}
 	return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
 }
 
@@ -208,6 +226,13 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 		return plan.Step{}, err
 	}
 	x.LockTimeout = lockWait
+	// The database the last import kept goes too: the server is asked
+	// only when there is one.
+	if x.KeptDB = ReadKept(cfg); x.KeptDB != "" {
+		if x.Loc, err = Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand); err != nil {
+			return plan.Step{}, err
+		}
+	}
 	return plan.Step{Label: command, Args: args, Action: x}, nil
 }
 
@@ -286,10 +311,7 @@ const dumpDirUse = "write dumps into"
 // it) that another user may write: they could swap a dump, or plant a
 // symlink where kompose writes.
 func checkDumpDir(cfg Config, ex *plan.ActionEnv) error {
-	p := trust.Current()
-	if ex != nil && ex.Stack != nil {
-		p = ex.Stack.Policy
-	}
+	p := policyOf(ex)
 	// A folder not created yet (db:import of a FILE from elsewhere): the
 	// part of it that exists is checked; kompose creates the rest.
 	dir := cfg.DumpDir
@@ -300,6 +322,14 @@ func checkDumpDir(cfg Config, ex *plan.ActionEnv) error {
 		dir = filepath.Dir(dir)
 	}
 	return trust.NewTree(p).CheckDir(dumpDirUse, dir)
+}
+
+// policyOf is the trust policy of the stack an action runs for.
+func policyOf(ex *plan.ActionEnv) trust.Policy {
+	if ex != nil && ex.Stack != nil {
+		return ex.Stack.Policy
+	}
+	return trust.Current()
 }
 
 // errorLine picks the line of a tool's error output that says what went

@@ -13,8 +13,9 @@
 // through a gzip/zstd compressor), which is synced and linked to its final
 // name only when pg_dump succeeded and the dump is verified complete (see
 // Export.verify); names are never reused ([SeqFileName]). An import checks
-// the whole dump first (no psql meta-command, [metaScanner]), loads it
-// into a scratch database and swaps it with the live one only once the
+// the whole dump first (it decompresses and is complete), loads it under
+// psql's \restrict with a secret key, so that psql refuses every
+// meta-command in it ([restrictingReader]), into a scratch database and swaps it with the live one only once the
 // whole dump has loaded; on any failure the live database is untouched. A
 // lock file per dump folder and database (opened without following
 // symlinks) keeps two kompose runs from working on the same database at

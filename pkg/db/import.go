@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // maintenanceDB is the database psql connects to for CREATE, ALTER and
@@ -31,13 +33,16 @@ type Import struct {
 	// pg_restore), also inside gzip or zstd.
 	Archive bool
 	Size    int64
-	// Scratch is the database the dump is loaded into; Old the name the
-	// live database gets while it is swapped out; KeepPrevious keeps it
-	// (as Previous) instead of dropping it.
-	Scratch, Old, Previous string
-	KeepPrevious           bool
-	LockTimeout            time.Duration
-	Progress               Progress
+	// Scratch is the database the dump is loaded into; Previous the name
+	// the live database gets when it is swapped out: it is kept, for
+	// db:import --undo, until the next successful import or db:cleanup.
+	Scratch, Previous string
+	// Origin is the database the dump says it was made from; FromOther
+	// allows one that is not Cfg.Name (--from-other-db).
+	Origin      Origin
+	FromOther   bool
+	LockTimeout time.Duration
+	Progress    Progress
 }
 
 // NewImport plans the import of file (already checked to exist) into
@@ -72,13 +77,27 @@ func NewImport(cfg Config, loc Location, file string, ts time.Time) (*Import, er
 			zr.Close()
 		}
 	}
+	origin, err := DumpOrigin(file, format, archive)
+	if err != nil {
+		return nil, err
+	}
 	stamp := ts.Format(TimeLayout)
 	return &Import{
 		Cfg: cfg, Loc: loc, File: file, Format: format, Archive: archive, Size: fi.Size(),
 		Scratch:  sideName(cfg.Name, scratchInfix, stamp),
-		Old:      sideName(cfg.Name, oldInfix, stamp),
 		Previous: sideName(cfg.Name, previousInfix, stamp),
+		Origin:   origin,
 	}, nil
+}
+
+// CheckOrigin refuses a dump made from another database than the stack's
+// own, unless FromOther: kompose news db:import blog/blog_….dump would
+// replace news's data with blog's.
+func (x *Import) CheckOrigin() error {
+	if x.Origin.DB == "" || x.Origin.DB == x.Cfg.Name || x.FromOther {
+		return nil
+	}
+	return fmt.Errorf("refusing to import %s into %s: it is a dump of database %q (%s), not of %s; give --from-other-db to load another database's dump", x.File, QuoteIdent(x.Cfg.Name), x.Origin.DB, x.Origin.Source, x.Cfg.Name)
 }
 
 // HookArgs: hook_pre_db_import and hook_post_db_import receive the dump's
@@ -107,23 +126,31 @@ func (x *Import) psqlArgv(tuples bool) []string {
 
 // Describe says what the import does, for the dry run.
 func (x *Import) Describe() []string {
-	target := x.Previous
-	then := "then drops " + QuoteIdent(x.Old)
-	if x.KeepPrevious {
-		then = "keeps the previous data as " + QuoteIdent(x.Previous)
-		target = x.Previous
-	} else {
-		target = x.Old
+	from := ""
+	if x.Origin.DB != "" {
+		from = fmt.Sprintf(", a dump of %s by %s", x.Origin.DB, x.Origin.Source)
+		if x.Origin.DB != x.Cfg.Name {
+			from += ", --from-other-db"
+		}
 	}
 	return []string{
 		"runs on: " + x.Loc.String(),
-		fmt.Sprintf("reads:   %s (%s, %s)", x.File, x.Format, HumanSize(x.Size)),
+		fmt.Sprintf("reads:   %s (%s, %s%s)", x.File, x.Format, HumanSize(x.Size), from),
 		fmt.Sprintf("creates: database %s (psql on %s)", QuoteIdent(x.Scratch), maintenanceDB),
-		"loads:   " + shellJoin(x.loadArgv()) + " < dump; stops at the first error",
-		fmt.Sprintf("swaps:   only when the whole dump loaded: ends sessions on %s, renames it to %s and %s to %s in one transaction; %s",
-			QuoteIdent(x.Cfg.Name), QuoteIdent(target), QuoteIdent(x.Scratch), QuoteIdent(x.Cfg.Name), then),
+		x.loadLine(),
+		fmt.Sprintf("swaps:   only when the whole dump loaded: ends sessions on %s, renames it to %s and %s to %s in one transaction",
+			QuoteIdent(x.Cfg.Name), QuoteIdent(x.Previous), QuoteIdent(x.Scratch), QuoteIdent(x.Cfg.Name)),
+		fmt.Sprintf("keeps:   the replaced data as %s (db:import --undo swaps it back) until the next successful import or db:cleanup; then drops what an earlier import kept", QuoteIdent(x.Previous)),
 		"on any failure: drops " + QuoteIdent(x.Scratch) + "; " + QuoteIdent(x.Cfg.Name) + " stays as it was",
 	}
+}
+
+// loadLine is the dry run's "loads:" line.
+func (x *Import) loadLine() string {
+	if x.Archive {
+		return "loads:   " + shellJoin(x.loadArgv()) + " < dump; stops at the first error"
+	}
+	return "loads:   " + shellJoin(x.loadArgv()) + ` < dump, after a line "\restrict <secret random key>": psql refuses every meta-command in the dump (needs psql 17.6, 16.10, 15.14, 14.19, 13.22 or later; checked first); stops at the first error`
 }
 
 // Run performs the import.
@@ -132,15 +159,21 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := checkDumpDir(x.Cfg, ex); err != nil {
 		return err
 	}
+	if err := CheckDumpFile(policyOf(ex), x.File); err != nil {
+		return err
+	}
 	lock, err := AcquireLock(ctx, LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import into "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
 	// The whole dump is read and checked before anything changes: it
-	// decompresses, ends as pg_dump ends a dump, and holds no psql
-	// meta-command kompose refuses.
+	// decompresses and ends as pg_dump ends a dump; and psql must be one
+	// that refuses meta-commands.
 	if err := x.precheck(ctx); err != nil {
+		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+	}
+	if err := x.checkRestrict(ctx, ex); err != nil {
 		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, QuoteIdent(x.Cfg.Name))
 	}
 
@@ -150,10 +183,13 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return fmt.Errorf("list databases: %w", err)
 	}
 	liveExists := false
+	var kept []string
 	for _, n := range names {
 		switch {
 		case n == x.Cfg.Name:
 			liveExists = true
+		case isSide(x.Cfg.Name, previousInfix, n):
+			kept = append(kept, n)
 		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
 			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", QuoteIdent(n))
 			if err := x.exec(ctx, ex, dropSQL(n)); err != nil {
@@ -196,27 +232,45 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w; %s is unchanged", context.Cause(ctx), QuoteIdent(x.Cfg.Name))
 	}
-	old := x.Old
-	if x.KeepPrevious {
-		old = x.Previous
-	}
-	if err := x.exec(ctx, ex, swapSQL(x.Cfg.Name, x.Scratch, old, liveExists)); err != nil {
+	prev := x.freePrevious(kept)
+	if err := x.exec(ctx, ex, swapSQL(x.Cfg.Name, x.Scratch, prev, liveExists)); err != nil {
 		return fmt.Errorf("swap in the imported database: %w; %s is unchanged", err, QuoteIdent(x.Cfg.Name))
 	}
 	swapped = true
-	if liveExists && !x.KeepPrevious {
-		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(old)); err != nil {
-			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop the previous data %s: %v\n", QuoteIdent(old), err)
+	// The data an earlier import kept goes now that this one succeeded.
+	for _, k := range kept {
+		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(k)); err != nil {
+			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop %s, kept by an earlier import: %v\n", QuoteIdent(k), err)
 		}
 	}
 	fmt.Fprintf(ex.Cmd.Stderr, "    imported %s (%s, %s) into %s in %.1fs\n", x.File, HumanSize(x.Size), x.Format, QuoteIdent(x.Cfg.Name), time.Since(start).Seconds())
-	if liveExists && x.KeepPrevious {
-		fmt.Fprintf(ex.Cmd.Stderr, "    previous data kept as database %s\n", QuoteIdent(old))
+	kept = nil
+	if liveExists {
+		kept = []string{prev}
+		fmt.Fprintf(ex.Cmd.Stderr, "    the replaced data is kept as database %s until the next import or db:cleanup; db:import --undo swaps it back\n", QuoteIdent(prev))
+	}
+	if err := writeKept(x.Cfg, strings.Join(kept, "")); err != nil {
+		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the kept database in %s: %v\n", KeptPath(x.Cfg.DumpDir, x.Cfg.Name), err)
 	}
 	return nil
 }
 
-// load streams the dump into the scratch database.
+// freePrevious is the name the replaced database gets: x.Previous, or,
+// when an import of the same second kept data under that name, the next
+// second's.
+func (x *Import) freePrevious(kept []string) string {
+	name := x.Previous
+	ts, err := time.ParseInLocation(TimeLayout, name[len(name)-len(TimeLayout):], time.Local)
+	for err == nil && slices.Contains(kept, name) {
+		ts = ts.Add(time.Second)
+		name = sideName(x.Cfg.Name, previousInfix, ts.Format(TimeLayout))
+	}
+	return name
+}
+
+// load streams the dump into the scratch database. psql reads a plain
+// dump under \restrict with a fresh key ([restrictingReader]): it refuses
+// every meta-command in it.
 func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
 	var raw counter
 	body, err := x.openBody(&raw)
@@ -227,38 +281,89 @@ func (x *Import) load(ctx context.Context, ex *plan.ActionEnv) error {
 	tail := newTail(1024)
 	src := &recordingReader{r: io.TeeReader(body, tail)}
 	var stdin io.Reader = src
-	var scan *scanningReader
-	if !x.Archive {
-		// psql gets only SQL the meta-command scanner has passed.
-		scan = newScanningReader(src, x.File)
-		stdin = scan
-	}
 	var errb bytes.Buffer
+	var stderr io.Writer = io.MultiWriter(ex.Cmd.Stderr, &errb)
+	if !x.Archive {
+		key, err := restrictKey()
+		if err != nil {
+			return err
+		}
+		stdin = newRestrictingReader(src, key)
+		namer := &stdinNamer{w: stderr, file: x.File, offset: 1, key: key}
+		defer namer.Flush()
+		stderr = namer
+	}
 	cmd := proc.Cmd{
 		Argv: x.loadArgv(), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
-		Stdin: stdin, Stdout: io.Discard, Stderr: io.MultiWriter(ex.Cmd.Stderr, &errb),
+		Stdin: stdin, Stdout: io.Discard, Stderr: stderr,
 	}
 	pr := x.Progress.start(ex.Cmd.Stderr, "loaded", x.Size, raw.Load)
 	runErr := ex.Proc.Run(ctx, cmd)
 	pr.Stop()
+	if n, ok := stderr.(*stdinNamer); ok {
+		n.Flush()
+	}
 	if rerr := src.Err(); rerr != nil {
 		return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
 	}
-	if scan != nil && scan.err != nil {
-		return scan.err
-	}
 	if runErr != nil {
-		what := "psql"
-		if x.Archive {
-			what = "pg_restore"
-		}
-		if msg := errorLine(errb.String()); msg != "" && !errors.As(runErr, new(*proc.InterruptedError)) {
-			return fmt.Errorf("%s stopped: %w (%s)", what, runErr, msg)
-		}
-		return fmt.Errorf("%s stopped: %w", what, runErr)
+		return x.loadErr(runErr, errb.String())
 	}
 	if !x.Archive && !tail.complete() {
 		return fmt.Errorf("%s is truncated: it does not end with pg_dump's %q line", x.File, completeMarker)
+	}
+	return nil
+}
+
+// loadErr says why psql or pg_restore stopped, from its error output
+// (already naming the dump file, not <stdin>).
+func (x *Import) loadErr(runErr error, stderr string) error {
+	msg := errorLine(stderr)
+	switch {
+	case errors.As(runErr, new(*proc.InterruptedError)):
+	case !x.Archive && strings.Contains(stderr, psqlRestricted):
+		where, _, _ := strings.Cut(msg, " error:")
+		return fmt.Errorf("%s psql refused a meta-command (a backslash command) in the dump: kompose loads plain SQL under psql's \\restrict, so no meta-command in a dump runs; nothing was changed", where)
+	case !x.Archive && strings.Contains(stderr, psqlNoRestrict):
+		return &OldPsqlError{File: x.File, Where: x.Loc.String()}
+	case msg != "":
+		return fmt.Errorf("%s stopped: %w (%s)", x.tool(), runErr, msg)
+	}
+	return fmt.Errorf("%s stopped: %w", x.tool(), runErr)
+}
+
+// tool is the program that loads the dump.
+func (x *Import) tool() string {
+	if x.Archive {
+		return "pg_restore"
+	}
+	return "psql"
+}
+
+// checkRestrict refuses, before anything changes, a plain SQL import with
+// a psql that has no \restrict: it would obey meta-commands in the dump.
+func (x *Import) checkRestrict(ctx context.Context, ex *plan.ActionEnv) error {
+	if x.Archive {
+		return nil
+	}
+	key, err := restrictKey()
+	if err != nil {
+		return err
+	}
+	var out, errb bytes.Buffer
+	cmd := proc.Cmd{Argv: x.psqlArgv(true), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
+		Stdin:  strings.NewReader("\\echo :VERSION_NAME\n\\restrict " + key + "\n\\unrestrict " + key + "\n"),
+		Stdout: &out, Stderr: &errb}
+	err = ex.Proc.Run(ctx, cmd)
+	if strings.Contains(errb.String(), psqlNoRestrict) {
+		v := strings.TrimSpace(out.String())
+		if v != "" {
+			v = "psql " + v
+		}
+		return &OldPsqlError{File: x.File, Where: x.Loc.String(), Version: v}
+	}
+	if err != nil {
+		return fmt.Errorf("psql on %s: %w", x.Loc, psqlErr(err, &errb))
 	}
 	return nil
 }
@@ -308,8 +413,7 @@ func (c closeBoth) Close() error {
 
 // precheck reads the whole dump before the import changes anything: a
 // compressed dump must decompress, plain SQL must end with pg_dump's
-// completion line and hold no refused psql meta-command ([metaScanner]).
-// A custom archive is read by pg_restore, which runs no meta-command.
+// completion line. Meta-commands are psql's to refuse ([restrictingReader]).
 func (x *Import) precheck(ctx context.Context) error {
 	if x.Format == Custom {
 		return nil
@@ -320,11 +424,9 @@ func (x *Import) precheck(ctx context.Context) error {
 	}
 	defer body.Close()
 	var w io.Writer = io.Discard
-	var scan *metaScanner
 	tail := newTail(1024)
 	if !x.Archive {
-		scan = newMetaScanner(x.File)
-		w = io.MultiWriter(scan, tail)
+		w = tail
 	}
 	buf := make([]byte, 256<<10)
 	for {
@@ -333,9 +435,7 @@ func (x *Import) precheck(ctx context.Context) error {
 		}
 		n, rerr := body.Read(buf)
 		if n > 0 {
-			if _, err := w.Write(buf[:n]); err != nil {
-				return err
-			}
+			_, _ = w.Write(buf[:n])
 		}
 		if rerr == io.EOF {
 			break
@@ -344,13 +444,7 @@ func (x *Import) precheck(ctx context.Context) error {
 			return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
 		}
 	}
-	if scan == nil {
-		return nil
-	}
-	if err := scan.Close(); err != nil {
-		return err
-	}
-	if !tail.complete() {
+	if !x.Archive && !tail.complete() {
 		return fmt.Errorf("%s is truncated: it does not end with pg_dump's %q line", x.File, completeMarker)
 	}
 	return nil
@@ -422,9 +516,11 @@ func (r *recordingReader) Err() error {
 	return r.err
 }
 
-// ResolveFile finds the dump a db:import argument names: an absolute path,
-// else a path relative to cwd, else a file in the dump folder. Without an
-// argument it is the newest dump of the stack.
+// ResolveFile finds the dump a db:import argument names: an absolute path;
+// a path starting with "./" or "../", relative to cwd; any other relative
+// path, in the stack's dump folder only (never the current folder, where
+// another user may have planted a file of that name). Without an argument
+// it is the newest dump of the stack.
 func ResolveFile(cfg Config, cwd, arg string) (string, error) {
 	if arg == "" {
 		dumps, err := List(cfg.DumpDir, cfg.Name)
@@ -436,34 +532,31 @@ func ResolveFile(cfg Config, cwd, arg string) (string, error) {
 		}
 		return dumps[0].Path, nil
 	}
-	candidates := []string{arg}
-	if !filepath.IsAbs(arg) {
-		candidates = []string{filepath.Join(cwd, arg), filepath.Join(cfg.DumpDir, arg)}
+	path := arg
+	switch {
+	case filepath.IsAbs(arg):
+	case arg == "." || arg == ".." || strings.HasPrefix(arg, "./") || strings.HasPrefix(arg, "../"):
+		path = filepath.Join(cwd, arg)
+	default:
+		path = filepath.Join(cfg.DumpDir, arg)
 	}
-	for _, c := range candidates {
-		if _, err := os.Stat(c); err == nil {
-			return c, nil
+	if _, err := os.Stat(path); err != nil {
+		hint := ""
+		if !filepath.IsAbs(arg) && !strings.HasPrefix(arg, ".") {
+			hint = fmt.Sprintf(" (a relative name is looked up in the dump folder only; write ./%s for the current folder)", arg)
 		}
+		return "", fmt.Errorf("dump %s not found in %s%s", arg, filepath.Dir(path), hint)
 	}
-	return "", fmt.Errorf("dump %s not found (looked in %s)", arg, strings.Join(uniq(dirsOf(candidates)), " and "))
+	return path, nil
 }
 
-func dirsOf(paths []string) []string {
-	out := make([]string, len(paths))
-	for i, p := range paths {
-		out[i] = filepath.Dir(p)
-	}
-	return out
-}
+// dumpFileUse is what kompose does with a dump file, for trust messages.
+const dumpFileUse = "import the dump"
 
-func uniq(s []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, v := range s {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
+// CheckDumpFile refuses a dump to import that another user may have
+// written or may change: the file (after symlinks) and every folder
+// leading to it must pass the trust rule of hooks ([trust.Policy]). A
+// dump's SQL runs with DB_USER's rights and replaces the database.
+func CheckDumpFile(p trust.Policy, path string) error {
+	return trust.NewTree(p).CheckFile(dumpFileUse, path)
 }

@@ -119,6 +119,9 @@ func TestWithPostgres(t *testing.T) {
 	t.Run("SameSecond", func(t *testing.T) { testSameSecond(t, setup(t)) })
 	t.Run("TruncatedCustomArchive", func(t *testing.T) { testTruncatedCustom(t, setup(t)) })
 	t.Run("MetaCommands", func(t *testing.T) { testMetaCommands(t, setup(t)) })
+	t.Run("MetaAttacks", func(t *testing.T) { testMetaAttacks(t, setup(t)) })
+	t.Run("OldPsql", func(t *testing.T) { testOldPsql(t, setup(t)) })
+	t.Run("OtherDBAndUndo", func(t *testing.T) { testOtherDBAndUndo(t, setup(t)) })
 	t.Run("CompressedCustomArchive", func(t *testing.T) { testCompressedCustom(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testDiskFull(t, setup(t)) })
 }
@@ -277,9 +280,9 @@ func testMetaCommands(t *testing.T, e *pgEnv) {
 			if _, err := os.Stat(marker); err == nil {
 				t.Fatalf("%s with %q ran its command", name, evil)
 			}
-			side := e.srv.MustPSQL(t, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '"+e.cfg.Name+"\\_\\_kompose%'")
+			side := e.srv.MustPSQL(t, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '"+e.cfg.Name+"\\_\\_kompose\\_import%'")
 			if side != "0" {
-				t.Errorf("%s: %s side databases left", name, side)
+				t.Errorf("%s: %s scratch databases left", name, side)
 			}
 		}
 	}

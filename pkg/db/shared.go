@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -26,8 +27,8 @@ func Checks() map[string]plan.RootCheck {
 // database in the same folder as another stack of the root (selected or
 // not) keeps dumps of a database of the same name: neither could tell its
 // dumps from the other's, so one's cleanup would delete the other's dumps
-// and one's import would load the other's. Folders are compared by their
-// real path (symlinks resolved). A stack whose .env cannot be read, or is
+// and one's import would load the other's. Folders are compared by what
+// they are (device and inode, [folderID]), not by their names. A stack whose .env cannot be read, or is
 // refused by the trust rule, is left out here; it fails on its own when
 // selected.
 func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, _ *trust.Tree) error {
@@ -36,8 +37,12 @@ func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, _ *trust.
 	for _, s := range selected {
 		chosen[s.Dir] = true
 	}
-	type key struct{ dir, db string }
+	type key struct {
+		dir folderID
+		db  string
+	}
 	owners := map[key][]string{}
+	shown := map[key]string{}
 	var order []key
 	for _, st := range all {
 		m := req.Fleet.Stack(st)
@@ -48,9 +53,11 @@ func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, _ *trust.
 		if !ok || err != nil {
 			continue
 		}
-		k := key{realDir(cfg.DumpDir), cfg.Name}
+		id, name := dumpFolder(cfg.DumpDir)
+		k := key{id, cfg.Name}
 		if _, seen := owners[k]; !seen {
 			order = append(order, k)
+			shown[k] = name
 		}
 		owners[k] = append(owners[k], st.Name)
 	}
@@ -67,7 +74,7 @@ func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, _ *trust.
 			}
 		}
 		if involved {
-			problems = append(problems, fmt.Sprintf("stacks %s both keep dumps of %s in %s; give one of them its own %s (or %s)", joinAnd(names), k.db, k.dir, VarDumpDir, VarName))
+			problems = append(problems, fmt.Sprintf("stacks %s both keep dumps of %s in %s; give one of them its own %s (or %s)", joinAnd(names), k.db, shown[k], VarDumpDir, VarName))
 		}
 	}
 	if len(problems) > 0 {
@@ -76,22 +83,38 @@ func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, _ *trust.
 	return nil
 }
 
-// realDir is the real path of dir: symlinks resolved in the part that
-// exists, the rest (not created yet) appended.
-func realDir(dir string) string {
+// folderID says which folder a dump folder is, whatever name reaches it:
+// the device and inode of the nearest folder that exists (dir itself, or
+// the part of it that exists), and the names below it not created yet.
+// Two names of one folder — a symlink, a bind mount, two mounts of one
+// NFS export, another letter case on a case-insensitive share — give one
+// folderID.
+type folderID struct {
+	dev, ino uint64
+	rest     string // below the existing folder, "" when dir exists
+}
+
+// dumpFolder returns dir's folderID and the name to show for it (its real
+// path). A folder that cannot be looked at (no permission) is known by its
+// absolute path only.
+func dumpFolder(dir string) (folderID, string) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return filepath.Clean(dir)
+		abs = filepath.Clean(dir)
 	}
 	rest := ""
 	for d := abs; ; d = filepath.Dir(d) {
-		if real, err := filepath.EvalSymlinks(d); err == nil {
-			return filepath.Join(real, rest)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return abs
+		var st syscall.Stat_t
+		err := syscall.Stat(d, &st)
+		if err == nil {
+			shown := d
+			if real, err := filepath.EvalSymlinks(d); err == nil {
+				shown = real
+			}
+			return folderID{dev: uint64(st.Dev), ino: st.Ino, rest: rest}, filepath.Join(shown, rest)
 		}
-		if d == filepath.Dir(d) {
-			return abs
+		if !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
+			return folderID{rest: abs}, abs
 		}
 		rest = filepath.Join(filepath.Base(d), rest)
 	}

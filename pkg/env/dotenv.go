@@ -69,6 +69,9 @@ type Note struct {
 	// Dropped is set when Key makes programs run code and was not taken
 	// ([Dangerous]).
 	Dropped bool
+	// Weak is set when Key is a secret whose value masking cannot hide
+	// (too short, or also part of a value that is not secret).
+	Weak bool
 }
 
 // Summary returns one line per file of notes: which variables were not set
@@ -85,7 +88,7 @@ func Summary(notes []Note) []string {
 	}
 	var embedded []string
 	for _, n := range notes {
-		if n.Embedded || n.Dropped {
+		if n.Embedded || n.Dropped || n.Weak {
 			embedded = append(embedded, n.String())
 			continue
 		}
@@ -311,6 +314,11 @@ func parseDotenv(path string, data []byte, override, lower func(string) (string,
 				res.vars[st.key] = v
 			}
 			continue
+		}
+		if strings.IndexByte(st.raw, 0) >= 0 {
+			// No program's environment can hold it (exec fails at start
+			// naming nothing): refused here, with the file and line.
+			return nil, &FileError{Path: path, Line: st.line, Problem: st.key + ": the value holds a NUL byte (no program's environment can carry one)"}
 		}
 		if st.quote == '\'' {
 			res.vars[st.key] = st.raw

@@ -135,8 +135,10 @@ func TestUnsetNotes(t *testing.T) {
 	if got := Summary(e2.Notes()); !reflect.DeepEqual(got, wantEmbedded) {
 		t.Errorf("embedded $:\n%q\nwant\n%q", got, wantEmbedded)
 	}
-	if c := e.Clone(); len(c.Notes()) != 0 {
-		t.Errorf("a clone kept the notes: %v", c.Notes())
+	for _, n := range e.Clone().Notes() {
+		if !n.Weak { // a clone warns about its own weak secrets only
+			t.Errorf("a clone kept the notes: %v", n)
+		}
 	}
 }
 

@@ -59,6 +59,10 @@ type Env struct {
 	// reference resolves to the value the variable finally has.
 	overrides map[string]string
 	notes     []Note
+	// lines is where a .env file set each variable: its path and line.
+	lines map[string]Note
+	// stack is set on a stack's environment (a Clone of the root's).
+	stack bool
 }
 
 // New returns an empty Env.
@@ -84,6 +88,7 @@ func FromEnviron(environ []string) *Env {
 // Clone returns an independent copy of e.
 func (e *Env) Clone() *Env {
 	c := &Env{
+		stack:     true,
 		vals:      make(map[string]string, len(e.vals)+8),
 		source:    make(map[string]Source, len(e.source)+8),
 		overrides: make(map[string]string, len(e.overrides)),
@@ -97,7 +102,20 @@ func (e *Env) Clone() *Env {
 	for k, v := range e.overrides {
 		c.overrides[k] = v
 	}
+	if len(e.lines) > 0 {
+		c.lines = make(map[string]Note, len(e.lines))
+		for k, v := range e.lines {
+			c.lines[k] = v
+		}
+	}
 	return c
+}
+
+// Line returns the .env file and the line that set name, when a .env file
+// loaded into e set it (the last of its assignments).
+func (e *Env) Line(name string) (path string, line int, ok bool) {
+	n, ok := e.lines[name]
+	return n.Path, n.Line, ok
 }
 
 // Get returns the value of name and whether it is set.
@@ -166,13 +184,28 @@ func (e *Env) LoadFile(path string, src Source) error {
 		}
 		e.Set(k, v, src)
 	}
+	for _, st := range res.order {
+		if _, taken := res.vars[st.key]; taken && e.source[st.key] == src {
+			if e.lines == nil {
+				e.lines = map[string]Note{}
+			}
+			e.lines[st.key] = Note{Path: path, Line: st.line}
+		}
+	}
 	e.notes = append(e.notes, res.notes...)
 	return nil
 }
 
 // Notes returns the warnings [Env.LoadFile] gave for the files loaded into
 // e since it was made or cloned (a clone starts without notes).
-func (e *Env) Notes() []Note { return e.notes }
+//
+// They include a warning for each secret variable whose value masking
+// cannot hide (see [Env.weakNotes]): in a stack's environment (a
+// [Env.Clone]) those the stack's own .env sets, in the root's those of
+// the other layers, so that each is warned about once.
+func (e *Env) Notes() []Note {
+	return append(e.notes[:len(e.notes):len(e.notes)], e.weakNotes()...)
+}
 
 // Environ returns the variables as KEY=VALUE strings, in no particular
 // order, ready for a child process.
@@ -209,6 +242,10 @@ func (e *Env) Layered() []Var {
 
 var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// ValidName reports whether s is a variable name kompose accepts
+// (letters, digits and _, not starting with a digit).
+func ValidName(s string) bool { return namePattern.MatchString(s) }
+
 // ParseAssignment parses a KEY=VALUE command-line override. The error never
 // contains the value, which may be a secret.
 func ParseAssignment(s string) (Var, error) {
@@ -222,6 +259,9 @@ func ParseAssignment(s string) (Var, error) {
 	}
 	if !namePattern.MatchString(k) {
 		return Var{}, fmt.Errorf("-e %q: %q is not a valid variable name", k+"=…", k)
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return Var{}, fmt.Errorf("-e %s: the value holds a NUL byte (no program's environment can carry one)", k)
 	}
 	return Var{Name: k, Value: v, Source: SourceOverride}, nil
 }

@@ -227,6 +227,9 @@ func TestLoadFileErrors(t *testing.T) {
 		{name: "unterminated quote", content: "A=1\n\nDB_PASSWORD=\"hunter2-secret\nB=2\n", want: []string{"bad.env", "line 3", "unterminated quoted value"}, secret: "hunter2-secret"},
 		{name: "pasted secret without a name", content: "A=1\ns3cr3t-t0ken!\n", want: []string{"bad.env", "line 2"}, secret: "s3cr3t-t0ken"},
 		{name: "required variable", content: "A=1\nB=${NOPE:?must be set}\n", want: []string{"bad.env", "line 2", "B: required variable NOPE is not set"}},
+		{name: "NUL in a value", content: "A=1\nDB_PASSWORD=ab\x00cd-secret\n", want: []string{"bad.env", "line 2", "DB_PASSWORD", "NUL"}, secret: "cd-secret"},
+		{name: "NUL in a quoted value", content: "A=1\n\nTOKEN='x\x00y-secret'\n", want: []string{"bad.env", "line 3", "TOKEN", "NUL"}, secret: "y-secret"},
+		{name: "NUL in a comment", content: "A=1\n# note \x00\nB=\x00\n", want: []string{"bad.env", "line 3", "B", "NUL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,6 +289,7 @@ func TestParseAssignment(t *testing.T) {
 		{in: "A-B=x", wantErr: "not a valid variable name"},
 		{in: "MY PASS=hunter2", wantErr: "not a valid variable name"},
 		{in: "hunter2-s3cr3t!", wantErr: "expected KEY=VALUE, got text without"},
+		{in: "DB_PASSWORD=ab\x00s3cr3t", wantErr: "-e DB_PASSWORD: the value holds a NUL byte"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -384,5 +388,105 @@ func TestMaskerURLPassword(t *testing.T) {
 	}
 	if got := m.Value(Var{Name: "DOCKER_HOST", Value: "tcp://ops:s3cret-pw@10.0.0.9:2376"}); got != "tcp://ops:****@10.0.0.9:2376" {
 		t.Errorf("Value(DOCKER_HOST) = %q", got)
+	}
+}
+
+// TestMaskerURLPasswordShapes: the password of any URL-shaped text is
+// masked, percent-encoded or not, inside longer values, in variables whose
+// names say nothing, in arguments nobody declared, and its spellings
+// (encoded and decoded) wherever else they show.
+func TestMaskerURLPasswordShapes(t *testing.T) {
+	e := FromEnviron([]string{"DATABASE_URL=postgres://app:p%40ssW0rd%21x@db/app"})
+	e.Set("DOCKER_HOST", "tcp://ops:h%2Fst%3Apw99@10.0.0.9:2376", SourceStackEnv)
+	e.Set("OPTS", "--db redis://:r3dis-Pw_77@cache:6379/0 --verbose", SourceStackEnv)
+	e.Set("UPSTREAM", "HTTPS://bob:plainpass@example.org/x", SourceStackEnv)
+	m := NewMasker(e)
+	for in, want := range map[string]string{
+		"postgres://app:p%40ssW0rd%21x@db/app":       "postgres://app:****@db/app",
+		"tcp://ops:h%2Fst%3Apw99@10.0.0.9:2376":      "tcp://ops:****@10.0.0.9:2376",
+		"--db redis://:r3dis-Pw_77@cache:6379/0 -v":  "--db redis://:****@cache:6379/0 -v",
+		"HTTPS://bob:plainpass@example.org/x":        "HTTPS://bob:****@example.org/x",
+		"decoded p@ssW0rd!x and h/st:pw99 elsewhere": "decoded **** and **** elsewhere",
+		"encoded p%40ssW0rd%21x alone":               "encoded **** alone",
+		"the password r3dis-Pw_77 alone":             "the password **** alone",
+		"plainpass":                                  "****",
+		"raw @ in it: mysql://u:p@ss@h/db":           "raw @ in it: mysql://u:****@h/db",
+		// a URL nobody declared, typed as an argument or printed by a
+		// library
+		"psql amqp://guest:Nobody-Knew-1@mq:5672/ now": "psql amqp://guest:****@mq:5672/ now",
+		`Post "http://u:x%2Fy@h/p": refused`:           `Post "http://u:****@h/p": refused`,
+		// no password: unchanged
+		"https://example.org/a:b@c ssh://git@github.com:22": "https://example.org/a:b@c ssh://git@github.com:22",
+	} {
+		if got := m.String(in); got != want {
+			t.Errorf("String(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := m.Arg("postgres://app:p%40ssW0rd%21x@db/app"); got != "postgres://app:****@db/app" {
+		t.Errorf("Arg = %q", got)
+	}
+	var none *Masker
+	if got := none.String("x://u:Nobody-Knew-1@h"); got != "x://u:****@h" {
+		t.Errorf("nil masker: %q", got)
+	}
+}
+
+// TestStringAfterCut: what is left of a secret at the start of a text cut
+// from a longer one is masked.
+func TestStringAfterCut(t *testing.T) {
+	m := NewMasker(FromEnviron([]string{"API_TOKEN=Tok-1234-abcd-5678"}))
+	for in, want := range map[string]string{
+		"abcd-5678 rest\nTok-1234-abcd-5678": "**** rest\n****",
+		"8\nnext":                            "****\nnext",
+		"plain start":                        "plain start",
+	} {
+		if got := m.StringAfterCut(in); got != want {
+			t.Errorf("StringAfterCut(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestWeakSecrets: a secret shorter than 8 characters, or whose value
+// also occurs in a value that is not secret, is warned about once, in the
+// layer that set it, by name and never by value; the password part of a
+// URL built from it does not count.
+func TestWeakSecrets(t *testing.T) {
+	base := FromEnviron([]string{"HOME=/root"})
+	base.Set("ROOT_PW", "abc12", SourceRootEnv)
+	base.Set("GOOD_TOKEN", "Xq7-long-and-random", SourceRootEnv)
+	base.Set("DATABASE_URL", "postgres://app:Xq7-long-and-random@db/app", SourceRootEnv)
+	base.Set("AUTH", "true", SourceRootEnv)
+	base.Set("Q_PASSWORD", `it's "q" $x \ back`, SourceRootEnv)
+	base.Set("Q_URL", `postgres://app:it's "q" $x \ back@db/app`, SourceRootEnv)
+	st := base.Clone()
+	st.Set("KC_ADMIN_PASSWORD", "keycloak", SourceStackEnv)
+	st.Set("KC_IMAGE", "quay.io/keycloak/keycloak:latest", SourceStackEnv)
+	st.Set("API_KEY", "k3y-Random-Enough-42", SourceStackEnv)
+	notes := func(e *Env) (out []string) {
+		for _, l := range Summary(e.Notes()) {
+			out = append(out, l)
+		}
+		return out
+	}
+	wantRoot := []string{"root .env: ROOT_PW is too weak to hide: it is shorter than 8 characters, so the **** kompose prints in its place shows what it is; use a longer, random value"}
+	if got := notes(base); !reflect.DeepEqual(got, wantRoot) {
+		t.Errorf("root:\n%q\nwant\n%q", got, wantRoot)
+	}
+	wantStack := []string{"stack .env: KC_ADMIN_PASSWORD is too weak to hide: its value also occurs in a value that is not secret, so the **** kompose prints in its place shows what it is; use a longer, random value"}
+	if got := notes(st); !reflect.DeepEqual(got, wantStack) {
+		t.Errorf("stack:\n%q\nwant\n%q", got, wantStack)
+	}
+	// an image named only in the compose file
+	st2 := base.Clone()
+	st2.Set("KC_ADMIN_PASSWORD", "keycloak", SourceStackEnv)
+	if got := WeakIn(st2, "quay.io/keycloak/keycloak:latest"); !reflect.DeepEqual(got, []string{"KC_ADMIN_PASSWORD"}) {
+		t.Errorf("WeakIn = %q", got)
+	}
+	if got := WeakIn(st, "quay.io/keycloak/keycloak:latest"); len(got) != 0 {
+		t.Errorf("WeakIn warned twice: %q", got)
+	}
+	// still masked
+	if got := NewMasker(st).String("image quay.io/keycloak/keycloak:latest"); got != "image quay.io/****/****:latest" {
+		t.Errorf("masked: %q", got)
 	}
 }

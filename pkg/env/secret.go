@@ -1,13 +1,17 @@
 package env
 
 import (
+	"fmt"
+	"maps"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Mask is what a secret value is replaced with in anything kompose prints.
@@ -135,10 +139,13 @@ func NewMasker(e *Env) *Masker {
 	seen := map[string]bool{}
 	for k, v := range e.vals {
 		// The password of a URL is a secret whatever the variable's name
-		// (DOCKER_HOST=tcp://u:pw@h, DATABASE_URL=postgres://u:pw@h/db).
-		if pw := urlPassword(v); pw != "" && !seen[pw] && !plainWord(pw) {
-			seen[pw] = true
-			m.values = append(m.values, pw)
+		// (DOCKER_HOST=tcp://u:pw@h, DATABASE_URL=postgres://u:pw@h/db),
+		// as written (p%40ss) and decoded (p@ss), wherever it shows.
+		for _, pw := range URLPasswords(v) {
+			if !seen[pw] && !plainWord(pw) {
+				seen[pw] = true
+				m.values = append(m.values, pw)
+			}
 		}
 		if v == "" || seen[v] || !m.IsSecret(k) || plainWord(v) {
 			continue
@@ -169,18 +176,57 @@ func secretPatterns(e *Env) []string {
 	return out
 }
 
-// urlPassword is the password in the user information of a URL value
-// ("scheme://user:password@host..."), "" when there is none.
-func urlPassword(v string) string {
-	if !strings.Contains(v, "://") || !strings.Contains(v, "@") {
-		return ""
+// urlUserinfo finds the user information of URL-shaped text, any scheme:
+// scheme://user:password@. The password runs to the last @ before the
+// end of the authority (a /, ?, # or space), so a raw @ in it (u:p@ss@h)
+// is part of it; quotes and angle brackets end it, as they end a URL in
+// text. Group 1 is everything up to the colon, group 2 the password.
+var urlUserinfo = regexp.MustCompile("([A-Za-z][A-Za-z0-9+.-]*://[^\\s/?#@:\"'<>`]*:)([^\\s/?#\"'<>`]*)@")
+
+// URLPasswords returns the passwords of the URLs in v, anywhere in it, as
+// written and, when they are percent-encoded, decoded too.
+func URLPasswords(v string) []string {
+	if !strings.Contains(v, "://") {
+		return nil
 	}
-	u, err := url.Parse(strings.TrimSpace(v))
-	if err != nil || u.User == nil {
-		return ""
+	var out []string
+	for _, g := range urlUserinfo.FindAllStringSubmatch(v, -1) {
+		pw := g[2]
+		if pw == "" {
+			continue
+		}
+		out = append(out, pw)
+		if d, err := url.PathUnescape(pw); err == nil && d != pw && d != "" {
+			out = append(out, d)
+		}
 	}
-	pw, _ := u.User.Password()
-	return pw
+	return out
+}
+
+// maskURLPasswords replaces the password of every URL-shaped text in s
+// by [Mask], known or not (a URL typed as an argument, one a library
+// prints), except inside the public words at spans.
+func maskURLPasswords(s string, public func(from, to int) bool) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	idx := urlUserinfo.FindAllStringSubmatchIndex(s, -1)
+	var b strings.Builder
+	last := 0
+	for _, g := range idx {
+		from, to := g[4], g[5]
+		if from == to || s[from:to] == Mask || public(from, to) {
+			continue
+		}
+		b.WriteString(s[last:from])
+		b.WriteString(Mask)
+		last = to
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // plainWord reports whether v is a value that is no secret to anyone
@@ -230,10 +276,13 @@ func (m *Masker) WithValues(vals ...string) *Masker {
 
 // Union returns a Masker of the secret values of all the maskers given
 // (every stack's secrets, for the one output of a run), for
-// [Masker.Using].
+// [Masker.Using], and of their public words (every stack's compose
+// command and folder: text that mixes the stacks' lines, like a ping's
+// body, must not mask them either).
 func Union(ms ...*Masker) *Masker {
 	u := &Masker{}
 	seen := map[string]bool{}
+	pub := map[string]bool{}
 	for _, o := range ms {
 		if o == nil {
 			continue
@@ -242,6 +291,12 @@ func Union(ms ...*Masker) *Masker {
 			if !seen[v] {
 				seen[v] = true
 				u.values = append(u.values, v)
+			}
+		}
+		for _, w := range o.public {
+			if !pub[w] {
+				pub[w] = true
+				u.public = append(u.public, w)
 			}
 		}
 	}
@@ -292,12 +347,17 @@ func (m *Masker) IsSecret(name string) bool {
 // quoting: [Mask] when it is a secret value, else with the secrets inside
 // it masked.
 func (m *Masker) Arg(s string) string {
-	if m == nil || s == "" || m.isPublic(s) {
+	if s == "" {
 		return s
 	}
-	for _, v := range m.values {
-		if s == v {
-			return Mask
+	if m != nil {
+		if m.isPublic(s) {
+			return s
+		}
+		for _, v := range m.values {
+			if s == v {
+				return Mask
+			}
 		}
 	}
 	return m.String(s)
@@ -312,17 +372,12 @@ func (m *Masker) isPublic(s string) bool {
 	return false
 }
 
-// String returns the text s with the secret values in it replaced by
-// [Mask], by the rule of [Masker].
-func (m *Masker) String(s string) string {
-	if m == nil || len(m.values) == 0 || s == "" {
-		return s
-	}
-	// A secret found inside a public word at that place is left alone;
-	// one that merely overlaps a public word is still masked.
+// publicSpans returns a test of whether s[from:to] lies inside one of the
+// public words where they occur in s.
+func publicSpans(s string, words []string) func(from, to int) bool {
 	type span struct{ from, to int }
 	var public []span
-	for _, p := range m.public {
+	for _, p := range words {
 		if p == "" {
 			continue
 		}
@@ -335,7 +390,7 @@ func (m *Masker) String(s string) string {
 			i += j + 1
 		}
 	}
-	inPublic := func(from, to int) bool {
+	return func(from, to int) bool {
 		for _, p := range public {
 			if p.from <= from && to <= p.to {
 				return true
@@ -343,6 +398,28 @@ func (m *Masker) String(s string) string {
 		}
 		return false
 	}
+}
+
+// String returns the text s with the secret values in it replaced by
+// [Mask], by the rule of [Masker], and the password of every URL in it
+// (scheme://user:password@host), whether kompose knows it or not. A nil
+// Masker masks only the URL passwords.
+func (m *Masker) String(s string) string {
+	if s == "" {
+		return s
+	}
+	var words []string
+	if m != nil {
+		words = m.public
+	}
+	// A secret found inside a public word at that place is left alone;
+	// one that merely overlaps a public word is still masked.
+	s = maskURLPasswords(s, publicSpans(s, words))
+	if m == nil || len(m.values) == 0 {
+		return s
+	}
+	inPublic := publicSpans(s, words)
+	type span struct{ from, to int }
 	taken := make([]bool, len(s)) // already masked
 	var masked []span
 	for _, v := range m.values {
@@ -434,4 +511,124 @@ func (m *Masker) Value(v Var) string {
 		return Mask
 	}
 	return m.Arg(v.Value)
+}
+
+// StringAfterCut is [Masker.String] for the end of a longer text that was
+// cut at its start (the tail of a run's output): a start of s that is
+// the end of a secret value, what is left of a secret the cut split, is
+// masked too.
+func (m *Masker) StringAfterCut(s string) string {
+	if m == nil {
+		return m.String(s)
+	}
+	cut := 0
+	for _, v := range m.values {
+		if len(v) < minMaskLen {
+			continue
+		}
+		for k := len(v) - 1; k > cut; k-- {
+			if strings.HasPrefix(s, v[len(v)-k:]) {
+				cut = k
+				break
+			}
+		}
+	}
+	if cut == 0 {
+		return m.String(s)
+	}
+	return Mask + m.String(s[cut:])
+}
+
+// weakNotes warns about each secret variable of e whose value masking
+// cannot hide (docs/security.md): one shorter than 8 characters, or one
+// that also occurs in a value that is not secret (an image name in
+// KC_IMAGE, a path, another variable; the password part of a URL
+// excepted, it is secret itself). Such a value is still masked, but
+// where the **** stands tells readers what it hides. A note names the
+// variable and where it was set, never the value. Only the variables of
+// e's own layer are warned about: a stack's .env in a stack's
+// environment, the others in the root's.
+func (e *Env) weakNotes() []Note {
+	m := &Masker{patterns: secretPatterns(e)}
+	var out []Note
+	for _, k := range slices.Sorted(maps.Keys(e.vals)) {
+		v := e.vals[k]
+		if v == "" || plainWord(v) || !m.IsSecret(k) || (e.source[k] == SourceStackEnv) != e.stack {
+			continue
+		}
+		why := ""
+		if n := utf8.RuneCountInString(v); n < strongLen {
+			why = fmt.Sprintf("it is shorter than %d characters", strongLen)
+		} else {
+			for k2, p := range e.vals {
+				if k2 != k && !m.IsSecret(k2) && occursOutsideURLPassword(p, v) {
+					why = "its value also occurs in a value that is not secret"
+					break
+				}
+			}
+		}
+		if why == "" {
+			continue
+		}
+		out = append(out, Note{Path: sourceName(e.source[k]), Key: k, Weak: true, Text: fmt.Sprintf(
+			"%s is too weak to hide: %s, so the **** kompose prints in its place shows what it is; use a longer, random value", k, why)})
+	}
+	return out
+}
+
+// sourceName is where a variable of src was set, for people.
+func sourceName(src Source) string {
+	switch src {
+	case SourceProcess:
+		return "kompose's environment"
+	case SourceOverride:
+		return "-e"
+	case "":
+		return "kompose"
+	}
+	return string(src)
+}
+
+// WeakIn returns, sorted, the names of the secret variables of e whose
+// values occur in texts (the images of a stack's services, its folder):
+// too weak to hide there, as in [Env.weakNotes]; those e's notes already
+// warn about are left out.
+func WeakIn(e *Env, texts ...string) []string {
+	noted := map[string]bool{}
+	for _, n := range e.weakNotes() {
+		noted[n.Key] = true
+	}
+	m := &Masker{patterns: secretPatterns(e)}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(e.vals)) {
+		v := e.vals[k]
+		if v == "" || plainWord(v) || noted[k] || !m.IsSecret(k) {
+			continue
+		}
+		for _, t := range texts {
+			if strings.Contains(t, v) {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// occursOutsideURLPassword reports whether v occurs in p other than as the
+// password of a URL (postgres://app:${DB_PASSWORD}@db: secret itself).
+func occursOutsideURLPassword(p, v string) bool {
+	for i := 0; i+len(v) <= len(p); {
+		j := strings.Index(p[i:], v)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		inURL := at > 0 && p[at-1] == ':' && strings.Contains(p[:at], "://") && strings.HasPrefix(p[at+len(v):], "@")
+		if !inURL {
+			return true
+		}
+		i = at + 1
+	}
+	return false
 }

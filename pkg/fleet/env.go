@@ -58,7 +58,11 @@ func loadEnv(e *env.Env, path string, src env.Source, tree *trust.Tree) error {
 	if err := tree.CheckFile(EnvUse, path); err != nil {
 		return err
 	}
-	return e.LoadFile(path, src)
+	before := codeFolderValues(e)
+	if err := e.LoadFile(path, src); err != nil {
+		return err
+	}
+	return checkCodeFolders(e, before, path, tree)
 }
 
 // PublicWords are the strings kompose prints that are not values, for

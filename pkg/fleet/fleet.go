@@ -132,6 +132,9 @@ func (f *Fleet) Stack(st stack.Stack) *Member {
 	return m
 }
 
+// Loaded are the members read so far, in the order they were read.
+func (f *Fleet) Loaded() []*Member { return f.loaded }
+
 // Load reads the members of stacks, in order.
 func (f *Fleet) Load(stacks []stack.Stack) []*Member {
 	out := make([]*Member, len(stacks))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -24,7 +25,10 @@ func runHook(t *testing.T, dir, fn string, args ...string) (string, error) {
 	}
 	var out, report bytes.Buffer
 	err = proc.OS{}.Run(context.Background(), proc.Cmd{
-		Argv: s.Argv(fn, args), Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")},
+		Argv: s.Argv(fn, args), Dir: dir,
+		// What kompose sets for every hook (SCRIPT_DIR, stack): hooks run
+		// under set -u, as under kompose.sh.
+		Env:    []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "SCRIPT_DIR=" + filepath.Dir(dir), "stack=" + filepath.Base(dir)},
 		Stdout: &out, Stderr: &out, Gate: true, Report: &report,
 	})
 	return out.String(), Outcome(fn, report.Bytes(), err)
@@ -83,6 +87,22 @@ func TestKomposeShIdioms(t *testing.T) {
 		{name: "exit inside the function ends the hook with its status", fn: "hook_pre_up",
 			hooks:    "hook_pre_up() { exit 5; }\n",
 			wantCode: 5},
+		// kompose.sh's own set -euo pipefail (issue 17, item 5).
+		{name: "kompose.sh's strict mode is on", fn: "hook_pre_up",
+			hooks:   "hook_pre_up() { [[ $- == *e*u* || $- == *u*e* ]] && [[ -o pipefail ]] && ! shopt -q sourcepath && echo strict; }\n",
+			wantOut: "strict\n"},
+		{name: "an unset variable stops the hook", fn: "hook_pre_up",
+			hooks:   "hook_pre_up() { echo \"$UNSET_IN_KOMPOSE_TEST\"; echo after; }\n",
+			wantOut: "UNSET_IN_KOMPOSE_TEST: unbound variable\n", wantCode: 1},
+		{name: "an unset variable at the top level", fn: "hook_pre_up",
+			hooks:    "echo \"$UNSET_IN_KOMPOSE_TEST\"\nhook_pre_up() { echo ran; }\n",
+			wantCode: 127, check: func(err error) bool { var e *NotRunError; return errors.As(err, &e) }},
+		{name: "pipefail", fn: "hook_pre_up",
+			hooks:    "hook_pre_up() { (exit 3) | cat; }\n",
+			wantCode: 3},
+		{name: "errexit stays suspended while sourcing", fn: "hook_pre_up",
+			hooks:   "false\nhook_pre_up() { echo ran; }\n",
+			wantOut: "ran\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := stackDir(t, map[string]string{"hooks.sh": tc.hooks})
@@ -275,13 +295,37 @@ func TestCheckTreeFollowsSources(t *testing.T) {
 	}
 }
 
-// A sourced file the parser cannot read is still checked (bash may source
-// it) and its problem is a note, not a failure of the stack.
+// A file sourced inside a function that the parser cannot read is still
+// checked (bash may source it) and its problem is a note, not a failure of
+// the stack. Sourced while hooks.sh is sourced, it is an error: the hooks
+// it defines would be missing.
 func TestUnparsableSourcedFileIsChecked(t *testing.T) {
 	dir := stackDir(t, map[string]string{
-		"hooks.sh": "source ./odd.sh\nhook_pre_up() { :; }\n",
-		"odd.sh":   "if then fi (\n",
+		"hooks.sh":    "hook_pre_up() { source ./odd.sh; }\n",
+		"top.sh":      "source ./odd.sh\nhook_pre_up() { :; }\n",
+		"odd.sh":      "if then fi (\n",
+		"crlf.sh":     "source ./crlf-lib.sh\n",
+		"crlf-lib.sh": "hook_pre_down() {\r\n  return 1\r\n}\r\n",
+		"in-func.sh":  "f() { source ./crlf-lib.sh; }\n",
+		"extglob.sh":  "hook_pre_down() { return 1; }\nsource ./glob-lib.sh\n",
+		"glob-lib.sh": "\nf() { case $1 in +([0-9])) ;; esac; }\n",
+		"extglob2.sh": "shopt -s extglob\nsource ./glob-lib.sh\n",
 	})
+	for file, want := range map[string]string{
+		"top.sh":     dir + "/odd.sh:1: odd.sh does not parse: ",
+		"crlf.sh":    dir + "/crlf-lib.sh:1: crlf-lib.sh has Windows (CRLF) line endings",
+		"extglob.sh": dir + "/glob-lib.sh:2: +(...) is an extended glob, but bash reads this line with extglob off",
+	} {
+		_, err := ParseFile(filepath.Join(dir, file))
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "(sourced at hooks.sh:") {
+			t.Errorf("%s: %v, want %s... (sourced at hooks.sh:...)", file, err, want)
+		}
+	}
+	for _, file := range []string{"in-func.sh", "extglob2.sh"} {
+		if _, err := ParseFile(filepath.Join(dir, file)); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
 	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
 	if err != nil {
 		t.Fatal(err)
@@ -297,5 +341,103 @@ func TestUnparsableSourcedFileIsChecked(t *testing.T) {
 	}
 	if err := CheckTree(trust.NewTree(trust.Current()), Set{Script: s}, nil); err == nil {
 		t.Error("a world-writable sourced file that does not parse was accepted")
+	}
+}
+
+// TestBashReadsAsParsed: what makes bash read a hooks.sh otherwise than
+// the parser is refused with the file and the line (issue 17, item 4).
+func TestBashReadsAsParsed(t *testing.T) {
+	for _, tc := range []struct{ name, hooks, want string }{
+		{"CRLF on line 3", "a() { :; }\nb() { :; }\nc() { :; }\r\n", "hooks.sh:3: hooks.sh has Windows (CRLF) line endings"},
+		{"a byte-order mark", "\xef\xbb\xbfhook_pre_up() { :; }\n", "hooks.sh:1: hooks.sh starts with a byte-order mark"},
+		{"extglob off", "f() {\n  case $1 in\n    !(x)) ;;\n  esac\n}\n", "hooks.sh:3: !(...) is an extended glob, but bash reads this line with extglob off"},
+		{"shopt on the same line", "shopt -s extglob; f() { case $1 in @(a)) ;; esac; }\n", "hooks.sh:1: @(...) is an extended glob"},
+		{"shopt in the same function", "f() {\n  shopt -s extglob\n  case $1 in @(a)) ;; esac\n}\n", "hooks.sh:3: @(...) is an extended glob"},
+		{"shopt turned off again", "shopt -s extglob\nshopt -u extglob\nf() { case $1 in @(a)) ;; esac; }\n", "hooks.sh:3: @(...) is an extended glob"},
+		{"extglob before shopt", "x=a\ncase $x in @(a)) ;; esac\nshopt -s extglob\n", "hooks.sh:2: @(...) is an extended glob"},
+		{"shopt -s sourcepath", "f() {\n  shopt -s sourcepath\n}\n", "hooks.sh:2: shopt -s sourcepath makes source search PATH"},
+		{"extglob on an earlier line", "shopt -s nullglob extglob\nf() { case $1 in @(a)) ;; esac; }\n", ""},
+		{"extglob in [[ ]]", "f() { [[ $1 == @(a|b) ]]; }\n", ""},
+		{"a CR inside a line", "f() { printf 'a\rb'; }\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := stackDir(t, map[string]string{"hooks.sh": tc.hooks})
+			_, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), dir+"/"+tc.want)):
+				t.Errorf("%v, want %s/%s...", err, dir, tc.want)
+			}
+			if tc.want != "" {
+				return
+			}
+			// bash agrees: sourcing defines f.
+			var out bytes.Buffer
+			cmd := exec.Command("bash", "-c", `source "$1" && declare -F f`, "bash", filepath.Join(dir, "hooks.sh"))
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Run(); err != nil {
+				t.Errorf("bash cannot source what kompose accepted: %v %s", err, out.String())
+			}
+		})
+	}
+}
+
+// TestConditionalDefinitions: only a function that may not be defined at
+// its turn is skipped when missing; one defined unconditionally that bash
+// did not define fails its hook.
+func TestConditionalDefinitions(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh": `hook_pre_up() { return 1; }
+f() { return 0; }
+hook_post_up() { :; }
+unset -f hook_post_up
+[[ -f lib.sh ]] && source lib.sh
+[[ -n ${ENABLE-} ]] || return 0
+hook_pre_down() { :; }
+`,
+		"lib.sh": "hook_pre_pull() { :; }\n",
+	})
+	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"hook_pre_up": false, "f": false, "hook_post_up": true, "hook_pre_pull": true, "hook_pre_down": true} {
+		if fn, ok := s.Lookup(name); !ok || fn.Conditional != want {
+			t.Errorf("%s: %+v (found %v), want conditional %v", name, fn, ok, want)
+		}
+	}
+	undefined := []byte("undefined\n")
+	var ue *UnreadError
+	if err := (Hook{Func: "hook_pre_up", Source: "hooks.sh:1"}).Outcome(undefined, nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "hook_pre_up (hooks.sh:1) is defined unconditionally but bash did not define it") {
+		t.Errorf("unconditional and missing: %v", err)
+	}
+	var nd *NotDefinedError
+	if err := (Hook{Func: "hook_pre_down", Conditional: true}).Outcome(undefined, nil); !errors.As(err, &nd) {
+		t.Errorf("conditional and missing: %v", err)
+	}
+}
+
+// TestSourceThroughBuiltin: `builtin source`, `command .` and a quoted
+// source read a file as plain source does: it is followed and checked.
+func TestSourceThroughBuiltin(t *testing.T) {
+	dir := stackDir(t, map[string]string{
+		"hooks.sh": "builtin source a.sh\ncommand -p . ./b.sh\n\\source c.sh\n'source' d.sh\n",
+		"a.sh":     "hook_pre_up() { :; }\n",
+		"b.sh":     "hook_pre_down() { :; }\n",
+		"c.sh":     "hook_pre_pull() { :; }\n",
+		"d.sh":     "hook_pre_stop() { :; }\n",
+	})
+	s, err := ParseFile(filepath.Join(dir, "hooks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Files) != 5 {
+		t.Errorf("files = %v, want hooks.sh and the four it sources", s.Files)
+	}
+	for _, name := range []string{"hook_pre_up", "hook_pre_down", "hook_pre_pull", "hook_pre_stop"} {
+		if fn, ok := s.Lookup(name); !ok || fn.Conditional {
+			t.Errorf("%s: %+v, %v", name, fn, ok)
+		}
 	}
 }

@@ -13,9 +13,13 @@
 // parsed (with the files it sources by a literal path), so a dry run runs
 // nothing and a hooks.sh that does not parse is reported with its line
 // before anything starts. Each hooks.sh call is its own bash process that
-// sources the file and calls the one function, as kompose.sh did: the
-// status of sourcing is ignored and the function's own status decides,
-// with errexit suspended (see [Outcome]).
+// sources the file and calls the one function, as kompose.sh did: under
+// its set -euo pipefail, the status of sourcing is ignored and the
+// function's own status decides, with errexit suspended (see [Outcome]);
+// with sourcepath off, so that bash sources the files that were checked.
+// What bash would read otherwise than the parser (CRLF, extglob) is
+// refused by [ParseFile], and a hook defined unconditionally that bash did
+// not define fails ([Hook.Outcome]).
 //
 // [CheckTree] refuses hook files, the files hooks.sh sources and the
 // folders that hold them when another user could change them; [Unchanged]

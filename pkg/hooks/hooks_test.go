@@ -127,7 +127,7 @@ func TestArgvRunsRealBash(t *testing.T) {
 	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "hooks.sh")
-	src := `SOURCED=$((SOURCED+1))
+	src := `SOURCED=$((${SOURCED:-0}+1))
 hook_pre_up() {
   printf '<%s>' "$@"; echo " sourced=$SOURCED fn=$FUNCNAME pwd=${PWD##*/} leaked=${LEAK-unset}"
   LEAK=set

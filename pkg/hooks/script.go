@@ -1,11 +1,14 @@
 package hooks
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,12 +79,23 @@ type parser struct {
 	stackDir, root, stack string
 	s                     *Script
 	seen                  map[string]bool
+	// extglob is whether bash has extglob on, as sourcing goes: bash
+	// decides whether @(...) is a pattern or a syntax error when it reads
+	// a line, the parser always takes it as a pattern.
+	extglob bool
+	// err is the first problem that makes bash read the files otherwise
+	// than the parser: sourcing would fail or read another file.
+	err error
 }
 
 // ParseFile parses the hooks.sh at path, and the files it sources with a
 // literal path, relative to the stack's folder (the folder of path) or
 // written with $SCRIPT_DIR (the root: the folder above the stack's) and
-// $stack. A syntax error names the file, line and column.
+// $stack. A syntax error names the file, line and column. So does what
+// makes bash read a file otherwise than the parser (see [bashReadable]
+// and [parser.walk]): CRLF line endings, a byte-order mark, an extended
+// glob while extglob is off, shopt -s sourcepath; in hooks.sh or in a file
+// it sources at the top level, where bash reads it at every hook.
 func ParseFile(path string) (*Script, error) {
 	stackDir := filepath.Dir(path)
 	p := &parser{
@@ -99,7 +113,10 @@ func ParseFile(path string) (*Script, error) {
 	p.s.Info = fi
 	p.s.Files = append(p.s.Files, File{Path: path, Info: fi})
 	p.seen[path] = true
-	p.walk(file, "", 0)
+	p.walk(file, "", 0, false)
+	if p.err != nil {
+		return nil, p.err
+	}
 	sort.SliceStable(p.s.Funcs, func(i, j int) bool {
 		a, b := p.s.Funcs[i], p.s.Funcs[j]
 		if a.File != b.File {
@@ -110,8 +127,8 @@ func ParseFile(path string) (*Script, error) {
 	return p.s, nil
 }
 
-// parse opens, stats and parses one file. The stat is of the file opened,
-// so what is checked later is what was parsed.
+// parse opens, stats, reads and parses one file. The stat is of the file
+// opened, so what is checked later is what was parsed.
 func (p *parser) parse(path string) (*syntax.File, fs.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -125,7 +142,11 @@ func (p *parser) parse(path string) (*syntax.File, fs.FileInfo, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	file, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(f, path)
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read hooks: %w", err)
+	}
+	file, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(data), path)
 	if err != nil {
 		var perr syntax.ParseError
 		if errors.As(err, &perr) {
@@ -133,7 +154,27 @@ func (p *parser) parse(path string) (*syntax.File, fs.FileInfo, error) {
 		}
 		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
 	}
+	if err := bashReadable(path, data); err != nil {
+		return nil, nil, err
+	}
 	return file, fi, nil
+}
+
+// bashReadable returns an error, naming the file and the line, when bash
+// reads data otherwise than kompose's parser: with CRLF line endings bash
+// takes each CR as part of the line (`{\r` is no brace: sourcing stops at
+// the first function), and a UTF-8 byte-order mark becomes part of the
+// first word (the first function's name).
+func bashReadable(path string, data []byte) error {
+	name := filepath.Base(path)
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return fmt.Errorf("%s:1: %s starts with a byte-order mark (U+FEFF), which bash reads as part of the first line; fix: save it as UTF-8 without a BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' %s)", path, name, path)
+	}
+	if i := bytes.Index(data, []byte("\r\n")); i >= 0 {
+		line := bytes.Count(data[:i], []byte("\n")) + 1
+		return fmt.Errorf("%s:%d: %s has Windows (CRLF) line endings: bash reads each CR as part of the line and cannot source the file; fix: sed -i 's/\\r$//' %s (or dos2unix)", path, line, name, path)
+	}
+	return nil
 }
 
 // rel names path as the stack's folder sees it.
@@ -146,24 +187,35 @@ func (p *parser) rel(path string) string {
 
 // walk collects the functions, sources and notes of one parsed file. file
 // is "" for hooks.sh, else the file's name relative to the stack's folder.
-func (p *parser) walk(f *syntax.File, file string, depth int) {
+// cond is set when the file is sourced conditionally: nothing it defines
+// is certain. Statements are taken in order, as bash reads them, so that
+// the extglob option and a top-level return are seen where bash sees them.
+func (p *parser) walk(f *syntax.File, file string, depth int, cond bool) {
 	label := file
 	if label == "" {
 		label = "hooks.sh"
 	}
+	path := p.s.Path
+	if file != "" {
+		path = filepath.Join(p.stackDir, file)
+	}
 	where := func(n syntax.Node) string { return label + ":" + strconv.Itoa(int(n.Pos().Line())) }
 	// top are the statements that run unconditionally when the file is
-	// sourced: function definitions and sources there are certain.
+	// sourced: function definitions and sources there are certain, until
+	// a top-level statement may return (a guard at the top of the file).
 	top := map[syntax.Node]bool{}
 	for _, st := range f.Stmts {
 		top[st.Cmd] = true
 	}
+	// extglobLine is the last line of the statement that turned extglob
+	// on in this file: bash reads a whole line before it runs any of it.
+	extglobLine := uint(0)
 	var visit func(n syntax.Node, inFunc bool) bool
 	visit = func(n syntax.Node, inFunc bool) bool {
 		switch n := n.(type) {
 		case *syntax.FuncDecl:
 			if n.Name != nil && !inFunc {
-				fn := Func{Name: n.Name.Value, Line: int(n.Pos().Line()), File: file, Conditional: !top[n]}
+				fn := Func{Name: n.Name.Value, Line: int(n.Pos().Line()), File: file, Conditional: cond || !top[n]}
 				p.define(fn)
 			}
 			// Inside a function: sources there run when it is called,
@@ -172,36 +224,192 @@ func (p *parser) walk(f *syntax.File, file string, depth int) {
 			syntax.Walk(n.Body, func(c syntax.Node) bool { return visit(c, true) })
 			return false
 		case *syntax.CallExpr:
-			if len(n.Args) == 0 {
-				return true
-			}
-			switch n.Args[0].Lit() {
+			name, args := command(n.Args)
+			switch name {
 			case "source", ".":
-				if len(n.Args) < 2 {
+				if len(args) > 0 && args[0].Lit() == "--" {
+					args = args[1:]
+				}
+				if len(args) == 0 {
 					return true
 				}
-				path, ok := p.literal(n.Args[1])
-				if !ok {
+				src, ok := p.literal(args[0])
+				if !ok || strings.HasPrefix(src, "-") {
 					p.s.Notes = append(p.s.Notes, Note{where(n), "sources a computed path; kompose cannot check that file nor see the hooks it defines"})
 					return true
 				}
-				p.source(path, where(n), inFunc, depth)
+				p.source(src, where(n), inFunc, cond || !top[n], depth)
+			case "shopt":
+				p.shopt(args, n.Pos().Line(), path, inFunc)
 			case "eval":
 				p.s.Notes = append(p.s.Notes, Note{where(n), "eval: functions it defines are not seen before the run (a hook defined this way is not run)"})
 			case "unset":
-				for _, a := range n.Args[1:] {
-					if a.Lit() == "-f" {
-						p.s.Notes = append(p.s.Notes, Note{where(n), "unset -f: a hook listed here may not be defined at its turn (then it is reported and skipped)"})
-						break
-					}
-				}
+				p.unset(args, where(n))
 			}
 		}
 		return true
 	}
 	for _, st := range f.Stmts {
+		if p.err != nil {
+			return
+		}
+		if eg := firstExtGlob(st); eg != nil && !(p.extglob && extglobLine < st.Pos().Line()) {
+			p.err = fmt.Errorf("%s:%d: %s...) is an extended glob, but bash reads this line with extglob off, so sourcing %s stops here with a syntax error; fix: put shopt -s extglob on a line of its own near the top of %s (bash decides when it reads a line, so it must come before, not in the same function or on the same line)",
+				path, eg.Pos().Line(), eg.Op, filepath.Base(path), filepath.Base(path))
+			return
+		}
+		before := p.extglob
 		syntax.Walk(st, func(n syntax.Node) bool { return visit(n, false) })
+		if p.extglob != before {
+			extglobLine = st.End().Line()
+		}
+		if !cond && mayReturn(st) {
+			cond = true // what follows may never be read
+		}
 	}
+}
+
+// firstExtGlob returns the first extended glob in st that needs extglob:
+// inside [[ ]] bash always reads them.
+func firstExtGlob(st *syntax.Stmt) *syntax.ExtGlob {
+	var found *syntax.ExtGlob
+	syntax.Walk(st, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.TestClause:
+			return false
+		case *syntax.ExtGlob:
+			if found == nil {
+				found = n
+			}
+			return false
+		}
+		return found == nil
+	})
+	return found
+}
+
+// mayReturn reports whether st, a top-level statement of a sourced file,
+// may run return (outside a function): sourcing may end there.
+func mayReturn(st *syntax.Stmt) bool {
+	found := false
+	syntax.Walk(st, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.FuncDecl:
+			return false
+		case *syntax.CallExpr:
+			if name, _ := command(n.Args); name == "return" {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// shopt follows the options that change how bash reads what it sources:
+// extglob (at the top level: its state when each line is read), and
+// sourcepath, which kompose turns off so that `source lib.sh` reads the
+// lib.sh it checked, never one found through PATH: turning it on again
+// is refused.
+func (p *parser) shopt(args []*syntax.Word, line uint, path string, inFunc bool) {
+	on, off := false, false
+	for _, a := range args {
+		v := a.Lit()
+		switch {
+		case strings.HasPrefix(v, "-"):
+			on = on || strings.ContainsRune(v, 's')
+			off = off || strings.ContainsRune(v, 'u')
+		case v == "sourcepath" && on && p.err == nil:
+			p.err = fmt.Errorf("%s:%d: shopt -s sourcepath makes source search PATH for a file named without a /, so bash could read another file than the one kompose checked; kompose runs hooks with it off (source lib.sh reads lib.sh in the stack's folder): remove it",
+				path, line)
+		case v == "extglob" && !inFunc:
+			if on {
+				p.extglob = true
+			} else if off {
+				p.extglob = false
+			}
+		}
+	}
+}
+
+// unset notes unset -f, and makes the functions it may remove
+// conditional: they may not be defined at their turn.
+func (p *parser) unset(args []*syntax.Word, where string) {
+	funcs := false
+	var names []string
+	all := false
+	for _, a := range args {
+		switch v := a.Lit(); {
+		case v == "-f":
+			funcs = true
+		case strings.HasPrefix(v, "-"):
+		case v == "":
+			all = true // a computed name
+		default:
+			names = append(names, v)
+		}
+	}
+	if !funcs {
+		return
+	}
+	p.s.Notes = append(p.s.Notes, Note{where, "unset -f: a hook listed here may not be defined at its turn (then it is reported and skipped)"})
+	for i, fn := range p.s.Funcs {
+		if all || slices.Contains(names, fn.Name) {
+			p.s.Funcs[i].Conditional = true
+			fn.Conditional = true
+			p.s.byName[fn.Name] = fn
+		}
+	}
+}
+
+// command returns the name of the command that args run, as bash finds
+// it, and its arguments: quotes and backslashes removed (\source,
+// 'source'), and the prefixes builtin and command (-p) skipped, since
+// `builtin source lib.sh` sources lib.sh too. The name is "" when it is
+// not literal.
+func command(args []*syntax.Word) (string, []*syntax.Word) {
+	for len(args) > 0 {
+		name := unquoted(args[0])
+		args = args[1:]
+		switch name {
+		case "builtin":
+		case "command":
+			for len(args) > 0 && strings.HasPrefix(args[0].Lit(), "-") {
+				args = args[1:]
+			}
+		default:
+			return name, args
+		}
+	}
+	return "", nil
+}
+
+// unquoted returns the value of a word made of literal text and quotes,
+// "" for anything else.
+func unquoted(w *syntax.Word) string {
+	var b strings.Builder
+	for _, wp := range w.Parts {
+		switch x := wp.(type) {
+		case *syntax.Lit:
+			b.WriteString(strings.ReplaceAll(x.Value, "\\", ""))
+		case *syntax.SglQuoted:
+			if x.Dollar {
+				return ""
+			}
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, q := range x.Parts {
+				l, ok := q.(*syntax.Lit)
+				if !ok {
+					return ""
+				}
+				b.WriteString(l.Value)
+			}
+		default:
+			return ""
+		}
+	}
+	return b.String()
 }
 
 // define records a function definition; bash keeps the last one.
@@ -220,8 +428,11 @@ func (p *parser) define(fn Func) {
 }
 
 // source follows one source of a literal path. Functions it defines are
-// taken when the source runs at sourcing time (not inside a function).
-func (p *parser) source(path, from string, inFunc bool, depth int) {
+// taken when the source runs at sourcing time (not inside a function);
+// cond says the source itself may not run. A file sourced at sourcing
+// time that bash cannot read as the parser does stops the whole script
+// (its hooks would be missing); one sourced inside a function is a note.
+func (p *parser) source(path, from string, inFunc, cond bool, depth int) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(p.stackDir, path)
 	}
@@ -240,6 +451,10 @@ func (p *parser) source(path, from string, inFunc bool, depth int) {
 			p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ", which does not exist"})
 			return
 		}
+		if !inFunc && p.err == nil {
+			p.err = fmt.Errorf("%w (sourced at %s)", err, from)
+			return
+		}
 		p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ": " + err.Error() + "; the hooks it defines are not found"})
 		// bash may still source it: check it all the same.
 		if fi, serr := os.Stat(path); serr == nil {
@@ -253,7 +468,9 @@ func (p *parser) source(path, from string, inFunc bool, depth int) {
 		// runs.
 		return
 	}
-	p.walk(f, p.rel(path), depth+1)
+	if p.walk(f, p.rel(path), depth+1, cond); p.err != nil {
+		p.err = fmt.Errorf("%w (sourced at %s)", p.err, from)
+	}
 }
 
 // literal returns the value of a word made of literal text, quotes and
@@ -336,15 +553,19 @@ const ReportFD = 4
 // invokeScript waits at the start gate on fd 3 (proc.GateShell: it takes
 // in the variables known only at the hook's turn and exits 125, having done
 // nothing, if the turn never comes). It then does what kompose.sh did:
-// sources hooks.sh ($1) ignoring the status of sourcing, and calls the
-// function ($2) with the remaining arguments as the left side of a ||
-// list, so errexit (set -e in hooks.sh) is suspended inside it and the
-// function's own status decides. Before the call it says on the report
+// under kompose.sh's own `set -euo pipefail`, it sources hooks.sh ($1)
+// ignoring the status of sourcing, and calls the function ($2) with the
+// remaining arguments as the left side of a || list, so errexit is
+// suspended while hooks.sh is sourced and inside the function (the
+// function's own status decides), while nounset and pipefail apply. Before
+// sourcing it turns sourcepath off: `source lib.sh` then reads lib.sh in
+// the stack's folder, the file kompose checked, instead of searching PATH. Before the call it says on the report
 // descriptor (fd 4, moved above the descriptors scripts use) whether the
 // function exists: "called" or "undefined". A hooks.sh that exits while
 // being sourced says neither. Builtins are called as such, so that a
 // hooks.sh defining a function named echo or exit changes nothing here.
 const invokeScript = proc.GateShell + `{ exec {__kompose_report}>&4 4>&-; } 2>/dev/null || exec {__kompose_report}>/dev/null
+builtin set -euo pipefail; builtin shopt -u sourcepath
 source "$1" || :
 builtin shift
 if ! builtin declare -F -- "$1" >/dev/null; then builtin echo undefined >&"$__kompose_report"; builtin exit 0; fi
@@ -406,4 +627,31 @@ func Outcome(fn string, report []byte, err error) error {
 		return err // it did not start, or it timed out: that says it all
 	}
 	return &NotRunError{Func: fn, Err: err}
+}
+
+// UnreadError is a hooks.sh hook whose function discovery found defined
+// unconditionally at the top level, but which bash did not define when it
+// sourced the file: bash read the file otherwise than kompose's parser did
+// (a syntax error only bash sees, an alias). Sourcing failed, so the hook
+// fails; skipping it would skip a guard such as a backup before down -v.
+type UnreadError struct {
+	Func  string
+	Where string // "hooks.sh:3"
+}
+
+func (e *UnreadError) Error() string {
+	return fmt.Sprintf("%s (%s) is defined unconditionally but bash did not define it when it sourced hooks.sh, so bash could not read the file as kompose did (bash's message is above); the hook fails instead of being skipped", e.Func, e.Where)
+}
+
+// Outcome is [Outcome] for h, a hooks.sh hook: a function not defined
+// after sourcing is skipped (a *NotDefinedError) only when its definition
+// is conditional; otherwise sourcing failed and the outcome is an
+// *UnreadError.
+func (h Hook) Outcome(report []byte, err error) error {
+	err = Outcome(h.Func, report, err)
+	var nd *NotDefinedError
+	if errors.As(err, &nd) && !h.Conditional {
+		return &UnreadError{Func: h.Func, Where: h.Source}
+	}
+	return err
 }

@@ -199,6 +199,9 @@ type DBStack struct {
 	Skip     string     `json:"skip,omitempty"`
 	Error    *string    `json:"error"`
 	Dumps    []DumpInfo `json:"dumps"`
+	// KeptDatabase is the database the last db:import replaced and kept
+	// (db:import --undo swaps it back); absent when there is none.
+	KeptDatabase string `json:"kept_database,omitempty"`
 }
 
 // List is the document of `kompose --list --json`.
@@ -211,17 +214,21 @@ type List struct {
 // ListStack is one stack of the listing. Errors say what could not be
 // read ("env: ...", "hooks: ...", "services: ...").
 type ListStack struct {
-	Name        string     `json:"name"`
-	Dir         string     `json:"dir"`
-	ComposeFile string     `json:"compose_file"`
-	EnvFile     string     `json:"env_file"`
-	HooksFile   string     `json:"hooks_file"`
-	Project     string     `json:"project"`
-	Engine      string     `json:"engine"`
-	Hooks       []ListHook `json:"hooks"`
-	Services    []Service  `json:"services"`
-	Warnings    []string   `json:"warnings,omitempty"`
-	Errors      []string   `json:"errors"`
+	Name        string `json:"name"`
+	Dir         string `json:"dir"`
+	ComposeFile string `json:"compose_file"`
+	// ComposeFiles are the files compose reads, in its order (the
+	// override file, COMPOSE_FILE); ComposeFile is the one that makes the
+	// folder a stack.
+	ComposeFiles []string   `json:"compose_files"`
+	EnvFile      string     `json:"env_file"`
+	HooksFile    string     `json:"hooks_file"`
+	Project      string     `json:"project"`
+	Engine       string     `json:"engine"`
+	Hooks        []ListHook `json:"hooks"`
+	Services     []Service  `json:"services"`
+	Warnings     []string   `json:"warnings,omitempty"`
+	Errors       []string   `json:"errors"`
 }
 
 // ListHook is a hook function of hooks.sh or a hook file of hooks/.

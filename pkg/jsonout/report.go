@@ -129,27 +129,42 @@ func (c *Collector) Begin(p *plan.Plan, dryRun bool) {
 	}
 }
 
-// MaskArgv masks every argument of argv with m; the value of a -e/--env
-// KEY=VALUE of a secret name is masked whole.
+// MaskArgv masks every argument of argv with m. The value of a -e/--env
+// option (-e V, -eV, -e=V, --env V, --env=V) is masked by what it is: a
+// KEY=VALUE of a secret name, or of a name that is not valid, keeps only
+// its name; text that is not KEY=VALUE at all (a secret typed with a
+// colon, DB_PASSWORD:pw, or without its name) is masked whole, as the
+// error about it hides it.
 func MaskArgv(argv []string, m *env.Masker) []string {
 	out := make([]string, len(argv))
 	for i, a := range argv {
 		out[i] = m.Arg(a)
 		if i > 0 && (argv[i-1] == "-e" || argv[i-1] == "--env") {
-			if v, err := env.ParseAssignment(a); err == nil && m.IsSecret(v.Name) {
-				out[i] = v.Name + "=" + env.Mask
-			}
+			out[i] = maskOverride(a, m)
+			continue
 		}
 		for _, flag := range []string{"-e=", "--env=", "-e"} {
-			if rest, ok := strings.CutPrefix(a, flag); ok && strings.Contains(rest, "=") {
-				if v, err := env.ParseAssignment(rest); err == nil && m.IsSecret(v.Name) {
-					out[i] = flag + v.Name + "=" + env.Mask
-				}
+			if rest, ok := strings.CutPrefix(a, flag); ok && rest != "" && a != "--env" {
+				out[i] = flag + maskOverride(rest, m)
 				break
 			}
 		}
 	}
 	return out
+}
+
+// maskOverride is the value of a -e option as it may be recorded.
+func maskOverride(kv string, m *env.Masker) string {
+	k, _, ok := strings.Cut(kv, "=")
+	switch {
+	case !ok && !env.ValidName(kv):
+		return env.Mask // not even a name: perhaps a value
+	case !ok:
+		return m.Arg(kv) // a name
+	case !env.ValidName(k) || m.IsSecret(k):
+		return m.Arg(k) + "=" + env.Mask
+	}
+	return m.Arg(kv)
 }
 
 func (c *Collector) stack(s *plan.Stack) *RunStack {

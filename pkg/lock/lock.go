@@ -59,10 +59,27 @@ func AcquireShared(ctx context.Context, path string, timeout time.Duration, what
 	return acquire(ctx, path, timeout, what, syscall.LOCK_SH)
 }
 
+// AcquireChecked is [Acquire] with check run on the opened file before
+// it is locked (the owner of a lock in a folder others share, say); an
+// error of check is returned as it is.
+func AcquireChecked(ctx context.Context, path string, timeout time.Duration, what string, check func(*os.File) error) (*Lock, error) {
+	return acquireChecked(ctx, path, timeout, what, syscall.LOCK_EX, check)
+}
+
 func acquire(ctx context.Context, path string, timeout time.Duration, what string, how int) (*Lock, error) {
+	return acquireChecked(ctx, path, timeout, what, how, nil)
+}
+
+func acquireChecked(ctx context.Context, path string, timeout time.Duration, what string, how int, check func(*os.File) error) (*Lock, error) {
 	f, err := open(path)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(f); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	deadline := time.Now().Add(timeout)
 	for {
@@ -104,9 +121,11 @@ func acquire(ctx context.Context, path string, timeout time.Duration, what strin
 // reading: flock works on it all the same, only the holder is not
 // written.
 func open(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	// O_NONBLOCK: a FIFO planted at the name is refused below, not
+	// waited on (opening one for reading blocks until a writer comes).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if errors.Is(err, os.ErrPermission) {
-		if g, rerr := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0); rerr == nil {
+		if g, rerr := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0); rerr == nil {
 			f, err = g, nil
 		}
 	}

@@ -21,13 +21,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/lock"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // The metrics kompose writes; each has the labels stack and command.
@@ -155,40 +155,69 @@ func Format(s Series) []byte {
 	return b.Bytes()
 }
 
+// Use is what kompose does with the metrics file and its folder, for
+// refusals.
+const Use = "keep the metrics file in"
+
 // Merge updates the file at path with update under its lock: update's
 // series replace those of the same metric and key; LastSuccess is kept
 // from the file for keys update has no success for; DumpSize likewise.
-func Merge(ctx context.Context, path string, update Series, lockTimeout time.Duration) error {
-	l, err := lock.Acquire(ctx, path+".lock", lockTimeout, "kompose --metrics-file")
+//
+// The file is read back, so it must be one nobody else could have written
+// (a forged last success would blind the alert): its folder, and every
+// folder above, must pass pol's trust rule (pkg/trust; nil: the invoking
+// user's), and the file and its lock must be regular files pol accepts.
+// Both are opened without following symlinks and without blocking (a FIFO
+// at either name is refused, not waited on).
+func Merge(ctx context.Context, path string, update Series, lockTimeout time.Duration, pol *trust.Policy) error {
+	p := trust.Current()
+	if pol != nil {
+		p = *pol
+	}
+	tree := trust.NewTree(p)
+	if err := safefile.CheckFolder(tree, Use, path); err != nil {
+		return fmt.Errorf("metrics file %s: %w", path, err)
+	}
+	l, err := lock.AcquireChecked(ctx, path+".lock", lockTimeout, "kompose --metrics-file", func(f *os.File) error {
+		return safefile.CheckOpened(p, Use, path+".lock", f)
+	})
 	if err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
 	defer l.Release()
 	old := Series{}
-	if f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
+	f, err := safefile.OpenReadBack(tree, Use, path)
+	if err != nil {
+		return fmt.Errorf("metrics file %s: %w", path, err)
+	}
+	if f != nil {
 		old, err = Parse(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
+			return fmt.Errorf("metrics file %s: read: %w", path, err)
 		}
-	} else if !os.IsNotExist(err) {
-		return fmt.Errorf("read %s: %w", path, err)
 	}
 	for m, byKey := range update {
 		for k, v := range byKey {
 			old.set(m, k, v)
 		}
 	}
-	return safefile.WriteFile(path, Format(old), 0o644)
+	if err := safefile.WriteFile(path, Format(old), 0o644); err != nil {
+		return fmt.Errorf("metrics file %s: %w", path, err)
+	}
+	return nil
 }
 
 // Recorder is a [run.Reporter] that merges the run's series into a
 // metrics file at End. Problems are written to Warn. Safe for concurrent
 // use (stacks run at once with -j).
 type Recorder struct {
-	Path    string
-	Now     func() time.Time
-	Warn    io.Writer
+	Path string
+	Now  func() time.Time
+	Warn io.Writer
+	// Policy is the trust rule for the file and its folder (see
+	// [Merge]); nil means the invoking user's.
+	Policy  *trust.Policy
 	mu      sync.Mutex
 	command string
 	sizes   map[*plan.Stack]int64
@@ -266,7 +295,7 @@ func (r *Recorder) End(res *run.Result) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := Merge(ctx, r.Path, r.series, 10*time.Second); err != nil && r.Warn != nil {
-		fmt.Fprintf(r.Warn, "kompose: warning: metrics file: %v\n", err)
+	if err := Merge(ctx, r.Path, r.series, 10*time.Second, r.Policy); err != nil && r.Warn != nil {
+		fmt.Fprintf(r.Warn, "kompose: warning: %v\n", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/term"
 )
@@ -89,3 +90,11 @@ func (st Style) Green(s string) string  { return st.wrap("32", s) }
 func (st Style) Red(s string) string    { return st.wrap("31", s) }
 func (st Style) Yellow(s string) string { return st.wrap("33", s) }
 func (st Style) Cyan(s string) string   { return st.wrap("36", s) }
+
+// Plural counts n things: "1 stack", "3 stacks".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

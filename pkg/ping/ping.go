@@ -16,15 +16,19 @@ package ping
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/run"
 )
@@ -45,13 +49,18 @@ const (
 // (healthchecks.io keeps up to 100 kB).
 const TailSize = 10 << 10
 
+// keepSize is how much of the output's end a [Tail] keeps: more than
+// [TailSize], so that the body is cut after it is masked (masking makes
+// text shorter), not before.
+const keepSize = 4 * TailSize
+
 // Quiet reports whether command never pings: its row in the command
 // table (pkg/commands) says it does not (read-only views a person runs by
 // hand, which must not reset the monitor of a cron job; attach).
 func Quiet(command string) bool { return !commands.Lookup(command).Pings }
 
-// Tail keeps the last [TailSize] bytes written to it and counts them all.
-// Safe for concurrent use.
+// Tail keeps the last bytes written to it (a few times [TailSize]) and
+// counts them all. Safe for concurrent use.
 type Tail struct {
 	mu    sync.Mutex
 	buf   []byte
@@ -64,8 +73,8 @@ func (t *Tail) Write(p []byte) (int, error) {
 	defer t.mu.Unlock()
 	t.total += int64(len(p))
 	t.buf = append(t.buf, p...)
-	if len(t.buf) > TailSize {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-TailSize:]...)
+	if len(t.buf) > 2*keepSize {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-keepSize:]...)
 	}
 	return len(p), nil
 }
@@ -80,18 +89,22 @@ func (t *Tail) Mark() int64 {
 	return t.total
 }
 
-// Since returns the end of what was written after mark (at most TailSize).
-func (t *Tail) Since(mark int64) []byte {
+// Since returns the end of what was written after mark (at most a few
+// times [TailSize]); cut reports whether its start was cut off.
+func (t *Tail) Since(mark int64) (b []byte, cut bool) {
 	if t == nil {
-		return nil
+		return nil, false
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := t.total - mark
-	if n > int64(len(t.buf)) {
-		n = int64(len(t.buf))
+	if n > keepSize {
+		n, cut = keepSize, true
 	}
-	return append([]byte(nil), t.buf[int64(len(t.buf))-n:]...)
+	if n > int64(len(t.buf)) {
+		n, cut = int64(len(t.buf)), true
+	}
+	return append([]byte(nil), t.buf[int64(len(t.buf))-n:]...), cut
 }
 
 // Pinger is a [run.Reporter] that sends the pings of a run. Its stack
@@ -108,13 +121,18 @@ type Pinger struct {
 	// Budget bounds the wait at the end; DefaultBudget when zero.
 	Budget time.Duration
 	// Warn receives, at the end, one line per ping that could not be
-	// delivered (masked).
+	// delivered (masked, naming no URL beyond its scheme and host).
 	Warn io.Writer
+	// Parallel is set when stacks run at once: a stack's body is then
+	// what [Pinger.StackOutput] got, never the run's output, which mixes
+	// the stacks' lines (another owner's data).
+	Parallel bool
 
 	runURL  string
 	command string
 	mask    *env.Masker
 	marks   map[*plan.Stack]int64
+	outs    map[*plan.Stack]*Tail // a stack's own output, when Parallel
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	warns   []string
@@ -172,6 +190,7 @@ func (pg *Pinger) stackURL(s *plan.Stack) string {
 // Begin implements [run.Reporter].
 func (pg *Pinger) Begin(p *plan.Plan, dryRun bool) {
 	pg.marks = map[*plan.Stack]int64{}
+	pg.outs = map[*plan.Stack]*Tail{}
 	pg.mask = p.Masker
 	pg.command = p.Command
 	pg.off = dryRun || Quiet(p.Command)
@@ -179,6 +198,11 @@ func (pg *Pinger) Begin(p *plan.Plan, dryRun bool) {
 		return
 	}
 	pg.runURL = URLFor(p, pg.Environ)
+	// The URLs as they are sent (trimmed) are secrets too.
+	pg.mask = pg.mask.WithValues(pg.runURL)
+	for _, s := range p.Stacks {
+		pg.mask = pg.mask.WithValues(pg.stackURL(s))
+	}
 	if pg.runURL != "" {
 		pg.send(pg.runURL, "/start", nil)
 	}
@@ -195,6 +219,47 @@ func (pg *Pinger) StackStart(s *plan.Stack, _, _ int) {
 		pg.mu.Unlock()
 		pg.send(u, "/start", nil)
 	}
+}
+
+// StackOutput returns the writer that gets everything s's processes
+// print, for the body of s's own pings when stacks run at once
+// ([Pinger.Parallel]); nil when s has no URL of its own or nothing
+// pings.
+func (pg *Pinger) StackOutput(s *plan.Stack) io.Writer {
+	if pg.off || !pg.Parallel || pg.stackURL(s) == "" {
+		return nil
+	}
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	t := pg.outs[s]
+	if t == nil {
+		t = &Tail{}
+		pg.outs[s] = t
+	}
+	return t
+}
+
+// HookEnv implements [run.EnvReporter]: a secret a hook passed on through
+// $KOMPOSE_ENV is masked in every body from now on, the run's included.
+func (pg *Pinger) HookEnv(s *plan.Stack, _ *plan.Step, vars []hooks.Assignment, _ []string) {
+	var secrets []string
+	for _, v := range vars {
+		if s.Masker.IsSecret(v.Name) {
+			secrets = append(secrets, v.Value)
+		}
+	}
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	pg.mask = pg.mask.WithValues(secrets...)
+}
+
+// learn adds the secrets of m (a stack's masker, with what its hooks
+// passed on) to those masked in every body from now on.
+func (pg *Pinger) learn(m *env.Masker) *env.Masker {
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	pg.mask = env.Union(pg.mask, m) // values and public words of both
+	return pg.mask
 }
 
 // StepPlanned implements [run.Reporter].
@@ -218,10 +283,14 @@ func (pg *Pinger) StackDone(sr run.StackResult) {
 	if u == "" {
 		return
 	}
+	mask := pg.learn(sr.Stack.Masker)
 	pg.mu.Lock()
-	mark := pg.marks[sr.Stack]
+	out, mark := pg.Tail, pg.marks[sr.Stack]
+	if pg.Parallel {
+		out, mark = pg.outs[sr.Stack], 0
+	}
 	pg.mu.Unlock()
-	body := pg.body(mark, fmt.Sprintf("kompose: %s: %s", sr.Stack.Name, statusWord(sr.Status)), sr.Err)
+	body := body(mask, out, mark, fmt.Sprintf("kompose: %s: %s", sr.Stack.Name, statusWord(sr.Status)), sr.Err)
 	suffix := ""
 	if sr.Status != run.Succeeded {
 		suffix = "/fail"
@@ -236,8 +305,7 @@ func (pg *Pinger) End(r *run.Result) {
 		return
 	}
 	if pg.runURL != "" {
-		ok, failed := r.Count()
-		summary := fmt.Sprintf("kompose %s: %d succeeded, %d failed out of %d stacks", pg.command, ok, failed, len(r.Stacks))
+		summary := "kompose " + pg.command + ": " + r.Summary()
 		if r.Interrupted {
 			summary += "; interrupted"
 		}
@@ -247,7 +315,11 @@ func (pg *Pinger) End(r *run.Result) {
 				errs = append(errs, sr.Stack.Name+": "+sr.Stack.Masker.String(sr.Err.Error()))
 			}
 		}
-		body := pg.body(0, summary+"\n"+strings.Join(errs, "\n"), nil)
+		mask := pg.mask
+		for _, sr := range r.Stacks {
+			mask = pg.learn(sr.Stack.Masker)
+		}
+		body := body(mask, pg.Tail, 0, summary+"\n"+strings.Join(errs, "\n"), nil)
 		suffix := ""
 		if r.ExitCode() != 0 {
 			suffix = "/fail"
@@ -283,11 +355,13 @@ func statusWord(s run.Status) string {
 	return "failed"
 }
 
-// body is the tail of the output since mark, then summary and err, all
-// masked; the end is kept when it is too long.
-func (pg *Pinger) body(mark int64, summary string, err error) []byte {
+// body is the end of out since mark, then summary and err: masked with
+// mask first, then cut to its last [TailSize] bytes, so that no cut
+// leaves part of a secret unmasked.
+func body(mask *env.Masker, out *Tail, mark int64, summary string, err error) []byte {
 	var b bytes.Buffer
-	b.Write(pg.Tail.Since(mark))
+	tail, cut := out.Since(mark)
+	b.Write(tail)
 	if b.Len() > 0 && !bytes.HasSuffix(b.Bytes(), []byte("\n")) {
 		b.WriteByte('\n')
 	}
@@ -296,11 +370,18 @@ func (pg *Pinger) body(mark int64, summary string, err error) []byte {
 		b.WriteString(": " + err.Error())
 	}
 	b.WriteByte('\n')
-	out := []byte(pg.mask.String(b.String()))
-	if len(out) > TailSize {
-		out = out[len(out)-TailSize:]
+	masked := mask.String(b.String())
+	if cut {
+		masked = mask.StringAfterCut(b.String())
 	}
-	return out
+	if len(masked) > TailSize {
+		i := len(masked) - TailSize
+		for i < len(masked) && !utf8.RuneStart(masked[i]) {
+			i++
+		}
+		masked = masked[i:]
+	}
+	return []byte(masked)
 }
 
 func (pg *Pinger) budget() time.Duration {
@@ -358,7 +439,7 @@ func (pg *Pinger) send(base, suffix string, body []byte) {
 		if last == nil {
 			last = ctx.Err()
 		}
-		pg.warn(last.Error())
+		pg.warn(requestError(last))
 	}()
 }
 
@@ -378,7 +459,51 @@ func (pg *Pinger) try(ctx context.Context, client *http.Client, url string, body
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s: %s", url, resp.Status)
+		return fmt.Errorf("%s: %s", origin(url), resp.Status)
 	}
 	return nil
+}
+
+// requestError says what went wrong with a request without its URL
+// beyond the scheme and host: the path of a check's URL is its secret,
+// and net/http's errors (*url.Error) quote the URL whole, with a
+// lower-cased scheme and a redacted password that no masker recognises.
+func requestError(err error) string {
+	var ue *neturl.Error
+	if !errors.As(err, &ue) {
+		return err.Error()
+	}
+	inner := ue.Err
+	for {
+		// A redirect's error quotes the next URL too.
+		var next *neturl.Error
+		if !errors.As(inner, &next) {
+			break
+		}
+		inner = next.Err
+	}
+	if ue.Op == "parse" {
+		return fmt.Sprintf("%s is not a valid URL (%s)", Var, parseProblem(inner))
+	}
+	return fmt.Sprintf("%s %s: %v", ue.Op, origin(ue.URL), inner)
+}
+
+// parseProblem is what net/url says about a URL that does not parse,
+// without the parts of it that it quotes.
+func parseProblem(err error) string {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '"'); i >= 0 {
+		msg = strings.TrimSpace(msg[:i])
+	}
+	return msg
+}
+
+// origin is the scheme and host of rawURL ("https://hc-ping.com"), or
+// "the URL" when it has none that can be shown.
+func origin(rawURL string) string {
+	u, err := neturl.Parse(strings.TrimSpace(rawURL))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "the URL"
+	}
+	return strings.ToLower(u.Scheme) + "://" + u.Host
 }

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -12,16 +11,13 @@ import (
 type CommandCheck struct {
 	// Own is set for kompose's own commands (db:export, hooks).
 	Own bool
-	// Note, when not "", is said before the run: the command is passed to
-	// compose although kompose does not know it as a compose subcommand.
-	Note string
 }
 
 // CheckCommand decides whose command is: kompose's (Commands and Own), a
 // compose subcommand (the compose rows of [commands.Table]), or a typo of one of them,
 // which is an error wrapping [ErrUsage] naming the nearest command. A name
-// that is close to no known command is taken for a subcommand of a newer
-// compose and passed through with a note. forced (the command followed
+// that is close to no known command is an error too, that says how to pass
+// a newer compose's subcommand: after "--". forced (the command followed
 // "--") passes any name to compose without the typo check, except one that
 // stands for a kompose command: its hooks would be kompose's.
 func (b *Builder) CheckCommand(command string, forced bool) (CommandCheck, error) {
@@ -55,7 +51,10 @@ func (b *Builder) CheckCommand(command string, forced bool) (CommandCheck, error
 	if near, ok := nearest(command, append(subs, own...), -1); ok {
 		return CommandCheck{}, unknownCommand(command, near)
 	}
-	return CommandCheck{Note: fmt.Sprintf("%q is not a compose subcommand kompose knows; passing it to compose (put \"--\" before it to pass it without this note)", command)}, nil
+	// Far from every known name: compose would print its whole help once
+	// per stack. Stop before the stacks; "--" passes a newer compose's
+	// subcommand.
+	return CommandCheck{}, Usagef("unknown command %q: neither kompose's nor a compose subcommand kompose knows (compose up to v2.40); if your compose has it, put \"--\" before it: kompose <pattern> -- %s", command, command)
 }
 
 func unknownCommand(command, near string) error {
@@ -81,6 +80,13 @@ func squash(s string) string {
 		}
 		return r
 	}, strings.ToLower(s))
+}
+
+// Nearest returns the name in names closest to word, when it is close
+// enough to take word for a typo of it (see nearest): the one suggestion
+// kompose makes for commands, stacks it depends on, and options.
+func Nearest(word string, names []string) (string, bool) {
+	return nearest(word, names, -1)
 }
 
 // nearest returns the name in names closest to command and whether it is

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -109,20 +110,36 @@ type graph struct {
 	byName map[string]stack.Stack
 	deps   map[string][]string
 	where  map[string]string // the compose files that declare them
+	// broken are the stacks whose dependencies cannot be known: their
+	// .env or compose files do not load, they name a stack that does not
+	// exist, or they are on a dependency cycle. Each fails on its own,
+	// and so does every stack that depends on one of them, directly or
+	// through others; the rest of the root is not concerned.
+	broken map[string]error
+}
+
+// FailedToLoadError is the error of a stack that is not run because a
+// stack it depends on, directly or through others, failed to load.
+type FailedToLoadError struct{ On string }
+
+func (e *FailedToLoadError) Error() string {
+	return fmt.Sprintf("not run: depends on %s, which failed to load", e.On)
 }
 
 // readGraph reads the dependencies the order of the stacks start needs:
 // theirs, and transitively those of the stacks they depend on (every
 // stack of the root, all, when everything is set: --with-deps on a
 // command that reverses the order adds dependents, which only a stack's
-// own file names). Only those stacks' files are read, so a command on one
-// stack costs what its stacks cost, not what the root costs. An unknown
-// name or a cycle among them is a usage error naming the file; files
-// reads their compose files (once per run). envs are the stacks' merged
-// environments (a stack whose .env cannot be read declares nothing here;
-// its own problem is reported when it is planned).
-func readGraph(all, start []stack.Stack, everything bool, files *compose.Files, envs func(stack.Stack) (*env.Env, error)) (*graph, error) {
-	g := &graph{byName: map[string]stack.Stack{}, deps: map[string][]string{}, where: map[string]string{}}
+// own file names). A dependency through a stack that is not selected
+// still orders the run. Only those stacks' files are read, so a command
+// on one stack costs what its stacks cost, not what the root costs.
+// files reads their compose files (once per run); envs are the stacks'
+// merged environments. A stack whose files do not load, whose
+// dependencies name no stack, or that is on a cycle is recorded in
+// g.broken with the reason: that fails it and its dependents
+// ([graph.failure]), never the whole run.
+func readGraph(all, start []stack.Stack, everything bool, files *compose.Files, envs func(stack.Stack) (*env.Env, error)) *graph {
+	g := &graph{byName: map[string]stack.Stack{}, deps: map[string][]string{}, where: map[string]string{}, broken: map[string]error{}}
 	names := make([]string, 0, len(all))
 	for _, st := range all {
 		g.byName[st.Name] = st
@@ -141,9 +158,17 @@ func readGraph(all, start []stack.Stack, everything bool, files *compose.Files, 
 		st := queue[0]
 		queue = queue[1:]
 		read = append(read, st.Name)
-		deps, where, err := stackDeps(st, files, envs, g.byName, names)
+		e, err := envs(st)
 		if err != nil {
-			return nil, err
+			// Its own error (the .env refused or broken) is reported
+			// when it is planned; what it declares is unknown.
+			g.broken[st.Name] = err
+			continue
+		}
+		deps, where, err := g.declared(st, files, e, names)
+		if err != nil {
+			g.broken[st.Name] = err
+			continue
 		}
 		g.deps[st.Name], g.where[st.Name] = deps, where
 		for _, d := range deps {
@@ -154,42 +179,84 @@ func readGraph(all, start []stack.Stack, everything bool, files *compose.Files, 
 		}
 	}
 	sort.Strings(read)
-	if c := g.cycle(read); c != nil {
-		var files []string
-		for _, n := range c[:len(c)-1] {
-			files = append(files, g.where[n])
-		}
-		return nil, Usagef("dependency cycle: %s (x-kompose.depends_on in %s)", strings.Join(c, " -> "), strings.Join(files, "; "))
-	}
-	return g, nil
+	g.breakCycles(read)
+	return g
 }
 
-// stackDeps reads the dependencies st declares and checks each names
-// another stack of the root (byName; names for the nearest one).
-func stackDeps(st stack.Stack, files *compose.Files, envs func(stack.Stack) (*env.Env, error), byName map[string]stack.Stack, names []string) ([]string, string, error) {
-	e, err := envs(st)
-	if err != nil {
-		return nil, "", nil
-	}
+// declared reads the dependencies st declares and checks that each names
+// another stack of the root.
+func (g *graph) declared(st stack.Stack, files *compose.Files, e *env.Env, names []string) ([]string, string, error) {
 	deps, where, err := files.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
 	if err != nil {
 		// compose-go may quote values: the stack's secrets are masked.
 		m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)
-		return nil, "", Usagef("stack %s: %s", st.Name, m.String(err.Error()))
+		return nil, where, errors.New(m.String(err.Error()))
 	}
 	for _, d := range deps {
 		if d == st.Name {
-			return nil, "", Usagef("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)
+			return nil, where, fmt.Errorf("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)
 		}
-		if _, ok := byName[d]; !ok {
+		if _, ok := g.byName[d]; !ok {
 			msg := fmt.Sprintf("%s: %s.depends_on: no stack named %q in %s", where, compose.Extension, d, filepath.Dir(st.Dir))
 			if n, ok := nearest(d, names, -1); ok {
 				msg += fmt.Sprintf(" (did you mean %s?)", n)
 			}
-			return nil, "", Usagef("%s", msg)
+			return nil, where, errors.New(msg)
 		}
 	}
 	return deps, where, nil
+}
+
+// breakCycles marks the stacks of every dependency cycle broken, naming
+// the cycle and its files, and forgets what they declare, so that the
+// graph that remains has no cycle.
+func (g *graph) breakCycles(names []string) {
+	for {
+		c := g.cycle(names)
+		if c == nil {
+			return
+		}
+		var files []string
+		for _, n := range c[:len(c)-1] {
+			files = append(files, g.where[n])
+		}
+		err := fmt.Errorf("dependency cycle: %s (x-kompose.depends_on in %s)", strings.Join(c, " -> "), strings.Join(files, "; "))
+		for _, n := range c[:len(c)-1] {
+			g.broken[n] = err
+			delete(g.deps, n)
+		}
+	}
+}
+
+// failure is why the stack named name cannot run because of the graph:
+// its own load error, or a [*FailedToLoadError] naming the first broken
+// stack it depends on (depth first, in declaration order); nil when
+// neither.
+func (g *graph) failure(name string) error {
+	if err := g.broken[name]; err != nil {
+		return err
+	}
+	seen := map[string]bool{name: true}
+	var walk func(n string) string
+	walk = func(n string) string {
+		for _, d := range g.deps[n] {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if g.broken[d] != nil {
+				return d
+			}
+			if b := walk(d); b != "" {
+				return b
+			}
+		}
+		return ""
+	}
+	if b := walk(name); b != "" {
+		return &FailedToLoadError{On: b}
+	}
+	return nil
 }
 
 // cycle returns a dependency cycle ("a", "b", "a"), or nil.

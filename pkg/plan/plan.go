@@ -146,6 +146,10 @@ type Stack struct {
 	// hooks.sh, a hook file another user may write). It is known before
 	// any stack starts; the stack then runs nothing and counts as failed.
 	Err error
+	// CommandErr says Err came from planning the command for this stack
+	// (a db:import FILE that does not exist), not from loading the stack:
+	// it is reported once, in the stack's own block.
+	CommandErr bool
 	// NotRun are hook files for this command that exist but are not run
 	// (not executable), for the dry run to mention.
 	NotRun []hooks.Hook
@@ -183,9 +187,6 @@ type Plan struct {
 	// Notes are the warnings about the root .env (unset variables).
 	Notes  []env.Note
 	Stacks []*Stack
-	// Note, when not "", is said before the run (a command passed to
-	// compose that kompose does not know).
-	Note string
 	// Order is the order of Stacks: dependencies, waves, health gating
 	// (see order.go).
 	Order *Order
@@ -422,10 +423,8 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	// The order needs the selected stacks' dependencies, transitively;
 	// only --with-deps on a command that reverses the order needs every
 	// stack (their dependents).
-	g, err := readGraph(req.Fleet.All(), stacks, req.WithDeps && reverse, ri.files, ri.stackEnv)
-	if err != nil {
-		return nil, err
-	}
+	g := readGraph(req.Fleet.All(), stacks, req.WithDeps && reverse, ri.files, ri.stackEnv)
+	clashes := ProjectClashes(req.Fleet.All(), fleetProjectNames(req.Fleet, base, stacks, ri.files))
 	var added map[string]bool
 	if req.WithDeps {
 		stacks, added = g.closure(stacks, reverse)
@@ -444,7 +443,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		b.LibLog() // nothing before the stacks concerns one stack
 	}
 	p := &Plan{Root: req.Root, Command: req.Command, Args: req.Args, Global: base.Layered(),
-		Masker: req.Fleet.BaseMasker(req.Command), Notes: base.Notes(), Note: chk.Note}
+		Masker: req.Fleet.BaseMasker(req.Command), Notes: base.Notes()}
 	for _, st := range stacks {
 		s := b.planStack(req, st, cmdFunc, ri)
 		if b.LibLog != nil {
@@ -452,6 +451,15 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		}
 		if errors.Is(s.Err, ErrUsage) {
 			return nil, s.Err
+		}
+		if s.Err == nil && s.Skip == "" {
+			// Its files, or those of a stack it depends on, do not
+			// load: it fails, the others run.
+			s.Err = g.failure(st.Name)
+		}
+		if s.Err == nil && s.Skip == "" {
+			// compose would give it another stack's project.
+			s.Err = clashes[st.Name]
 		}
 		p.Stacks = append(p.Stacks, s)
 	}
@@ -649,6 +657,7 @@ func (b *Builder) mainStep(req Request, s *Stack, cmdFunc CommandFunc) (Step, er
 				s.Skip = skip.Reason
 				return main, nil
 			}
+			s.CommandErr = true
 			return main, err
 		}
 	} else {

@@ -1,10 +1,12 @@
 package plan
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/kompose-dev/kompose/pkg/commands"
+	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
@@ -38,14 +40,15 @@ func TestOrderFollowsTable(t *testing.T) {
 // TestBuildReadsOnlyWhatTheOrderNeeds: a command on some stacks reads
 // their files and those of the stacks they depend on, transitively, not
 // the rest of the root: a broken x-kompose in a stack nobody selected or
-// depends on does not stop it. --with-deps on a command that reverses the
-// order needs every stack's file (dependents), and so finds it.
+// depends on is not even read. --with-deps on a command that reverses the
+// order needs every stack's file (dependents).
 func TestBuildReadsOnlyWhatTheOrderNeeds(t *testing.T) {
 	dir, all := root(t, map[string]string{
 		"app/compose.yaml":   svc + "x-kompose: {depends_on: [mid]}\n",
 		"mid/compose.yaml":   svc + "x-kompose: {depends_on: [db]}\n",
 		"db/compose.yaml":    svc,
 		"other/compose.yaml": svc + "x-kompose: {depends_on: [nope]}\n",
+		"other/.env":         "X=1\n",
 	})
 	byName := map[string]stack.Stack{}
 	for _, st := range all {
@@ -59,24 +62,41 @@ func TestBuildReadsOnlyWhatTheOrderNeeds(t *testing.T) {
 		return out
 	}
 	b := Builder{Detect: fixedCompose}
-	p, err := b.Build(Request{Root: dir, Command: "up", All: all}, sel("app", "db"))
-	if err != nil {
-		t.Fatalf("app and db: %v", err)
+	build := func(command string, withDeps bool, names ...string) (*Plan, []string) {
+		t.Helper()
+		f := fleet.New(fleet.Options{Root: dir}, all)
+		p, err := b.Build(Request{Root: dir, Command: command, All: all, WithDeps: withDeps, Fleet: f}, sel(names...))
+		if err != nil {
+			t.Fatalf("%s %v: %v", command, names, err)
+		}
+		var read []string
+		for _, m := range f.Loaded() {
+			read = append(read, m.Name)
+		}
+		sort.Strings(read)
+		return p, read
 	}
+	p, read := build("up", false, "app", "db")
 	var order []string
 	for _, s := range p.Stacks {
 		order = append(order, s.Name)
+		if s.Err != nil {
+			t.Errorf("%s: %v", s.Name, s.Err)
+		}
 	}
 	if strings.Join(order, " ") != "db app" {
 		t.Errorf("order %q: db first, through mid, which is not selected", order)
 	}
-	if _, err := b.Build(Request{Root: dir, Command: "up", All: all}, sel("other")); err == nil || !strings.Contains(err.Error(), `no stack named "nope"`) {
-		t.Errorf("other selected: %v", err)
+	if strings.Join(read, " ") != "app db mid" {
+		t.Errorf("up app,db read %q; want app, db and mid only", read)
 	}
-	if _, err := b.Build(Request{Root: dir, Command: "down", All: all, WithDeps: true}, sel("db")); err == nil || !strings.Contains(err.Error(), `no stack named "nope"`) {
-		t.Errorf("down --with-deps reads every stack: %v", err)
+	if p, _ := build("up", false, "other"); p.Stacks[0].Err == nil || !strings.Contains(p.Stacks[0].Err.Error(), `no stack named "nope"`) {
+		t.Errorf("other selected: %v", p.Stacks[0].Err)
 	}
-	if _, err := b.Build(Request{Root: dir, Command: "up", All: all, WithDeps: true}, sel("app")); err != nil {
-		t.Errorf("up --with-deps app: %v", err)
+	if _, read := build("down", true, "db"); len(read) != 4 {
+		t.Errorf("down --with-deps db read %q; want every stack (dependents)", read)
+	}
+	if _, read := build("up", true, "app"); strings.Join(read, " ") != "app db mid" {
+		t.Errorf("up --with-deps app read %q", read)
 	}
 }

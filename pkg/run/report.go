@@ -112,16 +112,15 @@ func annotation(st *plan.Step) string {
 
 // Begin implements [Reporter].
 func (t *Text) Begin(p *plan.Plan, dryRun bool) {
-	if p.Note != "" {
-		fmt.Fprintf(t.errW, "kompose: note: %s\n", p.Note)
-	}
 	// Stacks that cannot run (a broken .env or hooks.sh) are reported
 	// before any stack starts.
 	for _, line := range env.Summary(p.Notes) {
 		fmt.Fprintf(t.errW, "%s %s\n", t.style.Yellow("warning:"), p.Masker.String(line))
 	}
 	for _, s := range p.Stacks {
-		if s.Err != nil {
+		// A command that cannot be planned for a stack (a missing dump)
+		// is said once, in the stack's block (StackDone).
+		if s.Err != nil && !s.CommandErr {
 			fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Red("!!!"), s.Name, s.Masker.String(s.Err.Error()))
 		}
 		for _, line := range env.Summary(s.Notes) {
@@ -240,7 +239,7 @@ func (t *Text) StackDone(r StackResult) {
 
 // End implements [Reporter].
 func (t *Text) End(r *Result) {
-	ok, failed := r.Count()
+	_, failed := r.Count()
 	var names []string
 	for _, s := range r.Stacks {
 		if s.Status == Failed || s.Status == Interrupted {
@@ -259,7 +258,7 @@ func (t *Text) End(r *Result) {
 		t.reasons(r)
 		return
 	}
-	line := fmt.Sprintf("%d succeeded, %d failed out of %d stacks", ok, failed, len(r.Stacks))
+	line := r.Summary()
 	if n := r.Skipped(); n > 0 {
 		line += fmt.Sprintf(", %d skipped", n)
 	}
@@ -282,6 +281,9 @@ func (t *Text) reasons(r *Result) {
 	for _, sr := range r.Stacks {
 		if (sr.Status != Failed && sr.Status != Interrupted) || sr.Err == nil {
 			continue
+		}
+		if sr.Stack.Err != nil && sr.Stack.CommandErr {
+			continue // said on its "<== FAILED, nothing run:" line
 		}
 		fmt.Fprintf(t.w, "  %s: %s\n", sr.Stack.Name, sr.Stack.Masker.String(sr.Err.Error()))
 	}

@@ -102,6 +102,13 @@ func (r *Result) Count() (succeeded, failed int) {
 	return succeeded, failed
 }
 
+// Summary is the run's one-line count: "2 succeeded, 1 failed out of 3
+// stacks" ("out of 1 stack" for one).
+func (r *Result) Summary() string {
+	ok, failed := r.Count()
+	return fmt.Sprintf("%d succeeded, %d failed out of %s", ok, failed, output.Plural(len(r.Stacks), "stack", "stacks"))
+}
+
 // ExitCode is kompose's exit status for r: 0 when every stack succeeded, 1
 // when one failed, 130 when interrupted.
 func (r *Result) ExitCode() int {
@@ -135,6 +142,10 @@ type Runner struct {
 	// Parallel is how many stacks may run at once (-j); 0 and 1 run them
 	// one after the other. See schedule.go.
 	Parallel int
+	// StackOutput, when set and lines are prefixed, returns a writer
+	// that also gets every line s's processes print, as printed (nil for
+	// none): the body of s's own pings when stacks run at once.
+	StackOutput func(s *plan.Stack) io.Writer
 
 	// mu guards reports and outs while stacks run at once.
 	mu  sync.Mutex
@@ -355,7 +366,7 @@ func (r *Runner) runStep(ctx context.Context, s *plan.Stack, st *plan.Step, runt
 		return err
 	}
 	if !st.Hook.Executable() {
-		err = hooks.Outcome(st.Hook.Func, r.takeReport(st).Bytes(), err)
+		err = st.Hook.Hook.Outcome(r.takeReport(st).Bytes(), err)
 	}
 	if err == nil {
 		r.passOn(s, st, envFile, passed)
@@ -421,7 +432,11 @@ func (r *Runner) cmdFor(s *plan.Stack, st *plan.Step) proc.Cmd {
 	if r.Prefix {
 		o := r.outs[s]
 		if o == nil {
-			o = newStackOut(r.IO, r.prefixFor(s))
+			var tap io.Writer
+			if r.StackOutput != nil {
+				tap = r.StackOutput(s)
+			}
+			o = newStackOut(r.IO, r.prefixFor(s), tap)
 			r.outs[s] = o
 		}
 		cmd.Stdout, cmd.Stderr = o.out, o.err
@@ -444,9 +459,13 @@ func (r *Runner) takeReport(st *plan.Step) *bytes.Buffer {
 	return b
 }
 
-func newStackOut(ios *output.IOStreams, prefix [2]string) *stackOut {
+func newStackOut(ios *output.IOStreams, prefix [2]string, tap io.Writer) *stackOut {
+	stdout, stderr := ios.Out, ios.ErrOut
+	if tap != nil {
+		stdout, stderr = io.MultiWriter(stdout, tap), io.MultiWriter(stderr, tap)
+	}
 	o := &stackOut{writers: []*output.PrefixWriter{
-		output.NewPrefixWriter(ios.Out, prefix[0]), output.NewPrefixWriter(ios.ErrOut, prefix[1]),
+		output.NewPrefixWriter(stdout, prefix[0]), output.NewPrefixWriter(stderr, prefix[1]),
 	}}
 	o.out, o.err = o.writers[0], o.writers[1]
 	out, err1 := output.NewLinePipe(o.writers[0])

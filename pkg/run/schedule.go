@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/lock"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -307,6 +308,15 @@ func (s *syncReporter) End(r *Result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.r.End(r)
+}
+
+// HookEnv implements [EnvReporter] for the reporters that do: without
+// it, what hooks pass on would go unreported (and unmasked in pings)
+// when stacks run at once.
+func (s *syncReporter) HookEnv(st *plan.Stack, step *plan.Step, vars []hooks.Assignment, problems []string) {
+	if er, ok := s.r.(EnvReporter); ok {
+		s.at(st, func() { er.HookEnv(st, step, vars, problems) })
+	}
 }
 
 func (s *syncReporter) StackWaiting(st *plan.Stack, what string) {

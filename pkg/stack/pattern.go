@@ -22,6 +22,7 @@ func Select(stacks []Stack, pattern string) ([]Stack, error) {
 	var include, exclude []string
 	for _, item := range strings.Split(pattern, ",") {
 		item = strings.TrimSpace(item)
+		typed := item // what messages quote: never kompose's rewriting of it
 		neg := strings.HasPrefix(item, "!")
 		if neg {
 			item = strings.TrimSpace(item[1:])
@@ -30,12 +31,12 @@ func Select(stacks []Stack, pattern string) ([]Stack, error) {
 			continue
 		}
 		if strings.Contains(item, "/") || strings.Contains(item, "..") {
-			return nil, fmt.Errorf("pattern item %q: stack names cannot contain '/' or '..'", item)
+			return nil, fmt.Errorf("pattern item %q: stack names cannot contain '/' or '..'", typed)
 		}
 		if isGlob(item) {
 			item = shellClass(item)
 			if _, err := path.Match(item, ""); err != nil {
-				return nil, fmt.Errorf("pattern item %q: malformed glob", item)
+				return nil, fmt.Errorf("pattern item %q: malformed glob", typed)
 			}
 		} else if !byName[item] {
 			return nil, unknownStack(item, stacks)
@@ -93,10 +94,19 @@ func matchAny(items []string, name string) bool {
 	return false
 }
 
+// UnknownError is a pattern item without glob characters that names no
+// stack. [NotAStack] says why, when the root has something of that name.
+type UnknownError struct {
+	Item string
+	msg  string
+}
+
+func (e *UnknownError) Error() string { return e.msg }
+
 func unknownStack(item string, stacks []Stack) error {
 	names := Names(stacks)
 	if len(names) == 0 {
-		return fmt.Errorf("no stack named %q: the root holds no stacks", item)
+		return &UnknownError{Item: item, msg: fmt.Sprintf("no stack named %q: the root holds no stacks", item)}
 	}
 	best, bestD := "", -1
 	for _, n := range names {
@@ -108,7 +118,7 @@ func unknownStack(item string, stacks []Stack) error {
 	if bestD <= max(2, len(item)/3) {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	return fmt.Errorf("no stack named %q%s; stacks:%s", item, hint, listNames(names))
+	return &UnknownError{Item: item, msg: fmt.Sprintf("no stack named %q%s; stacks:%s", item, hint, listNames(names))}
 }
 
 // distance is the Levenshtein edit distance between a and b.

@@ -10,9 +10,11 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -117,6 +119,61 @@ func load(name, dir string) (Stack, bool) {
 		s.HooksFile = p
 	}
 	return s, true
+}
+
+// maxEnvScan is how much of a .env [NotAStack] reads to look for
+// COMPOSE_FILE.
+const maxEnvScan = 1 << 20
+
+// composeFileVar matches a .env line that sets COMPOSE_FILE.
+var composeFileVar = regexp.MustCompile(`(?m)^[ \t]*(export[ \t]+)?COMPOSE_FILE[ \t]*=`)
+
+// NotAStack says why root/name, which something in the root is called,
+// is not a stack; "" when the root holds nothing of that name (or it is
+// a stack). It runs nothing and prints nothing of a file's content: of a
+// .env (a regular file, not a link) it says only whether it sets
+// COMPOSE_FILE.
+//
+// A folder whose .env sets COMPOSE_FILE is a project to compose, run in
+// that folder; kompose still finds stacks by their compose file (see the
+// README), so that discovery reads no .env of a folder nobody selected.
+func NotAStack(root, name string) string {
+	dir := filepath.Join(root, name)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil, name == ".":
+		return ""
+	case strings.HasPrefix(name, "."):
+		return "hidden folders are not stacks"
+	case !fi.IsDir():
+		return dir + " is not a folder"
+	}
+	if _, ok := load(name, dir); ok {
+		return ""
+	}
+	n := len(composeFileNames)
+	why := fmt.Sprintf("%s has no %s or %s", dir, strings.Join(composeFileNames[:n-1], ", "), composeFileNames[n-1])
+	if setsComposeFile(filepath.Join(dir, EnvFileName)) {
+		why += "; its .env sets COMPOSE_FILE, but kompose finds stacks by their compose file only: " +
+			"add a compose.yaml (compose will still read COMPOSE_FILE's files; README, \"The root and its stacks\")"
+	}
+	return why
+}
+
+// setsComposeFile reports whether the regular file p has a line setting
+// COMPOSE_FILE.
+func setsComposeFile(p string) bool {
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxEnvScan))
+	return err == nil && composeFileVar.Match(b)
 }
 
 func isFile(p string) bool {

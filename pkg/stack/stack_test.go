@@ -255,3 +255,43 @@ func TestUnknownStackColumns(t *testing.T) {
 		}
 	}
 }
+
+func TestNotAStack(t *testing.T) {
+	root := t.TempDir()
+	write := func(p, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("stack/compose.yaml", "services: {}\n")
+	write("envonly/.env", "A=1\n  export COMPOSE_FILE = x.yaml\n")
+	write("other/.env", "MY_COMPOSE_FILE=x.yaml\n# COMPOSE_FILE=x.yaml\n")
+	write("elsewhere/.env.real", "COMPOSE_FILE=x.yaml\n")
+	if err := os.Mkdir(filepath.Join(root, "linked"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// a .env that is a link is not read: it may point anywhere
+	if err := os.Symlink(filepath.Join(root, "elsewhere/.env.real"), filepath.Join(root, "linked/.env")); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"stack":   "",
+		"nothing": "",
+		".":       "",
+		"envonly": "its .env sets COMPOSE_FILE",
+		"other":   "has no compose.yaml",
+		"linked":  "has no compose.yaml",
+	} {
+		got := NotAStack(root, name)
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+		if name != "envonly" && strings.Contains(got, "COMPOSE_FILE") {
+			t.Errorf("%s: %q mentions COMPOSE_FILE", name, got)
+		}
+	}
+}

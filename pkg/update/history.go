@@ -96,9 +96,12 @@ func (h *History) validate() error {
 }
 
 // LoadHistory reads the history file at path, without following a
-// symlink. A missing file is an empty history of project.
+// symlink and without blocking (a FIFO at the name is refused, not
+// waited on); anything but a regular file is refused. A missing file is
+// an empty history of project. Its folder and owner are checked by the
+// caller (historyPath).
 func LoadHistory(path, project string) (*History, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return &History{Version: FileVersion, Project: project}, nil
 	}
@@ -106,6 +109,9 @@ func LoadHistory(path, project string) (*History, error) {
 		return nil, fmt.Errorf("update history: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("update history %s: not a regular file; remove it: rm %s", path, path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("update history %s: %w", path, err)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -138,5 +139,24 @@ func TestHistoryTarget(t *testing.T) {
 	}
 	if _, err := h.Target(3); err == nil || !strings.Contains(err.Error(), "only 2") {
 		t.Fatalf("rollback 3: %v", err)
+	}
+}
+
+// TestLoadHistoryRefusesFIFO: a FIFO at the history's name is refused at
+// once, not waited on.
+func TestLoadHistoryRefusesFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.json")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := LoadHistory(path, "blog"); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("LoadHistory: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("LoadHistory still waiting on a FIFO after 5s")
 	}
 }

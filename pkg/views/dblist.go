@@ -27,7 +27,7 @@ func DBList(p *plan.Plan, now time.Time) (doc jsonout.DBList, ok bool) {
 			if !isList {
 				continue
 			}
-			ds.Database, ds.Dir = l.Cfg.Name, l.Cfg.DumpDir
+			ds.Database, ds.Dir, ds.KeptDatabase = l.Cfg.Name, l.Cfg.DumpDir, db.ReadKept(l.Cfg)
 			dumps, err := db.List(l.Cfg.DumpDir, l.Cfg.Name)
 			if err != nil {
 				msg := s.Masker.String(err.Error())

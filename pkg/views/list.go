@@ -15,6 +15,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
@@ -38,10 +39,21 @@ type ListStack struct {
 	EnvErr error
 	Mask   *env.Masker
 	// Notes are the stack's .env warnings, masked.
-	Notes    []string
-	Hooks    *fleet.StackHooks
-	Engine   engine.Engine
-	Files    []string // COMPOSE_FILE's files, relative to the stack's folder; nil without it
+	Notes  []string
+	Hooks  *fleet.StackHooks
+	Engine engine.Engine
+	// ComposeFiles are the files compose reads, in its order; FilesWhy
+	// says why they are not just the compose file kompose found (the one
+	// kompose.sh passed with -f): "COMPOSE_FILE", "with the override
+	// file"; "" when they are.
+	ComposeFiles []string
+	FilesWhy     string
+	// Clash is set when compose would give the stack the project of
+	// another stack of the root.
+	Clash error
+	// Weak are the secrets too weak to hide: their value also occurs in
+	// an image name.
+	Weak     []string
 	Services []compose.Service
 	SvcErr   error
 	Project  string
@@ -60,8 +72,16 @@ func CollectList(ctx context.Context, f *fleet.Fleet, stacks []stack.Stack, take
 	l := &List{Root: f.Root(), mask: f.Mask()}
 	l.Notes = maskAll(l.mask, env.Summary(base.Notes()))
 	l.RootHooks, l.RootHooksErr = f.RootHooks()
+	// Stacks compose would give one project name, against every stack of
+	// the root, selected or not: --list reads them all.
+	clashes := plan.ProjectClashes(f.All(), plan.FleetProjectNames(f, f.All(), stacks, compose.NewFiles()))
+	if takeLog != nil {
+		takeLog() // what compose-go said reading the names is said again below, for each stack listed
+	}
 	for _, m := range members {
-		l.Stacks = append(l.Stacks, collectListStack(ctx, f, m, takeLog))
+		ls := collectListStack(ctx, f, m, takeLog)
+		ls.Clash = clashes[m.Name]
+		l.Stacks = append(l.Stacks, ls)
 	}
 	return l, nil
 }
@@ -70,16 +90,13 @@ func collectListStack(ctx context.Context, f *fleet.Fleet, m *fleet.Member, take
 	s, e := m.Stack, m.Env
 	ls := ListStack{Stack: s, Env: e, EnvErr: m.Err, Mask: f.MaskFor(m), Hooks: f.Hooks(s), Engine: engine.Of(e.Lookup)}
 	ls.Notes = maskAll(ls.Mask, env.Summary(e.Notes()))
-	if _, ok := e.Get("COMPOSE_FILE"); ok {
-		files, _ := compose.ConfigFiles(s.Dir, s.ComposeFile, e.Lookup)
-		for i, file := range files {
-			if r, err := filepath.Rel(s.Dir, file); err == nil {
-				files[i] = r
-			}
-		}
-		ls.Files = files
-	}
+	ls.ComposeFiles, ls.FilesWhy = composeFiles(s, e)
 	ls.Services, ls.SvcErr = compose.Services(ctx, s.Dir, s.ComposeFile, e.Map())
+	var images []string
+	for _, sv := range ls.Services {
+		images = append(images, sv.Image)
+	}
+	ls.Weak = env.WeakIn(e, images...)
 	ls.Project = compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup)
 	if takeLog != nil {
 		ls.LibWarns = maskAll(ls.Mask, takeLog())
@@ -128,6 +145,9 @@ func (s *ListStack) problems() []problem {
 	if s.SvcErr != nil {
 		ps = append(ps, problem{"services", s.SvcErr})
 	}
+	if s.Clash != nil {
+		ps = append(ps, problem{"project", s.Clash})
+	}
 	return ps
 }
 
@@ -169,8 +189,17 @@ func (s *ListStack) text(w, errw io.Writer, st, est output.Style) {
 		// the docker CLI does (kompose hosts shows them all).
 		fmt.Fprintf(w, "  engine:   %s\n", s.Mask.String(s.Engine.Name()))
 	}
-	if s.Files != nil {
-		fmt.Fprintf(w, "  files:    %s (COMPOSE_FILE)\n", strings.Join(s.Files, ", "))
+	if s.FilesWhy != "" {
+		files := make([]string, len(s.ComposeFiles))
+		for i, f := range s.ComposeFiles {
+			files[i] = f
+			if r, err := filepath.Rel(s.Dir, f); err == nil {
+				files[i] = r
+			}
+		}
+		name := filepath.Base(s.ComposeFile)
+		fmt.Fprintf(w, "  files:    %s (%s)\n", s.Mask.String(strings.Join(files, ", ")), s.FilesWhy)
+		fmt.Fprintf(w, "  note:     kompose.sh read %s only (docker compose -f %s); kompose, as compose, reads the files above\n", name, name)
 	}
 	if s.HooksFile != "" {
 		if err := s.Hooks.ScriptErr; err != nil {
@@ -206,8 +235,38 @@ func (s *ListStack) text(w, errw io.Writer, st, est output.Style) {
 			names = append(names, sv.Name+" (build)")
 		}
 	}
+	for _, k := range s.Weak {
+		// a secret the **** in an image name gives away (docs/security.md)
+		fmt.Fprintf(errw, "%s %s: %s: %s is too weak to hide: its value also occurs in an image name, so the **** kompose prints in its place shows what it is; use a longer, random value\n",
+			est.Yellow("warning:"), s.Name, filepath.Base(s.ComposeFile), k)
+	}
 	fmt.Fprintf(w, "  services: %s\n", s.Mask.String(strings.Join(names, ", ")))
+	if s.Clash != nil {
+		fmt.Fprintf(w, "  project:  %s %s\n", s.Mask.String(s.Project), st.Red("(shared: see stderr)"))
+		fmt.Fprintf(errw, "%s %s: %s\n", est.Red("!!!"), s.Name, s.Mask.String(s.Clash.Error()))
+		return
+	}
 	fmt.Fprintf(w, "  project:  %s\n", s.Mask.String(s.Project))
+}
+
+// composeFiles returns the files compose reads for s, in compose's order,
+// and, when they are not just the compose file kompose found (the one
+// kompose.sh passed with -f), why: "COMPOSE_FILE" or "with the override
+// file"; why is "" otherwise.
+func composeFiles(s stack.Stack, e *env.Env) (files []string, why string) {
+	files, _ = compose.ConfigFiles(s.Dir, s.ComposeFile, e.Lookup) // never fails
+	switch {
+	case len(files) == 1 && files[0] == s.ComposeFile:
+		return files, ""
+	case hasVar(e, "COMPOSE_FILE"):
+		return files, "COMPOSE_FILE"
+	}
+	return files, "with the override file"
+}
+
+func hasVar(e *env.Env, name string) bool {
+	_, ok := e.Get(name)
+	return ok
 }
 
 // hookFiles lists the hook files of a hooks/ folder, saying which are not
@@ -235,7 +294,8 @@ func (l *List) JSON(errw io.Writer) jsonout.List {
 }
 
 func (s *ListStack) json(errw io.Writer) jsonout.ListStack {
-	ls := jsonout.ListStack{Name: s.Name, Dir: s.Dir, ComposeFile: s.ComposeFile, EnvFile: s.EnvFile, HooksFile: s.HooksFile, Hooks: []jsonout.ListHook{}, Services: []jsonout.Service{}, Errors: []string{}}
+	files := maskAll(s.Mask, s.ComposeFiles)
+	ls := jsonout.ListStack{Name: s.Name, Dir: s.Dir, ComposeFile: s.ComposeFile, ComposeFiles: files, EnvFile: s.EnvFile, HooksFile: s.HooksFile, Hooks: []jsonout.ListHook{}, Services: []jsonout.Service{}, Errors: []string{}}
 	for _, p := range s.problems() {
 		ls.Errors = append(ls.Errors, p.what+": "+s.Mask.String(p.err.Error()))
 		fmt.Fprintf(errw, "!!! %s: %s\n", s.Name, s.Mask.String(p.err.Error()))
