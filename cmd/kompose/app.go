@@ -126,7 +126,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			&cli.StringFlag{Name: "parallel", Aliases: []string{"j"}, Usage: "run up to `N` independent stacks at once, within the dependency order; their lines are prefixed with the stack (default 1, one after the other; also $KOMPOSE_PARALLEL)"},
 			&cli.BoolFlag{Name: "with-deps", Usage: "also run the stacks the selected ones depend on, transitively (for down, stop, kill, rm, pause: the stacks that depend on them)"},
 			&cli.StringFlag{Name: "wait-timeout", Usage: "for up: how long a stack waits for the stacks it depends on to be running and healthy (`DURATION`; default 2m, also $KOMPOSE_WAIT_TIMEOUT; 0: do not wait)"},
-			&cli.StringFlag{Name: "lock-timeout", Usage: "how long to wait for a stack another kompose is changing (`DURATION`; default 1m, also $KOMPOSE_LOCK_TIMEOUT; 0: fail at once)"},
+			&cli.StringFlag{Name: "lock-timeout", Usage: "how long to wait for a stack's lock, held by another kompose changing it (`DURATION`; default 1m, also $KOMPOSE_LOCK_TIMEOUT; 0: fail at once; the database lock's is db:*'s --db-lock-timeout)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 			&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "print this help"},
 		},

@@ -25,7 +25,8 @@ type Options struct {
 }
 
 // DefaultLockTimeout is how long a run waits for another one working on the
-// same database.
+// same database (--db-lock-timeout); the stack lock's default is
+// plan.DefaultLockTimeout (--lock-timeout).
 const DefaultLockTimeout = time.Minute
 
 // Commands returns the db:export, db:import, db:cleanup and db:list
@@ -88,7 +89,7 @@ func (c *commands) stackConfig(s *plan.Stack, command string) (Config, error) {
 }
 
 func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--compress none|gzip|zstd, --format plain|custom, --lock-timeout DURATION, --progress, --no-progress"
+	const help = "--compress none|gzip|zstd, --format plain|custom, --db-lock-timeout DURATION, --progress, --no-progress"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	compress := fs.String("compress", "none", "")
 	format := fs.String("format", "plain", "")
@@ -136,7 +137,7 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[FILE], --from-other-db, --undo, --lock-timeout DURATION, --progress, --no-progress"
+	const help = "[FILE], --from-other-db, --undo, --db-lock-timeout DURATION, --progress, --no-progress"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.Bool("keep-previous", false, "") // the replaced data is always kept now
 	fromOther := fs.Bool("from-other-db", false, "")
@@ -196,7 +197,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 }
 
 func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--keep N (default 1), --older-than AGE (30d, 12h), --lock-timeout DURATION"
+	const help = "--keep N (default 1), --older-than AGE (30d, 12h), --db-lock-timeout DURATION"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	keep := fs.Int("keep", 1, "")
 	older := fs.String("older-than", "", "")
@@ -293,14 +294,34 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// lockTimeoutFlag adds --lock-timeout; its check refuses a negative value.
+// LockTimeoutFlag is the option of db:export, db:import and db:cleanup
+// that bounds the wait for the database lock. It is not the global
+// --lock-timeout, the stack lock's wait: the two locks have two names.
+const LockTimeoutFlag = "db-lock-timeout"
+
+// oldLockTimeoutFlag is the database lock's option as it was spelled
+// before it had a name of its own; still accepted after a db command, as
+// crontabs may hold it.
+const oldLockTimeoutFlag = "lock-timeout"
+
+// lockTimeoutFlag adds --db-lock-timeout (and its old spelling,
+// --lock-timeout); its check refuses a negative value, and both at once.
 func lockTimeoutFlag(fs *flag.FlagSet) func(command string) (time.Duration, error) {
-	d := fs.Duration("lock-timeout", DefaultLockTimeout, "")
+	d := DefaultLockTimeout
+	fs.DurationVar(&d, LockTimeoutFlag, DefaultLockTimeout, "")
+	fs.DurationVar(&d, oldLockTimeoutFlag, DefaultLockTimeout, "")
 	return func(command string) (time.Duration, error) {
-		if *d < 0 {
-			return 0, usagef("%s: --lock-timeout %s: must not be negative (0 means do not wait)", command, *d)
+		name := LockTimeoutFlag
+		if isSet(fs, oldLockTimeoutFlag) {
+			if isSet(fs, LockTimeoutFlag) {
+				return 0, usagef("%s: --%s and --%s: give one of them", command, LockTimeoutFlag, oldLockTimeoutFlag)
+			}
+			name = oldLockTimeoutFlag
 		}
-		return *d, nil
+		if d < 0 {
+			return 0, usagef("%s: --%s %s: must not be negative (0 means do not wait)", command, name, d)
+		}
+		return d, nil
 	}
 }
 

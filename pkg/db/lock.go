@@ -38,7 +38,7 @@ func AcquireLock(ctx context.Context, path string, timeout time.Duration, what s
 		if who == "" {
 			who = "another kompose run"
 		}
-		return nil, fmt.Errorf("database is busy: %s (lock %s); gave up after waiting %s (--lock-timeout)", who, path, timeout)
+		return nil, fmt.Errorf("database is busy: %s (lock %s); gave up after waiting %s (--db-lock-timeout)", who, path, timeout)
 	}
 	return l, err
 }

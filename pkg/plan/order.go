@@ -101,7 +101,8 @@ const (
 	DefaultWaitTimeout = 2 * time.Minute
 	LockTimeoutVar     = "KOMPOSE_LOCK_TIMEOUT"
 	// DefaultLockTimeout is how long a run waits for a stack's lock by
-	// default (the database lock's default too).
+	// default (--lock-timeout; the database lock's wait is db's
+	// --db-lock-timeout, db.DefaultLockTimeout).
 	DefaultLockTimeout = time.Minute
 )
 

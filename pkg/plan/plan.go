@@ -452,15 +452,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		if errors.Is(s.Err, ErrUsage) {
 			return nil, s.Err
 		}
-		if s.Err == nil && s.Skip == "" {
-			// Its files, or those of a stack it depends on, do not
-			// load: it fails, the others run.
-			s.Err = g.failure(st.Name)
-		}
-		if s.Err == nil && s.Skip == "" {
-			// compose would give it another stack's project.
-			s.Err = clashes[st.Name]
-		}
+		failFromRoot(s, g, clashes)
 		p.Stacks = append(p.Stacks, s)
 	}
 	o := g.order(p, reverse, added, wait)
@@ -473,6 +465,19 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 		s.Masker = s.Masker.Using(u)
 	}
 	return p, nil
+}
+
+// failFromRoot fails s, when it could otherwise run, for what the root
+// says of it: its files, or those of a stack it depends on, do not load
+// (g), or compose would give it another stack's project (clashes). The
+// other stacks run.
+func failFromRoot(s *Stack, g *graph, clashes map[string]error) {
+	if s.Err == nil && s.Skip == "" {
+		s.Err = g.failure(s.Name)
+	}
+	if s.Err == nil && s.Skip == "" {
+		s.Err = clashes[s.Name]
+	}
 }
 
 // prepare works out, once per run, the hook facts every stack shares. The
