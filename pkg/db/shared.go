@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/trust"
@@ -31,8 +32,18 @@ func Checks() map[string]plan.RootCheck {
 // they are (device and inode, [folderID]), not by their names. A stack whose .env cannot be read, or is
 // refused by the trust rule, is left out here; it fails on its own when
 // selected.
-func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, _ *trust.Tree) error {
-	all := req.Fleet.All()
+func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, tree *trust.Tree) error {
+	f := req.Fleet
+	if f == nil { // a request not made by plan.Build
+		all := req.All
+		if all == nil {
+			all = selected
+		}
+		pol := tree.Policy
+		f = fleet.New(fleet.Options{Root: req.Root, Environ: req.Environ, Network: req.Network,
+			Overrides: req.Overrides, Context: req.Context, Policy: &pol}, all)
+	}
+	all := f.All()
 	chosen := map[string]bool{}
 	for _, s := range selected {
 		chosen[s.Dir] = true
@@ -45,7 +56,7 @@ func checkShared(req plan.Request, _ *env.Env, selected []stack.Stack, _ *trust.
 	shown := map[key]string{}
 	var order []key
 	for _, st := range all {
-		m := req.Fleet.Stack(st)
+		m := f.Stack(st)
 		if m.Err != nil {
 			continue
 		}
