@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/jsonout"
-	"github.com/kompose-dev/kompose/pkg/metrics"
 	"github.com/kompose-dev/kompose/pkg/output"
-	"github.com/kompose-dev/kompose/pkg/ping"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/report"
 	"github.com/kompose-dev/kompose/pkg/run"
-	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/kompose-dev/kompose/pkg/views"
 	"github.com/urfave/cli/v2"
@@ -41,76 +37,21 @@ func (a *App) fleetOpts(c *cli.Context, args []string) fleetOpts {
 }
 
 // writeReport writes the --report document, when asked for; a run that
-// did not get as far as its plan records code and msg.
+// did not get as far as its plan records code and msg (pkg/report).
 func (a *App) writeReport(o fleetOpts, code int, err error) {
-	if o.collector == nil {
-		return
-	}
-	if err != nil {
-		o.collector.Fail(code, err.Error(), a.argvMasker())
-	}
-	o.collector.Finish(code)
-	var b bytes.Buffer
-	if werr := jsonout.Write(&b, o.collector.Doc()); werr == nil {
-		werr = safefile.WriteFile(o.report, b.Bytes(), 0o600)
-		if werr != nil {
-			fmt.Fprintf(a.IO.ErrOut, "kompose: warning: --report: %v\n", werr)
-		}
-	}
+	report.WriteDocument(o.report, o.collector, code, err, a.argvMasker, a.IO.ErrOut)
 }
 
 // runPlan runs (or, for a dry run, walks) p with the reporters the
-// options ask for: the text for people (or, with --json, the plan's JSON
-// on stdout), the report, the metrics file and the pings.
+// options ask for (pkg/report): the text for people (or, with --json, the
+// plan's JSON on stdout), the report, the metrics file and the pings.
 func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetOpts, ios *output.IOStreams) int {
-	var reps run.Multi
-	var pinger *ping.Pinger
-	if !r.DryRun && ping.Wanted(p, a.Environ) {
-		// The end of what the run prints (compose, hooks and kompose's
-		// own lines) is the body of the last ping. Not on a terminal:
-		// compose keeps it.
-		tail := &ping.Tail{}
-		c := *ios
-		if !ios.OutTTY {
-			c.Out = io.MultiWriter(ios.Out, tail)
-		}
-		if !ios.ErrTTY {
-			c.ErrOut = io.MultiWriter(ios.ErrOut, tail)
-		}
-		r.IO = &c
-		r.Reporter = run.NewText(r.IO, r.DryRun)
-		// Stacks running at once mix their lines: each stack's own
-		// pings carry only its own output.
-		pinger = &ping.Pinger{Environ: a.Environ, Tail: tail, Warn: a.IO.ErrOut, Parallel: r.Parallel > 1}
-		r.StackOutput = pinger.StackOutput
-	}
-	var planDoc *jsonout.Collector
-	if o.json {
-		planDoc = jsonout.NewCollector(a.Version, a.argv, a.Clock.Now)
-		reps = append(reps, planDoc)
-		// The warnings of the plan (unset variables, stacks that
-		// cannot run) still go to stderr: the text reporter of a real
-		// run says only them at Begin.
-		run.NewText(ios, false).Begin(p, false)
-	} else {
-		reps = append(reps, r.Reporter)
-	}
-	if o.collector != nil {
-		reps = append(reps, o.collector)
-	}
-	if o.metrics != "" && !r.DryRun {
-		reps = append(reps, &metrics.Recorder{Path: o.metrics, Now: a.Clock.Now, Warn: a.IO.ErrOut, Policy: o.policy})
-	}
-	if pinger != nil {
-		reps = append(reps, pinger) // last: its body holds the text's summary
-	}
-	r.Reporter = reps
+	finish := report.Attach(r, p, report.Options{Version: a.Version, Argv: a.argv, Now: a.Clock.Now, Environ: a.Environ,
+		JSON: o.json, Collector: o.collector, MetricsFile: o.metrics, Policy: o.policy, Warn: a.IO.ErrOut}, ios)
 	res := r.Run(ctx, p)
-	if planDoc != nil {
-		if err := jsonout.Write(ios.Out, planDoc.Doc()); err != nil {
-			fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
-			return exitFailed
-		}
+	if err := finish(); err != nil {
+		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
+		return exitFailed
 	}
 	return res.ExitCode()
 }
