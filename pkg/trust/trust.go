@@ -28,6 +28,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -129,12 +130,18 @@ func (t *Tree) CheckFile(use, path string) error {
 	if err := t.Policy.Check(use, path, fi); err != nil {
 		return err
 	}
+	if err := t.checkLinks(use, path); err != nil {
+		return err
+	}
 	return t.checkParents(use, path)
 }
 
 // CheckDir checks the folder at path and every folder leading to it.
 func (t *Tree) CheckDir(use, path string) error {
 	if err := t.dir(use, path); err != nil {
+		return err
+	}
+	if err := t.checkLinks(use, path); err != nil {
 		return err
 	}
 	return t.checkParents(use, path)
@@ -201,6 +208,73 @@ func (t *Tree) resolve(abs string) (string, error) {
 		return filepath.EvalSymlinks(filepath.Join(rd, base))
 	}
 	return filepath.Join(rd, base), nil
+}
+
+// maxLinks bounds the symbolic links followed for one path (the kernel's
+// limit).
+const maxLinks = 40
+
+// checkLinks refuses path when a symbolic link on its way is owned by an
+// account the policy does not trust: the path as written and every hop
+// of every link, followed component by component as the kernel does (..
+// after a link goes up from where the link led). Whoever owns a link can
+// point it elsewhere at any moment, after kompose checked what it led to;
+// in a sticky folder (/tmp, a shared dump folder) anyone may plant one,
+// and the kernel refuses to follow it only when fs.protected_symlinks is
+// on. A name that does not exist ends the walk: the other checks say so.
+func (t *Tree) checkLinks(use, path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	rest := strings.Split(abs, "/")
+	cur, hops := "/", 0
+	for len(rest) > 0 {
+		name := rest[0]
+		rest = rest[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		p := filepath.Join(cur, name)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return nil
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = p
+			continue
+		}
+		if err := t.Policy.checkLink(use, p, fi); err != nil {
+			return err
+		}
+		if hops++; hops > maxLinks {
+			return fmt.Errorf("%s: too many levels of symbolic links", path)
+		}
+		to, err := os.Readlink(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if filepath.IsAbs(to) {
+			cur = "/"
+		}
+		rest = append(strings.Split(to, "/"), rest...)
+	}
+	return nil
+}
+
+// checkLink checks the owner of a symbolic link (its mode means nothing).
+func (p Policy) checkLink(use, path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || p.trusts(int(st.Uid)) {
+		return nil
+	}
+	return &UnsafeError{Use: use, Path: path,
+		Reason: fmt.Sprintf("it is a symbolic link owned by %s, who is neither root, the user running kompose nor a trusted account, and can point it anywhere at any moment", userName(int(st.Uid))),
+		Fix:    fmt.Sprintf("rm %s (or replace it with a link of your own: ln -sfn TARGET %s)", path, path)}
 }
 
 // dir checks one folder, memoised.
