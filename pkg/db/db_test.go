@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 func TestFileNameRoundTrip(t *testing.T) {
@@ -81,7 +83,7 @@ func TestNewCleanupSelection(t *testing.T) {
 		{10, 0, 0, 5},
 		{1, 30 * 24 * time.Hour, 0, 5},
 	} {
-		c, err := NewCleanup(cfg, tc.keep, tc.older, now)
+		c, err := NewCleanup(trust.Current(), cfg, tc.keep, tc.older, now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,9 +3,13 @@ package db
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // The record of the kept database lives in the dump folder, which may be
@@ -64,5 +68,60 @@ func TestReadKeptOnlyOwnRecord(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("ReadKept blocked on a FIFO")
+	}
+}
+
+// A dump folder may be a sticky shared folder (trust accepts it): another
+// user may create files there named like dumps, with later times than
+// every real one. They are not kompose's dumps: db:cleanup --keep N must
+// keep the newest N of the dumps the trust rule accepts (never count the
+// planted ones, which would make it remove every real dump), and removes
+// none of the planted files either.
+func TestCleanupCountsOnlyTrustedDumps(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files of other owners") // CI runs as root
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, uid int) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"app_20250101_000000.sql", "app_20250102_000000.sql", "app_20250103_000000.sql"} {
+		mk(n, 0)
+	}
+	for _, n := range []string{"app_20991230_000000.sql", "app_20991231_000000.sql"} {
+		mk(n, 65534)
+	}
+	cfg := Config{Name: "app", DumpDir: dir}
+	c, err := NewCleanup(trust.Current(), cfg, 2, 0, time.Date(2025, 2, 1, 0, 0, 0, 0, time.Local))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(ds []Dump) (out []string) {
+		for _, d := range ds {
+			out = append(out, d.Name)
+		}
+		return out
+	}
+	if got, want := names(c.Kept), []string{"app_20250103_000000.sql", "app_20250102_000000.sql"}; !slices.Equal(got, want) {
+		t.Errorf("kept %v, want %v", got, want)
+	}
+	if got, want := names(c.Remove), []string{"app_20250101_000000.sql"}; !slices.Equal(got, want) {
+		t.Errorf("removes %v, want %v", got, want)
+	}
+	if got, want := names(c.Foreign), []string{"app_20991231_000000.sql", "app_20991230_000000.sql"}; !slices.Equal(got, want) {
+		t.Errorf("left alone %v, want %v", got, want)
+	}
+	if d := strings.Join(c.Describe(), "\n"); !strings.Contains(d, "not a dump of yours: app_20991231_000000.sql (it is owned by uid 65534 (nobody)") {
+		t.Errorf("the dry run does not say why the planted files stay:\n%s", d)
 	}
 }
