@@ -133,7 +133,42 @@ func (t *Tree) CheckFile(use, path string) error {
 	if err := t.checkLinks(use, path); err != nil {
 		return err
 	}
+	if err := t.checkHardLink(use, path, fi); err != nil {
+		return err
+	}
 	return t.checkParents(use, path)
+}
+
+// checkHardLink refuses a file with more than one name that sits in a
+// sticky folder others may create entries in (/tmp, a shared dump
+// folder). A hard link has its target's owner and mode, so there the
+// owner check proves nothing: another user may have linked a file of
+// root's under a name kompose reads (the kernel forbids it only when
+// fs.protected_hardlinks is on). In a folder only trusted accounts can
+// write, a hard link is theirs (hard-linked backups stay usable).
+func (t *Tree) checkHardLink(use, path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Nlink < 2 {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	real, err := t.resolve(abs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	di, err := os.Stat(filepath.Dir(real))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if di.Mode()&fs.ModeSticky == 0 || di.Mode().Perm()&0o022 == 0 {
+		return nil
+	}
+	return &UnsafeError{Use: use, Path: path,
+		Reason: fmt.Sprintf("it is a hard link (%d names) in %s, a folder others may create entries in, so another user may have made it to someone else's file", st.Nlink, filepath.Dir(real)),
+		Fix:    fmt.Sprintf("rm %s (if you made it yourself: keep the file in a folder only trusted accounts can write)", path)}
 }
 
 // CheckDir checks the folder at path and every folder leading to it.

@@ -222,3 +222,48 @@ func TestTreeSymlinkOwner(t *testing.T) {
 		t.Errorf("with nobody trusted: %v", err)
 	}
 }
+
+// A hard link carries its target's owner: in a folder where others may
+// create entries (sticky, world- or group-writable), another user may
+// have made it to a file of root's (when fs.protected_hardlinks is off),
+// so a file there with more than one name is refused. Elsewhere only
+// trusted accounts could have made it: accepted (hard-linked backups).
+func TestTreeHardLinkInSharedFolder(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root") // CI runs as root
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good")
+	shared := filepath.Join(dir, "shared")
+	for _, d := range []string{good, shared} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(good, "other_20250101_000000.sql")
+	if err := os.WriteFile(target, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(shared, "news_20991231_000000.sql")
+	kept := filepath.Join(good, "news_20250101_000000.sql")
+	for _, l := range []string{planted, kept} {
+		if err := os.Link(target, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := NewTree(Policy{})
+	err := tr.CheckFile("import dumps from", planted)
+	var ue *UnsafeError
+	if !errors.As(err, &ue) || ue.Path != planted || !strings.Contains(ue.Reason, "hard link") {
+		t.Errorf("CheckFile(hard link in a sticky folder) = %v, want a refusal", err)
+	}
+	if err := tr.CheckFile("import dumps from", kept); err != nil {
+		t.Errorf("a hard link in root's folder: %v", err)
+	}
+}
