@@ -101,7 +101,7 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := checkDumpDir(c.Cfg, ex); err != nil {
 		return err
 	}
-	lock, err := AcquireLock(ctx, LockPath(c.Cfg.DumpDir, c.Cfg.Name), c.LockTimeout, "db:cleanup of "+c.Cfg.Name)
+	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(c.Cfg.DumpDir, c.Cfg.Name), c.LockTimeout, "db:cleanup of "+c.Cfg.Name)
 	if err != nil {
 		return err
 	}

@@ -196,12 +196,12 @@ func TestSideNames(t *testing.T) {
 func TestLockTimesOutNamingHolder(t *testing.T) {
 	path := LockPath(t.TempDir(), "news")
 	ctx := context.Background()
-	first, err := AcquireLock(ctx, path, 0, "db:export of news")
+	first, err := AcquireLock(ctx, trust.Current(), path, 0, "db:export of news")
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = AcquireLock(ctx, path, 200*time.Millisecond, "db:import")
+	_, err = AcquireLock(ctx, trust.Current(), path, 200*time.Millisecond, "db:import")
 	if err == nil || !strings.Contains(err.Error(), "database is busy: kompose db:export of news, pid") {
 		t.Fatalf("second lock: %v", err)
 	}
@@ -211,7 +211,7 @@ func TestLockTimesOutNamingHolder(t *testing.T) {
 	if err := first.Release(); err != nil {
 		t.Fatal(err)
 	}
-	second, err := AcquireLock(ctx, path, 0, "db:import")
+	second, err := AcquireLock(ctx, trust.Current(), path, 0, "db:import")
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -124,4 +125,42 @@ func TestCleanupCountsOnlyTrustedDumps(t *testing.T) {
 	if d := strings.Join(c.Describe(), "\n"); !strings.Contains(d, "not a dump of yours: app_20991231_000000.sql (it is owned by uid 65534 (nobody)") {
 		t.Errorf("the dry run does not say why the planted files stay:\n%s", d)
 	}
+}
+
+// The database lock lives in the dump folder, which may be a sticky
+// shared one: another user could create the lock file first and hold it
+// (every export, import and cleanup of that database then waits and
+// fails naming a "holder" that user wrote). A lock file kompose did not
+// make is refused, naming its owner and the fix, before it is used.
+func TestLockRefusesAnotherUsersFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files of other owners") // CI runs as root
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	path := LockPath(dir, "app")
+	if err := os.WriteFile(path, []byte("kompose db:export of app, pid 1, since forever\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	l, err := AcquireLock(context.Background(), trust.Current(), path, 0, "db:export of app")
+	if err == nil {
+		l.Release()
+		t.Fatal("another user's lock file was used")
+	}
+	if !strings.Contains(err.Error(), "owned by uid 65534 (nobody)") || !strings.Contains(err.Error(), path) {
+		t.Errorf("refusal: %v", err)
+	}
+	if err := os.Chown(path, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	l, err = AcquireLock(context.Background(), trust.Current(), path, 0, "db:export of app")
+	if err != nil {
+		t.Fatalf("root's own lock file: %v", err)
+	}
+	l.Release()
 }
