@@ -67,6 +67,11 @@ type Script struct {
 	// (followed recursively), each once, with the stat checked: what a
 	// hook of this script reads.
 	Files []File
+	// Missing are the files it sources with a literal path that did not
+	// exist when it was parsed (an optional include, [ -f X ] && . X),
+	// with no Info: bash reads them if they appear, so only a trusted
+	// account may be able to create them ([CheckTree]).
+	Missing []File
 	// Notes are where discovery cannot see.
 	Notes []Note
 }
@@ -449,6 +454,7 @@ func (p *parser) source(path, from string, inFunc, cond bool, depth int) {
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ", which does not exist"})
+			p.s.Missing = append(p.s.Missing, File{Path: path, From: from})
 			return
 		}
 		if !inFunc && p.err == nil {
