@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // Cleanup is the db:cleanup step of one stack: remove old dumps, keeping
@@ -23,6 +24,7 @@ type Cleanup struct {
 	Now         time.Time
 	Remove      []Dump // decided when the plan is built: the dry run shows them
 	Kept        []Dump
+	Foreign     []Dump // named like dumps, refused by the trust rule: left alone ([SplitTrusted])
 	LockTimeout time.Duration
 	// KeptDB is the database the last import kept (ReadKept), dropped
 	// with psql at Loc; "" when there is none.
@@ -30,13 +32,15 @@ type Cleanup struct {
 	Loc    Location
 }
 
-// NewCleanup plans a cleanup of cfg's dumps.
-func NewCleanup(cfg Config, keep int, olderThan time.Duration, now time.Time) (*Cleanup, error) {
-	dumps, err := List(cfg.DumpDir, cfg.Name)
+// NewCleanup plans a cleanup of cfg's dumps: those pol's trust rule
+// accepts; files of other owners named like dumps are left alone.
+func NewCleanup(pol trust.Policy, cfg Config, keep int, olderThan time.Duration, now time.Time) (*Cleanup, error) {
+	all, err := List(cfg.DumpDir, cfg.Name)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cleanup{Cfg: cfg, Keep: keep, OlderThan: olderThan, Now: now}
+	dumps, foreign := SplitTrusted(pol, all)
+	c := &Cleanup{Cfg: cfg, Keep: keep, OlderThan: olderThan, Now: now, Foreign: foreign}
 	for i, d := range dumps {
 		if i < keep || (olderThan > 0 && now.Sub(d.Time) < olderThan) {
 			c.Kept = append(c.Kept, d)
@@ -71,6 +75,9 @@ func (c *Cleanup) Describe() []string {
 	for _, d := range c.Kept {
 		lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old)", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time))))
 	}
+	for _, d := range c.Foreign {
+		lines = append(lines, foreignLine(d))
+	}
 	if c.KeptDB != "" {
 		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), psql on %s", QuoteIdent(c.KeptDB), c.Loc))
 	}
@@ -94,7 +101,7 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := checkDumpDir(c.Cfg, ex); err != nil {
 		return err
 	}
-	lock, err := AcquireLock(ctx, LockPath(c.Cfg.DumpDir, c.Cfg.Name), c.LockTimeout, "db:cleanup of "+c.Cfg.Name)
+	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(c.Cfg.DumpDir, c.Cfg.Name), c.LockTimeout, "db:cleanup of "+c.Cfg.Name)
 	if err != nil {
 		return err
 	}
@@ -146,12 +153,18 @@ type Lister struct {
 
 // Run prints the stack's dumps, newest first, with size, age and format.
 func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
-	dumps, err := List(l.Cfg.DumpDir, l.Cfg.Name)
+	all, err := List(l.Cfg.DumpDir, l.Cfg.Name)
 	if err != nil {
 		return err
 	}
+	dumps, foreign := SplitTrusted(policyOf(ex), all)
 	w := ex.Cmd.Stdout
 	defer l.partials(w)
+	defer func() {
+		for _, d := range foreign {
+			fmt.Fprintf(w, "    %s\n", foreignLine(d))
+		}
+	}()
 	if k := ReadKept(l.Cfg); k != "" {
 		defer fmt.Fprintf(w, "    %s\n", keptLine(k))
 	}

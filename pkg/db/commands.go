@@ -222,7 +222,7 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 	if err != nil {
 		return plan.Step{}, err
 	}
-	x, err := NewCleanup(cfg, *keep, age, c.o.Now())
+	x, err := NewCleanup(s.Policy, cfg, *keep, age, c.o.Now())
 	if err != nil {
 		return plan.Step{}, err
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 func TestFileNameRoundTrip(t *testing.T) {
@@ -81,7 +83,7 @@ func TestNewCleanupSelection(t *testing.T) {
 		{10, 0, 0, 5},
 		{1, 30 * 24 * time.Hour, 0, 5},
 	} {
-		c, err := NewCleanup(cfg, tc.keep, tc.older, now)
+		c, err := NewCleanup(trust.Current(), cfg, tc.keep, tc.older, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,12 +196,12 @@ func TestSideNames(t *testing.T) {
 func TestLockTimesOutNamingHolder(t *testing.T) {
 	path := LockPath(t.TempDir(), "news")
 	ctx := context.Background()
-	first, err := AcquireLock(ctx, path, 0, "db:export of news")
+	first, err := AcquireLock(ctx, trust.Current(), path, 0, "db:export of news")
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = AcquireLock(ctx, path, 200*time.Millisecond, "db:import")
+	_, err = AcquireLock(ctx, trust.Current(), path, 200*time.Millisecond, "db:import")
 	if err == nil || !strings.Contains(err.Error(), "database is busy: kompose db:export of news, pid") {
 		t.Fatalf("second lock: %v", err)
 	}
@@ -209,7 +211,7 @@ func TestLockTimesOutNamingHolder(t *testing.T) {
 	if err := first.Release(); err != nil {
 		t.Fatal(err)
 	}
-	second, err := AcquireLock(ctx, path, 0, "db:import")
+	second, err := AcquireLock(ctx, trust.Current(), path, 0, "db:import")
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}

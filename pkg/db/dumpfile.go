@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // Format is the format of a dump file.
@@ -95,6 +97,40 @@ type Dump struct {
 	Seq    int       // from the name: 1, or the _N of a second dump in the same second
 	Format Format    // from the name
 	Size   int64
+	// Foreign says why the trust rule refuses the file ([SplitTrusted]);
+	// "" for a dump of yours.
+	Foreign string
+}
+
+// SplitTrusted separates the dumps the trust rule accepts (owned by root,
+// you or a trusted account, writable by no one else) from files that are
+// only named like dumps: in a sticky shared dump folder another user may
+// create those, with any time in their names. The foreign ones are never
+// counted as dumps kept, never removed, and say why ([Dump.Foreign]).
+func SplitTrusted(pol trust.Policy, dumps []Dump) (own, foreign []Dump) {
+	for _, d := range dumps {
+		fi, err := os.Lstat(d.Path)
+		if err == nil {
+			err = pol.Check("count as a dump", d.Path, fi)
+		}
+		var ue *trust.UnsafeError
+		switch {
+		case errors.As(err, &ue):
+			d.Foreign = ue.Reason
+		case err != nil:
+			d.Foreign = err.Error()
+		default:
+			own = append(own, d)
+			continue
+		}
+		foreign = append(foreign, d)
+	}
+	return own, foreign
+}
+
+// foreignLine is the line of the dry run and db:list for a foreign dump.
+func foreignLine(d Dump) string {
+	return fmt.Sprintf("not a dump of yours: %s (%s): left alone, never counted nor removed", d.Name, d.Foreign)
 }
 
 // ParseName reports whether name is a dump of database db, and its time and

@@ -79,7 +79,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if err := checkDumpDir(x.Cfg, ex); err != nil {
 		return err
 	}
-	lock, err := AcquireLock(ctx, LockPath(dir, x.Cfg.Name), x.LockTimeout, "db:export of "+x.Cfg.Name)
+	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(dir, x.Cfg.Name), x.LockTimeout, "db:export of "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}

@@ -162,7 +162,7 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := CheckDumpFile(policyOf(ex), x.File); err != nil {
 		return err
 	}
-	lock, err := AcquireLock(ctx, LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import into "+x.Cfg.Name)
+	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import into "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,14 @@ package db
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // The database an import replaced is kept, renamed
@@ -36,15 +38,22 @@ func writeKept(cfg Config, name string) error {
 }
 
 // ReadKept returns the database the last import of cfg's database kept,
-// "" when there is none (or the record is not kompose's).
+// "" when there is none (or the record is not kompose's). The record is
+// opened as every file kompose reads back is ([safefile.OpenReadBack]):
+// without following a symlink or blocking on a FIFO, and only a regular
+// file with one name, owned by root or the user running kompose, counts:
+// a dump folder may be a sticky shared folder, where another user could
+// plant a record naming a database for db:cleanup to drop or --undo to
+// swap in.
 func ReadKept(cfg Config) string {
 	path := KeptPath(cfg.DumpDir, cfg.Name)
-	fi, err := os.Lstat(path)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 1024 {
+	f, err := safefile.OpenReadBack(trust.NewTree(trust.Current()), "read the record of the kept database", path)
+	if err != nil || f == nil {
 		return ""
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1025))
+	if err != nil || len(b) > 1024 {
 		return ""
 	}
 	name := strings.TrimSuffix(string(b), "\n")

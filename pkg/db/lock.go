@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/lock"
+	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // The lock is pkg/lock's: flock(2) on a file opened without following
@@ -27,11 +29,19 @@ type Lock = lock.Lock
 // AcquireLock takes the lock at path, waiting up to timeout for another
 // kompose run to release it. The error of a timeout says who holds it.
 // what describes this run for the next one that waits ("db:export").
-func AcquireLock(ctx context.Context, path string, timeout time.Duration, what string) (*Lock, error) {
+//
+// The lock file lives in the dump folder, which may be a sticky shared
+// one: a lock file another user created there (and could hold for ever,
+// with a "holder" line of their own) is refused, as every file kompose
+// reads back is ([safefile.CheckOpened]): a regular file with one name,
+// owned by an account pol trusts.
+func AcquireLock(ctx context.Context, pol trust.Policy, path string, timeout time.Duration, what string) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	l, err := lock.Acquire(ctx, path, timeout, "kompose "+what)
+	l, err := lock.AcquireChecked(ctx, path, timeout, "kompose "+what, func(f *os.File) error {
+		return safefile.CheckOpened(pol, "lock the database with", path, f)
+	})
 	var busy *lock.BusyError
 	if errors.As(err, &busy) {
 		who := busy.Holder

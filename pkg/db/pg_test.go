@@ -154,7 +154,7 @@ func testSameSecond(t *testing.T, e *pgEnv) {
 	if err != nil || filepath.Base(newest) != e.cfg.Name+"_20240501_031507_4.dump" {
 		t.Errorf("newest = %s, %v", newest, err)
 	}
-	c, err := NewCleanup(e.cfg, 1, 0, at.Add(time.Hour))
+	c, err := NewCleanup(trust.Current(), e.cfg, 1, 0, at.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

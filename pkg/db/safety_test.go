@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // Issue 8, defect 2: an age that is not a sane positive duration is refused.
@@ -103,7 +105,7 @@ func TestLockDoesNotFollowSymlink(t *testing.T) {
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
-	l, err := AcquireLock(context.Background(), path, 0, "db:export of news")
+	l, err := AcquireLock(context.Background(), trust.Current(), path, 0, "db:export of news")
 	if err == nil {
 		l.Release()
 		t.Error("took a lock through a symlink")

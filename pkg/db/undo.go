@@ -39,7 +39,7 @@ func (u *Undo) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := checkDumpDir(x.Cfg, ex); err != nil {
 		return err
 	}
-	lock, err := AcquireLock(ctx, LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import --undo of "+x.Cfg.Name)
+	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import --undo of "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}

@@ -16,10 +16,13 @@ const SearchUse = "take programs from"
 
 // codeFolders are the variables whose value names folders that the
 // programs kompose starts take code from: PATH (every program a hook or
-// compose runs: docker, pg_dump, and their children) and DOCKER_CONFIG
+// compose runs: docker, pg_dump, and their children), DOCKER_CONFIG
 // (the docker CLI runs its plugins, compose among them, from its
-// cli-plugins folder). They are checked with [checkCodeFolders].
-var codeFolders = [...]string{"PATH", "DOCKER_CONFIG"}
+// cli-plugins folder) and HOME (without DOCKER_CONFIG the docker CLI
+// takes its config and plugins from $HOME/.docker; git, python and
+// others take configuration and code from a home folder). They are
+// checked with [checkCodeFolders].
+var codeFolders = [...]string{"PATH", "DOCKER_CONFIG", "HOME"}
 
 // checkCodeFolders refuses the .env file at path when it gave a variable
 // of [codeFolders] a folder that the trust rule refuses, or a relative or
@@ -50,6 +53,11 @@ func checkCodeFolders(e *env.Env, before map[string]string, path string, tree *t
 			if v == "" {
 				dirs = []string{""}
 			}
+		case "HOME":
+			if v == "" {
+				continue
+			}
+			dirs = []string{v, filepath.Join(v, ".docker"), filepath.Join(v, ".docker", "cli-plugins")}
 		default:
 			if v == "" {
 				continue // unset, for the docker CLI

@@ -197,3 +197,27 @@ hook_post_up() { echo "post sees ${LEAK-unset}"; exit 7; }
 		t.Error("an aborted hook sourced hooks.sh")
 	}
 }
+
+// A literal path under /dev or /proc names a device or a descriptor of
+// bash's own (exec 3< /tmp/x.sh; source /dev/fd/3), not a file kompose can
+// check: sourcing one while hooks.sh is sourced is refused like any file
+// that is not regular, whether or not the descriptor happens to exist in
+// kompose's own process; inside a function it is a note.
+func TestSourceDescriptorRefused(t *testing.T) {
+	for _, src := range []string{"/dev/fd/3", "/dev/fd/97", "/dev/stdin", "/proc/self/fd/5", "/dev/fd/../fd/4"} {
+		p := write(t, "exec 3< /tmp/x.sh\nsource "+src+"\nhook_pre_up() { :; }\n")
+		_, err := ParseFile(p)
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), "hooks.sh:2") {
+			t.Errorf("source %s: %v, want a refusal naming hooks.sh:2", src, err)
+		}
+		p = write(t, "hook_pre_up() { source "+src+"; }\n")
+		s, err := ParseFile(p)
+		if err != nil {
+			t.Errorf("source %s in a function: %v", src, err)
+			continue
+		}
+		if len(s.Notes) != 1 || !strings.Contains(s.Notes[0].Text, "not a regular file") {
+			t.Errorf("source %s in a function: notes %v", src, s.Notes)
+		}
+	}
+}

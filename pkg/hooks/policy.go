@@ -37,6 +37,11 @@ func CheckTree(t *trust.Tree, s Set, hooks []Hook) error {
 				return err
 			}
 		}
+		for _, f := range s.Script.Missing {
+			if err := checkMissing(t, f); err != nil {
+				return err
+			}
+		}
 	}
 	for _, h := range hooks {
 		if h.Executable() && h.NotRun == "" && h.Info != nil {
@@ -66,6 +71,23 @@ func checkFile(t *trust.Tree, f File) error {
 		return fmt.Errorf("%s (sourced at %s): %w", filepath.Base(f.Path), f.From, err)
 	}
 	return err
+}
+
+// checkMissing checks a file hooks.sh sources that did not exist when it
+// was parsed: bash reads it if it appears, so only a trusted account may
+// be able to create it ([trust.Tree.CheckCreatable]); if it is there now,
+// it is checked as a file.
+func checkMissing(t *trust.Tree, f File) error {
+	if _, err := os.Lstat(f.Path); err == nil {
+		if err := t.CheckFile(UseSource, f.Path); err != nil {
+			return fmt.Errorf("%s (sourced at %s): %w", filepath.Base(f.Path), f.From, err)
+		}
+		return nil
+	}
+	if err := t.CheckCreatable(UseSource, f.Path); err != nil {
+		return fmt.Errorf("%s (sourced at %s), which does not exist yet: %w", filepath.Base(f.Path), f.From, err)
+	}
+	return nil
 }
 
 // ChangedError is a file kompose checked that was replaced or changed

@@ -67,6 +67,11 @@ type Script struct {
 	// (followed recursively), each once, with the stat checked: what a
 	// hook of this script reads.
 	Files []File
+	// Missing are the files it sources with a literal path that did not
+	// exist when it was parsed (an optional include, [ -f X ] && . X),
+	// with no Info: bash reads them if they appear, so only a trusted
+	// account may be able to create them ([CheckTree]).
+	Missing []File
 	// Notes are where discovery cannot see.
 	Notes []Note
 }
@@ -446,9 +451,13 @@ func (p *parser) source(path, from string, inFunc, cond bool, depth int) {
 		return
 	}
 	f, fi, err := p.parse(path)
+	if special(path) {
+		f, fi, err = nil, nil, fmt.Errorf("%s: not a regular file (a device or a descriptor, which bash opens in its own process: what it reads there cannot be checked)", path)
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ", which does not exist"})
+			p.s.Missing = append(p.s.Missing, File{Path: path, From: from})
 			return
 		}
 		if !inFunc && p.err == nil {
@@ -457,7 +466,7 @@ func (p *parser) source(path, from string, inFunc, cond bool, depth int) {
 		}
 		p.s.Notes = append(p.s.Notes, Note{from, "sources " + p.rel(path) + ": " + err.Error() + "; the hooks it defines are not found"})
 		// bash may still source it: check it all the same.
-		if fi, serr := os.Stat(path); serr == nil {
+		if fi, serr := os.Stat(path); serr == nil && !special(path) {
 			p.s.Files = append(p.s.Files, File{Path: path, Info: fi, From: from})
 		}
 		return
@@ -471,6 +480,26 @@ func (p *parser) source(path, from string, inFunc, cond bool, depth int) {
 	if p.walk(f, p.rel(path), depth+1, cond); p.err != nil {
 		p.err = fmt.Errorf("%w (sourced at %s)", p.err, from)
 	}
+}
+
+// special reports whether path, as written or with symlinks resolved, is
+// under /dev or /proc: a device, or a descriptor such as /dev/fd/3 or
+// /dev/stdin that names what bash has open (exec 3< /tmp/x.sh), not a
+// file kompose could check from its own process.
+func special(path string) bool {
+	under := func(p string) bool {
+		for _, d := range []string{"/dev", "/proc"} {
+			if p == d || strings.HasPrefix(p, d+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	if under(path) {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(path)
+	return err == nil && under(real)
 }
 
 // literal returns the value of a word made of literal text, quotes and

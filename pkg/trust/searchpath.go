@@ -96,3 +96,44 @@ func (p Policy) checkCreate(use, path string, fi fs.FileInfo) error {
 	}
 	return nil
 }
+
+// CheckCreatable checks a file that does not exist (yet) but that kompose
+// would read once it does, such as a file hooks.sh sources only if it is
+// there ([ -f X ] && . X): only an account the policy trusts may be able
+// to create it. The nearest entry of its path that exists must be a folder
+// that passes the rule, with every folder above it, and that no other
+// account may create entries in: a sticky folder such as /tmp is refused,
+// since anyone may create the file there. A dangling symlink on the way is
+// refused: whoever can create its target decides what is read.
+func (t *Tree) CheckCreatable(use, path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	existing := abs
+	var fi fs.FileInfo
+	for {
+		fi, err = os.Lstat(existing)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || existing == filepath.Dir(existing) {
+			return fmt.Errorf("%s: %w", existing, err)
+		}
+		existing = filepath.Dir(existing)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = os.Stat(existing); err != nil {
+			return &UnsafeError{Use: use, Path: existing,
+				Reason: "it is a symbolic link to something that does not exist, which whoever may create its target would decide",
+				Fix:    "rm " + existing + ", or create what it points to"}
+		}
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a folder", existing)
+	}
+	if err := t.Policy.checkCreate(use, existing, fi); err != nil {
+		return err
+	}
+	return t.CheckDir(use, existing)
+}

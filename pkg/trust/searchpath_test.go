@@ -49,3 +49,53 @@ func TestCheckSearchFolder(t *testing.T) {
 		}
 	}
 }
+
+// A file that does not exist yet is accepted only where no untrusted
+// account could create it.
+func TestCheckCreatable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make folders of other owners") // CI runs as root
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, mode os.FileMode, uid int) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, 0); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mine := mk("mine", 0o755, 0)
+	sticky := mk("sticky", 0o777|os.ModeSticky, 0)
+	theirs := mk("theirs", 0o755, 65534)
+	dangling := filepath.Join(mine, "dangling")
+	if err := os.Symlink(filepath.Join(sticky, "later"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTree(Policy{})
+	for _, ok := range []string{filepath.Join(mine, "lib.sh"), filepath.Join(mine, "new", "deeper", "lib.sh")} {
+		if err := tr.CheckCreatable("source", ok); err != nil {
+			t.Errorf("CheckCreatable(%s): %v", ok, err)
+		}
+	}
+	for _, tc := range []struct{ path, want string }{
+		{filepath.Join(sticky, "lib.sh"), "others may create entries in it"},
+		{filepath.Join(sticky, "new", "lib.sh"), "others may create entries in it"},
+		{filepath.Join(theirs, "lib.sh"), "owned by uid 65534"},
+		{filepath.Join(dangling, "lib.sh"), "symbolic link to something that does not exist"},
+		{dangling, "symbolic link to something that does not exist"},
+	} {
+		if err := tr.CheckCreatable("source", tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckCreatable(%s) = %v, want %q", tc.path, err, tc.want)
+		}
+	}
+}

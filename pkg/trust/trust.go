@@ -28,6 +28,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -129,12 +130,53 @@ func (t *Tree) CheckFile(use, path string) error {
 	if err := t.Policy.Check(use, path, fi); err != nil {
 		return err
 	}
+	if err := t.checkLinks(use, path); err != nil {
+		return err
+	}
+	if err := t.checkHardLink(use, path, fi); err != nil {
+		return err
+	}
 	return t.checkParents(use, path)
+}
+
+// checkHardLink refuses a file with more than one name that sits in a
+// sticky folder others may create entries in (/tmp, a shared dump
+// folder). A hard link has its target's owner and mode, so there the
+// owner check proves nothing: another user may have linked a file of
+// root's under a name kompose reads (the kernel forbids it only when
+// fs.protected_hardlinks is on). In a folder only trusted accounts can
+// write, a hard link is theirs (hard-linked backups stay usable).
+func (t *Tree) checkHardLink(use, path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Nlink < 2 {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	real, err := t.resolve(abs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	di, err := os.Stat(filepath.Dir(real))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if di.Mode()&fs.ModeSticky == 0 || di.Mode().Perm()&0o022 == 0 {
+		return nil
+	}
+	return &UnsafeError{Use: use, Path: path,
+		Reason: fmt.Sprintf("it is a hard link (%d names) in %s, a folder others may create entries in, so another user may have made it to someone else's file", st.Nlink, filepath.Dir(real)),
+		Fix:    fmt.Sprintf("rm %s (if you made it yourself: keep the file in a folder only trusted accounts can write)", path)}
 }
 
 // CheckDir checks the folder at path and every folder leading to it.
 func (t *Tree) CheckDir(use, path string) error {
 	if err := t.dir(use, path); err != nil {
+		return err
+	}
+	if err := t.checkLinks(use, path); err != nil {
 		return err
 	}
 	return t.checkParents(use, path)
@@ -201,6 +243,73 @@ func (t *Tree) resolve(abs string) (string, error) {
 		return filepath.EvalSymlinks(filepath.Join(rd, base))
 	}
 	return filepath.Join(rd, base), nil
+}
+
+// maxLinks bounds the symbolic links followed for one path (the kernel's
+// limit).
+const maxLinks = 40
+
+// checkLinks refuses path when a symbolic link on its way is owned by an
+// account the policy does not trust: the path as written and every hop
+// of every link, followed component by component as the kernel does (..
+// after a link goes up from where the link led). Whoever owns a link can
+// point it elsewhere at any moment, after kompose checked what it led to;
+// in a sticky folder (/tmp, a shared dump folder) anyone may plant one,
+// and the kernel refuses to follow it only when fs.protected_symlinks is
+// on. A name that does not exist ends the walk: the other checks say so.
+func (t *Tree) checkLinks(use, path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	rest := strings.Split(abs, "/")
+	cur, hops := "/", 0
+	for len(rest) > 0 {
+		name := rest[0]
+		rest = rest[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		p := filepath.Join(cur, name)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return nil
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = p
+			continue
+		}
+		if err := t.Policy.checkLink(use, p, fi); err != nil {
+			return err
+		}
+		if hops++; hops > maxLinks {
+			return fmt.Errorf("%s: too many levels of symbolic links", path)
+		}
+		to, err := os.Readlink(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if filepath.IsAbs(to) {
+			cur = "/"
+		}
+		rest = append(strings.Split(to, "/"), rest...)
+	}
+	return nil
+}
+
+// checkLink checks the owner of a symbolic link (its mode means nothing).
+func (p Policy) checkLink(use, path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || p.trusts(int(st.Uid)) {
+		return nil
+	}
+	return &UnsafeError{Use: use, Path: path,
+		Reason: fmt.Sprintf("it is a symbolic link owned by %s, who is neither root, the user running kompose nor a trusted account, and can point it anywhere at any moment", userName(int(st.Uid))),
+		Fix:    fmt.Sprintf("rm %s (or replace it with a link of your own: ln -sfn TARGET %s)", path, path)}
 }
 
 // dir checks one folder, memoised.

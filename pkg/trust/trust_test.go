@@ -154,3 +154,116 @@ func TestLookupUsers(t *testing.T) {
 		t.Errorf("unknown user: %v", err)
 	}
 }
+
+// A symlink is part of the path: whoever owns it decides where it leads.
+// In a sticky world-writable folder (/tmp, a shared dump folder) any user
+// may plant one, and its owner can point it elsewhere at any moment; the
+// kernel refuses to follow such links only when fs.protected_symlinks is
+// on. kompose refuses a symlink owned by an untrusted account wherever it
+// is met: the final name, a folder on the way, or a hop of a chain.
+func TestTreeSymlinkOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make links of other owners") // CI runs as root
+	}
+	nobody := 65534
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good")
+	shared := filepath.Join(dir, "shared")
+	for _, d := range []string{good, shared} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(good, "blog_20250101_000000.sql")
+	if err := os.WriteFile(target, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := func(name, to string, uid int) string {
+		t.Helper()
+		p := filepath.Join(filepath.Dir(name), filepath.Base(name))
+		if err := os.Symlink(to, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(p, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	planted := link(filepath.Join(shared, "news_20991231_000000.sql"), target, nobody)
+	plantedDir := link(filepath.Join(shared, "dumps"), good, nobody)
+	chain := link(filepath.Join(good, "chain.sql"), planted, 0)
+	rootLink := link(filepath.Join(shared, "root.sql"), target, 0)
+
+	tr := NewTree(Policy{})
+	for _, tc := range []struct{ path, blame string }{
+		{planted, planted},
+		{filepath.Join(plantedDir, "blog_20250101_000000.sql"), plantedDir},
+		{chain, planted},
+	} {
+		err := tr.CheckFile("import dumps from", tc.path)
+		var ue *UnsafeError
+		if !errors.As(err, &ue) || ue.Path != tc.blame || !strings.Contains(ue.Reason, "symbolic link owned by uid 65534") {
+			t.Errorf("CheckFile(%s) = %v, want a refusal of the link %s", tc.path, err, tc.blame)
+		}
+	}
+	if err := tr.CheckDir("write dumps into", plantedDir); err == nil {
+		t.Errorf("CheckDir(%s) through nobody's link: accepted", plantedDir)
+	}
+	if err := tr.CheckFile("import dumps from", rootLink); err != nil {
+		t.Errorf("root's link in a sticky folder: %v", err)
+	}
+	if err := NewTree(Policy{Trusted: []int{nobody}}).CheckFile("import dumps from", planted); err != nil {
+		t.Errorf("with nobody trusted: %v", err)
+	}
+}
+
+// A hard link carries its target's owner: in a folder where others may
+// create entries (sticky, world- or group-writable), another user may
+// have made it to a file of root's (when fs.protected_hardlinks is off),
+// so a file there with more than one name is refused. Elsewhere only
+// trusted accounts could have made it: accepted (hard-linked backups).
+func TestTreeHardLinkInSharedFolder(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root") // CI runs as root
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good")
+	shared := filepath.Join(dir, "shared")
+	for _, d := range []string{good, shared} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(good, "other_20250101_000000.sql")
+	if err := os.WriteFile(target, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(shared, "news_20991231_000000.sql")
+	kept := filepath.Join(good, "news_20250101_000000.sql")
+	for _, l := range []string{planted, kept} {
+		if err := os.Link(target, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := NewTree(Policy{})
+	err := tr.CheckFile("import dumps from", planted)
+	var ue *UnsafeError
+	if !errors.As(err, &ue) || ue.Path != planted || !strings.Contains(ue.Reason, "hard link") {
+		t.Errorf("CheckFile(hard link in a sticky folder) = %v, want a refusal", err)
+	}
+	if err := tr.CheckFile("import dumps from", kept); err != nil {
+		t.Errorf("a hard link in root's folder: %v", err)
+	}
+}
