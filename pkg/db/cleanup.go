@@ -98,10 +98,7 @@ func (l *Lister) partials(w io.Writer) {
 // Run removes the planned dumps, and the temporary files of exports that
 // were killed.
 func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
-	if err := checkDumpDir(c.Cfg, ex); err != nil {
-		return err
-	}
-	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(c.Cfg.DumpDir, c.Cfg.Name), c.LockTimeout, "db:cleanup of "+c.Cfg.Name)
+	lock, err := lockDumps(ctx, ex, c.Cfg, c.Cfg.DumpDir, c.LockTimeout, "db:cleanup of "+c.Cfg.Name)
 	if err != nil {
 		return err
 	}

@@ -345,6 +345,17 @@ func checkDumpDir(cfg Config, ex *plan.ActionEnv) error {
 	return trust.NewTree(p).CheckDir(dumpDirUse, dir)
 }
 
+// lockDumps is how every database action starts at run time: it refuses a
+// dump folder others may write (checkDumpDir), then takes the database's
+// lock in dir, waiting up to timeout; what names the action for the lock's
+// holder line and the busy message.
+func lockDumps(ctx context.Context, ex *plan.ActionEnv, cfg Config, dir string, timeout time.Duration, what string) (*Lock, error) {
+	if err := checkDumpDir(cfg, ex); err != nil {
+		return nil, err
+	}
+	return AcquireLock(ctx, policyOf(ex), LockPath(dir, cfg.Name), timeout, what)
+}
+
 // policyOf is the trust policy of the stack an action runs for.
 func policyOf(ex *plan.ActionEnv) trust.Policy {
 	if ex != nil && ex.Stack != nil {

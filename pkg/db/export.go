@@ -76,10 +76,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("dump folder: %w", err)
 	}
-	if err := checkDumpDir(x.Cfg, ex); err != nil {
-		return err
-	}
-	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(dir, x.Cfg.Name), x.LockTimeout, "db:export of "+x.Cfg.Name)
+	lock, err := lockDumps(ctx, ex, x.Cfg, dir, x.LockTimeout, "db:export of "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}

@@ -156,13 +156,10 @@ func (x *Import) loadLine() string {
 // Run performs the import.
 func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	start := time.Now()
-	if err := checkDumpDir(x.Cfg, ex); err != nil {
-		return err
-	}
 	if err := CheckDumpFile(policyOf(ex), x.File); err != nil {
 		return err
 	}
-	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import into "+x.Cfg.Name)
+	lock, err := lockDumps(ctx, ex, x.Cfg, x.Cfg.DumpDir, x.LockTimeout, "db:import into "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}

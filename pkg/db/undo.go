@@ -36,10 +36,7 @@ func (u *Undo) Describe() []string {
 // Run swaps the kept database back in.
 func (u *Undo) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	x := u.x
-	if err := checkDumpDir(x.Cfg, ex); err != nil {
-		return err
-	}
-	lock, err := AcquireLock(ctx, policyOf(ex), LockPath(x.Cfg.DumpDir, x.Cfg.Name), x.LockTimeout, "db:import --undo of "+x.Cfg.Name)
+	lock, err := lockDumps(ctx, ex, x.Cfg, x.Cfg.DumpDir, x.LockTimeout, "db:import --undo of "+x.Cfg.Name)
 	if err != nil {
 		return err
 	}
