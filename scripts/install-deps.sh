@@ -5,7 +5,9 @@
 # tests), GNU time (peak memory in scripts/bench-db.sh), mmdebstrap (local
 # images), the OpenSSH server and client (stacks on another host over
 # ssh:// in the end-to-end suite), docker-registry (a local registry for the
-# update tests), iproute2 (ss, for the check below).
+# update tests), iproute2 (ss, for the check below), mariadb-server and
+# mariadb-client (MariaDB tests), restic and age (offsite copies and
+# encryption of backups).
 #
 # No service is enabled or started: the tests start their own sshd,
 # registry and PostgreSQL, as children, on loopback ports. Packages are
@@ -23,7 +25,7 @@
 # for users.
 set -euo pipefail
 
-want=(bash python3 gzip zstd procps time iproute2 postgresql postgresql-client mmdebstrap openssh-server openssh-client docker-registry)
+want=(bash python3 gzip zstd procps time iproute2 postgresql postgresql-client mmdebstrap openssh-server openssh-client docker-registry mariadb-server mariadb-client restic age)
 state_dir=/var/lib/kompose-test
 state=$state_dir/installed-packages
 policy=/usr/sbin/policy-rc.d
