@@ -10,6 +10,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/report/text"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/urfave/cli/v2"
@@ -217,6 +218,6 @@ func (a *App) runner(c *cli.Context, p *plan.Plan, ios *output.IOStreams, dryRun
 		prefix = true
 		ios = run.SyncIO(ios)
 	}
-	return &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead,
+	return &run.Runner{Proc: a.Proc, IO: ios, Reporter: text.New(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead,
 		Prefix: prefix, Parallel: parallel, Engines: a.engines(p.Command)}, nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/kompose-dev/kompose/pkg/fleet"
-	"github.com/kompose-dev/kompose/pkg/jsonout"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/views"
 )

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -259,20 +258,12 @@ type syncReporter struct {
 func (s *syncReporter) at(st *plan.Stack, f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sc, ok := s.r.(stackScoped); ok {
-		sc.forStack(st, f)
+	if sc, ok := s.r.(StackScoped); ok {
+		sc.ForStack(st, f)
 		return
 	}
 	f()
 }
-
-// stackScoped is implemented by reporters whose lines, while f runs, are
-// about stack st and carry its prefix (the text for people).
-type stackScoped interface {
-	forStack(st *plan.Stack, f func())
-}
-
-func (t *Text) forStack(st *plan.Stack, f func()) { t.prefixed(t.style.StackPrefix(st.Name), f) }
 
 func (s *syncReporter) Begin(p *plan.Plan, dryRun bool) {
 	s.mu.Lock()
@@ -336,22 +327,6 @@ func (s syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
-}
-
-// prefixLine puts prefix before each line of text.
-func prefixLine(prefix, text string) string {
-	if prefix == "" {
-		return text
-	}
-	lines := strings.SplitAfter(text, "\n")
-	var b strings.Builder
-	for _, l := range lines {
-		if l != "" {
-			b.WriteString(prefix)
-			b.WriteString(l)
-		}
-	}
-	return b.String()
 }
 
 // SyncIO returns ios with each Write to Out and ErrOut passed on whole and
