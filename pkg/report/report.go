@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/env"
@@ -119,4 +120,28 @@ func WriteDocument(path string, c *jsonout.Collector, code int, err error, mask 
 			fmt.Fprintf(warn, "kompose: warning: --report: %v\n", werr)
 		}
 	}
+}
+
+// ArgvMasker masks the secrets of the process environment environ and of
+// the -e options on the command line argv, for a report of a run that
+// failed before its plan (which masks every stack's secrets) was made.
+func ArgvMasker(environ, argv []string) *env.Masker {
+	e := env.FromEnviron(environ)
+	for i, arg := range argv {
+		var kv string
+		switch {
+		case (arg == "-e" || arg == "--env") && i+1 < len(argv):
+			kv = argv[i+1]
+		case strings.HasPrefix(arg, "--env="):
+			kv = strings.TrimPrefix(arg, "--env=")
+		case strings.HasPrefix(arg, "-e=") || (strings.HasPrefix(arg, "-e") && strings.Contains(arg, "=")):
+			kv = strings.TrimPrefix(strings.TrimPrefix(arg, "-e"), "=")
+		default:
+			continue
+		}
+		if v, err := env.ParseAssignment(kv); err == nil {
+			e.Override(v.Name, v.Value, env.SourceOverride)
+		}
+	}
+	return env.NewMasker(e)
 }

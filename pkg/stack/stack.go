@@ -206,3 +206,33 @@ func RootEnvFile(root string) string {
 	}
 	return ""
 }
+
+// Open resolves the root (see [ResolveRoot]), finds its stacks and returns
+// the root, the stacks pattern selects and every stack of the root. An
+// empty root, a pattern selecting nothing, or a name that is no stack (a
+// folder without a compose file: [NotAStack] says why) is an error for
+// the user.
+func Open(rootFlag, envRoot, cwd, pattern string) (root string, sel, all []Stack, err error) {
+	root, err = ResolveRoot(rootFlag, envRoot, cwd)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	all, err = Discover(root)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if len(all) == 0 {
+		return "", nil, nil, fmt.Errorf("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
+	}
+	sel, err = Select(all, pattern)
+	var unknown *UnknownError
+	if errors.As(err, &unknown) {
+		if why := NotAStack(root, unknown.Item); why != "" {
+			return "", nil, nil, fmt.Errorf("no stack named %q: %s", unknown.Item, why)
+		}
+	}
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return root, sel, all, nil
+}
