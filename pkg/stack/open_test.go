@@ -14,14 +14,27 @@ func TestOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 		if d != "notes" { // notes has no compose file
-			if err := os.WriteFile(filepath.Join(root, d, "compose.yaml"), []byte("services: {}\n"), 0o644); err != nil {
-				t.Fatal(err)
+			for _, f := range []string{"compose.yaml", ".env"} {
+				if err := os.WriteFile(filepath.Join(root, d, f), []byte("\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
 	got, sel, all, err := Open(root, "", "/", "b*")
 	if err != nil || got != root || len(sel) != 1 || sel[0].Name != "blog" || len(all) != 2 {
 		t.Fatalf("Open = %q, %v, %v, %v", got, sel, all, err)
+	}
+	// Only the selected stacks have their companions looked up; the
+	// others when read.
+	if sel[0].EnvFile != filepath.Join(root, "blog", ".env") {
+		t.Errorf("blog's .env: %q", sel[0].EnvFile)
+	}
+	if all[1].Name != "news" || all[1].EnvFile != "" || !all[1].lazy {
+		t.Errorf("news was looked up in full: %+v", all[1])
+	}
+	if c := all[1].Companions(); c.EnvFile != filepath.Join(root, "news", ".env") || c.HooksFile != "" || c.lazy {
+		t.Errorf("news, its companions looked up: %+v", c)
 	}
 	// The environment's root is used when no option is given.
 	if got, _, _, err := Open("", root, "/", "*"); err != nil || got != root {
