@@ -114,6 +114,12 @@ type Action interface {
 	Run(ctx context.Context, ex *ActionEnv) error
 }
 
+// NoHooker is an Action that may say that its stack's hooks do not run
+// around it (update --check, which changes nothing).
+type NoHooker interface {
+	NoHooks() bool
+}
+
 // ActionEnv is what an action may use while it runs.
 type ActionEnv struct {
 	Proc  proc.Runner
@@ -605,6 +611,10 @@ func (b *Builder) planStackSteps(req Request, s *Stack, cmdFunc CommandFunc, ri 
 	main, err := b.mainStep(req, s, cmdFunc)
 	if err != nil || s.Skip != "" {
 		return err
+	}
+	if nh, ok := main.Action.(NoHooker); ok && nh.NoHooks() {
+		s.Steps = []Step{main}
+		return nil
 	}
 	byPhase, all := hooksByPhase(s, set, req.Command)
 	if len(all) == 0 {

@@ -26,6 +26,9 @@ type Options struct {
 	// Policy decides whether kompose may read and write the history file
 	// in a stack's folder; the invoking user's when nil.
 	Policy *trust.Policy
+	// Registries answers update --check's registry questions, once per
+	// distinct question for the whole run; a new one when nil.
+	Registries *Registries
 }
 
 // Commands returns the update and rollback commands for a
@@ -33,6 +36,9 @@ type Options struct {
 func Commands(o Options) map[string]plan.CommandFunc {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Registries == nil {
+		o.Registries = NewRegistries()
 	}
 	return map[string]plan.CommandFunc{
 		CommandUpdate:   o.update,
@@ -51,12 +57,19 @@ func (o Options) policy() trust.Policy {
 }
 
 func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--prune, --include-stopped"
+	const help = "--check, --prune, --include-stopped"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	prune := fs.Bool("prune", false, "")
 	stopped := fs.Bool("include-stopped", false, "")
+	check := fs.Bool("check", false, "")
 	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
 		return plan.Step{}, err
+	}
+	if *check {
+		if *prune || *stopped {
+			return plan.Step{}, usagef("%s --check changes nothing: --prune and --include-stopped do not go with it", command)
+		}
+		return plan.Step{Label: command, Args: args, Action: &Check{Regs: o.Registries, args: args}}, nil
 	}
 	u := &Update{Prune: *prune, IncludeStopped: *stopped, Now: o.Now, Policy: o.policy(), args: args}
 	return plan.Step{Label: command, Args: args, Action: u}, nil
