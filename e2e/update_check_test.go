@@ -4,8 +4,10 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -174,7 +176,57 @@ func TestUpdateCheck(t *testing.T) {
 		}
 	}
 
-	// Updates available and every image checked: exit 0.
-	r = e.kompose("s*", "update", "--check")
+	// Updates available and every image checked: exit 0. --json prints
+	// the run's document with each stack's updates (the lines go to
+	// stderr); the metrics file counts them per stack.
+	metricsFile := filepath.Join(t.TempDir(), "kompose.prom")
+	r = e.kompose("--json", "--metrics-file", metricsFile, "s*", "update", "--check")
 	e.mustExit(r, 0)
+	var doc struct {
+		Kind   string
+		Stacks []struct {
+			Name    string
+			Status  string
+			Updates []struct {
+				Service, Image, State string
+				Local                 string `json:"local_digest"`
+				Remote                string `json:"remote_digest"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r)
+	}
+	states := map[string]string{}
+	for _, st := range doc.Stacks {
+		if len(st.Updates) != 1 {
+			t.Errorf("%s: updates %+v", st.Name, st.Updates)
+			continue
+		}
+		u := st.Updates[0]
+		states[st.Name] = u.State
+		if u.State == "update available" && (!strings.HasPrefix(u.Remote, "sha256:") || !strings.HasPrefix(u.Local, "sha256:") || u.Local == u.Remote) {
+			t.Errorf("%s: digests %+v", st.Name, u)
+		}
+	}
+	want := map[string]string{"s1": "update available", "s2": "update available", "s3": "update available", "s4": "up to date", "s5": "update available"}
+	if !reflect.DeepEqual(states, want) {
+		t.Errorf("--json states %v, want %v\n%s", states, want, r)
+	}
+	if !strings.Contains(r.stderr, "app: "+same+" up to date") {
+		t.Errorf("with --json the lines are not on stderr:\n%s", r)
+	}
+	prom, err := os.ReadFile(metricsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, n := range map[string]string{"s1": "1", "s4": "0", "s5": "1"} {
+		line := `kompose_update_available{stack="` + s + `",command="update --check"} ` + n + "\n"
+		if !strings.Contains(string(prom), line) {
+			t.Errorf("metrics lack %q:\n%s", line, prom)
+		}
+	}
+	if strings.Contains(string(prom), pass) || strings.Contains(r.stdout, pass) {
+		t.Error("the password is in the metrics or the JSON")
+	}
 }

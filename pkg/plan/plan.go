@@ -809,6 +809,21 @@ func isHookVar(name string) bool {
 	return false
 }
 
+// ImageCheck is what an image check (update --check) found for one
+// service: State is "up to date", "update available", "not pulled",
+// "unknown", "pinned by digest" or "check failed"; Local the registry
+// digest of the image the service runs, Remote the registry's digest of
+// its reference ("" when not known); Why says more for "unknown" and
+// "check failed".
+type ImageCheck struct {
+	Service, Image, State, Local, Remote, Why string
+}
+
+// ImageChecker is implemented by an action that checks images for
+// updates: what it found, once it ran. Reporters (the run report, the
+// metrics file) read it.
+type ImageChecker interface{ ImageChecks() []ImageCheck }
+
 // DumpFiler is implemented by actions that work on a dump file (db:export,
 // db:import): its path is KOMPOSE_DUMP_FILE for their hooks.
 type DumpFiler interface{ DumpFile() string }

@@ -22,6 +22,7 @@ type Check struct {
 	// to decide whether the engine reaches it without TLS.
 	LookupIP func(string) ([]net.IP, error)
 	args     []string
+	found    []ServiceCheck
 }
 
 // The states of a checked service.
@@ -34,16 +35,17 @@ const (
 	StateFailed    = "check failed"
 )
 
-// ServiceCheck is what update --check found for one service.
-type ServiceCheck struct {
-	Service string
-	Image   string
-	State   string
-	// Local is the registry digest of the image the service runs, Remote
-	// the registry's digest of its reference ("" when not known).
-	Local, Remote string
-	// Why says more for StateUnknown and StateFailed.
-	Why string
+// ServiceCheck is what update --check found for one service (see
+// [plan.ImageCheck]).
+type ServiceCheck plan.ImageCheck
+
+// ImageChecks implements [plan.ImageChecker]: what Run found.
+func (c *Check) ImageChecks() []plan.ImageCheck {
+	out := make([]plan.ImageCheck, len(c.found))
+	for i, sc := range c.found {
+		out[i] = plan.ImageCheck(sc)
+	}
+	return out
 }
 
 // HookArgs are the arguments of the update hooks (which do not run for a
@@ -73,6 +75,7 @@ func (c *Check) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
+	c.found = checks
 	failed := 0
 	for _, sc := range checks {
 		fmt.Fprintln(ss.w, sc.Line())

@@ -2,6 +2,7 @@ package update
 
 import (
 	"flag"
+	"slices"
 	"strconv"
 	"time"
 
@@ -44,6 +45,12 @@ func Commands(o Options) map[string]plan.CommandFunc {
 		CommandUpdate:   o.update,
 		CommandRollback: o.rollback,
 	}
+}
+
+// IsCheck reports whether command and args are update --check (which
+// takes --json: cmd/kompose).
+func IsCheck(command string, args []string) bool {
+	return command == CommandUpdate && slices.Contains(args, "--check")
 }
 
 // usagef is a mistake in the options: exit status 2 (plan.ErrUsage).

@@ -57,6 +57,38 @@ type RunStack struct {
 	Steps           []Step   `json:"steps"`
 	// Dumps are the dump files a db:export wrote.
 	Dumps []DumpInfo `json:"dumps,omitempty"`
+	// Updates are what update --check found, per service.
+	Updates []UpdateCheck `json:"updates,omitempty"`
+}
+
+// UpdateCheck is what update --check found for one service
+// (plan.ImageCheck), masked.
+type UpdateCheck struct {
+	Service string `json:"service"`
+	Image   string `json:"image"`
+	// State is "up to date", "update available", "not pulled",
+	// "unknown", "pinned by digest" or "check failed".
+	State string `json:"state"`
+	// Local is the digest of the image the service runs, Remote the
+	// registry's ("" when not known).
+	Local  string `json:"local_digest,omitempty"`
+	Remote string `json:"remote_digest,omitempty"`
+	Why    string `json:"why,omitempty"`
+}
+
+// updateChecks are what an image check found, masked with m.
+func updateChecks(ic plan.ImageChecker, m *env.Masker) []UpdateCheck {
+	ms := func(v string) string {
+		if m == nil {
+			return v
+		}
+		return m.String(v)
+	}
+	var out []UpdateCheck
+	for _, c := range ic.ImageChecks() {
+		out = append(out, UpdateCheck{Service: c.Service, Image: ms(c.Image), State: c.State, Local: c.Local, Remote: c.Remote, Why: ms(c.Why)})
+	}
+	return out
 }
 
 // StatusName names a stack's outcome in documents.
@@ -215,6 +247,9 @@ func (c *Collector) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Dur
 	secs := d.Seconds()
 	step.DurationSeconds = &secs
 	rs.Steps = append(rs.Steps, step)
+	if ic, ok := st.Action.(plan.ImageChecker); ok && st.Kind == plan.KindCommand {
+		rs.Updates = updateChecks(ic, s.Masker)
+	}
 	if err == nil && st.Kind == plan.KindCommand && c.plan != nil && c.plan.Command == "db:export" {
 		if f, ok := st.Action.(interface{ DumpFile() string }); ok {
 			if fi, err := os.Stat(f.DumpFile()); err == nil {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,17 +38,33 @@ const (
 	Duration    = "kompose_last_duration_seconds"
 	ExitStatus  = "kompose_last_exit_status"
 	DumpSize    = "kompose_last_dump_size_bytes"
+	// UpdateAvailable is written by update --check (command label
+	// "update --check").
+	UpdateAvailable = "kompose_update_available"
 )
 
 var help = map[string]string{
-	LastRun:     "When kompose last ran the command for the stack (Unix time).",
-	LastSuccess: "When the command last succeeded for the stack (Unix time).",
-	Duration:    "How long the stack's last run of the command took.",
-	ExitStatus:  "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
-	DumpSize:    "Size of the dump the stack's last successful db:export wrote.",
+	LastRun:         "When kompose last ran the command for the stack (Unix time).",
+	LastSuccess:     "When the command last succeeded for the stack (Unix time).",
+	Duration:        "How long the stack's last run of the command took.",
+	ExitStatus:      "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
+	DumpSize:        "Size of the dump the stack's last successful db:export wrote.",
+	UpdateAvailable: "How many of the stack's services have a newer image in their registry, as update --check last found (services it could not check are not counted).",
 }
 
-var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize}
+var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, UpdateAvailable}
+
+// CommandCheck is the command label of update --check's series, apart
+// from update's.
+const CommandCheck = "update --check"
+
+// commandLabel is the command label of a run of p.
+func commandLabel(p *plan.Plan) string {
+	if p.Command == "update" && slices.Contains(p.Args, "--check") {
+		return CommandCheck
+	}
+	return p.Command
+}
 
 // Key is a series: a stack and a command.
 type Key struct{ Stack, Command string }
@@ -221,15 +238,19 @@ type Recorder struct {
 	mu      sync.Mutex
 	command string
 	sizes   map[*plan.Stack]int64
-	series  Series
+	// available counts, per stack, the services update --check found an
+	// update for.
+	available map[*plan.Stack]int
+	series    Series
 }
 
 // Begin implements [run.Reporter].
 func (r *Recorder) Begin(p *plan.Plan, _ bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.command = p.Command
+	r.command = commandLabel(p)
 	r.sizes = map[*plan.Stack]int64{}
+	r.available = map[*plan.Stack]int{}
 	r.series = Series{}
 }
 
@@ -247,6 +268,17 @@ func (r *Recorder) StepSkipped(*plan.Stack, *plan.Step) {}
 
 // StepDone implements [run.Reporter]: it notes the size of a dump written.
 func (r *Recorder) StepDone(s *plan.Stack, st *plan.Step, err error, _ time.Duration) {
+	if ic, ok := st.Action.(plan.ImageChecker); ok && st.Kind == plan.KindCommand {
+		n := 0
+		for _, c := range ic.ImageChecks() {
+			if c.State == "update available" || c.State == "not pulled" {
+				n++
+			}
+		}
+		r.mu.Lock()
+		r.available[s] = n
+		r.mu.Unlock()
+	}
 	if err != nil || st.Kind != plan.KindCommand || r.command != "db:export" {
 		return
 	}
@@ -278,6 +310,9 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 	r.series.set(LastRun, k, now)
 	r.series.set(Duration, k, sr.Duration.Seconds())
 	r.series.set(ExitStatus, k, float64(code))
+	if n, ok := r.available[sr.Stack]; ok {
+		r.series.set(UpdateAvailable, k, float64(n))
+	}
 	if code == 0 {
 		r.series.set(LastSuccess, k, now)
 		if n, ok := r.sizes[sr.Stack]; ok {
