@@ -229,4 +229,29 @@ func TestUpdateCheck(t *testing.T) {
 	if strings.Contains(string(prom), pass) || strings.Contains(r.stdout, pass) {
 		t.Error("the password is in the metrics or the JSON")
 	}
+
+	// update pulls each distinct image once for all the stacks (shared:
+	// three stacks, one pull), before any stack recreates, -j 2 pulls
+	// side by side; then each stack recreates on the new image.
+	manifestGets := func(image string) int {
+		return pub.requests("GET /v2/" + repo + "/" + image + "/manifests/")
+	}
+	sharedGets, sameGets := manifestGets("shared"), manifestGets("same")
+	r = e.kompose("-j", "2", "s1,s2,s3,s4", "update")
+	t.Logf("%s", r)
+	e.mustExit(r, 0)
+	if n := manifestGets("shared") - sharedGets; n != 1 {
+		t.Errorf("%s pulled %d times for 3 stacks, want once", shared, n)
+	}
+	if n := manifestGets("same") - sameGets; n > 1 {
+		t.Errorf("%s pulled %d times for 1 stack", same, n)
+	}
+	if !strings.Contains(r.stdout, "pulling 2 distinct image(s) for 4 stack(s), 2 at a time") {
+		t.Errorf("the pull phase is not said:\n%s", r)
+	}
+	for _, s := range []string{"s1", "s2", "s3"} {
+		if img, _ := e.runningImage(s); img != v2[shared] {
+			t.Errorf("%s runs %s after update, want %s", s, img, v2[shared])
+		}
+	}
 }

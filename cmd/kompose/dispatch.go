@@ -192,6 +192,9 @@ func (a *App) runner(c *cli.Context, p *plan.Plan, ios *output.IOStreams, dryRun
 	if err != nil {
 		return nil, usageError{err}
 	}
+	if a.pulls != nil {
+		a.pulls.SetParallel(parallel) // update's pulls, one per distinct image
+	}
 	if len(p.Stacks) < 2 || dryRun {
 		parallel = 1 // nothing to run side by side
 	}

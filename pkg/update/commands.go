@@ -30,6 +30,9 @@ type Options struct {
 	// Registries answers update --check's registry questions, once per
 	// distinct question for the whole run; a new one when nil.
 	Registries *Registries
+	// Pulls pulls each distinct image of the run's updates once; a new
+	// one (one pull at a time) when nil.
+	Pulls *Pulls
 }
 
 // Commands returns the update and rollback commands for a
@@ -40,6 +43,9 @@ func Commands(o Options) map[string]plan.CommandFunc {
 	}
 	if o.Registries == nil {
 		o.Registries = NewRegistries()
+	}
+	if o.Pulls == nil {
+		o.Pulls = NewPulls()
 	}
 	return map[string]plan.CommandFunc{
 		CommandUpdate:   o.update,
@@ -78,7 +84,8 @@ func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step
 		}
 		return plan.Step{Label: command, Args: args, Action: &Check{Regs: o.Registries, args: args}}, nil
 	}
-	u := &Update{Prune: *prune, IncludeStopped: *stopped, Now: o.Now, Policy: o.policy(), args: args}
+	u := &Update{Prune: *prune, IncludeStopped: *stopped, Now: o.Now, Policy: o.policy(), Pulls: o.Pulls, args: args}
+	o.Pulls.add(s)
 	return plan.Step{Label: command, Args: args, Action: u}, nil
 }
 

@@ -23,7 +23,10 @@ type Update struct {
 	IncludeStopped bool
 	Now            func() time.Time
 	Policy         trust.Policy
-	args           []string
+	// Pulls, when set, pulls every distinct image of the run's stacks
+	// once, before the first stack compares anything.
+	Pulls *Pulls
+	args  []string
 }
 
 // HookArgs are the arguments of the update hooks: "update" and the
@@ -33,7 +36,7 @@ func (u *Update) HookArgs() []string { return append([]string{CommandUpdate}, u.
 // Describe says what the update would do, for a dry run.
 func (u *Update) Describe() []string {
 	out := []string{
-		"pull the images of the services that have one (docker compose pull <services>)",
+		"pull the images of the services that have one: each distinct image once for all the selected stacks of an engine, before any stack is compared or recreated (docker compose pull --quiet <service>, in the first stack naming it; -j pulls side by side)",
 		"compare each running container's image with the image its reference names now",
 	}
 	if u.IncludeStopped {
@@ -84,22 +87,11 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	before, err := e.imageIDs(ctx, svcs)
+	before, after, err := u.pull(ctx, ex, e, svcs, names, w)
 	if err != nil {
 		return err
 	}
 	cts, err := e.containers(ctx)
-	if err != nil {
-		return err
-	}
-	if err := e.stream(ctx, e.composeArgv(append([]string{"pull"}, names...)...)...); err != nil {
-		// What was pulled before the failure is not used: each
-		// reference goes back to the image it named, so that a later
-		// up does not start half an update.
-		u.restoreRefs(ctx, e, before, mask(ex, ex.Cmd.Stderr))
-		return fmt.Errorf("pull failed, nothing recreated: %w", err)
-	}
-	after, err := e.imageIDs(ctx, svcs)
 	if err != nil {
 		return err
 	}
@@ -148,6 +140,37 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		u.prune(ctx, e, h, before, after, rec, w, mask(ex, ex.Cmd.Stderr))
 	}
 	return nil
+}
+
+// pull returns the image each pulled service's reference named before
+// and after the pull: the run's one pull per distinct image (Pulls), or,
+// for a stack not planned with the others, its own compose pull.
+func (u *Update) pull(ctx context.Context, ex *plan.ActionEnv, e *engine, svcs []Service, names []string, w io.Writer) (before, after map[string]string, err error) {
+	if u.Pulls != nil {
+		u.Pulls.pullAll(ctx, ex, w)
+		before, after, ok, err := u.Pulls.ids(ex.Stack, svcs)
+		if err != nil {
+			u.restoreRefs(ctx, e, u.Pulls.restorable(ex.Stack), mask(ex, ex.Cmd.Stderr))
+			return nil, nil, fmt.Errorf("pull failed, nothing recreated: %w", err)
+		}
+		if ok {
+			return before, after, nil
+		}
+	}
+	if before, err = e.imageIDs(ctx, svcs); err != nil {
+		return nil, nil, err
+	}
+	if err := e.stream(ctx, e.composeArgv(append([]string{"pull"}, names...)...)...); err != nil {
+		// What was pulled before the failure is not used: each
+		// reference goes back to the image it named, so that a later
+		// up does not start half an update.
+		u.restoreRefs(ctx, e, before, mask(ex, ex.Cmd.Stderr))
+		return nil, nil, fmt.Errorf("pull failed, nothing recreated: %w", err)
+	}
+	if after, err = e.imageIDs(ctx, svcs); err != nil {
+		return nil, nil, err
+	}
+	return before, after, nil
 }
 
 // pulled are the names of the services update pulls.

@@ -190,3 +190,68 @@ func TestUpdateMasks(t *testing.T) {
 		t.Errorf("output not masked:\n%s", out)
 	}
 }
+
+// Two stacks planned together share one pull of their image, done before
+// either compares anything; a failed pull fails both, with the reference
+// pointed back.
+func TestUpdatePullsOncePerImage(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		a, b := newStack(t), newStack(t)
+		b.Name = "shop2"
+		f := &fakeDocker{
+			refs:       map[string]string{"app:latest": id('a')},
+			containers: []Container{{ID: "c1", Service: "web", ImageID: id('a'), Running: true}},
+			pull:       map[string]string{"app:latest": id('b')},
+			failPull:   fail,
+		}
+		pol := trust.Current()
+		cmds := Commands(Options{Now: time.Now, Policy: &pol, Pulls: NewPulls()})
+		var acts []plan.Action
+		for _, s := range []*plan.Stack{a, b} {
+			st, err := cmds[CommandUpdate](s, CommandUpdate, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			acts = append(acts, st.Action)
+		}
+		outA, _, errA := runAction(t, acts[0], a, f)
+		outB, _, errB := runAction(t, acts[1], b, f)
+		pulls := 0
+		for _, c := range f.calls {
+			if strings.Contains(c, " pull") {
+				pulls++
+				if !strings.Contains(c, "pull --quiet web") {
+					t.Errorf("pull call %q", c)
+				}
+			}
+		}
+		if pulls != 1 {
+			t.Errorf("fail=%v: %d pulls for one image in two stacks, want 1: %q", fail, pulls, f.calls)
+		}
+		if !fail {
+			if errA != nil || errB != nil {
+				t.Fatalf("%v / %v\n%s\n%s", errA, errB, outA, outB)
+			}
+			if !strings.Contains(outA, "pulled app:latest (for 2 stack(s)): sha256:aaaaaaaaaaaa… → sha256:bbbbbbbbbbbb…") || !strings.Contains(outA, "(recreated)") {
+				t.Errorf("first stack:\n%s", outA)
+			}
+			if strings.Contains(outB, "pulled") {
+				t.Errorf("the second stack pulled again:\n%s", outB)
+			}
+			continue
+		}
+		for _, err := range []error{errA, errB} {
+			if err == nil || !strings.Contains(err.Error(), "pull failed, nothing recreated: app:latest (pulled for shop/web): ") {
+				t.Errorf("fail: %v\n%s\n%s", err, outA, outB)
+			}
+		}
+		if f.refs["app:latest"] != id('a') {
+			t.Errorf("the failed pull left app:latest on %s", f.refs["app:latest"])
+		}
+		for _, c := range f.calls {
+			if strings.Contains(c, " up ") {
+				t.Errorf("recreated after a failed pull: %s", c)
+			}
+		}
+	}
+}
