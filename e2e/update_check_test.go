@@ -230,6 +230,23 @@ func TestUpdateCheck(t *testing.T) {
 		t.Error("the password is in the metrics or the JSON")
 	}
 
+	// --min-age 1d: the images were built minutes ago, so the check calls
+	// the update too new, and update holds it back (no pull, no
+	// recreate).
+	r = e.kompose("s1", "update", "--check", "--min-age", "1d")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stdout, "app: "+shared+" update too new (sha256:") || !strings.Contains(r.stdout, "younger than --min-age 24h0m0s") {
+		t.Errorf("--check --min-age:\n%s", r)
+	}
+	r = e.kompose("s1", "update", "--min-age", "1d")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stdout, "held back "+shared+" (for 1 stack(s)): created ") || !strings.Contains(r.stdout, "app: "+shared+" held back: ") {
+		t.Errorf("update --min-age:\n%s", r)
+	}
+	if _, id := e.runningImage("s1"); id != containers["s1"] || im.id(shared) != v1[shared] {
+		t.Errorf("update --min-age pulled or recreated s1:\n%s", r)
+	}
+
 	// update pulls each distinct image once for all the stacks (shared:
 	// three stacks, one pull), before any stack recreates, -j 2 pulls
 	// side by side; then each stack recreates on the new image.

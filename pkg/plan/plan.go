@@ -811,7 +811,8 @@ func isHookVar(name string) bool {
 
 // ImageCheck is what an image check (update --check) found for one
 // service: State is "up to date", "update available", "not pulled",
-// "unknown", "pinned by digest" or "check failed"; Local the registry
+// "unknown", "pinned by digest", "update too new" or "check failed";
+// Local the registry
 // digest of the image the service runs, Remote the registry's digest of
 // its reference ("" when not known); Why says more for "unknown" and
 // "check failed".

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -21,8 +22,13 @@ type Check struct {
 	// LookupIP resolves a registry's host name (net.LookupIP when nil),
 	// to decide whether the engine reaches it without TLS.
 	LookupIP func(string) ([]net.IP, error)
-	args     []string
-	found    []ServiceCheck
+	// MinAge, when set, counts an update only when the registry's
+	// image is at least that old (StateTooNew otherwise); Now is the
+	// clock it is measured by.
+	MinAge time.Duration
+	Now    func() time.Time
+	args   []string
+	found  []ServiceCheck
 }
 
 // The states of a checked service.
@@ -33,6 +39,7 @@ const (
 	StateUnknown   = "unknown"
 	StatePinned    = "pinned by digest"
 	StateFailed    = "check failed"
+	StateTooNew    = "update too new"
 )
 
 // ServiceCheck is what update --check found for one service (see
@@ -99,6 +106,8 @@ func (sc ServiceCheck) Line() string {
 		return fmt.Sprintf("%s: %s update available (%s → %s)", sc.Service, sc.Image, ShortDigest(sc.Local), ShortDigest(sc.Remote))
 	case StateNotPulled:
 		return fmt.Sprintf("%s: %s not pulled (the registry has %s)", sc.Service, sc.Image, ShortDigest(sc.Remote))
+	case StateTooNew:
+		return fmt.Sprintf("%s: %s %s (%s → %s): %s", sc.Service, sc.Image, sc.State, ShortDigest(sc.Local), ShortDigest(sc.Remote), sc.Why)
 	case StateUnknown, StateFailed:
 		return fmt.Sprintf("%s: %s %s: %s", sc.Service, sc.Image, sc.State, sc.Why)
 	default:
@@ -156,10 +165,37 @@ func (c *Check) check(ctx context.Context, ex *plan.ActionEnv, ss *session) ([]S
 			sc.State = StatePinned
 		} else {
 			c.compare(ctx, &sc, refs[s.Image], answers[s.Image], runs[s.Name], digests[runs[s.Name]])
+			if c.MinAge > 0 && (sc.State == StateAvailable || sc.State == StateNotPulled) {
+				c.ageGate(ctx, &sc, refs[s.Image], regCfg.platform())
+			}
 		}
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// ageGate turns an update whose image the registry created less than
+// MinAge ago into StateTooNew (one more question: the image's config).
+func (c *Check) ageGate(ctx context.Context, sc *ServiceCheck, q question, platform string) {
+	q.platform = platform
+	a := c.Regs.remoteDigest(ctx, q)
+	if a.err != nil {
+		sc.State, sc.Why = StateFailed, "--min-age: "+a.err.Error()
+		return
+	}
+	if why, young := tooNew(a.created, c.Now(), c.MinAge); young {
+		sc.State, sc.Why = StateTooNew, why
+	}
+}
+
+// tooNew says whether an image created at created is younger than minAge
+// at now, and why.
+func tooNew(created, now time.Time, minAge time.Duration) (string, bool) {
+	age := now.Sub(created)
+	if age >= minAge {
+		return "", false
+	}
+	return fmt.Sprintf("created %s (%s ago), younger than --min-age %s", created.UTC().Format(time.RFC3339), age.Round(time.Minute), minAge), true
 }
 
 // insecure says whether the engine reaches ref's registry without TLS.

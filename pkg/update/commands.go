@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
@@ -70,20 +71,29 @@ func (o Options) policy() trust.Policy {
 }
 
 func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--check, --prune, --include-stopped"
+	const help = "--check, --prune, --include-stopped, --min-age DURATION"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	prune := fs.Bool("prune", false, "")
 	stopped := fs.Bool("include-stopped", false, "")
 	check := fs.Bool("check", false, "")
+	minAgeArg := fs.String("min-age", "", "")
 	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
 		return plan.Step{}, err
+	}
+	var minAge time.Duration
+	if *minAgeArg != "" {
+		var err error
+		if minAge, err = db.ParseAge(*minAgeArg); err != nil {
+			return plan.Step{}, usagef("%s --min-age %s: %v", command, *minAgeArg, err)
+		}
 	}
 	if *check {
 		if *prune || *stopped {
 			return plan.Step{}, usagef("%s --check changes nothing: --prune and --include-stopped do not go with it", command)
 		}
-		return plan.Step{Label: command, Args: args, Action: &Check{Regs: o.Registries, args: args}}, nil
+		return plan.Step{Label: command, Args: args, Action: &Check{Regs: o.Registries, MinAge: minAge, Now: o.Now, args: args}}, nil
 	}
+	o.Pulls.setMinAge(minAge, o.Registries, o.Now)
 	u := &Update{Prune: *prune, IncludeStopped: *stopped, Now: o.Now, Policy: o.policy(), Pulls: o.Pulls, args: args}
 	o.Pulls.add(s)
 	return plan.Step{Label: command, Args: args, Action: u}, nil

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 )
@@ -27,6 +28,17 @@ type Pulls struct {
 	result map[pullKey]*pullResult
 	// refs are the images each stack uses, once pullAll ran.
 	refs map[*plan.Stack][]pullKey
+	// minAge, when set, holds back an image the registry created less
+	// than that long ago (asked through regs, measured by now).
+	minAge time.Duration
+	regs   *Registries
+	now    func() time.Time
+}
+
+func (p *Pulls) setMinAge(d time.Duration, regs *Registries, now func() time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.minAge, p.regs, p.now = d, regs, now
 }
 
 // NewPulls returns an empty Pulls pulling one image at a time.
@@ -60,6 +72,8 @@ type pullResult struct {
 	err           error
 	// by names the stack and service whose compose pull it was.
 	by string
+	// held, when set, says why the image was not pulled (--min-age).
+	held string
 }
 
 // engineKey names the engine a stack's environment talks to.
@@ -155,6 +169,15 @@ func (p *Pulls) pullOne(ctx context.Context, ex *plan.ActionEnv, j pullJob, w io
 	if r.before, r.err = e.imageID(ctx, j.key.ref); r.err != nil {
 		return
 	}
+	if p.minAge > 0 {
+		if r.held, r.err = p.ageGate(ctx, e, j); r.err != nil || r.held != "" {
+			r.after = r.before
+			if r.held != "" {
+				fmt.Fprintf(w, "held back %s (for %d stack(s)): %s\n", j.key.ref, j.users, r.held)
+			}
+			return
+		}
+	}
 	var out syncBuffer
 	e.ex.Cmd.Stdout, e.ex.Cmd.Stderr = &out, &out
 	if err := e.stream(ctx, e.composeArgv("pull", "--quiet", j.service)...); err != nil {
@@ -173,11 +196,35 @@ func (p *Pulls) pullOne(ctx context.Context, ex *plan.ActionEnv, j pullJob, w io
 	fmt.Fprintf(w, "pulled %s (for %d stack(s)): %s\n", j.key.ref, j.users, what)
 }
 
+// ageGate asks the registry when it created j's image for the engine's
+// platform; it returns why the image is held back ("" when old enough).
+func (p *Pulls) ageGate(ctx context.Context, e *engine, j pullJob) (string, error) {
+	lookup := j.stack.Env.Lookup
+	cfgDir := dockerConfigDir(lookup)
+	host, _ := lookup("DOCKER_HOST")
+	dctx, _ := lookup("DOCKER_CONTEXT")
+	cfg, err := p.regs.engineConfig(ctx, e, host+"\x00"+dctx+"\x00"+cfgDir)
+	if err != nil {
+		return "", err
+	}
+	c := &Check{}
+	q := question{ref: j.key.ref, configDir: cfgDir, insecure: c.insecure(cfg, j.key.ref), platform: cfg.platform()}
+	a := p.regs.remoteDigest(ctx, q)
+	if a.err != nil {
+		return "", fmt.Errorf("--min-age: %w", a.err)
+	}
+	why, young := tooNew(a.created, p.now(), p.minAge)
+	if !young {
+		return "", nil
+	}
+	return why, nil
+}
+
 // ids returns, for the pulled services of s, the image each reference
 // named before and after the run's pulls; err is the first failed pull
 // among them.
-func (p *Pulls) ids(s *plan.Stack, svcs []Service) (before, after map[string]string, ok bool, err error) {
-	before, after = map[string]string{}, map[string]string{}
+func (p *Pulls) ids(s *plan.Stack, svcs []Service) (before, after, held map[string]string, ok bool, err error) {
+	before, after, held = map[string]string{}, map[string]string{}, map[string]string{}
 	var refs []string
 	for _, sv := range svcs {
 		if sv.Pull {
@@ -188,14 +235,17 @@ func (p *Pulls) ids(s *plan.Stack, svcs []Service) (before, after map[string]str
 	for _, ref := range refs {
 		r, found := p.result[pullKey{engine: engineKey(s), ref: ref}]
 		if !found {
-			return nil, nil, false, nil // not planned with the others: pull it itself
+			return nil, nil, nil, false, nil // not planned with the others: pull it itself
 		}
 		if r.err != nil {
-			return nil, nil, true, fmt.Errorf("%s (pulled for %s): %w", ref, r.by, r.err)
+			return nil, nil, nil, true, fmt.Errorf("%s (pulled for %s): %w", ref, r.by, r.err)
 		}
 		before[ref], after[ref] = r.before, r.after
+		if r.held != "" {
+			held[ref] = r.held
+		}
 	}
-	return before, after, true, nil
+	return before, after, held, true, nil
 }
 
 // restorable returns the references of s that the run's pulls moved and

@@ -62,6 +62,9 @@ type question struct {
 	configDir string
 	insecure  bool
 	index     bool
+	// platform, when set ("linux/amd64"), asks for the creation date of
+	// the image for that platform instead (--min-age).
+	platform string
 }
 
 // answer is a question's answer, filled once; done is closed then.
@@ -73,6 +76,7 @@ type answer struct {
 	digest   string
 	isIndex  bool
 	children []string
+	created  time.Time
 	err      error
 }
 
@@ -107,8 +111,49 @@ func (r *Registries) remoteDigest(ctx context.Context, q question) *answer {
 	}
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if q.platform != "" {
+		a.digest, a.created, a.err = askCreated(qctx, q)
+		return a
+	}
 	a.digest, a.isIndex, a.children, a.err = ask(qctx, q)
 	return a
+}
+
+// askCreated asks for the digest and creation date (from its config) of
+// the image q.ref names for q.platform.
+func askCreated(ctx context.Context, q question) (string, time.Time, error) {
+	var opts []name.Option
+	if q.insecure {
+		opts = append(opts, name.Insecure)
+	}
+	ref, err := name.ParseReference(q.ref, opts...)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("not an image reference: %w", err)
+	}
+	plat, err := v1.ParsePlatform(q.platform)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	kc, err := configKeychain(q.configDir)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("kompose"), remote.WithPlatform(*plat))
+	if err != nil {
+		return "", time.Time{}, registryError(err, ref, q.configDir)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return "", time.Time{}, registryError(err, ref, q.configDir)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if cfg.Created.IsZero() {
+		return "", time.Time{}, fmt.Errorf("%s: the image's config has no creation date", q.ref)
+	}
+	return d.String(), cfg.Created.Time, nil
 }
 
 // ask puts q to the registry.
@@ -245,6 +290,23 @@ type engineRegs struct {
 	err  error
 }
 
+// platform is the engine's OS and architecture as image platforms name
+// them (docker info says x86_64 where images say amd64).
+func (c registryConfig) platform() string {
+	arch := c.Architecture
+	switch arch {
+	case "x86_64":
+		arch = "amd64"
+	case "aarch64":
+		arch = "arm64"
+	case "armv7l", "armhf":
+		arch = "arm"
+	case "i386", "i686":
+		arch = "386"
+	}
+	return c.OSType + "/" + arch
+}
+
 // registryConfig is the part of docker info's RegistryConfig kompose
 // reads.
 type registryConfig struct {
@@ -252,6 +314,9 @@ type registryConfig struct {
 		Secure bool
 	}
 	InsecureRegistryCIDRs []string
+	// OSType and Architecture are the engine's (docker info), for the
+	// platform whose creation date --min-age reads.
+	OSType, Architecture string `json:"-"`
 }
 
 // engineConfig returns the registry config of the engine that e talks to
@@ -265,14 +330,20 @@ func (r *Registries) engineConfig(ctx context.Context, e *engine, key string) (r
 	}
 	r.mu.Unlock()
 	er.once.Do(func() {
-		out, err := e.out(ctx, "docker", "info", "--format", "{{json .RegistryConfig}}")
+		out, err := e.out(ctx, "docker", "info", "--format", "{{.OSType}} {{.Architecture}} {{json .RegistryConfig}}")
 		if err != nil {
 			er.err = err
 			return
 		}
-		if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &er.cfg); err != nil {
+		f := strings.SplitN(strings.TrimSpace(out), " ", 3)
+		if len(f) != 3 {
+			er.err = fmt.Errorf("docker info: unexpected output %q", out)
+			return
+		}
+		if err := json.Unmarshal([]byte(f[2]), &er.cfg); err != nil {
 			er.err = fmt.Errorf("docker info: the registry config: %w", err)
 		}
+		er.cfg.OSType, er.cfg.Architecture = f[0], f[1]
 	})
 	return er.cfg, er.err
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -261,5 +262,34 @@ func TestDockerConfigDir(t *testing.T) {
 	delete(m, "DOCKER_CONFIG")
 	if got := dockerConfigDir(look); got != "/home/blog/.docker" {
 		t.Errorf("got %s", got)
+	}
+}
+
+// --min-age: an update whose image the registry created less than
+// MinAge ago is "update too new"; an older one stays available.
+func TestCheckMinAge(t *testing.T) {
+	tr := newTestRegistry(t, "", "")
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	img, err := mutate.CreatedAt(randomImage(t), v1.Time{Time: now.Add(-5 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.push(t, "young:1", img)
+	ref := tr.host + "/young:1"
+	q := question{ref: ref, insecure: true}
+	for _, c := range []struct {
+		minAge time.Duration
+		want   string
+	}{{72 * time.Hour, StateTooNew}, {time.Hour, StateAvailable}} {
+		ch := &Check{Regs: NewRegistries(), MinAge: c.minAge, Now: func() time.Time { return now }}
+		sc := ServiceCheck{Service: "app", Image: ref}
+		ch.compare(context.Background(), &sc, q, ch.Regs.remoteDigest(context.Background(), q), id('a'), []string{tr.host + "/young@sha256:" + strings.Repeat("1", 64)})
+		ch.ageGate(context.Background(), &sc, q, "linux/amd64")
+		if sc.State != c.want {
+			t.Errorf("min-age %s: %q (%s), want %q", c.minAge, sc.State, sc.Line(), c.want)
+		}
+		if c.want == StateTooNew && !strings.Contains(sc.Line(), "created 2026-12-06T07:00:00Z (5h0m0s ago), younger than --min-age 72h0m0s") {
+			t.Errorf("line: %s", sc.Line())
+		}
 	}
 }

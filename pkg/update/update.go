@@ -44,6 +44,12 @@ func (u *Update) Describe() []string {
 	} else {
 		out = append(out, "recreate the running services whose image changed (docker compose up -d --no-deps <services>); a stopped stack is not started")
 	}
+	if u.Pulls != nil && u.Pulls.minAge > 0 {
+		out = append(out, fmt.Sprintf("hold back (neither pull nor recreate) the images their registry created less than %s ago (--min-age)", u.Pulls.minAge))
+	}
+	if u.Pulls != nil && u.Pulls.minAge > 0 {
+		out = append(out, fmt.Sprintf("hold back (neither pull nor recreate) the images their registry created less than %s ago (--min-age)", u.Pulls.minAge))
+	}
 	out = append(out, "keep the images they ran as "+KeepRepo+"/<project>:<service>-<id> and record them in "+FileName+" (the last 5 updates)")
 	if u.Prune {
 		out = append(out, "remove the images this update left unused that no rollback entry keeps")
@@ -87,10 +93,11 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	before, after, err := u.pull(ctx, ex, e, svcs, names, w)
+	before, after, held, err := u.pull(ctx, ex, e, svcs, names, w)
 	if err != nil {
 		return err
 	}
+	svcs = holdBack(svcs, held, w)
 	cts, err := e.containers(ctx)
 	if err != nil {
 		return err
@@ -145,32 +152,49 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 // pull returns the image each pulled service's reference named before
 // and after the pull: the run's one pull per distinct image (Pulls), or,
 // for a stack not planned with the others, its own compose pull.
-func (u *Update) pull(ctx context.Context, ex *plan.ActionEnv, e *engine, svcs []Service, names []string, w io.Writer) (before, after map[string]string, err error) {
+func (u *Update) pull(ctx context.Context, ex *plan.ActionEnv, e *engine, svcs []Service, names []string, w io.Writer) (before, after, held map[string]string, err error) {
 	if u.Pulls != nil {
 		u.Pulls.pullAll(ctx, ex, w)
-		before, after, ok, err := u.Pulls.ids(ex.Stack, svcs)
+		before, after, held, ok, err := u.Pulls.ids(ex.Stack, svcs)
 		if err != nil {
 			u.restoreRefs(ctx, e, u.Pulls.restorable(ex.Stack), mask(ex, ex.Cmd.Stderr))
-			return nil, nil, fmt.Errorf("pull failed, nothing recreated: %w", err)
+			return nil, nil, nil, fmt.Errorf("pull failed, nothing recreated: %w", err)
 		}
 		if ok {
-			return before, after, nil
+			return before, after, held, nil
 		}
 	}
 	if before, err = e.imageIDs(ctx, svcs); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := e.stream(ctx, e.composeArgv(append([]string{"pull"}, names...)...)...); err != nil {
 		// What was pulled before the failure is not used: each
 		// reference goes back to the image it named, so that a later
 		// up does not start half an update.
 		u.restoreRefs(ctx, e, before, mask(ex, ex.Cmd.Stderr))
-		return nil, nil, fmt.Errorf("pull failed, nothing recreated: %w", err)
+		return nil, nil, nil, fmt.Errorf("pull failed, nothing recreated: %w", err)
 	}
 	if after, err = e.imageIDs(ctx, svcs); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return before, after, nil
+	return before, after, nil, nil
+}
+
+// holdBack leaves out of the comparison the services whose image was
+// held back (--min-age), saying so.
+func holdBack(svcs []Service, held map[string]string, w io.Writer) []Service {
+	if len(held) == 0 {
+		return svcs
+	}
+	var out []Service
+	for _, s := range svcs {
+		if why, ok := held[s.Image]; ok && s.Pull {
+			fmt.Fprintf(w, "%s: %s held back: %s\n", s.Name, s.Image, why)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // pulled are the names of the services update pulls.

@@ -67,7 +67,7 @@ type UpdateCheck struct {
 	Service string `json:"service"`
 	Image   string `json:"image"`
 	// State is "up to date", "update available", "not pulled",
-	// "unknown", "pinned by digest" or "check failed".
+	// "unknown", "pinned by digest", "update too new" or "check failed".
 	State string `json:"state"`
 	// Local is the digest of the image the service runs, Remote the
 	// registry's ("" when not known).
