@@ -247,6 +247,14 @@ func TestUpdateCheck(t *testing.T) {
 		t.Errorf("update --min-age pulled or recreated s1:\n%s", r)
 	}
 
+	// Held back: --exclude-service in a check, a pin in x-kompose.
+	r = e.kompose("s2", "update", "--check", "--exclude-service", "app")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stdout, "app: "+shared+" held back: --exclude-service") {
+		t.Errorf("--exclude-service:\n%s", r)
+	}
+	e.write("s4/compose.yaml", "name: {{project}}\n"+registryService(same)+"x-kompose:\n  update:\n    pin: [app]\n")
+
 	// update pulls each distinct image once for all the stacks (shared:
 	// three stacks, one pull), before any stack recreates, -j 2 pulls
 	// side by side; then each stack recreates on the new image.
@@ -260,10 +268,13 @@ func TestUpdateCheck(t *testing.T) {
 	if n := manifestGets("shared") - sharedGets; n != 1 {
 		t.Errorf("%s pulled %d times for 3 stacks, want once", shared, n)
 	}
-	if n := manifestGets("same") - sameGets; n > 1 {
-		t.Errorf("%s pulled %d times for 1 stack", same, n)
+	if n := manifestGets("same") - sameGets; n != 0 {
+		t.Errorf("%s (pinned in s4) pulled %d times", same, n)
 	}
-	if !strings.Contains(r.stdout, "pulling 2 distinct image(s) for 4 stack(s), 2 at a time") {
+	if !strings.Contains(r.stdout, "app: "+same+" held back: pinned") {
+		t.Errorf("s4's pin is not said:\n%s", r)
+	}
+	if !strings.Contains(r.stdout, "pulling 1 distinct image(s) for 4 stack(s), 2 at a time") {
 		t.Errorf("the pull phase is not said:\n%s", r)
 	}
 	for _, s := range []string{"s1", "s2", "s3"} {

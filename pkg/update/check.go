@@ -26,9 +26,11 @@ type Check struct {
 	// image is at least that old (StateTooNew otherwise); Now is the
 	// clock it is measured by.
 	MinAge time.Duration
-	Now    func() time.Time
-	args   []string
-	found  []ServiceCheck
+	// Exclude are the services --exclude-service holds back.
+	Exclude []string
+	Now     func() time.Time
+	args    []string
+	found   []ServiceCheck
 }
 
 // The states of a checked service.
@@ -40,6 +42,7 @@ const (
 	StatePinned    = "pinned by digest"
 	StateFailed    = "check failed"
 	StateTooNew    = "update too new"
+	StateHeld      = "held back"
 )
 
 // ServiceCheck is what update --check found for one service (see
@@ -108,7 +111,7 @@ func (sc ServiceCheck) Line() string {
 		return fmt.Sprintf("%s: %s not pulled (the registry has %s)", sc.Service, sc.Image, ShortDigest(sc.Remote))
 	case StateTooNew:
 		return fmt.Sprintf("%s: %s %s (%s → %s): %s", sc.Service, sc.Image, sc.State, ShortDigest(sc.Local), ShortDigest(sc.Remote), sc.Why)
-	case StateUnknown, StateFailed:
+	case StateUnknown, StateFailed, StateHeld:
 		return fmt.Sprintf("%s: %s %s: %s", sc.Service, sc.Image, sc.State, sc.Why)
 	default:
 		return fmt.Sprintf("%s: %s %s", sc.Service, sc.Image, sc.State)
@@ -121,6 +124,7 @@ func ShortDigest(d string) string { return Short(d) }
 // check finds the state of every pulled service of the stack.
 func (c *Check) check(ctx context.Context, ex *plan.ActionEnv, ss *session) ([]ServiceCheck, error) {
 	e := ss.e
+	ss.svcs = exclude(ss.svcs, c.Exclude)
 	lookup := ex.Stack.Env.Lookup
 	cfgDir := dockerConfigDir(lookup)
 	host, _ := lookup("DOCKER_HOST")
@@ -157,6 +161,9 @@ func (c *Check) check(ctx context.Context, ex *plan.ActionEnv, ss *session) ([]S
 	answers := c.askAll(ctx, refs)
 	var out []ServiceCheck
 	for _, s := range ss.svcs {
+		if s.Held != "" {
+			out = append(out, ServiceCheck{Service: s.Name, Image: s.Image, State: StateHeld, Why: s.Held})
+		}
 		if !s.Pull {
 			continue
 		}

@@ -2,8 +2,10 @@ package update
 
 import (
 	"flag"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/db"
@@ -71,8 +73,19 @@ func (o Options) policy() trust.Policy {
 }
 
 func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--check, --prune, --include-stopped, --min-age DURATION"
+	const help = "--check, --prune, --include-stopped, --min-age DURATION, --exclude-service SERVICE"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	var excluded []string
+	fs.Func("exclude-service", "", func(v string) error {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if !serviceName.MatchString(name) {
+				return fmt.Errorf("%q is not a service name", name)
+			}
+			excluded = append(excluded, name)
+		}
+		return nil
+	})
 	prune := fs.Bool("prune", false, "")
 	stopped := fs.Bool("include-stopped", false, "")
 	check := fs.Bool("check", false, "")
@@ -91,10 +104,10 @@ func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step
 		if *prune || *stopped {
 			return plan.Step{}, usagef("%s --check changes nothing: --prune and --include-stopped do not go with it", command)
 		}
-		return plan.Step{Label: command, Args: args, Action: &Check{Regs: o.Registries, MinAge: minAge, Now: o.Now, args: args}}, nil
+		return plan.Step{Label: command, Args: args, Action: &Check{Regs: o.Registries, MinAge: minAge, Exclude: excluded, Now: o.Now, args: args}}, nil
 	}
-	o.Pulls.setMinAge(minAge, o.Registries, o.Now)
-	u := &Update{Prune: *prune, IncludeStopped: *stopped, Now: o.Now, Policy: o.policy(), Pulls: o.Pulls, args: args}
+	o.Pulls.configure(minAge, excluded, o.Registries, o.Now)
+	u := &Update{Prune: *prune, IncludeStopped: *stopped, Now: o.Now, Policy: o.policy(), Pulls: o.Pulls, Exclude: excluded, args: args}
 	o.Pulls.add(s)
 	return plan.Step{Label: command, Args: args, Action: u}, nil
 }

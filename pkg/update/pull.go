@@ -31,14 +31,18 @@ type Pulls struct {
 	// minAge, when set, holds back an image the registry created less
 	// than that long ago (asked through regs, measured by now).
 	minAge time.Duration
-	regs   *Registries
-	now    func() time.Time
+	// exclude are the services --exclude-service holds back.
+	exclude []string
+	regs    *Registries
+	now     func() time.Time
 }
 
-func (p *Pulls) setMinAge(d time.Duration, regs *Registries, now func() time.Time) {
+// configure sets what the run's update options ask of the pulls: the
+// same for every stack of a run.
+func (p *Pulls) configure(minAge time.Duration, exclude []string, regs *Registries, now func() time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.minAge, p.regs, p.now = d, regs, now
+	p.minAge, p.exclude, p.regs, p.now = minAge, exclude, regs, now
 }
 
 // NewPulls returns an empty Pulls pulling one image at a time.
@@ -136,6 +140,7 @@ func (p *Pulls) jobs(ctx context.Context, stacks []*plan.Stack) []pullJob {
 		if err != nil {
 			continue
 		}
+		svcs = exclude(svcs, p.exclude)
 		for _, sv := range svcs {
 			if !sv.Pull {
 				continue

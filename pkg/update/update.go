@@ -26,7 +26,9 @@ type Update struct {
 	// Pulls, when set, pulls every distinct image of the run's stacks
 	// once, before the first stack compares anything.
 	Pulls *Pulls
-	args  []string
+	// Exclude are the services --exclude-service holds back.
+	Exclude []string
+	args    []string
 }
 
 // HookArgs are the arguments of the update hooks: "update" and the
@@ -77,7 +79,9 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	e, w, project, svcs := ss.e, ss.w, ss.project, ss.svcs
+	e, w, project := ss.e, ss.w, ss.project
+	svcs := exclude(ss.svcs, u.Exclude)
+	printHeld(w, svcs)
 	names := pulled(svcs)
 	if len(names) == 0 {
 		fmt.Fprintln(w, "up to date: no service has an image to pull")

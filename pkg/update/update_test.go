@@ -255,3 +255,54 @@ func TestUpdatePullsOncePerImage(t *testing.T) {
 		}
 	}
 }
+
+// x-kompose: {update: {pin: [db]}} and --exclude-service hold services
+// back: not pulled, not compared, said so; a pin naming no service, or
+// an unknown key, is an error naming the file.
+func TestUpdateHoldsBack(t *testing.T) {
+	s := newStack(t)
+	write := func(content string) {
+		if err := os.WriteFile(s.ComposeFile, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("name: shop\nservices:\n  web:\n    image: app:latest\n  db:\n    image: pg:15\nx-kompose:\n  update:\n    pin: [db]\n")
+	f := &fakeDocker{
+		refs:       map[string]string{"app:latest": id('a'), "pg:15": id('c')},
+		containers: []Container{{ID: "c1", Service: "web", ImageID: id('a'), Running: true}},
+		pull:       map[string]string{"app:latest": id('b')},
+	}
+	out, _, err := runAction(t, &Update{Now: time.Now, Policy: trust.Current()}, s, f)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "db: pg:15 held back: pinned (x-kompose: {update: {pin: [...]}})") {
+		t.Errorf("output:\n%s", out)
+	}
+	for _, c := range f.calls {
+		if strings.Contains(c, "compose pull") && c != "docker compose pull web" {
+			t.Errorf("pull call %q: the pinned db was pulled", c)
+		}
+	}
+	f.calls = nil
+	out, _, err = runAction(t, &Update{Now: time.Now, Policy: trust.Current(), Exclude: []string{"web"}}, s, f)
+	if err != nil || !strings.Contains(out, "web: app:latest held back: --exclude-service") || !strings.Contains(out, "no service has an image to pull") {
+		t.Errorf("--exclude-service web: %v\n%s", err, out)
+	}
+	for _, c := range f.calls {
+		if strings.Contains(c, "compose pull") {
+			t.Errorf("pulled with every service held back: %q", c)
+		}
+	}
+	for content, want := range map[string]string{
+		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update:\n    pin: [wbe]\n":  `x-kompose.update.pin: no service named "wbe"`,
+		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update:\n    pinn: [web]\n": "x-kompose.update.pinn: unknown key (known: pin)",
+		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update: [web]\n":         "x-kompose.update must be a mapping",
+	} {
+		write(content)
+		_, _, err := runAction(t, &Update{Now: time.Now, Policy: trust.Current()}, s, f)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), s.ComposeFile) {
+			t.Errorf("%q: %v, want %q naming the file", content, err, want)
+		}
+	}
+}
