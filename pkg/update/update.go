@@ -29,6 +29,10 @@ type Update struct {
 	// Exclude are the services --exclude-service holds back.
 	Exclude []string
 	args    []string
+	// backup, when set, runs before anything is recreated (db:export);
+	// backupNote says why a backup asked for has nothing to do.
+	backup     plan.Action
+	backupNote string
 }
 
 // HookArgs are the arguments of the update hooks: "update" and the
@@ -55,6 +59,12 @@ func (u *Update) Describe() []string {
 	out = append(out, "keep the images they ran as "+KeepRepo+"/<project>:<service>-<id> and record them in "+FileName+" (the last 5 updates)")
 	if u.Prune {
 		out = append(out, "remove the images this update left unused that no rollback entry keeps")
+	}
+	switch {
+	case u.backup != nil:
+		out = append(out, "before recreating anything, back up the database (db:export); a failed backup stops the stack; the dump is recorded with the update (rollback --restore)")
+	case u.backupNote != "":
+		out = append(out, "backup: "+u.backupNote)
 	}
 	return out
 }
@@ -108,6 +118,13 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	cmp := Compare(svcs, cts, before, after)
 	rec := cmp.Recreate(u.IncludeStopped)
+	// The backup comes before anything is recreated, or said to be.
+	var backup string
+	if len(rec) > 0 {
+		if backup, err = u.runBackup(ctx, ex, e, before, w); err != nil {
+			return err
+		}
+	}
 	printOutcome(w, &cmp, rec)
 	if len(rec) == 0 {
 		if u.Prune {
@@ -116,11 +133,13 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return nil
 	}
 
-	// Keep what the services ran, and record it, before recreating.
+	// Keep what the services ran, and record it with the backup, before
+	// recreating.
 	entry, err := u.keep(ctx, e, project, rec)
 	if err != nil {
 		return err
 	}
+	entry.Backup = backup
 	var release []string
 	if len(entry.Services) > 0 {
 		release = h.Add(entry)
@@ -182,6 +201,33 @@ func (u *Update) pull(ctx context.Context, ex *plan.ActionEnv, e *engine, svcs [
 		return nil, nil, nil, err
 	}
 	return before, after, nil, nil
+}
+
+// runBackup backs the stack's database up before update recreates
+// anything (--backup) and returns the dump file. A failed backup stops the
+// stack: nothing is recreated, and the references the run moved for it
+// alone go back to what they named.
+func (u *Update) runBackup(ctx context.Context, ex *plan.ActionEnv, e *engine, before map[string]string, w io.Writer) (string, error) {
+	if u.backup == nil {
+		if u.backupNote != "" {
+			fmt.Fprintln(w, "backup: "+u.backupNote)
+		}
+		return "", nil
+	}
+	fmt.Fprintln(w, "backup: db:export before recreating")
+	if err := u.backup.Run(ctx, ex); err != nil {
+		moved := before
+		if u.Pulls != nil && u.Pulls.result != nil {
+			moved = u.Pulls.restorable(ex.Stack)
+		}
+		u.restoreRefs(ctx, e, moved, mask(ex, ex.Cmd.Stderr))
+		return "", fmt.Errorf("backup failed, nothing recreated: %w", err)
+	}
+	file := ""
+	if df, ok := u.backup.(plan.DumpFiler); ok {
+		file = df.DumpFile()
+	}
+	return file, nil
 }
 
 // holdBack leaves out of the comparison the services whose image was

@@ -297,7 +297,7 @@ func TestUpdateHoldsBack(t *testing.T) {
 	for content, want := range map[string]string{
 		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update:\n    pin: [wbe]\n":  `x-kompose.update.pin: no service named "wbe"`,
 		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update:\n    pinn: [web]\n": "x-kompose.update.pinn: unknown key (known: pin)",
-		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update: [web]\n":         "x-kompose.update must be a mapping",
+		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update: [web]\n":            "x-kompose.update must be a mapping",
 	} {
 		write(content)
 		_, _, err := runAction(t, &Update{Now: time.Now, Policy: trust.Current()}, s, f)
