@@ -57,11 +57,8 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 	if !ok {
 		return nil, where, fmt.Errorf("%s: %s must be a mapping (x-kompose: {depends_on: [proxy]}), not %T", where, Extension, x)
 	}
-	for k := range m {
-		// update (pin: [service]) is read by kompose's update command.
-		if k != "depends_on" && k != "update" {
-			return nil, where, fmt.Errorf("%s: %s.%s: unknown key (known: depends_on, update)", where, Extension, k)
-		}
+	if err := knownKeys(m); err != nil {
+		return nil, where, fmt.Errorf("%s: %w", where, err)
 	}
 	raw, ok := m["depends_on"]
 	if !ok || raw == nil {
@@ -88,4 +85,16 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 		}
 	}
 	return deps, where, nil
+}
+
+// knownKeys refuses a key of x-kompose kompose does not know, so that a
+// typo is not silently ignored. update (pin: [service]) is read by
+// kompose's update command.
+func knownKeys(m map[string]any) error {
+	for k := range m {
+		if k != "depends_on" && k != "update" {
+			return fmt.Errorf("%s.%s: unknown key (known: depends_on, update)", Extension, k)
+		}
+	}
+	return nil
 }
