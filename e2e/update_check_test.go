@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -174,6 +175,18 @@ func TestUpdateCheck(t *testing.T) {
 		if e.read(s+"/.kompose-updates.json") != "" {
 			t.Errorf("%s: the check wrote an update history", s)
 		}
+	}
+
+	// status shows what the last check found, asking no registry.
+	heads = pub.requests("HEAD /v2/", "/manifests/")
+	r = e.kompose("s1,s4,xdown", "status")
+	for stack, want := range map[string]string{"s1": "1 available (", "s4": "up to date (", "xdown": "1 not checked ("} {
+		if !regexp.MustCompile(`(?m)^` + stack + ` .*` + regexp.QuoteMeta(want)).MatchString(r.stdout) {
+			t.Errorf("status: %s lacks %q\n%s", stack, want, r)
+		}
+	}
+	if n := pub.requests("HEAD /v2/", "/manifests/"); n != heads {
+		t.Errorf("status asked the registry")
 	}
 
 	// Updates available and every image checked: exit 0. --json prints

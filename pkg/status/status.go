@@ -42,6 +42,17 @@ type Target struct {
 	Environ []string
 	// Dumps, when set, finds the newest dump of the stack's database.
 	Dumps func() (*Dump, error)
+	// Updates, when set, reads the stack's last update check (nil when
+	// there has been none).
+	Updates func() (*Updates, error)
+}
+
+// Updates is what the stack's last update --check found.
+type Updates struct {
+	Time time.Time
+	// Available services have a newer image; Failed could not be
+	// checked; Services were looked at.
+	Available, Failed, Services int
 }
 
 // Dump is the newest dump of a stack's database.
@@ -68,6 +79,10 @@ type Row struct {
 	DB      bool
 	Dump    *Dump
 	DumpErr error
+	// Updates is the last update check (nil: none), UpdatesErr why it
+	// could not be read.
+	Updates    *Updates
+	UpdatesErr error
 }
 
 // OK reports whether the stack is running with no container unhealthy or
@@ -179,6 +194,9 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 		rows[i] = Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
 		if t.Dumps != nil {
 			rows[i].Dump, rows[i].DumpErr = t.Dumps()
+		}
+		if t.Updates != nil {
+			rows[i].Updates, rows[i].UpdatesErr = t.Updates()
 		}
 	}
 	wg.Wait()

@@ -12,19 +12,19 @@ import (
 
 // Table writes rows as a table for people, one line per stack:
 //
-//	STACK  STATE          HEALTH       ENGINE   LAST DUMP
-//	blog   running 2/2    1 healthy    default  3h12m ago, 1.2 MB
+//	STACK  STATE          HEALTH       ENGINE   LAST DUMP          UPDATES
+//	blog   running 2/2    1 healthy    default  3h12m ago, 1.2 MB  1 available (2h00m ago)
 //
 // size and age format dump sizes and ages (db.HumanSize, db.HumanAge).
 func Table(w io.Writer, st output.Style, rows []Row, now time.Time, size func(int64) string, age func(time.Duration) string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tSTATE\tHEALTH\tENGINE\tLAST DUMP")
+	fmt.Fprintln(tw, "STACK\tSTATE\tHEALTH\tENGINE\tLAST DUMP\tUPDATES")
 	for _, r := range rows {
 		state := r.State
 		if r.State == Running || r.State == Partial || r.State == Stopped {
 			state = fmt.Sprintf("%s %d/%d", r.State, r.Running, r.Containers)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), r.Engine, dump(r, now, size, age))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), r.Engine, dump(r, now, size, age), updates(r, now, age))
 	}
 	return tw.Flush()
 }
@@ -68,4 +68,27 @@ func dump(r Row, now time.Time, size func(int64) string, age func(time.Duration)
 		return "none"
 	}
 	return fmt.Sprintf("%s ago, %s", age(now.Sub(r.Dump.Time)), size(r.Dump.Size))
+}
+
+// updates is the UPDATES cell: what the last update --check found, and
+// when; "-" when the stack was never checked.
+func updates(r Row, now time.Time, age func(time.Duration) string) string {
+	u := r.Updates
+	switch {
+	case r.UpdatesErr != nil:
+		return "error (see stderr)"
+	case u == nil:
+		return "-"
+	}
+	var what []string
+	if u.Available > 0 {
+		what = append(what, fmt.Sprintf("%d available", u.Available))
+	}
+	if u.Failed > 0 {
+		what = append(what, fmt.Sprintf("%d not checked", u.Failed))
+	}
+	if len(what) == 0 {
+		what = append(what, "up to date")
+	}
+	return fmt.Sprintf("%s (%s ago)", strings.Join(what, ", "), age(now.Sub(u.Time)))
 }

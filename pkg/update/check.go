@@ -86,6 +86,9 @@ func (c *Check) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return err
 	}
 	c.found = checks
+	if err := saveCheck(ex.Stack.Policy, ex.Stack, c.Now(), checks); err != nil {
+		fmt.Fprintf(mask(ex, ex.Cmd.Stderr), "warning: the check's result is not kept for status: %v\n", err)
+	}
 	failed := 0
 	for _, sc := range checks {
 		fmt.Fprintln(ss.w, sc.Line())

@@ -24,6 +24,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // testRegistry is go-containerregistry's in-memory registry on loopback,
@@ -291,5 +294,39 @@ func TestCheckMinAge(t *testing.T) {
 		if c.want == StateTooNew && !strings.Contains(sc.Line(), "created 2026-12-06T07:00:00Z (5h0m0s ago), younger than --min-age 72h0m0s") {
 			t.Errorf("line: %s", sc.Line())
 		}
+	}
+}
+
+// The check's record round-trips for status, masked; a symlink at its
+// name is refused, not followed.
+func TestCheckRecord(t *testing.T) {
+	s := newStack(t)
+	s.Env.Set("IMAGE_TOKEN", "t0ken-in-ref", env.SourceStackEnv)
+	s.Masker = env.NewMasker(s.Env)
+	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+	found := []ServiceCheck{
+		{Service: "web", Image: "reg/t0ken-in-ref:1", State: StateAvailable, Local: "sha256:1", Remote: "sha256:2"},
+		{Service: "db", Image: "pg:15", State: StateFailed, Why: "cannot reach"},
+	}
+	if err := saveCheck(trust.Current(), s, now, found); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := LoadCheck(s.Dir)
+	if err != nil || rec == nil || !rec.Time.Equal(now) || rec.Count(StateAvailable) != 1 || rec.Count(StateFailed) != 1 {
+		t.Fatalf("%+v, %v", rec, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(s.Dir, CheckFileName))
+	if strings.Contains(string(b), "t0ken-in-ref") {
+		t.Errorf("the record holds a secret:\n%s", b)
+	}
+	if rec, err := LoadCheck(t.TempDir()); rec != nil || err != nil {
+		t.Errorf("no record: %+v, %v", rec, err)
+	}
+	other := t.TempDir()
+	if err := os.Symlink(filepath.Join(s.Dir, CheckFileName), filepath.Join(other, CheckFileName)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCheck(other); err == nil {
+		t.Error("a symlinked record was followed")
 	}
 }

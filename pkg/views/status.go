@@ -18,6 +18,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/status"
+	"github.com/kompose-dev/kompose/pkg/update"
 )
 
 // Status is the model of `kompose <pattern> status`: one row per stack.
@@ -58,6 +59,15 @@ func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Targe
 				}
 				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size}, nil
 			}
+		}
+		dir := s.Dir
+		t.Updates = func() (*status.Updates, error) {
+			rec, err := update.LoadCheck(dir)
+			if rec == nil || err != nil {
+				return nil, err
+			}
+			return &status.Updates{Time: rec.Time, Services: len(rec.Services),
+				Available: rec.Count(update.StateAvailable, update.StateNotPulled), Failed: rec.Count(update.StateFailed)}, nil
 		}
 		targets[i] = t
 	}
@@ -104,6 +114,9 @@ func (s *Status) printErrors(errw io.Writer, est output.Style) {
 		}
 		if r.DumpErr != nil {
 			fmt.Fprintf(errw, "%s %s: dumps: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.DumpErr.Error()))
+		}
+		if r.UpdatesErr != nil {
+			fmt.Fprintf(errw, "%s %s: last update check: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.UpdatesErr.Error()))
 		}
 	}
 }

@@ -95,6 +95,19 @@ type StackStatus struct {
 	OK         bool    `json:"ok"`
 	Error      *string `json:"error"`
 	DB         *DBInfo `json:"db"`
+	// Updates is what the last update --check found (null: never
+	// checked).
+	Updates *UpdatesInfo `json:"updates"`
+}
+
+// UpdatesInfo is the last update --check of a stack.
+type UpdatesInfo struct {
+	Checked    string  `json:"checked,omitempty"`
+	AgeSeconds int64   `json:"age_seconds,omitempty"`
+	Available  int     `json:"available"`
+	Failed     int     `json:"failed"`
+	Services   int     `json:"services"`
+	Error      *string `json:"error"`
 }
 
 // DBInfo is the database side of a stack's status: its newest dump.
@@ -135,6 +148,11 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 			if d := r.Dump; d != nil {
 				s.DB.LastDump = &DumpInfo{File: d.File, Time: Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size}
 			}
+		}
+		if u := r.Updates; u != nil {
+			s.Updates = &UpdatesInfo{Checked: Time(u.Time), AgeSeconds: int64(now.Sub(u.Time).Seconds()), Available: u.Available, Failed: u.Failed, Services: u.Services}
+		} else if r.UpdatesErr != nil {
+			s.Updates = &UpdatesInfo{Error: errStr(r.UpdatesErr, m)}
 		}
 		doc.OK = doc.OK && s.OK
 		doc.Stacks = append(doc.Stacks, s)
