@@ -271,8 +271,10 @@ func TestUpdateCheck(t *testing.T) {
 	// update pulls each distinct image once for all the stacks (shared:
 	// three stacks, one pull), before any stack recreates, -j 2 pulls
 	// side by side; then each stack recreates on the new image.
+	// A pull is the engine's HEAD of the tag's manifest (docker 20.10
+	// then GETs only a manifest it does not have).
 	manifestGets := func(image string) int {
-		return pub.requests("GET /v2/" + repo + "/" + image + "/manifests/")
+		return pub.requests("HEAD /v2/"+repo+"/"+image+"/manifests/1 ", `"docker/`)
 	}
 	sharedGets, sameGets := manifestGets("shared"), manifestGets("same")
 	r = e.kompose("-j", "2", "s1,s2,s3,s4", "update")
