@@ -79,7 +79,7 @@ func (c *Cleanup) Describe() []string {
 		lines = append(lines, foreignLine(d))
 	}
 	if c.KeptDB != "" {
-		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), psql on %s", QuoteIdent(c.KeptDB), c.Loc))
+		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), %s on %s", QuoteIdent(c.KeptDB), c.Loc.clientTool(), c.Loc))
 	}
 	return lines
 }
@@ -190,10 +190,10 @@ func (c *Cleanup) dropKept(ctx context.Context, ex *plan.ActionEnv) error {
 	if name == "" {
 		return nil
 	}
-	x := &Import{Cfg: c.Cfg, Loc: c.Loc}
-	if err := x.exec(ctx, ex, dropSQL(name)); err != nil {
-		return fmt.Errorf("drop database %s, kept by the last import: %w", QuoteIdent(name), err)
+	srv := (&Import{Cfg: c.Cfg, Loc: c.Loc}).server()
+	if err := srv.drop(ctx, ex, name); err != nil {
+		return fmt.Errorf("drop database %s, kept by the last import: %w", srv.quote(name), err)
 	}
-	fmt.Fprintf(ex.Cmd.Stderr, "    dropped database %s, kept by the last import\n", QuoteIdent(name))
+	fmt.Fprintf(ex.Cmd.Stderr, "    dropped database %s, kept by the last import\n", srv.quote(name))
 	return writeKept(c.Cfg, "")
 }

@@ -105,4 +105,18 @@ func (t *tailKeeper) Write(p []byte) (int, error) {
 }
 
 // complete reports whether the stream ended like a whole pg_dump plain dump.
-func (t *tailKeeper) complete() bool { return bytes.Contains(t.buf, []byte(completeMarker)) }
+func (t *tailKeeper) complete() bool { return t.completeWith(completeMarker) }
+
+// completeWith reports whether the stream ended with marker in its last
+// bytes (an engine's completion line).
+func (t *tailKeeper) completeWith(marker string) bool {
+	return bytes.Contains(t.buf, []byte(marker))
+}
+
+// engineMarker is the line the engine's dump tool writes last.
+func engineMarker(e Engine) string {
+	if e.isMySQLFamily() {
+		return myCompleteMarker
+	}
+	return completeMarker
+}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,16 +38,33 @@ type Export struct {
 // at t.
 func NewExport(cfg Config, loc Location, f Format, t time.Time) *Export {
 	var args []string
-	if f == Custom {
-		args = append(args, "-Fc")
+	if loc.Engine.isMySQLFamily() {
+		args = mysqlDumpArgs(cfg.Name)
+	} else {
+		if f == Custom {
+			args = append(args, "-Fc")
+		}
+		args = append(args, "-d", dbArg(cfg.Name))
 	}
-	args = append(args, "-d", dbArg(cfg.Name))
 	return &Export{
 		Cfg: cfg, Loc: loc, Format: f,
 		Path: freeDumpPath(cfg.DumpDir, cfg.Name, t, f),
 		Time: t,
-		Argv: loc.Argv("pg_dump", args...),
+		Argv: loc.Argv(loc.dumpTool(), args...),
 	}
+}
+
+// mysqlDumpArgs are mariadb-dump's (mysqldump's) options for a dump of
+// one database that loads back into any database: a consistent snapshot
+// of transactional tables (--single-transaction), rows streamed
+// (--quick), routines, triggers and events, binary columns as hex
+// (nothing depends on the client's character set), utf8mb4 (nothing
+// lost), no tablespaces (they need the PROCESS privilege and are not
+// the database's), and the name as the only database: no CREATE
+// DATABASE or USE in the dump.
+func mysqlDumpArgs(name string) []string {
+	return []string{"--single-transaction", "--quick", "--routines", "--triggers", "--events", "--hex-blob",
+		"--default-character-set=utf8mb4", "--no-tablespaces", "--", name}
 }
 
 // HookArgs implements the plan's hook arguments: hook_pre_db_export and
@@ -60,11 +78,14 @@ func (x *Export) DumpFile() string { return x.Path }
 func (x *Export) Describe() []string {
 	lines := []string{
 		"runs on: " + x.Loc.String(),
-		fmt.Sprintf("writes:  %s (%s), first as a hidden %s file, renamed when pg_dump succeeded and the dump is verified complete", x.Path, x.Format, ".partial"),
-		"verify:  " + verifyRule[x.Format],
+		fmt.Sprintf("writes:  %s (%s), first as a hidden %s file, renamed when %s succeeded and the dump is verified complete", x.Path, x.Format, ".partial", x.Loc.dumpTool()),
+		"verify:  " + x.verifyRule(),
+	}
+	if x.Loc.Engine.isMySQLFamily() {
+		lines = append(lines, "warns:   once, when tables of "+x.Cfg.Name+" are not transactional (MyISAM, Aria, ...): --single-transaction cannot make them consistent")
 	}
 	if x.Cfg.Password != "" {
-		lines = append(lines, "password: "+VarPassword+" passed as "+PasswordVar+" in the environment only")
+		lines = append(lines, "password: "+VarPassword+" passed as "+x.Loc.passwordVar()+" in the environment only")
 	}
 	return lines
 }
@@ -99,6 +120,9 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		}
 	}()
 
+	if x.Loc.Engine.isMySQLFamily() {
+		x.warnNotTransactional(ctx, ex)
+	}
 	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
 	var size func() int64
 	var runErr, writeErr error
@@ -170,15 +194,55 @@ var verifyRule = [...]string{
 	Custom: "pg_restore, where pg_dump runs, reads the whole archive into /dev/null",
 }
 
-// tool names pg_dump and where it ran, for messages.
+// warnNotTransactional says, once per export, which tables of the
+// database are in engines without transactions (MyISAM, Aria, MEMORY,
+// ...): --single-transaction cannot give them a consistent snapshot, so
+// the dump is consistent for the others only. A failed check is said
+// too, and does not stop the export.
+func (x *Export) warnNotTransactional(ctx context.Context, ex *plan.ActionEnv) {
+	m := &myServer{x: &Import{Cfg: x.Cfg, Loc: x.Loc}}
+	rows, err := m.query(ctx, ex, "SELECT HEX(t.ENGINE), HEX(t.TABLE_NAME) FROM information_schema.TABLES t JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE WHERE t.TABLE_SCHEMA = "+QuoteMyLiteral(x.Cfg.Name)+" AND t.TABLE_TYPE = 'BASE TABLE' AND e.TRANSACTIONS = 'NO' ORDER BY 1, 2;\n")
+	if err != nil {
+		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not check %s for tables without transactions: %v\n", x.Cfg.Name, err)
+		return
+	}
+	if len(rows) == 0 {
+		return
+	}
+	by := map[string][]string{}
+	var engines []string
+	for _, r := range rows {
+		if _, ok := by[r[0]]; !ok {
+			engines = append(engines, r[0])
+		}
+		by[r[0]] = append(by[r[0]], r[1])
+	}
+	var parts []string
+	for _, e := range engines {
+		parts = append(parts, e+": "+strings.Join(by[e], ", "))
+	}
+	fmt.Fprintf(ex.Cmd.Stderr, "    warning: the dump of %s is not consistent: %d table(s) have no transactions (%s); --single-transaction makes only the others a consistent snapshot (convert them to InnoDB, or stop writes in hook_pre_db_export)\n", x.Cfg.Name, len(rows), strings.Join(parts, "; "))
+}
+
+// verifyRule says how this export's file is verified complete.
+func (x *Export) verifyRule() string {
+	if x.Loc.Engine.isMySQLFamily() {
+		r := strings.ReplaceAll(verifyRule[x.Format], "pg_dump's completion line", x.Loc.dumpTool()+"'s \""+myCompleteMarker+" on ...\" line")
+		return r
+	}
+	return verifyRule[x.Format]
+}
+
+// tool names the dump program and where it ran, for messages.
 func (x *Export) tool() string {
+	t := x.Loc.dumpTool()
 	switch x.Loc.Mode {
 	case Service:
-		return "pg_dump (in service " + x.Loc.Service + ")"
+		return t + " (in service " + x.Loc.Service + ")"
 	case Container:
-		return "pg_dump (in container " + x.Loc.Container + ")"
+		return t + " (in container " + x.Loc.Container + ")"
 	}
-	return "pg_dump"
+	return t
 }
 
 // diskFull reports whether the file system of dir has no space left for
@@ -283,8 +347,8 @@ func (x *Export) verify(ctx context.Context, ex *plan.ActionEnv, f *os.File) err
 		if _, err := io.Copy(t, io.NewSectionReader(f, off, fi.Size()-off)); err != nil {
 			return fmt.Errorf("read back %s: %w", f.Name(), err)
 		}
-		if !t.complete() {
-			return incomplete(fmt.Sprintf("no %q line at its end", completeMarker))
+		if !t.completeWith(engineMarker(x.Loc.Engine)) {
+			return incomplete(fmt.Sprintf("no %q line at its end", engineMarker(x.Loc.Engine)))
 		}
 		return nil
 	}
@@ -297,8 +361,8 @@ func (x *Export) verify(ctx context.Context, ex *plan.ActionEnv, f *os.File) err
 	if _, err := io.CopyBuffer(t, zr, make([]byte, 256<<10)); err != nil {
 		return incomplete("the file does not decompress: " + err.Error())
 	}
-	if !t.complete() {
-		return incomplete(fmt.Sprintf("no %q line at the end of the SQL inside", completeMarker))
+	if !t.completeWith(engineMarker(x.Loc.Engine)) {
+		return incomplete(fmt.Sprintf("no %q line at the end of the SQL inside", engineMarker(x.Loc.Engine)))
 	}
 	return nil
 }
