@@ -347,7 +347,7 @@ func (x *Export) verify(ctx context.Context, ex *plan.ActionEnv, f *os.File) err
 		if _, err := io.Copy(t, io.NewSectionReader(f, off, fi.Size()-off)); err != nil {
 			return fmt.Errorf("read back %s: %w", f.Name(), err)
 		}
-		if !t.completeWith(engineMarker(x.Loc.Engine)) {
+		if !t.engineComplete(x.Loc.Engine) {
 			return incomplete(fmt.Sprintf("no %q line at its end", engineMarker(x.Loc.Engine)))
 		}
 		return nil
@@ -361,7 +361,7 @@ func (x *Export) verify(ctx context.Context, ex *plan.ActionEnv, f *os.File) err
 	if _, err := io.CopyBuffer(t, zr, make([]byte, 256<<10)); err != nil {
 		return incomplete("the file does not decompress: " + err.Error())
 	}
-	if !t.completeWith(engineMarker(x.Loc.Engine)) {
+	if !t.engineComplete(x.Loc.Engine) {
 		return incomplete(fmt.Sprintf("no %q line at the end of the SQL inside", engineMarker(x.Loc.Engine)))
 	}
 	return nil

@@ -127,7 +127,7 @@ func (x *Import) precheckMy(ctx context.Context) error {
 			return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
 		}
 	}
-	if !tail.completeWith(myCompleteMarker) {
+	if !tail.myComplete() {
 		if tail.complete() {
 			return fmt.Errorf("%s is a PostgreSQL dump, and the database of this stack is %s (%s); set %s if that is wrong", x.File, x.Loc.Engine, x.Loc, VarEngine)
 		}

@@ -49,7 +49,7 @@ type myServer struct {
 	noCommands string
 }
 
-// QuoteMyIdent quotes a MariaDB/MySQL identifier: `a``b`.
+// QuoteMyIdent quotes a MariaDB/MySQL identifier: `a“b`.
 func QuoteMyIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
 // QuoteMyLiteral quotes a MariaDB/MySQL string literal, whatever
@@ -251,7 +251,7 @@ func (m *myServer) load(ctx context.Context, ex *plan.ActionEnv) error {
 		}
 		return fmt.Errorf("%s stopped: %w", x.Loc.clientTool(), runErr)
 	}
-	if !tail.completeWith(myCompleteMarker) {
+	if !tail.myComplete() {
 		return fmt.Errorf("%s is truncated: it does not end with the %q line", x.File, myCompleteMarker)
 	}
 	return nil
@@ -397,7 +397,9 @@ func (m *myServer) swap(ctx context.Context, ex *plan.ActionEnv, from, to string
 	if err != nil {
 		return err
 	}
-	delim = "$$" + delim[:16] + "$$"
+	// The client keeps at most 15 bytes of a delimiter; this one cannot
+	// be in a definition by chance (random), nor on purpose (secret).
+	delim = "@k_" + delim[:12]
 	var s strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&s, format+delim+"\n", a...) }
 	s.WriteString("DELIMITER " + delim + "\n")
