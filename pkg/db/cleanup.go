@@ -146,6 +146,9 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 type Lister struct {
 	Cfg Config
 	Now func() time.Time
+	// Engine is the database's engine, as Locate decides it (DB_ENGINE
+	// when Locate fails: db:list reads files, not the server).
+	Engine Engine
 }
 
 // Run prints the stack's dumps, newest first, with size, age and format.
@@ -175,7 +178,11 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		total += d.Size
 		width = max(width, len(d.Name))
 	}
-	fmt.Fprintf(w, "    %d dump(s) of %s in %s, %s\n", len(dumps), l.Cfg.Name, l.Cfg.DumpDir, HumanSize(total))
+	engine := ""
+	if l.Engine != Postgres {
+		engine = " (" + l.Engine.String() + ")"
+	}
+	fmt.Fprintf(w, "    %d dump(s) of %s%s in %s, %s\n", len(dumps), l.Cfg.Name, engine, l.Cfg.DumpDir, HumanSize(total))
 	now := l.Now()
 	for _, d := range dumps {
 		fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, d.Name, HumanSize(d.Size), HumanAge(now.Sub(d.Time)), d.Format)

@@ -249,7 +249,11 @@ func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step
 	if err != nil {
 		return plan.Step{}, err
 	}
-	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now}}, nil
+	engine := cfg.Engine
+	if loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand); err == nil {
+		engine = loc.Engine
+	}
+	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now, Engine: engine}}, nil
 }
 
 // MaxAge is the longest --older-than kompose accepts: 100 years. Anything

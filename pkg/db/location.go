@@ -118,9 +118,21 @@ func (l *Location) findService(ctx context.Context, cfg Config, st stack.Stack, 
 			l.Engine = engines[0]
 		}
 	default:
+		// One engine among them: "several PostgreSQL services (a, b)";
+		// mixed ones show their images.
+		mixed := false
+		for _, e := range engines {
+			mixed = mixed || e.isMySQLFamily() != engines[0].isMySQLFamily()
+		}
+		if !mixed {
+			what = map[bool]string{false: "PostgreSQL", true: "MariaDB/MySQL"}[engines[0].isMySQLFamily()]
+		}
 		names := make([]string, len(found))
 		for i, s := range found {
-			names[i] = s.Name + " (" + s.Image + ")"
+			names[i] = s.Name
+			if mixed {
+				names[i] += " (" + s.Image + ")"
+			}
 		}
 		return fmt.Errorf("several %s services (%s): set %s to the one holding %s", what, strings.Join(names, ", "), VarService, cfg.Name)
 	}
