@@ -120,32 +120,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		}
 	}()
 
-	if x.Loc.Engine.isMySQLFamily() {
-		x.warnNotTransactional(ctx, ex)
-	}
-	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
-	var size func() int64
-	var runErr, writeErr error
-	if x.Format == Plain || x.Format == Custom {
-		// pg_dump writes straight into the file: no copy through kompose.
-		cmd.Stdout = tmp
-		size = func() int64 {
-			fi, err := tmp.Stat()
-			if err != nil {
-				return 0
-			}
-			return fi.Size()
-		}
-		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
-		runErr = ex.Proc.Run(ctx, cmd)
-		pr.Stop()
-	} else {
-		var in counter
-		size = in.Load
-		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
-		runErr, writeErr = x.compressRun(ctx, ex.Proc, cmd, tmp, &in)
-		pr.Stop()
-	}
+	runErr, writeErr := x.dump(ctx, ex, tmp)
 	if writeErr != nil {
 		// The file could not be written (a full disk): pg_dump was stopped
 		// by it, so its own failure is only the consequence.
@@ -184,6 +159,34 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		fmt.Fprintf(ex.Cmd.Stderr, "    note: another export of the same second took %s; the hooks of this run were told that name\n", filepath.Base(x.Path))
 	}
 	return nil
+}
+
+// dump runs the dump tool into tmp: directly for plain SQL and custom
+// archives, through kompose's compressor for gzip and zstd. It returns
+// the tool's error and the error writing the file, apart.
+func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File) (runErr, writeErr error) {
+	if x.Loc.Engine.isMySQLFamily() {
+		x.warnNotTransactional(ctx, ex)
+	}
+	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
+	if x.Format == Plain || x.Format == Custom {
+		// The tool writes straight into the file: no copy through kompose.
+		cmd.Stdout = tmp
+		size := func() int64 {
+			fi, err := tmp.Stat()
+			if err != nil {
+				return 0
+			}
+			return fi.Size()
+		}
+		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
+		defer pr.Stop()
+		return ex.Proc.Run(ctx, cmd), nil
+	}
+	var in counter
+	pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, in.Load)
+	defer pr.Stop()
+	return x.compressRun(ctx, ex.Proc, cmd, tmp, &in)
 }
 
 // verifyRule says, for the dry run, how each format is verified complete.

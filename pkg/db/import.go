@@ -183,25 +183,9 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, q(x.Cfg.Name))
 	}
 
-	// Databases of this stack, left over by an import that was killed.
-	names, err := srv.databases(ctx, ex)
+	liveExists, kept, err := x.sideDatabases(ctx, ex, srv)
 	if err != nil {
-		return fmt.Errorf("list databases: %w", err)
-	}
-	liveExists := false
-	var kept []string
-	for _, n := range names {
-		switch {
-		case n == x.Cfg.Name:
-			liveExists = true
-		case isSide(x.Cfg.Name, previousInfix, n):
-			kept = append(kept, n)
-		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
-			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", q(n))
-			if err := srv.drop(ctx, ex, n); err != nil {
-				return fmt.Errorf("drop left-over database %s: %w", q(n), err)
-			}
-		}
+		return err
 	}
 	if err := srv.create(ctx, ex, x.Scratch, liveExists); err != nil {
 		return fmt.Errorf("create database %s: %w", q(x.Scratch), err)
@@ -245,6 +229,30 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the kept database in %s: %v\n", KeptPath(x.Cfg.DumpDir, x.Cfg.Name), err)
 	}
 	return nil
+}
+
+// sideDatabases looks at the server's databases: whether the live one
+// exists, which ones earlier imports kept, and drops the scratch ones an
+// import that was killed left over.
+func (x *Import) sideDatabases(ctx context.Context, ex *plan.ActionEnv, srv server) (liveExists bool, kept []string, err error) {
+	names, err := srv.databases(ctx, ex)
+	if err != nil {
+		return false, nil, fmt.Errorf("list databases: %w", err)
+	}
+	for _, n := range names {
+		switch {
+		case n == x.Cfg.Name:
+			liveExists = true
+		case isSide(x.Cfg.Name, previousInfix, n):
+			kept = append(kept, n)
+		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
+			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", srv.quote(n))
+			if err := srv.drop(ctx, ex, n); err != nil {
+				return false, nil, fmt.Errorf("drop left-over database %s: %w", srv.quote(n), err)
+			}
+		}
+	}
+	return liveExists, kept, nil
 }
 
 // freePrevious is the name the replaced database gets: x.Previous, or,
