@@ -144,7 +144,9 @@ func (s *Server) start(ctx context.Context, mariadbd, data, user string) error {
 		"--skip-log-bin", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=32M",
 		"--innodb-flush-log-at-trx-commit=0", "--skip-name-resolve", "--pid-file="+filepath.Join(s.dir, "pid"))
 	s.cmd.Stdout, s.cmd.Stderr = log, log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary killed (go test -timeout) takes its
+	// server with it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}

@@ -43,6 +43,9 @@ type Import struct {
 	FromOther   bool
 	LockTimeout time.Duration
 	Progress    Progress
+	// SwapLockWait bounds a MariaDB/MySQL swap's wait for the tables'
+	// locks (lock_wait_timeout); 0 is 60 seconds.
+	SwapLockWait time.Duration
 }
 
 // NewImport plans the import of file (already checked to exist) into
@@ -210,7 +213,17 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	prev := x.freePrevious(kept)
 	if err := srv.swap(ctx, ex, x.Scratch, prev, liveExists); err != nil {
-		return fmt.Errorf("swap in the imported database: %w; %s is unchanged", err, q(x.Cfg.Name))
+		var partial *PartialSwapError
+		if !errors.As(err, &partial) {
+			return fmt.Errorf("swap in the imported database: %w; %s is unchanged", err, q(x.Cfg.Name))
+		}
+		// The data is swapped: keep the scratch database (it holds the
+		// definitions not created yet) and record the kept one.
+		swapped = true
+		if liveExists {
+			_ = writeKept(x.Cfg, prev)
+		}
+		return fmt.Errorf("swap in the imported database: %w", err)
 	}
 	swapped = true
 	// The data an earlier import kept goes now that this one succeeded.

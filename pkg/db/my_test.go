@@ -168,6 +168,7 @@ func TestWithMariaDB(t *testing.T) {
 	t.Run("KilledLoad", func(t *testing.T) { testMyKilledLoad(t, setup(t)) })
 	t.Run("FailedLoad", func(t *testing.T) { testMyFailedLoad(t, setup(t)) })
 	t.Run("PasswordOnlyInEnvironment", func(t *testing.T) { testMyPassword(t, setup(t)) })
+	t.Run("SwapLockedOut", func(t *testing.T) { testMySwapLockedOut(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testMyDiskFull(t, setup(t)) })
 }
 
@@ -525,6 +526,52 @@ func testMyDiskFull(t *testing.T, e *myEnv) {
 			if !strings.HasSuffix(en.Name(), ".lock") {
 				t.Errorf("%s: left %s", f, en.Name())
 			}
+		}
+	}
+}
+
+// A swap that cannot get the tables' locks (a transaction of the
+// application holds them) gives up after lock_wait_timeout with the live
+// database as it was: its triggers, views and data, and no side database.
+func testMySwapLockedOut(t *testing.T, e *myEnv) {
+	before := e.state()
+	file, _ := e.export(Plain, time.Now())
+	for _, hold := range []string{
+		"SELECT COUNT(*) FROM items",    // blocks DROP TRIGGER on items
+		"SELECT COUNT(*) FROM counters", // blocks only the RENAME (counters has no trigger)
+	} {
+		cmd := exec.Command("mariadb", "--no-defaults", "-S", e.srv.Socket, "-uroot", "--batch", "--unbuffered", "-N", e.cfg.Name)
+		in, _ := cmd.StdinPipe()
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(in, "START TRANSACTION;\n%s;\n", hold)
+		read := make(chan error, 1)
+		go func() { _, err := out.Read(make([]byte, 64)); read <- err }()
+		select { // the count is printed: the transaction holds its lock now
+		case err := <-read:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatal("the session holding the lock did not answer")
+		}
+		x := e.newImport(file)
+		x.SwapLockWait = time.Second
+		err, stderr := e.run(x, nil)
+		in.Close()
+		_ = cmd.Wait()
+		t.Logf("%s: %v", hold, err)
+		if err == nil || !strings.Contains(err.Error(), "Lock wait timeout") || !strings.Contains(err.Error(), "is unchanged") || strings.Contains(err.Error(), "failed too") {
+			t.Errorf("%s: %v\n%s", hold, err, stderr)
+		}
+		if got := e.state(); got != before {
+			t.Errorf("%s: live database changed:\n got %s\nwant %s", hold, got, before)
+		}
+		if side := e.sideDBs(); len(side) != 0 {
+			t.Errorf("%s: left %v", hold, side)
 		}
 	}
 }

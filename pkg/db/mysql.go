@@ -380,7 +380,12 @@ func parseXMLResults(b []byte) ([]map[string]string, error) {
 
 // swap moves from's tables into the live database and the live
 // database's into to (created here), in one RENAME TABLE; then the
-// objects RENAME TABLE does not move (see the top of this file).
+// objects RENAME TABLE does not move (see the top of this file). It runs
+// in two client sessions: up to the RENAME, then the rest. When the
+// first fails (a lock held past lock_wait_timeout), the triggers it
+// dropped are created again and to is dropped: the live database is as
+// it was. When the second fails, the tables are swapped and a
+// [PartialSwapError] says what is missing.
 func (m *myServer) swap(ctx context.Context, ex *plan.ActionEnv, from, to string, liveExists bool) error {
 	live := m.x.Cfg.Name
 	src, err := m.content(ctx, ex, from)
@@ -393,38 +398,26 @@ func (m *myServer) swap(ctx context.Context, ex *plan.ActionEnv, from, to string
 			return err
 		}
 	}
-	delim, err := restrictKey()
-	if err != nil {
-		return err
-	}
-	// The client keeps at most 15 bytes of a delimiter; this one cannot
-	// be in a definition by chance (random), nor on purpose (secret).
-	delim = "@k_" + delim[:12]
-	var s strings.Builder
-	w := func(format string, a ...any) { fmt.Fprintf(&s, format+delim+"\n", a...) }
-	s.WriteString("DELIMITER " + delim + "\n")
-	w("SET SESSION lock_wait_timeout = 60")
+	create := "CREATE DATABASE IF NOT EXISTS " + QuoteMyIdent(live)
 	if liveExists {
 		rows, err := m.query(ctx, ex, "SELECT HEX(DEFAULT_CHARACTER_SET_NAME), HEX(DEFAULT_COLLATION_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "+QuoteMyLiteral(live)+";\n")
 		if err != nil {
 			return err
 		}
-		create := "CREATE DATABASE " + QuoteMyIdent(to)
+		create = "CREATE DATABASE " + QuoteMyIdent(to)
 		if len(rows) == 1 && len(rows[0]) == 2 {
 			create += " CHARACTER SET " + QuoteMyLiteral(rows[0][0]) + " COLLATE " + QuoteMyLiteral(rows[0][1])
 		}
-		w("%s", create)
-	} else {
-		w("CREATE DATABASE IF NOT EXISTS %s", QuoteMyIdent(live))
 	}
-	// Everything RENAME TABLE does not move leaves both databases first.
-	dropAll := func(db string, c myContent) {
-		for _, o := range c.objects {
-			w("DROP %s %s.%s", o.kind, QuoteMyIdent(db), QuoteMyIdent(o.name))
-		}
+	// 1. Up to the atomic step: triggers block a table's move to
+	// another database, so those of both databases go first.
+	s, err := newMyScript(m.lockWait())
+	if err != nil {
+		return err
 	}
-	dropAll(live, old)
-	dropAll(from, src)
+	s.add("%s", create)
+	s.dropKind(live, old, "TRIGGER")
+	s.dropKind(from, src, "TRIGGER")
 	var moves []string
 	for _, t := range old.tables {
 		moves = append(moves, QuoteMyIdent(live)+"."+QuoteMyIdent(t)+" TO "+QuoteMyIdent(to)+"."+QuoteMyIdent(t))
@@ -433,21 +426,130 @@ func (m *myServer) swap(ctx context.Context, ex *plan.ActionEnv, from, to string
 		moves = append(moves, QuoteMyIdent(from)+"."+QuoteMyIdent(t)+" TO "+QuoteMyIdent(live)+"."+QuoteMyIdent(t))
 	}
 	if len(moves) > 0 {
-		w("RENAME TABLE %s", strings.Join(moves, ", "))
+		s.add("RENAME TABLE %s", strings.Join(moves, ", "))
 	}
-	createAll := func(db string, c myContent) {
-		w("USE %s", QuoteMyIdent(db))
-		for _, o := range orderViews(c.objects) {
-			w("SET SESSION sql_mode = %s, character_set_client = %s, collation_connection = %s", QuoteMyLiteral(o.mode), QuoteMyLiteral(orDefault(o.charset, "utf8mb4")), QuoteMyLiteral(orDefault(o.collation, "utf8mb4_general_ci")))
-			w("%s", o.create)
+	if err := m.run(ctx, ex, s.String(), io.Discard); err != nil {
+		return m.undoFirst(context.WithoutCancel(ctx), ex, err, live, to, old, liveExists)
+	}
+	// 2. The rest: the live database's views, routines and events make
+	// room for the dump's; the old ones go with the old tables.
+	s, err = newMyScript(m.lockWait())
+	if err != nil {
+		return err
+	}
+	for _, kind := range []string{"VIEW", "PROCEDURE", "FUNCTION", "EVENT"} {
+		s.dropKind(live, old, kind)
+	}
+	s.createAll(live, src)
+	if liveExists {
+		s.createAll(to, old)
+	}
+	s.add("DROP DATABASE %s", QuoteMyIdent(from))
+	if err := m.run(context.WithoutCancel(ctx), ex, s.String(), io.Discard); err != nil {
+		return &PartialSwapError{Live: live, Kept: to, Scratch: from, Err: err}
+	}
+	return nil
+}
+
+// undoFirst puts back what the first session of a failed swap changed:
+// the live database's triggers it dropped (those still there are left
+// alone: creating them again would wait for the same lock), and the
+// empty database that was to keep the old tables.
+func (m *myServer) undoFirst(ctx context.Context, ex *plan.ActionEnv, cause error, live, to string, old myContent, liveExists bool) error {
+	rows, err := m.query(ctx, ex, "SELECT HEX(TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = "+QuoteMyLiteral(live)+";\n")
+	if err != nil {
+		return fmt.Errorf("%w; could not check the triggers of %s afterwards: %v", cause, QuoteMyIdent(live), err)
+	}
+	there := map[string]bool{}
+	for _, r := range rows {
+		there[r[0]] = true
+	}
+	var missing myContent
+	for _, o := range old.objects {
+		if o.kind == "TRIGGER" && !there[o.name] {
+			missing.objects = append(missing.objects, o)
 		}
 	}
-	createAll(live, src)
-	if liveExists {
-		createAll(to, old)
+	s, err := newMyScript(m.lockWait())
+	if err != nil {
+		return cause
 	}
-	w("DROP DATABASE %s", QuoteMyIdent(from))
-	return m.run(ctx, ex, s.String(), io.Discard)
+	if len(missing.objects) > 0 {
+		s.createAll(live, missing)
+	}
+	if liveExists {
+		s.add("DROP DATABASE IF EXISTS %s", QuoteMyIdent(to))
+	}
+	if err := m.run(ctx, ex, s.String(), io.Discard); err != nil {
+		return fmt.Errorf("%w; putting back the triggers of %s failed too: %v", cause, QuoteMyIdent(live), err)
+	}
+	return cause
+}
+
+// lockWait is the swap's lock_wait_timeout in seconds.
+func (m *myServer) lockWait() int {
+	if m.x.SwapLockWait > 0 {
+		return int(m.x.SwapLockWait.Seconds() + 0.5)
+	}
+	return 60
+}
+
+// PartialSwapError is a MariaDB/MySQL swap whose tables were swapped
+// (the RENAME TABLE succeeded) but whose views, triggers, routines or
+// events could not all be created again afterwards.
+type PartialSwapError struct {
+	Live, Kept, Scratch string
+	Err                 error
+}
+
+func (e *PartialSwapError) Error() string {
+	return fmt.Sprintf("the tables of the dump are live in %s and the replaced ones kept in %s, but creating the views, triggers, routines and events again failed: %v; the definitions still missing are in %s (left in place) and %s", QuoteMyIdent(e.Live), QuoteMyIdent(e.Kept), e.Err, QuoteMyIdent(e.Scratch), QuoteMyIdent(e.Kept))
+}
+
+func (e *PartialSwapError) Unwrap() error { return e.Err }
+
+// myScript is SQL for one client session, statements ended by a random
+// delimiter: the client keeps at most 15 bytes of one; this one cannot be
+// in a definition by chance (random), nor on purpose (secret).
+type myScript struct {
+	b     strings.Builder
+	delim string
+}
+
+func newMyScript(lockWait int) (*myScript, error) {
+	key, err := restrictKey()
+	if err != nil {
+		return nil, err
+	}
+	s := &myScript{delim: "@k_" + key[:12]}
+	s.b.WriteString("DELIMITER " + s.delim + "\n")
+	s.add("SET SESSION lock_wait_timeout = %d", lockWait)
+	return s, nil
+}
+
+func (s *myScript) add(format string, a ...any) {
+	fmt.Fprintf(&s.b, format+s.delim+"\n", a...)
+}
+
+func (s *myScript) String() string { return s.b.String() }
+
+// dropKind drops db's objects of one kind.
+func (s *myScript) dropKind(db string, c myContent, kind string) {
+	for _, o := range c.objects {
+		if o.kind == kind {
+			s.add("DROP %s %s.%s", o.kind, QuoteMyIdent(db), QuoteMyIdent(o.name))
+		}
+	}
+}
+
+// createAll creates c's objects in db, each under the settings it was
+// created with.
+func (s *myScript) createAll(db string, c myContent) {
+	s.add("USE %s", QuoteMyIdent(db))
+	for _, o := range orderViews(c.objects) {
+		s.add("SET SESSION sql_mode = %s, character_set_client = %s, collation_connection = %s", QuoteMyLiteral(o.mode), QuoteMyLiteral(orDefault(o.charset, "utf8mb4")), QuoteMyLiteral(orDefault(o.collation, "utf8mb4_general_ci")))
+		s.add("%s", o.create)
+	}
 }
 
 func orDefault(v, d string) string {
