@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -186,7 +187,7 @@ func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File) (ru
 	var in counter
 	pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, in.Load)
 	defer pr.Stop()
-	return x.compressRun(ctx, ex.Proc, cmd, tmp, &in)
+	return x.compressRun(ctx, ex.Proc, cmd, tmp, &in, ex.Cmd.Env)
 }
 
 // verifyRule says, for the dry run, how each format is verified complete.
@@ -274,7 +275,12 @@ func writeFailure(err error, dir string) string {
 // compressor and the file. Memory stays at the size of the buffers
 // whatever the size of the database. It returns pg_dump's error and the
 // error writing the file, apart.
-func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter) (runErr, writeErr error) {
+func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, env []string) (runErr, writeErr error) {
+	if x.Format == Zstd {
+		if zstdProg, err := exec.LookPath("zstd"); err == nil {
+			return x.zstdRun(ctx, pr, cmd, out, in, zstdProg, env)
+		}
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -304,6 +310,45 @@ func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, 
 	r.Close() // if the copy failed, pg_dump gets EPIPE instead of blocking
 	runErr = <-errc
 	return runErr, err
+}
+
+// zstdRun is compressRun with the zstd program (when installed) as the
+// compressor: the C encoder needs about 1.3 times less CPU than the Go
+// one for the same ratio, which is the wall time on a small machine
+// shared with the database server and its dump tool. The stream goes
+// dump tool -> kompose (counted, for progress) -> zstd -> the file; the
+// file is verified afterwards as any other (decompressed in full, in
+// kompose). A zstd that fails on a full disk is reported as that. zstd
+// gets the stack's environment env, without the password the dump tool
+// gets.
+func (x *Export) zstdRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, zstdProg string, env []string) (runErr, writeErr error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout = w
+	errc := make(chan error, 1)
+	go func() {
+		err := pr.Run(ctx, cmd)
+		w.Close() // the tool's end of the pipe is closed too: zstd sees EOF
+		errc <- err
+	}()
+	var zerr bytes.Buffer
+	zcmd := proc.Cmd{Argv: []string{zstdProg, "-q", "-3", "-c"}, Dir: cmd.Dir, Env: env,
+		Stdin: countingReader{r, in}, Stdout: out, Stderr: &zerr}
+	err = pr.Run(ctx, zcmd)
+	r.Close() // if zstd failed, the tool gets EPIPE instead of blocking
+	runErr = <-errc
+	if err != nil && ctx.Err() == nil { // (interrupted: the caller says so)
+		if diskFull(filepath.Dir(out.Name())) {
+			return runErr, fmt.Errorf("zstd: %w", syscall.ENOSPC)
+		}
+		if msg := strings.TrimSpace(zerr.String()); msg != "" {
+			return runErr, fmt.Errorf("zstd: %w (%s)", err, msg)
+		}
+		return runErr, fmt.Errorf("zstd: %w", err)
+	}
+	return runErr, nil
 }
 
 // errWriter remembers the error of its writer, to tell a failed write
@@ -355,13 +400,11 @@ func (x *Export) verify(ctx context.Context, ex *plan.ActionEnv, f *os.File) err
 		}
 		return nil
 	}
-	zr, err := decompressor(io.NewSectionReader(f, 0, 1<<62), x.Format)
-	if err != nil {
-		return incomplete(err.Error())
-	}
-	defer zr.Close()
 	t := newTail(1024)
-	if _, err := io.CopyBuffer(t, zr, make([]byte, 256<<10)); err != nil {
+	if err := x.decompressInto(ctx, ex, f, t); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w; no dump written", context.Cause(ctx))
+		}
 		return incomplete("the file does not decompress: " + err.Error())
 	}
 	if !t.engineComplete(x.Loc.Engine) {
@@ -390,6 +433,34 @@ func (x *Export) verifyArchive(ctx context.Context, ex *plan.ActionEnv, f *os.Fi
 		return fmt.Errorf("pg_restore cannot read it all: %w", err)
 	}
 	return nil
+}
+
+// decompressInto decompresses the whole file f, as written, into w: with
+// the zstd program for zstd when it is installed (its decoder is about
+// three times faster than the Go one, and verifying is a second pass
+// over the dump), else in kompose.
+func (x *Export) decompressInto(ctx context.Context, ex *plan.ActionEnv, f *os.File, w io.Writer) error {
+	if x.Format == Zstd {
+		if zstdProg, err := exec.LookPath("zstd"); err == nil {
+			var errb bytes.Buffer
+			cmd := proc.Cmd{Argv: []string{zstdProg, "-q", "-dc"}, Dir: ex.Cmd.Dir, Env: ex.Cmd.Env,
+				Stdin: io.NewSectionReader(f, 0, 1<<62), Stdout: w, Stderr: &errb}
+			if err := ex.Proc.Run(ctx, cmd); err != nil {
+				if msg := strings.TrimSpace(errb.String()); msg != "" {
+					return fmt.Errorf("zstd: %w (%s)", err, msg)
+				}
+				return fmt.Errorf("zstd: %w", err)
+			}
+			return nil
+		}
+	}
+	zr, err := decompressor(io.NewSectionReader(f, 0, 1<<62), x.Format)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	_, err = io.CopyBuffer(w, zr, make([]byte, 256<<10))
+	return err
 }
 
 // publish gives the complete temporary file its final name, never
