@@ -170,24 +170,30 @@ func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File) (ru
 		x.warnNotTransactional(ctx, ex)
 	}
 	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
+	fileSize := func() int64 {
+		fi, err := tmp.Stat()
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
 	if x.Format == Plain || x.Format == Custom {
 		// The tool writes straight into the file: no copy through kompose.
 		cmd.Stdout = tmp
-		size := func() int64 {
-			fi, err := tmp.Stat()
-			if err != nil {
-				return 0
-			}
-			return fi.Size()
-		}
-		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
+		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, fileSize)
 		defer pr.Stop()
 		return ex.Proc.Run(ctx, cmd), nil
+	}
+	if zstdProg, err := exec.LookPath("zstd"); err == nil && x.Format == Zstd {
+		// Progress counts the compressed bytes written.
+		pr := x.Progress.start(ex.Cmd.Stderr, "written", 0, fileSize)
+		defer pr.Stop()
+		return x.zstdRun(ctx, ex.Proc, cmd, tmp, zstdProg, ex.Cmd.Env)
 	}
 	var in counter
 	pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, in.Load)
 	defer pr.Stop()
-	return x.compressRun(ctx, ex.Proc, cmd, tmp, &in, ex.Cmd.Env)
+	return x.compressRun(ctx, ex.Proc, cmd, tmp, &in)
 }
 
 // verifyRule says, for the dry run, how each format is verified complete.
@@ -275,12 +281,7 @@ func writeFailure(err error, dir string) string {
 // compressor and the file. Memory stays at the size of the buffers
 // whatever the size of the database. It returns pg_dump's error and the
 // error writing the file, apart.
-func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, env []string) (runErr, writeErr error) {
-	if x.Format == Zstd {
-		if zstdProg, err := exec.LookPath("zstd"); err == nil {
-			return x.zstdRun(ctx, pr, cmd, out, in, zstdProg, env)
-		}
-	}
+func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter) (runErr, writeErr error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -316,12 +317,12 @@ func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, 
 // compressor: the C encoder needs about 1.3 times less CPU than the Go
 // one for the same ratio, which is the wall time on a small machine
 // shared with the database server and its dump tool. The stream goes
-// dump tool -> kompose (counted, for progress) -> zstd -> the file; the
-// file is verified afterwards as any other (decompressed in full, in
-// kompose). A zstd that fails on a full disk is reported as that. zstd
-// gets the stack's environment env, without the password the dump tool
-// gets.
-func (x *Export) zstdRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, zstdProg string, env []string) (runErr, writeErr error) {
+// from the dump tool through a pipe straight into zstd (no copy through
+// kompose) and into the file; the file is verified afterwards as any
+// other (decompressed in full). A zstd that fails on a full disk is
+// reported as that. zstd gets the stack's environment env, without the
+// password the dump tool gets.
+func (x *Export) zstdRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, zstdProg string, env []string) (runErr, writeErr error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -335,9 +336,11 @@ func (x *Export) zstdRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out 
 	}()
 	var zerr bytes.Buffer
 	zcmd := proc.Cmd{Argv: []string{zstdProg, "-q", "-3", "-c"}, Dir: cmd.Dir, Env: env,
-		Stdin: countingReader{r, in}, Stdout: out, Stderr: &zerr}
+		Stdin: r, Stdout: out, Stderr: &zerr}
 	err = pr.Run(ctx, zcmd)
-	r.Close() // if zstd failed, the tool gets EPIPE instead of blocking
+	// zstd has ended: with kompose's copy of the read end closed, a tool
+	// still writing gets EPIPE instead of blocking.
+	r.Close()
 	runErr = <-errc
 	if err != nil && ctx.Err() == nil { // (interrupted: the caller says so)
 		if diskFull(filepath.Dir(out.Name())) {
