@@ -226,7 +226,34 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return fmt.Errorf("swap in the imported database: %w", err)
 	}
 	swapped = true
-	// The data an earlier import kept goes now that this one succeeded.
+	x.afterSwap(ctx, ex, srv, kept, prev, liveExists, start)
+	return nil
+}
+
+// createSQL is PostgreSQL's CREATE DATABASE of the scratch database;
+// when the live one exists, with its owner, encoding and locale.
+func (x *Import) createSQL(ctx context.Context, ex *plan.ActionEnv, liveExists bool) (string, error) {
+	create := "CREATE DATABASE " + QuoteIdent(x.Scratch) + " TEMPLATE template0"
+	if !liveExists {
+		return create + ";\n", nil
+	}
+	rows, err := x.query(ctx, ex, fmt.Sprintf("SELECT pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype || '|' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s;\n", QuoteLiteral(x.Cfg.Name)))
+	if err != nil {
+		return "", fmt.Errorf("read settings of %s: %w", QuoteIdent(x.Cfg.Name), err)
+	}
+	if len(rows) == 1 {
+		if p := strings.Split(rows[0], "|"); len(p) == 4 {
+			create += fmt.Sprintf(" ENCODING %s LC_COLLATE %s LC_CTYPE %s OWNER %s", QuoteLiteral(p[0]), QuoteLiteral(p[1]), QuoteLiteral(p[2]), QuoteIdent(p[3]))
+		}
+	}
+	return create + ";\n", nil
+}
+
+// afterSwap drops the data earlier imports kept, now that this one
+// succeeded, says so, and records what this one keeps (prev, the replaced
+// data, when there was any).
+func (x *Import) afterSwap(ctx context.Context, ex *plan.ActionEnv, srv server, kept []string, prev string, liveExists bool, start time.Time) {
+	q := srv.quote
 	for _, k := range kept {
 		if err := srv.drop(context.WithoutCancel(ctx), ex, k); err != nil {
 			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop %s, kept by an earlier import: %v\n", q(k), err)
@@ -241,7 +268,6 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := writeKept(x.Cfg, strings.Join(kept, "")); err != nil {
 		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the kept database in %s: %v\n", KeptPath(x.Cfg.DumpDir, x.Cfg.Name), err)
 	}
-	return nil
 }
 
 // sideDatabases looks at the server's databases: whether the live one

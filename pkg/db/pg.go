@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 )
@@ -25,21 +23,11 @@ func (p *pgServer) databases(ctx context.Context, ex *plan.ActionEnv) ([]string,
 }
 
 func (p *pgServer) create(ctx context.Context, ex *plan.ActionEnv, scratch string, liveExists bool) error {
-	x := p.x
-	create := "CREATE DATABASE " + QuoteIdent(scratch) + " TEMPLATE template0"
-	if liveExists {
-		// The new database gets the live one's owner, encoding and locale.
-		rows, err := x.query(ctx, ex, fmt.Sprintf("SELECT pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype || '|' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s;\n", QuoteLiteral(x.Cfg.Name)))
-		if err != nil {
-			return fmt.Errorf("read settings of %s: %w", QuoteIdent(x.Cfg.Name), err)
-		}
-		if len(rows) == 1 {
-			if f := strings.Split(rows[0], "|"); len(f) == 4 {
-				create += fmt.Sprintf(" ENCODING %s LC_COLLATE %s LC_CTYPE %s OWNER %s", QuoteLiteral(f[0]), QuoteLiteral(f[1]), QuoteLiteral(f[2]), QuoteIdent(f[3]))
-			}
-		}
+	create, err := p.x.createSQL(ctx, ex, liveExists)
+	if err != nil {
+		return err
 	}
-	return x.exec(ctx, ex, create+";\n")
+	return p.x.exec(ctx, ex, create)
 }
 
 func (p *pgServer) load(ctx context.Context, ex *plan.ActionEnv) error { return p.x.load(ctx, ex) }
