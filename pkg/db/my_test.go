@@ -300,6 +300,26 @@ func testMyTruncated(t *testing.T, e *myEnv) {
 			}
 		}
 	}
+	// A dump tool killed half-way (or a docker exec whose stream is cut
+	// by a signal): no dump either, in any format.
+	for _, f := range []Format{Plain, Zstd} {
+		x := NewExport(e.cfg, e.loc(), f, time.Date(2024, 1, 2, 0, 0, 0, 0, time.Local))
+		err, stderr := e.run(x, func(argv []string) []string {
+			if argv[0] == "mariadb-dump" {
+				return []string{"sh", "-c", `head -c 30000 "$0"; kill -KILL $$`, good}
+			}
+			return argv
+		})
+		if err == nil || !strings.Contains(err.Error(), "no dump written") {
+			t.Errorf("%s killed: %v\n%s", f, err, stderr)
+		}
+		if _, err := os.Stat(x.Path); err == nil {
+			t.Errorf("%s killed: wrote %s", f, x.Path)
+		}
+	}
+	if entries, _ := os.ReadDir(e.dir); len(entries) != 2 {
+		t.Errorf("killed exports left %v", entries)
+	}
 	before := e.state()
 	cut := filepath.Join(e.dir, e.cfg.Name+"_20240103_000000.sql")
 	if err := os.WriteFile(cut, data[:len(data)-20], 0o600); err != nil {
