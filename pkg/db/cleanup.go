@@ -79,7 +79,7 @@ func (c *Cleanup) Describe() []string {
 		lines = append(lines, foreignLine(d))
 	}
 	if c.KeptDB != "" {
-		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), psql on %s", QuoteIdent(c.KeptDB), c.Loc))
+		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), %s on %s", QuoteIdent(c.KeptDB), c.Loc.clientTool(), c.Loc))
 	}
 	return lines
 }
@@ -146,6 +146,9 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 type Lister struct {
 	Cfg Config
 	Now func() time.Time
+	// Engine is the database's engine, as Locate decides it (DB_ENGINE
+	// when Locate fails: db:list reads files, not the server).
+	Engine Engine
 }
 
 // Run prints the stack's dumps, newest first, with size, age and format.
@@ -175,7 +178,11 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		total += d.Size
 		width = max(width, len(d.Name))
 	}
-	fmt.Fprintf(w, "    %d dump(s) of %s in %s, %s\n", len(dumps), l.Cfg.Name, l.Cfg.DumpDir, HumanSize(total))
+	engine := ""
+	if l.Engine != Postgres {
+		engine = " (" + l.Engine.String() + ")"
+	}
+	fmt.Fprintf(w, "    %d dump(s) of %s%s in %s, %s\n", len(dumps), l.Cfg.Name, engine, l.Cfg.DumpDir, HumanSize(total))
 	now := l.Now()
 	for _, d := range dumps {
 		fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, d.Name, HumanSize(d.Size), HumanAge(now.Sub(d.Time)), d.Format)
@@ -190,10 +197,10 @@ func (c *Cleanup) dropKept(ctx context.Context, ex *plan.ActionEnv) error {
 	if name == "" {
 		return nil
 	}
-	x := &Import{Cfg: c.Cfg, Loc: c.Loc}
-	if err := x.exec(ctx, ex, dropSQL(name)); err != nil {
-		return fmt.Errorf("drop database %s, kept by the last import: %w", QuoteIdent(name), err)
+	srv := (&Import{Cfg: c.Cfg, Loc: c.Loc}).server()
+	if err := srv.drop(ctx, ex, name); err != nil {
+		return fmt.Errorf("drop database %s, kept by the last import: %w", srv.quote(name), err)
 	}
-	fmt.Fprintf(ex.Cmd.Stderr, "    dropped database %s, kept by the last import\n", QuoteIdent(name))
+	fmt.Fprintf(ex.Cmd.Stderr, "    dropped database %s, kept by the last import\n", srv.quote(name))
 	return writeKept(c.Cfg, "")
 }

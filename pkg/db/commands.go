@@ -131,6 +131,9 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	if err != nil {
 		return plan.Step{}, err
 	}
+	if f == Custom && loc.Engine.isMySQLFamily() {
+		return plan.Step{}, usagef("%s: --format custom is pg_dump's; %s dumps are plain SQL (--compress gzip or zstd)", command, loc.Engine)
+	}
 	x := NewExport(cfg, loc, f, c.o.Now())
 	x.LockTimeout, x.Progress = lockWait, progress()
 	return plan.Step{Label: command, Args: x.Argv, Cmd: proc.Cmd{Argv: x.Argv}, Action: x}, nil
@@ -246,7 +249,11 @@ func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step
 	if err != nil {
 		return plan.Step{}, err
 	}
-	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now}}, nil
+	engine := cfg.Engine
+	if loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand); err == nil {
+		engine = loc.Engine
+	}
+	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now, Engine: engine}}, nil
 }
 
 // MaxAge is the longest --older-than kompose accepts: 100 years. Anything

@@ -28,6 +28,7 @@ func DBList(p *plan.Plan, now time.Time) (doc jsonout.DBList, ok bool) {
 				continue
 			}
 			ds.Database, ds.Dir, ds.KeptDatabase = l.Cfg.Name, l.Cfg.DumpDir, db.ReadKept(l.Cfg)
+			ds.Engine = l.Engine.String()
 			dumps, err := db.List(l.Cfg.DumpDir, l.Cfg.Name)
 			if err != nil {
 				msg := s.Masker.String(err.Error())

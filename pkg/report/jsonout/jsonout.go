@@ -193,12 +193,15 @@ type DBList struct {
 
 // DBStack is the dumps of one stack's database, newest first.
 type DBStack struct {
-	Name     string     `json:"name"`
-	Database string     `json:"database,omitempty"`
-	Dir      string     `json:"dir,omitempty"`
-	Skip     string     `json:"skip,omitempty"`
-	Error    *string    `json:"error"`
-	Dumps    []DumpInfo `json:"dumps"`
+	Name     string `json:"name"`
+	Database string `json:"database,omitempty"`
+	// Engine is the database's engine: postgres, mariadb or mysql
+	// (DB_ENGINE, else the image of its service, else postgres).
+	Engine string     `json:"engine,omitempty"`
+	Dir    string     `json:"dir,omitempty"`
+	Skip   string     `json:"skip,omitempty"`
+	Error  *string    `json:"error"`
+	Dumps  []DumpInfo `json:"dumps"`
 	// KeptDatabase is the database the last db:import replaced and kept
 	// (db:import --undo swaps it back); absent when there is none.
 	KeptDatabase string `json:"kept_database,omitempty"`
