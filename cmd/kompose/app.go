@@ -21,6 +21,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/kompose-dev/kompose/pkg/update"
+	"github.com/kompose-dev/kompose/pkg/vol"
 	"github.com/urfave/cli/v2"
 )
 
@@ -293,6 +294,9 @@ const lookahead = 3
 func (a *App) commands() map[string]plan.CommandFunc {
 	cmds := map[string]plan.CommandFunc{}
 	for name, f := range db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY}) {
+		cmds[name] = f
+	}
+	for name, f := range vol.Commands(vol.Options{Now: a.Clock.Now}) {
 		cmds[name] = f
 	}
 	return cmds

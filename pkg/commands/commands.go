@@ -177,6 +177,7 @@ func Table() []Command {
 		kompose(shared("db:import", "load a dump into a scratch database, then swap it in"), Action),
 		kompose(local(shared("db:cleanup", "delete old dumps")), Action),
 		kompose(local(reads("db:list", "the dumps")), Action),
+		kompose(shared("vol:export", "archive the volumes and bind mounts"), Action),
 		kompose(changes("update", "pull, recreate what changed"), Action),
 		kompose(changes("rollback", "back to the images before an update"), Action),
 		kompose(local(reads("hooks", "the hooks a command would run")), View),

@@ -58,8 +58,8 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 		return nil, where, fmt.Errorf("%s: %s must be a mapping (x-kompose: {depends_on: [proxy]}), not %T", where, Extension, x)
 	}
 	for k := range m {
-		if k != "depends_on" {
-			return nil, where, fmt.Errorf("%s: %s.%s: unknown key (known: depends_on)", where, Extension, k)
+		if k != "depends_on" && k != "backup" { // backup: pkg/vol reads it
+			return nil, where, fmt.Errorf("%s: %s.%s: unknown key (known: depends_on, backup)", where, Extension, k)
 		}
 	}
 	raw, ok := m["depends_on"]

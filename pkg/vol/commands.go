@@ -1,0 +1,96 @@
+package vol
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/codec"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// Options are what the volume commands need from the command line
+// around them.
+type Options struct {
+	Now func() time.Time // names the archives
+}
+
+// DefaultLockTimeout is how long a run waits for another one working on
+// the same volume's archives (--vol-lock-timeout).
+const DefaultLockTimeout = time.Minute
+
+// Commands returns vol:export for a plan [plan.Builder].
+func Commands(o Options) map[string]plan.CommandFunc {
+	c := &commands{o: o}
+	return map[string]plan.CommandFunc{
+		"vol:export": c.export,
+	}
+}
+
+type commands struct{ o Options }
+
+func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "[VOLUME...], --compress zstd|gzip|none (default zstd), --vol-lock-timeout DURATION"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	compress := fs.String("compress", "zstd", "")
+	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
+	names, err := plan.ParseArgs(command, fs, args, 1<<16, help)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	cod, err := codec.Parse(*compress)
+	if err != nil {
+		return plan.Step{}, plan.Usagef("%s: --compress %v", command, err)
+	}
+	if *lockWait < 0 {
+		return plan.Step{}, plan.Usagef("%s: --vol-lock-timeout %s: must not be negative", command, *lockWait)
+	}
+	all, proj, b, err := Targets(context.Background(), s)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	targets, err := Select(all, names)
+	if err != nil {
+		return plan.Step{}, plan.Usagef("%s: %v", command, err)
+	}
+	if len(targets) == 0 {
+		return plan.Step{}, &plan.SkipError{Reason: "no volumes or bind mounts inside its folder"}
+	}
+	dir, err := Dir(s.Env, s.Name, s.Dir)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	// A backup folder another user may write is refused before anything
+	// runs; one that does not exist yet is checked once created.
+	if _, err := os.Lstat(dir); err == nil {
+		if err := trust.NewTree(s.Policy).CheckDir(dirUse, dir); err != nil {
+			return plan.Step{}, err
+		}
+	}
+	x := &Export{Stack: s.Name, Project: proj.Name, Dir: dir, Targets: targets, Time: c.o.Now(),
+		Pipe: Pipeline{Codec: cod, Exclude: b.Exclude}, LockTimeout: *lockWait}
+	for _, t := range targets {
+		x.Paths = append(x.Paths, freePath(dir, t.FileBase(), x.Time, x.Pipe.Suffix()))
+	}
+	for _, t := range all {
+		if t.External && len(names) == 0 {
+			x.Notes = append(x.Notes, fmt.Sprintf("external volume %s (%s) left out: name it to archive it", t.Name, t.Engine))
+		}
+	}
+	for _, n := range sortedServices(proj) {
+		if img := proj.Services[n].Image; img != "" {
+			x.Images = append(x.Images, img)
+		} else {
+			x.Images = append(x.Images, proj.Name+"-"+n) // compose's name for a built image
+		}
+	}
+	var shown []string
+	for _, p := range x.Paths {
+		shown = append(shown, filepath.Base(p))
+	}
+	return plan.Step{Label: command, Args: shown, Action: x}, nil
+}
