@@ -299,4 +299,3 @@ func excluded(patterns []string, name string) bool {
 		p = p[:i]
 	}
 }
-
