@@ -178,6 +178,8 @@ func Table() []Command {
 		kompose(local(shared("db:cleanup", "delete old dumps")), Action),
 		kompose(local(reads("db:list", "the dumps")), Action),
 		kompose(shared("vol:export", "archive the volumes and bind mounts"), Action),
+		kompose(local(shared("vol:cleanup", "delete old volume archives")), Action),
+		kompose(local(reads("vol:list", "the volume archives")), Action),
 		kompose(changes("update", "pull, recreate what changed"), Action),
 		kompose(changes("rollback", "back to the images before an update"), Action),
 		kompose(local(reads("hooks", "the hooks a command would run")), View),

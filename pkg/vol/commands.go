@@ -10,6 +10,8 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/codec"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/retention"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -23,11 +25,13 @@ type Options struct {
 // the same volume's archives (--vol-lock-timeout).
 const DefaultLockTimeout = time.Minute
 
-// Commands returns vol:export for a plan [plan.Builder].
+// Commands returns vol:export, vol:cleanup and vol:list for a plan [plan.Builder].
 func Commands(o Options) map[string]plan.CommandFunc {
 	c := &commands{o: o}
 	return map[string]plan.CommandFunc{
-		"vol:export": c.export,
+		"vol:export":  c.export,
+		"vol:cleanup": c.cleanup,
+		"vol:list":    c.list,
 	}
 }
 
@@ -93,4 +97,77 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 		shown = append(shown, filepath.Base(p))
 	}
 	return plan.Step{Label: command, Args: shown, Action: x}, nil
+}
+
+func (c *commands) dir(s *plan.Stack) (string, error) {
+	dir, err := Dir(s.Env, s.Name, s.Dir)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Lstat(dir); err == nil {
+		if err := trust.NewTree(s.Policy).CheckDir(dirUse, dir); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "[VOLUME...], " + retention.FlagsHelp + ", --older-than AGE (30d, 12h), --vol-lock-timeout DURATION (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	keepFlags := retention.AddFlags(fs)
+	older := fs.String("older-than", "", "")
+	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
+	names, err := plan.ParseArgs(command, fs, args, 1<<16, help)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	keep, err := keepFlags.Policy(settings.FromEnv(s.Env))
+	if err != nil {
+		return plan.Step{}, plan.Usagef("%s: %v", command, err)
+	}
+	if *older != "" || isSet(fs, "older-than") {
+		if keep.Within, err = retention.ParseAge(*older); err != nil {
+			return plan.Step{}, plan.Usagef("%s: --older-than %q: %v", command, *older, err)
+		}
+	}
+	if err := keep.Check(); err != nil {
+		return plan.Step{}, plan.Usagef("%s: %v", command, err)
+	}
+	if *lockWait < 0 {
+		return plan.Step{}, plan.Usagef("%s: --vol-lock-timeout %s: must not be negative", command, *lockWait)
+	}
+	dir, err := c.dir(s)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	var only []string
+	for _, n := range names {
+		only = append(only, Target{Name: n}.FileBase())
+	}
+	x, err := NewCleanup(s.Policy, dir, only, keep, c.o.Now())
+	if err != nil {
+		return plan.Step{}, err
+	}
+	x.LockTimeout = *lockWait
+	return plan.Step{Label: command, Args: args, Action: x}, nil
+}
+
+func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	if _, err := plan.ParseArgs(command, fs, args, 0, "none"); err != nil {
+		return plan.Step{}, err
+	}
+	dir, err := c.dir(s)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	return plan.Step{Label: command, Args: []string{dir}, Action: &Lister{Dir: dir, Now: c.o.Now}}, nil
+}
+
+// isSet reports whether the option name was given (even as "").
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

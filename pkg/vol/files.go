@@ -1,12 +1,15 @@
 package vol
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/env"
@@ -136,4 +139,27 @@ type Manifest struct {
 	SHA256   string    `json:"archive_sha256"`
 	Seconds  float64   `json:"seconds"`
 	Excludes []string  `json:"exclude,omitempty"`
+}
+
+// ReadManifest reads the manifest beside archive: a regular file, not
+// followed through a symlink, at most 64 kB.
+func ReadManifest(archive string) (Manifest, error) {
+	var m Manifest
+	f, err := os.OpenFile(archive+ManifestSuffix, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return m, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return m, fmt.Errorf("%s%s: not a regular file", archive, ManifestSuffix)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("%s%s: %w", archive, ManifestSuffix, err)
+	}
+	return m, nil
 }
