@@ -180,6 +180,8 @@ func Table() []Command {
 		kompose(shared("vol:export", "archive the volumes and bind mounts"), Action),
 		kompose(local(shared("vol:cleanup", "delete old volume archives")), Action),
 		kompose(local(reads("vol:list", "the volume archives")), Action),
+		kompose(shared("backup", "db:export, then vol:export"), Action),
+		kompose(local(shared("prune", "db:cleanup and vol:cleanup")), Action),
 		kompose(changes("update", "pull, recreate what changed"), Action),
 		kompose(changes("rollback", "back to the images before an update"), Action),
 		kompose(local(reads("hooks", "the hooks a command would run")), View),

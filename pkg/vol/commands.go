@@ -76,7 +76,7 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 		}
 	}
 	x := &Export{Stack: s.Name, Project: proj.Name, Dir: dir, Targets: targets, Time: c.o.Now(),
-		Pipe: Pipeline{Codec: cod, Exclude: b.Exclude}, LockTimeout: *lockWait}
+		Pipe: Pipeline{Codec: cod, Exclude: b.Exclude}, LockTimeout: *lockWait, Stop: b.Stop}
 	for _, t := range targets {
 		x.Paths = append(x.Paths, freePath(dir, t.FileBase(), x.Time, x.Pipe.Suffix()))
 	}

@@ -236,3 +236,19 @@ func (e engine) stream(ctx context.Context, s source, w io.Writer, stderr io.Wri
 	}
 	return nil
 }
+
+// compose runs the stack's compose command with a subcommand (stop,
+// start) and services, its output going where the stack's goes.
+func (e engine) compose(ctx context.Context, sub string, services []string) error {
+	argv, err := e.ex.Stack.ComposeCommand()
+	if err != nil {
+		return err
+	}
+	argv = append(append(argv[:len(argv):len(argv)], sub), services...)
+	fmt.Fprintf(e.ex.Cmd.Stderr, "    %s %s\n", sub, strings.Join(services, " "))
+	var tail bytes.Buffer
+	if err := e.ex.Proc.Run(ctx, e.cmd(argv, e.ex.Cmd.Stdout, io.MultiWriter(e.ex.Cmd.Stderr, &tail))); err != nil {
+		return fmt.Errorf("compose %s %s: %w: %s", sub, strings.Join(services, " "), err, proc.LastLine(tail.String()))
+	}
+	return nil
+}

@@ -35,9 +35,27 @@ type Export struct {
 	// helper container (the images of its containers come first).
 	Images      []string
 	LockTimeout time.Duration
+	// Stop are the services (x-kompose.backup.stop) stopped while the
+	// archives are made; those that were running are started again,
+	// also when an archive fails or kompose is interrupted.
+	Stop []string
 	// Notes are said in the plan: volumes left out and why.
 	Notes []string
 	Now   func() time.Time
+}
+
+// Drop leaves the target named name out of the export, saying why in the
+// plan; it reports whether the export had it.
+func (x *Export) Drop(name, why string) bool {
+	for i, t := range x.Targets {
+		if t.Name == name {
+			x.Targets = append(x.Targets[:i:i], x.Targets[i+1:]...)
+			x.Paths = append(x.Paths[:i:i], x.Paths[i+1:]...)
+			x.Notes = append(x.Notes, why)
+			return true
+		}
+	}
+	return false
 }
 
 // HookArgs: hook_pre_vol_export and hook_post_vol_export receive the
@@ -60,6 +78,9 @@ func (x *Export) Describe() []string {
 	if len(x.Pipe.Exclude) > 0 {
 		lines = append(lines, "exclude: "+strings.Join(x.Pipe.Exclude, ", "))
 	}
+	if len(x.Stop) > 0 {
+		lines = append(lines, "stop:    "+strings.Join(x.Stop, ", ")+" (compose stop) while archiving; then start again those that were running, also on failure or interrupt")
+	}
 	for _, n := range x.Notes {
 		lines = append(lines, "note:    "+n)
 	}
@@ -68,7 +89,7 @@ func (x *Export) Describe() []string {
 
 // Run archives every target; one that fails does not stop the others, and
 // the step fails naming each.
-func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) error {
+func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if err := os.MkdirAll(x.Dir, 0o750); err != nil {
 		return fmt.Errorf("backup folder: %w", err)
 	}
@@ -80,6 +101,20 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	cs, err := e.containers(ctx, x.Project)
 	if err != nil {
 		return err
+	}
+	if stopped := runningOf(cs, x.Stop); len(stopped) > 0 {
+		if err := e.compose(ctx, "stop", stopped); err != nil {
+			// Some may have stopped: start them all again.
+			return errors.Join(err, e.compose(context.WithoutCancel(ctx), "start", stopped))
+		}
+		defer func() {
+			if serr := e.compose(context.WithoutCancel(ctx), "start", stopped); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}()
+		if cs, err = e.containers(ctx, x.Project); err != nil {
+			return err
+		}
 	}
 	var images []string
 	for _, c := range cs {
@@ -99,6 +134,21 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// runningOf are the services of list that have a running container in
+// cs, sorted.
+func runningOf(cs []container, list []string) []string {
+	var out []string
+	for _, svc := range list {
+		for _, c := range cs {
+			if c.State.Running && c.Config.Labels["com.docker.compose.service"] == svc {
+				out = append(out, svc)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // one archives a target into final.
