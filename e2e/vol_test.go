@@ -334,3 +334,93 @@ func (d *dockerCmd) run() string {
 	}
 	return out.String()
 }
+
+// TestBackupStopsAndRestarts: backup dumps the database and archives the
+// volumes, but not the database's own data volume unless named; the
+// services of x-kompose.backup.stop are stopped for the archive and only
+// those that were running start again — also when kompose is interrupted
+// mid-archive.
+func TestBackupStopsAndRestarts(t *testing.T) {
+	e := newEnv(t)
+	e.write("bk/compose.yaml", `name: {{project}}
+services:
+`+pgService("db", "pgdata")+idleService("app", "app", "    volumes: [files:/files]\n")+idleService("idle", "idle", "")+`volumes:
+  pgdata: {}
+  files: {}
+x-kompose:
+  backup:
+    stop: [app, idle]
+`)
+	e.write("bk/.env", "DB_NAME=bk\nDB_USER=kompose\nDB_PASSWORD=k21-backup-secret-value\n")
+	e.mustExit(e.kompose("bk", "up", "-d", "--wait"), 0)
+	e.mustExit(e.kompose("bk", "stop", "idle"), 0)
+	app := e.container("bk", "app").ID
+	e.docker("exec", app, "bash", "-c", "head -c 110000000 /dev/urandom > /files/big.bin").run()
+	started := func() string {
+		return strings.TrimSpace(e.docker("inspect", "--format", "{{.State.Running}} {{.State.StartedAt}}", app).run())
+	}
+	before := started()
+	backups := filepath.Join(e.root, "bk", "backups")
+
+	r := e.kompose("--dry-run", "bk", "backup")
+	e.mustExit(r, 0)
+	for _, s := range []string{"db:export:", "vol:export:", "volume pgdata skipped: it holds the live files of the database db:export dumps (service db)", "stop:    app, idle (compose stop)"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("dry run misses %q:\n%s", s, r)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, "k21-backup-secret-value") {
+		t.Errorf("the password is in the output:\n%s", r)
+	}
+
+	r = e.kompose("bk", "backup")
+	e.mustExit(r, 0)
+	if dumps, _ := filepath.Glob(filepath.Join(e.root, "bk", "bk_*.sql")); len(dumps) != 1 {
+		t.Errorf("want one dump, got %v\n%s", dumps, r)
+	}
+	if got := archives(t, backups); len(got) != 1 || !strings.HasPrefix(got[0], "files_") {
+		t.Errorf("want one archive, of files (not pgdata), got %v\n%s", got, r)
+	}
+	if !strings.Contains(r.stderr, "stop app\n") || !strings.Contains(r.stderr, "start app\n") || !strings.Contains(r.stderr, "from container "+e.project("bk")+"-app-1 (stopped)") {
+		t.Errorf("want app stopped for the archive and started again, only app (idle was not running):\n%s", r)
+	}
+	after := started()
+	if !strings.HasPrefix(after, "true ") || after == before {
+		t.Errorf("app: %q before, %q after: want running, started again", before, after)
+	}
+	if got := e.services("bk", "exited"); len(got) != 1 || got[0] != "idle" {
+		t.Errorf("stopped services after backup: %v, want idle only (it was not running)", got)
+	}
+
+	// Interrupted mid-archive: app is started again, no archive appears.
+	n := len(archives(t, backups))
+	cmd := exec.Command(the.kompose, "--root", e.root, "bk", "backup")
+	cmd.Env = append(hermetic(os.Environ()), "NO_COLOR=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := the.procs.start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(30*time.Second, func() (bool, string) { return len(partials(t, backups)) > 0, "no .partial file yet" })
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := the.procs.wait(cmd); err == nil {
+		t.Errorf("interrupted backup exited 0:\n%s", out.String())
+	}
+	if len(archives(t, backups)) != n || len(partials(t, backups)) != 0 {
+		t.Errorf("interrupted backup left %v and %v", archives(t, backups), partials(t, backups))
+	}
+	if s := started(); !strings.HasPrefix(s, "true ") {
+		t.Errorf("app is not running after the interrupted backup (%s):\n%s", s, out.String())
+	}
+
+	// Named, the data volume is archived too.
+	r = e.kompose("bk", "backup", "pgdata")
+	e.mustExit(r, 0)
+	found := false
+	for _, a := range archives(t, backups) {
+		found = found || strings.HasPrefix(a, "pgdata_")
+	}
+	if !found {
+		t.Errorf("backup pgdata made no archive of pgdata:\n%s", r)
+	}
+}
