@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -188,6 +189,109 @@ x-kompose:
 	e.mustExit(r, 2)
 	if !strings.Contains(r.stderr, `no volume or bind mount "nosuch" in the stack (it has: data, files)`) {
 		t.Errorf("unknown volume:\n%s", r)
+	}
+
+	e.volumeImport(backups, want["/data"])
+}
+
+// volumeImport restores an archive of TestVolumeExport into the data
+// volume the running app uses: the current contents are archived first
+// (a safety copy vol:list shows), app is stopped and started again, and
+// the volume then holds exactly the archive. An archive of another
+// volume is refused; a restore that fails half-way (a hard link to a
+// file the archive lacks) puts the old contents back.
+func (e *env) volumeImport(backups, want string) {
+	t := e.t
+	e.mustExit(e.kompose("vol", "up", "-d"), 0)
+	app := e.container("vol", "app").ID
+	e.docker("exec", app, "bash", "-c", "echo new > /data/new.txt; rm /data/sub/private").run()
+	changed := withoutSkip(e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run())
+	var first, files string
+	for _, a := range archives(t, backups) {
+		if strings.HasPrefix(a, "data_") && first == "" {
+			first = a
+		}
+		if strings.HasPrefix(a, "files_") {
+			files = a
+		}
+	}
+	started := e.docker("inspect", "--format", "{{.State.StartedAt}}", app).run()
+
+	r := e.kompose("vol", "vol:import", files, "--volume", "data")
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "was made for stack vol, bind files; this is stack vol, volume data: --force restores it anyway") {
+		t.Errorf("an archive of another volume was not refused:\n%s", r)
+	}
+
+	before := archives(t, backups)
+	r = e.kompose("vol", "vol:import", first)
+	e.mustExit(r, 0)
+	safety := newest(t, backups, "data", before)
+	if b, _ := os.ReadFile(safety + ".manifest.json"); !strings.Contains(string(b), `"note": "safety copy before vol:import of `+first) {
+		t.Errorf("safety copy %s: manifest %s", safety, b)
+	}
+	if r := e.kompose("vol", "vol:list"); !strings.Contains(r.stdout, filepath.Base(safety)) {
+		t.Errorf("vol:list does not show the safety copy:\n%s", r)
+	}
+	if now := e.docker("inspect", "--format", "{{.State.Running}} {{.State.StartedAt}}", app).run(); !strings.HasPrefix(now, "true ") || strings.HasSuffix(now, started) {
+		t.Errorf("app was not stopped and started again: %q, started before %q\n%s", now, started, r)
+	}
+	// docker cp leaves the time of the volume's top folder as the
+	// restore made it (docs/volumes.md): compared without it.
+	want = withoutTopTime(want)
+	got := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run()
+	if strings.Contains(got, "./skip") || withoutTopTime(withoutSkip(got)) != want {
+		t.Errorf("after vol:import the volume differs from the archive:\n%s", diffLines(want, withoutTopTime(withoutSkip(got))))
+	}
+	if withoutSkip(e.unpack(safety)) != changed {
+		t.Errorf("the safety copy is not the contents before the import")
+	}
+
+	// A restore that fails half-way puts the old contents back.
+	bad := filepath.Join(backups, "data_20200101_000000.tar.zst")
+	writeTarZst(t, bad)
+	r = e.kompose("vol", "vol:import", filepath.Base(bad))
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "has no manifest") {
+		t.Errorf("an archive without a manifest was not refused:\n%s", r)
+	}
+	r = e.kompose("vol", "vol:import", filepath.Base(bad), "--force")
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "the old contents were put back") {
+		t.Errorf("want the failed restore undone:\n%s", r)
+	}
+	got = withoutTopTime(withoutSkip(e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run()))
+	if got != want {
+		t.Errorf("after a failed vol:import the volume lost its contents:\n%s", diffLines(want, got))
+	}
+}
+
+// withoutTopTime drops the modification time of the top folder's line.
+func withoutTopTime(fp string) string {
+	lines := strings.Split(fp, "\n")
+	for i, l := range lines {
+		if f := strings.Fields(l); len(f) > 5 && f[0] == "." {
+			lines[i] = strings.Join(append(f[:5:5], f[6:]...), " ")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// writeTarZst writes a tar.zst whose second entry is a hard link to a
+// file it does not hold: extracting it fails after the first file.
+func writeTarZst(t *testing.T, path string) {
+	t.Helper()
+	var raw bytes.Buffer
+	tw := tar.NewWriter(&raw)
+	_ = tw.WriteHeader(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755})
+	_ = tw.WriteHeader(&tar.Header{Name: "./first", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2})
+	_, _ = tw.Write([]byte("1\n"))
+	_ = tw.WriteHeader(&tar.Header{Name: "./link", Typeflag: tar.TypeLink, Linkname: "./missing"})
+	_ = tw.Close()
+	cmd := exec.Command("zstd", "-q", "-o", path)
+	cmd.Stdin = &raw
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("zstd: %v: %s", err, out)
 	}
 }
 

@@ -295,7 +295,7 @@ const lookahead = 3
 func (a *App) commands() map[string]plan.CommandFunc {
 	cmds := map[string]plan.CommandFunc{}
 	dbs := db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY})
-	vols := vol.Commands(vol.Options{Now: a.Clock.Now})
+	vols := vol.Commands(vol.Options{Cwd: a.Cwd, Now: a.Clock.Now})
 	for _, m := range []map[string]plan.CommandFunc{dbs, vols, backup.Commands(dbs, vols)} {
 		for name, f := range m {
 			cmds[name] = f

@@ -178,6 +178,7 @@ func Table() []Command {
 		kompose(local(shared("db:cleanup", "delete old dumps")), Action),
 		kompose(local(reads("db:list", "the dumps")), Action),
 		kompose(shared("vol:export", "archive the volumes and bind mounts"), Action),
+		kompose(changes("vol:import", "restore an archive into its volume, keeping a safety copy"), Action),
 		kompose(local(shared("vol:cleanup", "delete old volume archives")), Action),
 		kompose(local(reads("vol:list", "the volume archives")), Action),
 		kompose(shared("backup", "db:export, then vol:export"), Action),

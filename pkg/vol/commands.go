@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/codec"
@@ -18,6 +19,7 @@ import (
 // Options are what the volume commands need from the command line
 // around them.
 type Options struct {
+	Cwd string           // where a relative vol:import ./ARCHIVE is looked for
 	Now func() time.Time // names the archives
 }
 
@@ -32,10 +34,15 @@ func Commands(o Options) map[string]plan.CommandFunc {
 		"vol:export":  c.export,
 		"vol:cleanup": c.cleanup,
 		"vol:list":    c.list,
+		"vol:import":  c.importCmd,
 	}
 }
 
-type commands struct{ o Options }
+type commands struct {
+	o Options
+	// importStacks counts the stacks a vol:import is planned for.
+	importStacks []string
+}
 
 func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	const help = "[VOLUME...], --compress zstd|gzip|none (default zstd), --vol-lock-timeout DURATION"
@@ -170,4 +177,86 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "ARCHIVE, --volume NAME, --force, --vol-lock-timeout DURATION"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	volume := fs.String("volume", "", "")
+	force := fs.Bool("force", false, "")
+	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
+	pos, err := plan.ParseArgs(command, fs, args, 1, help)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	if len(pos) != 1 {
+		return plan.Step{}, plan.Usagef("%s: which archive? (options: %s)", command, help)
+	}
+	c.importStacks = append(c.importStacks, s.Name)
+	if len(c.importStacks) > 1 {
+		return plan.Step{}, plan.Usagef("%s %s: one archive goes into one stack's volume, and the pattern selects several (%s)", command, pos[0], strings.Join(c.importStacks, ", "))
+	}
+	if *lockWait < 0 {
+		return plan.Step{}, plan.Usagef("%s: --vol-lock-timeout %s: must not be negative", command, *lockWait)
+	}
+	dir, err := c.dir(s)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	path := pos[0]
+	switch {
+	case filepath.IsAbs(path):
+	case strings.HasPrefix(path, "./") || strings.HasPrefix(path, "../"):
+		path = filepath.Join(c.o.Cwd, path)
+	default:
+		path = filepath.Join(dir, path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return plan.Step{}, fmt.Errorf("archive %s not found in %s (a relative name is looked up in the backup folder; write ./%s for the current folder)", pos[0], filepath.Dir(path), pos[0])
+	}
+	cod, err := archiveCodec(path)
+	if err != nil {
+		return plan.Step{}, plan.Usagef("%s: %v", command, err)
+	}
+	m, merr := ReadManifest(path)
+	all, proj, _, err := Targets(context.Background(), s)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	name := *volume
+	switch {
+	case name != "":
+	case merr == nil && m.Volume != "":
+		name = m.Volume
+	default:
+		if b, _, _, _, ok := parse(filepath.Base(path)); ok {
+			name = b
+		}
+	}
+	if name == "" {
+		return plan.Step{}, plan.Usagef("%s: which volume does %s go into? give --volume NAME", command, pos[0])
+	}
+	sel, err := Select(all, []string{name})
+	if err != nil {
+		return plan.Step{}, plan.Usagef("%s: %v", command, err)
+	}
+	t := sel[0]
+	if !*force {
+		switch {
+		case merr != nil:
+			return plan.Step{}, fmt.Errorf("%s: %s has no manifest (%v), so kompose cannot tell which stack and volume it was made for; --force restores it into %s %s anyway", command, pos[0], merr, t.Kind, t.Name)
+		case m.Stack != s.Name || m.Volume != t.Name:
+			return plan.Step{}, fmt.Errorf("%s: %s was made for stack %s, %s %s; this is stack %s, %s %s: --force restores it anyway", command, pos[0], m.Stack, m.Kind, m.Volume, s.Name, t.Kind, t.Name)
+		}
+	}
+	x := &Import{Stack: s.Name, Project: proj.Name, Dir: dir, Target: t, Archive: path, Codec: cod, Time: c.o.Now(), LockTimeout: *lockWait, Force: *force}
+	if merr == nil {
+		x.Manifest = m
+	}
+	for _, n := range sortedServices(proj) {
+		if img := proj.Services[n].Image; img != "" {
+			x.Images = append(x.Images, img)
+		}
+	}
+	return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
 }

@@ -119,6 +119,7 @@ type source struct {
 	Container string
 	Path      string
 	Helper    bool   // created for this archive; removed after
+	Image     string // a helper's image
 	Desc      string // for the output: "container k21-app-1 (stopped)"
 }
 
@@ -172,7 +173,7 @@ func nested(ms []mount, dest string) bool {
 // has (images holds candidates: the ids of its containers' images, then
 // its services' image names), mounting t read-only; --pull never, no
 // network.
-func (e engine) helper(ctx context.Context, project string, t Target, images []string) (source, error) {
+func (e engine) helper(ctx context.Context, project string, t Target, images []string, writable bool) (source, error) {
 	if t.Kind == Volume {
 		// docker create would create a missing volume: an empty archive
 		// of nothing. Ask first.
@@ -196,9 +197,12 @@ func (e engine) helper(ctx context.Context, project string, t Target, images []s
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
 	name := "kompose-vol-" + project + "-" + hex.EncodeToString(rnd[:])
-	spec := "type=volume,src=" + t.Engine + ",dst=" + helperMount + ",readonly,volume-nocopy"
+	spec := "type=volume,src=" + t.Engine + ",dst=" + helperMount + ",volume-nocopy"
 	if t.Kind == Bind {
-		spec = "type=bind,src=" + t.Engine + ",dst=" + helperMount + ",readonly"
+		spec = "type=bind,src=" + t.Engine + ",dst=" + helperMount
+	}
+	if !writable {
+		spec += ",readonly"
 	}
 	if strings.ContainsAny(t.Engine, ",\"\n") {
 		return source{}, fmt.Errorf("%s %q: a ',' or '\"' in its name cannot be passed to docker --mount", t.Kind, t.Engine)
@@ -208,7 +212,7 @@ func (e engine) helper(ctx context.Context, project string, t Target, images []s
 	if err != nil {
 		return source{}, err
 	}
-	return source{Container: strings.TrimSpace(id), Path: helperMount, Helper: true,
+	return source{Container: strings.TrimSpace(id), Path: helperMount, Helper: true, Image: img,
 		Desc: "a container created (not started) from image " + shortImage(img)}, nil
 }
 

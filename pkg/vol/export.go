@@ -153,8 +153,6 @@ func runningOf(cs []container, list []string) []string {
 
 // one archives a target into final.
 func (x *Export) one(ctx context.Context, e engine, t Target, final string, cs []container, images []string) error {
-	start := time.Now()
-	w := e.ex.Cmd.Stderr
 	l, err := lockTarget(ctx, policyOf(e.ex), x.Dir, t, x.LockTimeout, "vol:export of "+t.Name)
 	if err != nil {
 		return err
@@ -162,14 +160,25 @@ func (x *Export) one(ctx context.Context, e engine, t Target, final string, cs [
 	defer l.Release()
 	src, ok := find(cs, t)
 	if !ok {
-		if src, err = e.helper(ctx, x.Project, t, images); err != nil {
+		if src, err = e.helper(ctx, x.Project, t, images, false); err != nil {
 			return fmt.Errorf("%s %s: %w", t.Kind, t.Name, err)
 		}
 	}
 	defer e.remove(ctx, src)
+	_, err = x.write(ctx, e, t, final, src, "")
+	return err
+}
+
+// write archives what src holds into final (or the next free name), as
+// every archive is written: a hidden .partial file, read back in full,
+// the manifest beside it, then the name. note is kept in the manifest.
+// It returns the archive's path.
+func (x *Export) write(ctx context.Context, e engine, t Target, final string, src source, note string) (string, error) {
+	start := time.Now()
+	w := e.ex.Cmd.Stderr
 	tmp, err := safefile.CreatePartial(final)
 	if err != nil {
-		return err
+		return "", err
 	}
 	published := false
 	defer func() {
@@ -180,45 +189,45 @@ func (x *Export) one(ctx context.Context, e engine, t Target, final string, cs [
 	}()
 	counts, err := x.copy(ctx, e, src, tmp)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, err)
+		return "", fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, safefile.WriteFailure(err, x.Dir, "the archive"))
+		return "", fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, safefile.WriteFailure(err, x.Dir, "the archive"))
 	}
 	fi, err := tmp.Stat()
 	if err != nil {
-		return err
+		return "", err
 	}
 	got, sum, err := x.Pipe.Verify(io.NewSectionReader(tmp, 0, fi.Size()))
 	if err != nil || got.Files != counts.Files || got.Bytes != counts.Bytes {
-		return fmt.Errorf("%s %s: the archive written does not read back whole (%v; %d entries and %d bytes written, %d and %d read); no archive written", t.Kind, t.Name, err, counts.Files, counts.Bytes, got.Files, got.Bytes)
+		return "", fmt.Errorf("%s %s: the archive written does not read back whole (%v; %d entries and %d bytes written, %d and %d read); no archive written", t.Kind, t.Name, err, counts.Files, counts.Bytes, got.Files, got.Bytes)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, safefile.WriteFailure(err, x.Dir, "the archive"))
+		return "", fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, safefile.WriteFailure(err, x.Dir, "the archive"))
 	}
 	m := Manifest{Version: 1, Stack: x.Stack, Project: x.Project, Volume: t.Name, Kind: t.Kind, Engine: t.Engine,
 		Created: x.Time, Codec: x.Pipe.Codec.String(), Counts: counts, Size: fi.Size(), SHA256: sum,
-		Seconds: time.Since(start).Seconds(), Excludes: x.Pipe.Exclude}
+		Seconds: time.Since(start).Seconds(), Excludes: x.Pipe.Exclude, Note: note}
 	next := func() string { return freePath(x.Dir, t.FileBase(), x.Time, x.Pipe.Suffix()) }
 	if _, err := os.Lstat(final); err == nil {
 		final = next()
 	}
 	if err := writeManifest(final, m); err != nil {
-		return err
+		return "", err
 	}
 	name, err := safefile.Publish(tmp.Name(), final, next)
 	if err != nil {
 		os.Remove(final + ManifestSuffix)
-		return err
+		return "", err
 	}
 	if name != final {
 		if err := os.Rename(final+ManifestSuffix, name+ManifestSuffix); err != nil {
-			return err
+			return "", err
 		}
 	}
 	published = true
 	fmt.Fprintf(w, "    wrote %s (%s; %d entries, %s of files) in %.1fs from %s\n", name, humanSize(fi.Size()), counts.Files, humanSize(counts.Bytes), time.Since(start).Seconds(), src.Desc)
-	return nil
+	return name, nil
 }
 
 // copy streams the target out of the engine through the pipeline into

@@ -139,6 +139,9 @@ type Manifest struct {
 	SHA256   string    `json:"archive_sha256"`
 	Seconds  float64   `json:"seconds"`
 	Excludes []string  `json:"exclude,omitempty"`
+	// Note says why the archive was made when not by vol:export (the
+	// safety copy vol:import makes before replacing a volume's contents).
+	Note string `json:"note,omitempty"`
 }
 
 // ReadManifest reads the manifest beside archive: a regular file, not
