@@ -42,6 +42,17 @@ type Target struct {
 	Environ []string
 	// Dumps, when set, finds the newest dump of the stack's database.
 	Dumps func() (*Dump, error)
+	// Archives, when set, finds the newest archive of each of the stack's
+	// volumes (pkg/vol), by volume name.
+	Archives func() ([]Archive, error)
+}
+
+// Archive is the newest archive of one volume of a stack.
+type Archive struct {
+	Volume string
+	File   string
+	Time   time.Time
+	Size   int64
 }
 
 // Dump is the newest dump of a stack's database.
@@ -68,6 +79,10 @@ type Row struct {
 	DB      bool
 	Dump    *Dump
 	DumpErr error
+	// Archives are the newest archive of each volume with one (none:
+	// empty), ArchiveErr why they could not be listed.
+	Archives   []Archive
+	ArchiveErr error
 }
 
 // OK reports whether the stack is running with no container unhealthy or
@@ -177,6 +192,9 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 	}
 	for i, t := range targets {
 		rows[i] = Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
+		if t.Archives != nil {
+			rows[i].Archives, rows[i].ArchiveErr = t.Archives()
+		}
 		if t.Dumps != nil {
 			rows[i].Dump, rows[i].DumpErr = t.Dumps()
 		}
