@@ -528,3 +528,73 @@ x-kompose:
 		t.Errorf("backup pgdata made no archive of pgdata:\n%s", r)
 	}
 }
+
+// TestVolumesOnSecondEngine: with DOCKER_HOST in the stack's .env, the
+// volume lives on another engine; vol:export streams it from there (from
+// the stack's container, then, after down, through a helper created on
+// that engine from the image it has), vol:import restores it there, and
+// nothing of the stack appears on the system engine.
+func TestVolumesOnSecondEngine(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	far := startSecondEngine(t, debianImage)
+	e.write("far/compose.yaml", `name: {{project}}
+services:
+`+idleService("app", "far", "    volumes: [data:/data]\n")+`volumes:
+  data: {}
+x-kompose:
+  backup:
+    stop: [app]
+`)
+	e.write("far/.env", "DOCKER_HOST="+far.Host+"\n")
+	e.mustExit(e.kompose("far", "up", "-d"), 0)
+	farDocker := func(stdin string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(e.ctx, 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "docker", append([]string{"-H", far.Host}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("docker -H %s %v: %v", far.Host, args, err)
+		}
+		return string(out)
+	}
+	app := strings.TrimSpace(farDocker("", "ps", "-q", "--filter", "label="+projectLabel+"="+e.project("far")))
+	farDocker(awkwardFiles, "exec", "-i", app, "bash", "-s", "/data", "small")
+	want := withoutTopTime(withoutSkip(farDocker(fingerprint, "exec", "-i", app, "bash", "-s", "/data")))
+	backups := filepath.Join(e.root, "far", "backups")
+
+	r := e.kompose("far", "vol:export")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stderr, "from container "+e.project("far")+"-app-1 (stopped)") || !strings.Contains(r.stderr, "start app") {
+		t.Errorf("want the archive from the stopped app on the far engine, app started again:\n%s", r)
+	}
+	first := archives(t, backups)
+	if len(first) != 1 {
+		t.Fatalf("archives: %v\n%s", first, r)
+	}
+	e.mustExit(e.kompose("far", "down"), 0)
+	r = e.kompose("far", "vol:export")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stderr, "from a container created (not started) from image") {
+		t.Errorf("want a helper on the far engine:\n%s", r)
+	}
+	if out, _ := dockerOut(e.ctx, "volume", "ls", "-q", "--filter", "name="+e.project("far")); strings.TrimSpace(out) != "" {
+		t.Errorf("volumes of the far stack on the system engine: %s", out)
+	}
+
+	e.mustExit(e.kompose("far", "up", "-d"), 0)
+	app = strings.TrimSpace(farDocker("", "ps", "-q", "--filter", "label="+projectLabel+"="+e.project("far")))
+	farDocker("", "exec", app, "bash", "-c", "rm -rf /data/sub; echo changed > /data/new")
+	r = e.kompose("far", "vol:import", first[0])
+	e.mustExit(r, 0)
+	app = strings.TrimSpace(farDocker("", "ps", "-q", "--filter", "label="+projectLabel+"="+e.project("far")))
+	if got := withoutTopTime(withoutSkip(farDocker(fingerprint, "exec", "-i", app, "bash", "-s", "/data"))); got != want {
+		t.Errorf("after vol:import on the far engine:\n%s", diffLines(want, got))
+	}
+	e.mustExit(e.kompose("far", "down", "-v"), 0)
+	if got := far.projects(e.ctx); len(got) != 0 {
+		t.Errorf("left on the second engine: %v", got)
+	}
+}
