@@ -12,6 +12,7 @@
 #
 #   scripts/bench-vol.sh                # ~1 GB, a few minutes
 #   BENCH_SIZE_MB=200 BENCH_RUNS=3 scripts/bench-vol.sh
+#   BENCH_GZIP=1 scripts/bench-vol.sh   # also --compress gzip against gzip -6 (slow)
 #
 # Needs root (to read the volume's folder on the host for the baseline),
 # the Docker Engine, the local image kompose-test/debian:bookworm, zstd,
@@ -65,11 +66,24 @@ echo "== vol:export (A) vs tar -C <volume folder> -c . | zstd on the host (B)"
   --vs "sh -c 'tar -C $mnt -c . | zstd -q -3 -o $work/baseline.tar.zst && rm -f $work/baseline.tar.zst'" \
   -- sh -c "$k --root $work/root vol vol:export data >/dev/null 2>&1 && rm -f $work/root/vol/backups/data_*"
 
+ctr=$(docker compose -p "$project" ps -aq app)
 echo
-echo "== the same, kompose with --compress gzip (A) vs tar | gzip -6 (B)"
-"$bench" -n 3 --timeout 3000 \
-  --vs "sh -c 'tar -C $mnt -c . | gzip -6 > $work/baseline.tar.gz && rm -f $work/baseline.tar.gz'" \
-  -- sh -c "$k --root $work/root vol vol:export data --compress gzip >/dev/null 2>&1 && rm -f $work/root/vol/backups/data_*"
+echo "== vol:export (A) vs docker cp <container>:/data/. - | zstd (B): the same path through the engine, without kompose"
+"$bench" -n "$runs" --timeout 3000 \
+  --vs "sh -c 'docker cp $ctr:/data/. - | zstd -q -3 -o $work/baseline.tar.zst && rm -f $work/baseline.tar.zst'" \
+  -- sh -c "$k --root $work/root vol vol:export data >/dev/null 2>&1 && rm -f $work/root/vol/backups/data_*"
+
+echo
+echo "== docker cp <container>:/data/. - > /dev/null alone: what streaming through the engine costs"
+"$bench" -n "$runs" --timeout 3000 -- sh -c "docker cp $ctr:/data/. - > /dev/null"
+
+if [[ ${BENCH_GZIP:-0} == 1 ]]; then
+  echo
+  echo "== vol:export --compress gzip (A) vs tar | gzip -6 (B)"
+  "$bench" -n 3 --timeout 3000 \
+    --vs "sh -c 'tar -C $mnt -c . | gzip -6 > $work/baseline.tar.gz && rm -f $work/baseline.tar.gz'" \
+    -- sh -c "$k --root $work/root vol vol:export data --compress gzip >/dev/null 2>&1 && rm -f $work/root/vol/backups/data_*"
+fi
 
 echo
 echo "== prune over 500 stacks, 30 dumps each (A: copy of the root + prune; B: the copy alone)"
