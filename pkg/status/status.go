@@ -47,6 +47,14 @@ type Target struct {
 	Archives func() ([]Archive, error)
 }
 
+// newestArchives asks t.Archives, when set.
+func (t Target) newestArchives() ([]Archive, error) {
+	if t.Archives == nil {
+		return nil, nil
+	}
+	return t.Archives()
+}
+
 // Archive is the newest archive of one volume of a stack.
 type Archive struct {
 	Volume string
@@ -192,9 +200,7 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 	}
 	for i, t := range targets {
 		rows[i] = Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
-		if t.Archives != nil {
-			rows[i].Archives, rows[i].ArchiveErr = t.Archives()
-		}
+		rows[i].Archives, rows[i].ArchiveErr = t.newestArchives()
 		if t.Dumps != nil {
 			rows[i].Dump, rows[i].DumpErr = t.Dumps()
 		}

@@ -203,16 +203,9 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
-	path := pos[0]
-	switch {
-	case filepath.IsAbs(path):
-	case strings.HasPrefix(path, "./") || strings.HasPrefix(path, "../"):
-		path = filepath.Join(c.o.Cwd, path)
-	default:
-		path = filepath.Join(dir, path)
-	}
-	if _, err := os.Stat(path); err != nil {
-		return plan.Step{}, fmt.Errorf("archive %s not found in %s (a relative name is looked up in the backup folder; write ./%s for the current folder)", pos[0], filepath.Dir(path), pos[0])
+	path, err := resolveArchive(dir, c.o.Cwd, pos[0])
+	if err != nil {
+		return plan.Step{}, err
 	}
 	cod, err := archiveCodec(path)
 	if err != nil {
@@ -223,30 +216,13 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
-	name := *volume
-	switch {
-	case name != "":
-	case merr == nil && m.Volume != "":
-		name = m.Volume
-	default:
-		if b, _, _, _, ok := parse(filepath.Base(path)); ok {
-			name = b
-		}
-	}
-	if name == "" {
-		return plan.Step{}, plan.Usagef("%s: which volume does %s go into? give --volume NAME", command, pos[0])
-	}
-	sel, err := Select(all, []string{name})
+	t, err := importTarget(command, all, *volume, path, m, merr)
 	if err != nil {
-		return plan.Step{}, plan.Usagef("%s: %v", command, err)
+		return plan.Step{}, err
 	}
-	t := sel[0]
 	if !*force {
-		switch {
-		case merr != nil:
-			return plan.Step{}, fmt.Errorf("%s: %s has no manifest (%v), so kompose cannot tell which stack and volume it was made for; --force restores it into %s %s anyway", command, pos[0], merr, t.Kind, t.Name)
-		case m.Stack != s.Name || m.Volume != t.Name:
-			return plan.Step{}, fmt.Errorf("%s: %s was made for stack %s, %s %s; this is stack %s, %s %s: --force restores it anyway", command, pos[0], m.Stack, m.Kind, m.Volume, s.Name, t.Kind, t.Name)
+		if err := checkOrigin(command, pos[0], s.Name, t, m, merr); err != nil {
+			return plan.Step{}, err
 		}
 	}
 	x := &Import{Stack: s.Name, Project: proj.Name, Dir: dir, Target: t, Archive: path, Codec: cod, Time: c.o.Now(), LockTimeout: *lockWait, Force: *force}
@@ -259,4 +235,56 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 		}
 	}
 	return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
+}
+
+// resolveArchive finds vol:import's ARCHIVE: an absolute path, a path
+// from the current folder (./x, ../x), else a name in the backup folder.
+func resolveArchive(dir, cwd, arg string) (string, error) {
+	path := arg
+	switch {
+	case filepath.IsAbs(arg):
+	case strings.HasPrefix(arg, "./") || strings.HasPrefix(arg, "../"):
+		path = filepath.Join(cwd, arg)
+	default:
+		path = filepath.Join(dir, arg)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("archive %s not found in %s (a relative name is looked up in the backup folder; write ./%s for the current folder)", arg, filepath.Dir(path), arg)
+	}
+	return path, nil
+}
+
+// importTarget is the volume an archive goes into: --volume, else the
+// one its manifest names, else the one its file name starts with.
+func importTarget(command string, all []Target, volume, path string, m Manifest, merr error) (Target, error) {
+	name := volume
+	switch {
+	case name != "":
+	case merr == nil && m.Volume != "":
+		name = m.Volume
+	default:
+		if b, _, _, _, ok := parse(filepath.Base(path)); ok {
+			name = b
+		}
+	}
+	if name == "" {
+		return Target{}, plan.Usagef("%s: which volume does %s go into? give --volume NAME", command, filepath.Base(path))
+	}
+	sel, err := Select(all, []string{name})
+	if err != nil {
+		return Target{}, plan.Usagef("%s: %v", command, err)
+	}
+	return sel[0], nil
+}
+
+// checkOrigin refuses an archive without a manifest, or made for another
+// stack or volume (vol:import without --force).
+func checkOrigin(command, arg, stackName string, t Target, m Manifest, merr error) error {
+	switch {
+	case merr != nil:
+		return fmt.Errorf("%s: %s has no manifest (%v), so kompose cannot tell which stack and volume it was made for; --force restores it into %s %s anyway", command, arg, merr, t.Kind, t.Name)
+	case m.Stack != stackName || m.Volume != t.Name:
+		return fmt.Errorf("%s: %s was made for stack %s, %s %s; this is stack %s, %s %s: --force restores it anyway", command, arg, m.Stack, m.Kind, m.Volume, stackName, t.Kind, t.Name)
+	}
+	return nil
 }

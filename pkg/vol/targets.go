@@ -89,6 +89,26 @@ func Targets(ctx context.Context, s *plan.Stack) ([]Target, *types.Project, Back
 	if err != nil {
 		stackDir = s.Dir
 	}
+	serviceMounts(proj, s.Dir, stackDir, byName, add)
+	for _, p := range b.Paths {
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(s.Dir, p)
+		}
+		rel, ok := inside(stackDir, s.Dir, abs)
+		if !ok {
+			return nil, nil, Backup{}, fmt.Errorf("x-kompose.backup.paths: %q is not a folder inside the stack's folder %s", p, s.Dir)
+		}
+		add(Target{Name: rel, Kind: Bind, Engine: abs})
+	}
+	res, err := checkNames(out)
+	return res, proj, b, err
+}
+
+// serviceMounts adds, to the targets, the services that mount each named
+// volume, and the folders inside the stack's folder (dir, or real with
+// symlinks resolved) that services bind-mount.
+func serviceMounts(proj *types.Project, dir, real string, byName map[string]*Target, add func(Target) *Target) {
 	for _, svcName := range sortedServices(proj) {
 		for _, m := range proj.Services[svcName].Volumes {
 			switch m.Type {
@@ -101,48 +121,41 @@ func Targets(ctx context.Context, s *plan.Stack) ([]Target, *types.Project, Back
 				if !filepath.IsAbs(src) { // kompose loads without resolving paths
 					base := proj.WorkingDir
 					if base == "" {
-						base = s.Dir
+						base = dir
 					}
 					src = filepath.Join(base, src)
 				}
-				m.Source = src
-				rel, ok := inside(stackDir, s.Dir, m.Source)
+				rel, ok := inside(real, dir, src)
 				if !ok {
 					continue
 				}
-				if fi, err := os.Stat(m.Source); err == nil && !fi.IsDir() {
+				if fi, err := os.Stat(src); err == nil && !fi.IsDir() {
 					continue // a file of the stack (nginx.conf): kept with the stack, not a volume
 				}
-				t := add(Target{Name: rel, Kind: Bind, Engine: m.Source})
+				t := add(Target{Name: rel, Kind: Bind, Engine: src})
 				t.Services = appendOnce(t.Services, svcName)
 			}
 		}
 	}
-	for _, p := range b.Paths {
-		abs := p
-		if !filepath.IsAbs(abs) {
-			abs = filepath.Join(s.Dir, p)
-		}
-		rel, ok := inside(stackDir, s.Dir, abs)
-		if !ok {
-			return nil, nil, Backup{}, fmt.Errorf("x-kompose.backup.paths: %q is not a folder inside the stack's folder %s", p, s.Dir)
-		}
-		add(Target{Name: rel, Kind: Bind, Engine: abs})
-	}
+}
+
+// checkNames refuses targets whose names cannot name an archive, or
+// would name theirs alike; it returns them sorted by name.
+func checkNames(out []*Target) ([]Target, error) {
 	var res []Target
 	seen := map[string]string{}
 	for _, t := range out {
 		if !nameRE.MatchString(t.FileBase()) {
-			return nil, nil, Backup{}, fmt.Errorf("%s %q: its name cannot name an archive (letters, digits, '.', '_', '-' and '/' only)", t.Kind, t.Name)
+			return nil, fmt.Errorf("%s %q: its name cannot name an archive (letters, digits, '.', '_', '-' and '/' only)", t.Kind, t.Name)
 		}
 		if other, dup := seen[t.FileBase()]; dup {
-			return nil, nil, Backup{}, fmt.Errorf("%s %q and %q would name their archives alike (%s_…)", t.Kind, t.Name, other, t.FileBase())
+			return nil, fmt.Errorf("%s %q and %q would name their archives alike (%s_…)", t.Kind, t.Name, other, t.FileBase())
 		}
 		seen[t.FileBase()] = t.Name
 		res = append(res, *t)
 	}
 	sort.Slice(res, func(i, j int) bool { return res[i].Name < res[j].Name })
-	return res, proj, b, nil
+	return res, nil
 }
 
 // inside returns the path of p relative to the stack's folder (dir, or
