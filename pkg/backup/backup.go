@@ -175,6 +175,17 @@ func (b *Both) HookArgs() []string {
 	return out
 }
 
+// Archives are the archives the vol:export part wrote (plan.Archiver).
+func (b *Both) Archives() []plan.ArchiveResult {
+	var out []plan.ArchiveResult
+	for _, p := range b.Parts {
+		if a, ok := p.Action.(plan.Archiver); ok {
+			out = append(out, a.Archives()...)
+		}
+	}
+	return out
+}
+
 // DumpFile is the dump of the db:export part, for KOMPOSE_DUMP_FILE.
 func (b *Both) DumpFile() string {
 	for _, p := range b.Parts {

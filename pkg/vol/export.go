@@ -42,7 +42,12 @@ type Export struct {
 	// Notes are said in the plan: volumes left out and why.
 	Notes []string
 	Now   func() time.Time
+	// written are the archives Run made ([Export.Archives]).
+	written []plan.ArchiveResult
 }
+
+// Archives are the archives Run wrote (plan.Archiver).
+func (x *Export) Archives() []plan.ArchiveResult { return x.written }
 
 // Drop leaves the target named name out of the export, saying why in the
 // plan; it reports whether the export had it.
@@ -165,7 +170,15 @@ func (x *Export) one(ctx context.Context, e engine, t Target, final string, cs [
 		}
 	}
 	defer e.remove(ctx, src)
-	_, err = x.write(ctx, e, t, final, src, "")
+	start := time.Now()
+	name, err := x.write(ctx, e, t, final, src, "")
+	if err == nil {
+		r := plan.ArchiveResult{Volume: t.Name, File: name, Time: x.Time, Seconds: time.Since(start).Seconds()}
+		if fi, serr := os.Stat(name); serr == nil {
+			r.Size = fi.Size()
+		}
+		x.written = append(x.written, r)
+	}
 	return err
 }
 
