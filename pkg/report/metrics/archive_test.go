@@ -17,7 +17,7 @@ import (
 type archiveAction struct{ done []plan.ArchiveResult }
 
 func (archiveAction) Run(context.Context, *plan.ActionEnv) error { return nil }
-func (a archiveAction) Archives() []plan.ArchiveResult          { return a.done }
+func (a archiveAction) Archives() []plan.ArchiveResult           { return a.done }
 
 // TestArchiveSeries: each archive written gets its size, time and
 // duration under a volume label, also when the step failed for another
