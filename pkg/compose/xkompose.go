@@ -58,8 +58,8 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 		return nil, where, fmt.Errorf("%s: %s must be a mapping (x-kompose: {depends_on: [proxy]}), not %T", where, Extension, x)
 	}
 	for k := range m {
-		if k != "depends_on" {
-			return nil, where, fmt.Errorf("%s: %s.%s: unknown key (known: depends_on)", where, Extension, k)
+		if !knownKey(k) {
+			return nil, where, fmt.Errorf("%s: %s.%s: unknown key (known: depends_on, backup)", where, Extension, k)
 		}
 	}
 	raw, ok := m["depends_on"]
@@ -88,3 +88,7 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 	}
 	return deps, where, nil
 }
+
+// knownKey reports whether k is a key of x-kompose: depends_on (read
+// here) or backup (pkg/vol reads it).
+func knownKey(k string) bool { return k == "depends_on" || k == "backup" }

@@ -11,19 +11,23 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
-// Cleanup is the db:cleanup step of one stack: remove old dumps, keeping
-// the newest Keep (at least one) and, with OlderThan, every dump younger
-// than that.
+// Cleanup is the db:cleanup step of one stack: remove the dumps its
+// retention policy does not keep ([retention.Apply]: the newest N,
+// grandfather-father-son rules, and with --older-than every dump younger
+// than that); the newest dump is always kept.
 type Cleanup struct {
-	Cfg         Config
-	Keep        int
-	OlderThan   time.Duration
-	Now         time.Time
-	Remove      []Dump // decided when the plan is built: the dry run shows them
-	Kept        []Dump
+	Cfg    Config
+	Policy retention.Policy
+	Now    time.Time
+	Remove []Dump // decided when the plan is built: the dry run shows them
+	Kept   []Dump
+	// Why says, for each kept dump (by path), why it is kept ("keep
+	// daily 2026-12-04, weekly 2026-W49").
+	Why         map[string]string
 	Foreign     []Dump // named like dumps, refused by the trust rule: left alone ([SplitTrusted])
 	LockTimeout time.Duration
 	// KeptDB is the database the last import kept (ReadKept), dropped
@@ -32,21 +36,34 @@ type Cleanup struct {
 	Loc    Location
 }
 
-// NewCleanup plans a cleanup of cfg's dumps: those pol's trust rule
-// accepts; files of other owners named like dumps are left alone.
-func NewCleanup(pol trust.Policy, cfg Config, keep int, olderThan time.Duration, now time.Time) (*Cleanup, error) {
+// NewCleanup plans a cleanup of cfg's dumps by the retention policy
+// keep: those pol's trust rule accepts; files of other owners named like
+// dumps are left alone. A policy that keeps nothing is refused.
+func NewCleanup(pol trust.Policy, cfg Config, keep retention.Policy, now time.Time) (*Cleanup, error) {
+	if err := keep.Check(); err != nil {
+		return nil, err
+	}
 	all, err := List(cfg.DumpDir, cfg.Name)
 	if err != nil {
 		return nil, err
 	}
 	dumps, foreign := SplitTrusted(pol, all)
-	c := &Cleanup{Cfg: cfg, Keep: keep, OlderThan: olderThan, Now: now, Foreign: foreign}
+	c := &Cleanup{Cfg: cfg, Policy: keep, Now: now, Foreign: foreign, Why: map[string]string{}}
+	times := make([]time.Time, len(dumps))
 	for i, d := range dumps {
-		if i < keep || (olderThan > 0 && now.Sub(d.Time) < olderThan) {
+		times[i] = d.Time // newest first, as List sorts them
+	}
+	for _, dec := range retention.Apply(keep, times, now) {
+		d := dumps[dec.Index]
+		if dec.Keep {
 			c.Kept = append(c.Kept, d)
+			c.Why[d.Path] = dec.Reason()
 		} else {
 			c.Remove = append(c.Remove, d)
 		}
+	}
+	if len(dumps) > 0 && len(c.Kept) == 0 {
+		return nil, fmt.Errorf("db:cleanup of %s: %w", cfg.Name, retention.ErrKeepsNothing)
 	}
 	return c, nil
 }
@@ -64,16 +81,12 @@ func (c *Cleanup) HookArgs() []string {
 // Describe lists what would go and what stays, for the dry run.
 func (c *Cleanup) Describe() []string {
 	var lines []string
-	rule := fmt.Sprintf("keeping the newest %d", c.Keep)
-	if c.OlderThan > 0 {
-		rule += " and any younger than " + HumanAge(c.OlderThan)
-	}
-	lines = append(lines, fmt.Sprintf("%d dump(s) of %s in %s, %s", len(c.Remove)+len(c.Kept), c.Cfg.Name, c.Cfg.DumpDir, rule))
+	lines = append(lines, fmt.Sprintf("%d dump(s) of %s in %s, keeping %s", len(c.Remove)+len(c.Kept), c.Cfg.Name, c.Cfg.DumpDir, c.Policy))
 	for _, d := range c.Remove {
 		lines = append(lines, fmt.Sprintf("remove: %s (%s, %s old)", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time))))
 	}
 	for _, d := range c.Kept {
-		lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old)", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time))))
+		lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old): %s", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time)), c.Why[d.Path]))
 	}
 	for _, d := range c.Foreign {
 		lines = append(lines, foreignLine(d))

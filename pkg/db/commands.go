@@ -2,17 +2,16 @@ package db
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/retention"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -200,9 +199,9 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 }
 
 func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--keep N (default 1), --older-than AGE (30d, 12h), --db-lock-timeout DURATION"
+	const help = retention.FlagsHelp + ", --older-than AGE (30d, 12h), --db-lock-timeout DURATION (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	keep := fs.Int("keep", 1, "")
+	keepFlags := retention.AddFlags(fs)
 	older := fs.String("older-than", "", "")
 	lockTimeout := lockTimeoutFlag(fs)
 	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
@@ -212,20 +211,23 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 	if err != nil {
 		return plan.Step{}, err
 	}
-	if *keep < 1 {
-		return plan.Step{}, usagef("%s: --keep %d: kompose always keeps at least the newest dump (--keep 1)", command, *keep)
+	keep, err := keepFlags.Policy(settings.FromEnv(s.Env))
+	if err != nil {
+		return plan.Step{}, usagef("%s: %v", command, err)
 	}
-	var age time.Duration
 	if isSet(fs, "older-than") {
-		if age, err = ParseAge(*older); err != nil {
+		if keep.Within, err = ParseAge(*older); err != nil {
 			return plan.Step{}, usagef("%s: --older-than %q: %v", command, *older, err)
 		}
+	}
+	if err := keep.Check(); err != nil {
+		return plan.Step{}, usagef("%s: %v", command, err)
 	}
 	cfg, err := c.stackConfig(s, command)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	x, err := NewCleanup(s.Policy, cfg, *keep, age, c.o.Now())
+	x, err := NewCleanup(s.Policy, cfg, keep, c.o.Now())
 	if err != nil {
 		return plan.Step{}, err
 	}
@@ -256,43 +258,12 @@ func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step
 	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now, Engine: engine}}, nil
 }
 
-// MaxAge is the longest --older-than kompose accepts: 100 years. Anything
-// longer is a typo (or an overflow) that would silently keep every dump.
-const MaxAge = 36500 * 24 * time.Hour
-
-// ageRE is the form of an age in days or weeks: digits, an optional
-// fraction, the unit. No sign, exponent, hex, "inf" or "NaN".
-var ageRE = regexp.MustCompile(`^([0-9]{1,6})(\.[0-9]{1,6})?([dw])$`)
+// MaxAge is the longest --older-than kompose accepts: 100 years.
+const MaxAge = retention.MaxAge
 
 // ParseAge parses an age: a number of days (30d) or weeks (2w), or a Go
-// duration (12h, 90m). It must be positive and at most [MaxAge].
-func ParseAge(s string) (time.Duration, error) {
-	bad := errors.New("expected a positive number of days (30d), weeks (2w) or a duration (12h), at most 36500d")
-	var d time.Duration
-	if m := ageRE.FindStringSubmatch(s); m != nil {
-		v, err := strconv.ParseFloat(m[1]+m[2], 64)
-		unit := 24 * time.Hour
-		if m[3] == "w" {
-			unit *= 7
-		}
-		if err != nil || v <= 0 || v*float64(unit) > float64(MaxAge) {
-			return 0, bad
-		}
-		d = time.Duration(v * float64(unit))
-	} else {
-		if s == "" || s[0] < '0' || s[0] > '9' {
-			return 0, bad
-		}
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, bad
-		}
-	}
-	if d <= 0 || d > MaxAge {
-		return 0, bad
-	}
-	return d, nil
-}
+// duration (12h, 90m) ([retention.ParseAge]).
+func ParseAge(s string) (time.Duration, error) { return retention.ParseAge(s) }
 
 // isSet reports whether the option name was given (even as "").
 func isSet(fs *flag.FlagSet, name string) bool {

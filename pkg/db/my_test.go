@@ -18,6 +18,7 @@ import (
 	"github.com/kompose-dev/kompose/internal/mytest"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -233,7 +234,7 @@ func testMyRoundTrip(t *testing.T, e *myEnv) {
 		t.Fatalf("after undo: side databases %v, record %q", side, ReadKept(e.cfg))
 	}
 	// db:cleanup drops the kept database.
-	c, err := NewCleanup(trust.Current(), e.cfg, 1, 0, time.Now())
+	c, err := NewCleanup(trust.Current(), e.cfg, retention.Policy{Last: 1}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

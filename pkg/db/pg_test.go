@@ -17,6 +17,7 @@ import (
 	"github.com/kompose-dev/kompose/internal/pgtest"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -154,7 +155,7 @@ func testSameSecond(t *testing.T, e *pgEnv) {
 	if err != nil || filepath.Base(newest) != e.cfg.Name+"_20240501_031507_4.dump" {
 		t.Errorf("newest = %s, %v", newest, err)
 	}
-	c, err := NewCleanup(trust.Current(), e.cfg, 1, 0, at.Add(time.Hour))
+	c, err := NewCleanup(trust.Current(), e.cfg, retention.Policy{Last: 1}, at.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

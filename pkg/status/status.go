@@ -42,6 +42,25 @@ type Target struct {
 	Environ []string
 	// Dumps, when set, finds the newest dump of the stack's database.
 	Dumps func() (*Dump, error)
+	// Archives, when set, finds the newest archive of each of the stack's
+	// volumes (pkg/vol), by volume name.
+	Archives func() ([]Archive, error)
+}
+
+// newestArchives asks t.Archives, when set.
+func (t Target) newestArchives() ([]Archive, error) {
+	if t.Archives == nil {
+		return nil, nil
+	}
+	return t.Archives()
+}
+
+// Archive is the newest archive of one volume of a stack.
+type Archive struct {
+	Volume string
+	File   string
+	Time   time.Time
+	Size   int64
 }
 
 // Dump is the newest dump of a stack's database.
@@ -68,6 +87,10 @@ type Row struct {
 	DB      bool
 	Dump    *Dump
 	DumpErr error
+	// Archives are the newest archive of each volume with one (none:
+	// empty), ArchiveErr why they could not be listed.
+	Archives   []Archive
+	ArchiveErr error
 }
 
 // OK reports whether the stack is running with no container unhealthy or
@@ -177,6 +200,7 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 	}
 	for i, t := range targets {
 		rows[i] = Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
+		rows[i].Archives, rows[i].ArchiveErr = t.newestArchives()
 		if t.Dumps != nil {
 			rows[i].Dump, rows[i].DumpErr = t.Dumps()
 		}

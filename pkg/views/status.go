@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/status"
+	"github.com/kompose-dev/kompose/pkg/vol"
 )
 
 // Status is the model of `kompose <pattern> status`: one row per stack.
@@ -58,6 +60,9 @@ func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Targe
 				}
 				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size}, nil
 			}
+		}
+		if dir, err := vol.Dir(e, s.Name, s.Dir); err == nil {
+			t.Archives = func() ([]status.Archive, error) { return newestArchives(dir) }
 		}
 		targets[i] = t
 	}
@@ -104,6 +109,9 @@ func (s *Status) printErrors(errw io.Writer, est output.Style) {
 		}
 		if r.DumpErr != nil {
 			fmt.Fprintf(errw, "%s %s: dumps: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.DumpErr.Error()))
+		}
+		if r.ArchiveErr != nil {
+			fmt.Fprintf(errw, "%s %s: volume archives: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.ArchiveErr.Error()))
 		}
 	}
 }
@@ -180,4 +188,23 @@ func quoteArgs(args []string) []string {
 		out[i] = a
 	}
 	return out
+}
+
+// newestArchives lists the newest archive of each volume in a stack's
+// backup folder (none when the folder does not exist).
+func newestArchives(dir string) ([]status.Archive, error) {
+	all, err := vol.List(dir, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []status.Archive
+	seen := map[string]bool{}
+	for _, a := range all { // newest first
+		if !seen[a.Base] {
+			seen[a.Base] = true
+			out = append(out, status.Archive{Volume: a.Base, File: a.Path, Time: a.Time, Size: a.Size})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Volume < out[j].Volume })
+	return out, nil
 }

@@ -95,6 +95,18 @@ type StackStatus struct {
 	OK         bool    `json:"ok"`
 	Error      *string `json:"error"`
 	DB         *DBInfo `json:"db"`
+	// Volumes is the newest archive of each volume that has one.
+	Volumes      []ArchiveInfo `json:"volumes"`
+	VolumesError *string       `json:"volumes_error,omitempty"`
+}
+
+// ArchiveInfo is the newest archive of one volume.
+type ArchiveInfo struct {
+	Volume     string `json:"volume"`
+	File       string `json:"file"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Size       int64  `json:"size"`
 }
 
 // DBInfo is the database side of a stack's status: its newest dump.
@@ -135,6 +147,10 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 			if d := r.Dump; d != nil {
 				s.DB.LastDump = &DumpInfo{File: d.File, Time: Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size}
 			}
+		}
+		s.Volumes, s.VolumesError = []ArchiveInfo{}, errStr(r.ArchiveErr, m)
+		for _, a := range r.Archives {
+			s.Volumes = append(s.Volumes, ArchiveInfo{Volume: a.Volume, File: a.File, Time: Time(a.Time), AgeSeconds: int64(now.Sub(a.Time).Seconds()), Size: a.Size})
 		}
 		doc.OK = doc.OK && s.OK
 		doc.Stacks = append(doc.Stacks, s)

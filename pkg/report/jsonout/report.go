@@ -57,6 +57,17 @@ type RunStack struct {
 	Steps           []Step   `json:"steps"`
 	// Dumps are the dump files a db:export wrote.
 	Dumps []DumpInfo `json:"dumps,omitempty"`
+	// Archives are the volume archives a vol:export or backup wrote.
+	Archives []WrittenArchive `json:"archives,omitempty"`
+}
+
+// WrittenArchive is a volume archive a run wrote.
+type WrittenArchive struct {
+	Volume  string  `json:"volume"`
+	File    string  `json:"file"`
+	Time    string  `json:"time"`
+	Size    int64   `json:"size"`
+	Seconds float64 `json:"seconds"`
 }
 
 // StatusName names a stack's outcome in documents.
@@ -215,6 +226,11 @@ func (c *Collector) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Dur
 	secs := d.Seconds()
 	step.DurationSeconds = &secs
 	rs.Steps = append(rs.Steps, step)
+	if a, ok := st.Action.(plan.Archiver); ok && st.Kind == plan.KindCommand {
+		for _, x := range a.Archives() {
+			rs.Archives = append(rs.Archives, WrittenArchive{Volume: x.Volume, File: x.File, Time: Time(x.Time), Size: x.Size, Seconds: x.Seconds})
+		}
+	}
 	if err == nil && st.Kind == plan.KindCommand && c.plan != nil && c.plan.Command == "db:export" {
 		if f, ok := st.Action.(interface{ DumpFile() string }); ok {
 			if fi, err := os.Stat(f.DumpFile()); err == nil {

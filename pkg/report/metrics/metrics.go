@@ -1,7 +1,8 @@
 // Package metrics keeps a Prometheus text file (for node_exporter's
 // textfile collector) with, per stack and command, when kompose last ran
 // it, when it last succeeded, how long it took, its exit status, and for
-// db:export the size of the dump written.
+// db:export the size of the dump written; and per volume archive written
+// (vol:export, backup: label volume) its size, time and duration.
 //
 // Each run merges its own series into the file: the series of other stacks
 // and commands (an earlier `up` when this run is a `db:export`) stay, and a
@@ -37,20 +38,28 @@ const (
 	Duration    = "kompose_last_duration_seconds"
 	ExitStatus  = "kompose_last_exit_status"
 	DumpSize    = "kompose_last_dump_size_bytes"
+	// The series of volume archives also have the label volume.
+	ArchiveSize     = "kompose_last_archive_size_bytes"
+	ArchiveTime     = "kompose_last_archive_timestamp_seconds"
+	ArchiveDuration = "kompose_last_archive_duration_seconds"
 )
 
 var help = map[string]string{
-	LastRun:     "When kompose last ran the command for the stack (Unix time).",
-	LastSuccess: "When the command last succeeded for the stack (Unix time).",
-	Duration:    "How long the stack's last run of the command took.",
-	ExitStatus:  "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
-	DumpSize:    "Size of the dump the stack's last successful db:export wrote.",
+	LastRun:         "When kompose last ran the command for the stack (Unix time).",
+	LastSuccess:     "When the command last succeeded for the stack (Unix time).",
+	Duration:        "How long the stack's last run of the command took.",
+	ExitStatus:      "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
+	DumpSize:        "Size of the dump the stack's last successful db:export wrote.",
+	ArchiveSize:     "Size of the volume's last archive written by the command.",
+	ArchiveTime:     "When the volume's last archive written by the command was taken (Unix time).",
+	ArchiveDuration: "How long writing the volume's last archive took.",
 }
 
-var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize}
+var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration}
 
-// Key is a series: a stack and a command.
-type Key struct{ Stack, Command string }
+// Key is a series: a stack and a command, and for the archive metrics a
+// volume.
+type Key struct{ Stack, Command, Volume string }
 
 // Series are the values of the metrics, by metric and series.
 type Series map[string]map[Key]float64
@@ -87,7 +96,7 @@ func Parse(r io.Reader) (Series, error) {
 		if err != nil {
 			continue
 		}
-		s.set(name, Key{Stack: labels["stack"], Command: labels["command"]}, v)
+		s.set(name, Key{Stack: labels["stack"], Command: labels["command"], Volume: labels["volume"]}, v)
 	}
 	return s, sc.Err()
 }
@@ -146,10 +155,17 @@ func Format(s Series) []byte {
 			if keys[i].Stack != keys[j].Stack {
 				return keys[i].Stack < keys[j].Stack
 			}
-			return keys[i].Command < keys[j].Command
+			if keys[i].Command != keys[j].Command {
+				return keys[i].Command < keys[j].Command
+			}
+			return keys[i].Volume < keys[j].Volume
 		})
 		for _, k := range keys {
-			fmt.Fprintf(&b, "%s{stack=\"%s\",command=\"%s\"} %s\n", m, escape(k.Stack), escape(k.Command), strconv.FormatFloat(s[m][k], 'f', -1, 64))
+			vol := ""
+			if k.Volume != "" {
+				vol = ",volume=\"" + escape(k.Volume) + "\""
+			}
+			fmt.Fprintf(&b, "%s{stack=\"%s\",command=\"%s\"%s} %s\n", m, escape(k.Stack), escape(k.Command), vol, strconv.FormatFloat(s[m][k], 'f', -1, 64))
 		}
 	}
 	return b.Bytes()
@@ -245,8 +261,20 @@ func (r *Recorder) StepStart(*plan.Stack, *plan.Step) {}
 // StepSkipped implements [run.Reporter].
 func (r *Recorder) StepSkipped(*plan.Stack, *plan.Step) {}
 
-// StepDone implements [run.Reporter]: it notes the size of a dump written.
+// StepDone implements [run.Reporter]: it notes the size of a dump written,
+// and the archives written (also those of a step that failed for another
+// volume).
 func (r *Recorder) StepDone(s *plan.Stack, st *plan.Step, err error, _ time.Duration) {
+	if a, ok := st.Action.(plan.Archiver); ok && st.Kind == plan.KindCommand {
+		r.mu.Lock()
+		for _, x := range a.Archives() {
+			k := Key{Stack: s.Name, Command: r.command, Volume: x.Volume}
+			r.series.set(ArchiveSize, k, float64(x.Size))
+			r.series.set(ArchiveTime, k, float64(x.Time.Unix()))
+			r.series.set(ArchiveDuration, k, x.Seconds)
+		}
+		r.mu.Unlock()
+	}
 	if err != nil || st.Kind != plan.KindCommand || r.command != "db:export" {
 		return
 	}
