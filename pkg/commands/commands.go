@@ -98,7 +98,8 @@ type Command struct {
 	// Engine: the command reaches a Docker Engine, so a run checks the
 	// stack's engine answers before it starts the stack.
 	Engine bool
-	// Pings: a run sends KOMPOSE_PING_URL's pings.
+	// Pings: a run sends KOMPOSE_PING_URL's pings and KOMPOSE_NOTIFY_URL's
+	// messages.
 	Pings bool
 	// ReadOnly: the command changes nothing (no container, file, image,
 	// volume or database).
