@@ -89,8 +89,9 @@ func (c *commands) stackConfig(s *plan.Stack, command string) (Config, error) {
 }
 
 func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--compress none|gzip|zstd, --format plain|custom, --db-lock-timeout DURATION, --progress, --no-progress"
+	const help = "--compress none|gzip|zstd, --format plain|custom, --db-lock-timeout DURATION, --progress, --no-progress, --no-offsite"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	noOffsite := fs.Bool("no-offsite", false, "")
 	compress := fs.String("compress", "none", "")
 	format := fs.String("format", "plain", "")
 	lockTimeout := lockTimeoutFlag(fs)
@@ -133,6 +134,12 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	}
 	x := NewExport(cfg, loc, f, c.o.Now())
 	x.LockTimeout, x.Progress = lockWait, progress()
+	if x.Offsite, err = offsiteFor(s, cfg); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		x.Offsite.Disable = *noOffsite
+	}
 	return plan.Step{Label: command, Args: x.Argv, Cmd: proc.Cmd{Argv: x.Argv}, Action: x}, nil
 }
 

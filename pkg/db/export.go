@@ -31,6 +31,9 @@ type Export struct {
 	Argv        []string
 	LockTimeout time.Duration
 	Progress    Progress
+	// Offsite, when set, also stores the dump in the stack's restic
+	// repository as it is written (offsite.go).
+	Offsite *Offsite
 }
 
 // NewExport plans an export of cfg's database at loc into a dump taken
@@ -66,6 +69,9 @@ func (x *Export) Describe() []string {
 	if x.Cfg.Password != "" {
 		lines = append(lines, "password: "+VarPassword+" passed as "+PasswordVar+" in the environment only")
 	}
+	if x.Offsite != nil {
+		lines = append(lines, x.Offsite.describe())
+	}
 	return lines
 }
 
@@ -98,11 +104,13 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	up := x.startOffsite(ctx, ex, filepath.Base(final))
+	defer up.abort()
 
 	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
 	var size func() int64
 	var runErr, writeErr error
-	if x.Format == Plain || x.Format == Custom {
+	if (x.Format == Plain || x.Format == Custom) && up == nil {
 		// pg_dump writes straight into the file: no copy through kompose.
 		cmd.Stdout = tmp
 		size = func() int64 {
@@ -119,7 +127,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		var in counter
 		size = in.Load
 		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
-		runErr, writeErr = x.compressRun(ctx, ex.Proc, cmd, tmp, &in)
+		runErr, writeErr = x.compressRun(ctx, ex.Proc, cmd, tmp, &in, up)
 		pr.Stop()
 	}
 	if writeErr != nil {
@@ -159,7 +167,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if final != x.Path {
 		fmt.Fprintf(ex.Cmd.Stderr, "    note: another export of the same second took %s; the hooks of this run were told that name\n", filepath.Base(x.Path))
 	}
-	return nil
+	return up.commit(ex.Cmd.Stderr, final, stackMasker(ex))
 }
 
 // verifyRule says, for the dry run, how each format is verified complete.
@@ -207,7 +215,10 @@ func writeFailure(err error, dir string) string {
 // compressor and the file. Memory stays at the size of the buffers
 // whatever the size of the database. It returns pg_dump's error and the
 // error writing the file, apart.
-func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter) (runErr, writeErr error) {
+//
+// With an upload (offsite), the bytes written to the file also go to it,
+// and plain and custom dumps take this way too, uncompressed.
+func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, up *offsiteUpload) (runErr, writeErr error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -220,7 +231,7 @@ func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, 
 		errc <- err
 	}()
 	bw := bufio.NewWriterSize(out, 1<<20)
-	zw, err := compressor(bw, x.Format)
+	zw, err := streamWriter(up.tee(bw), x.Format)
 	if err == nil {
 		var werr error
 		_, err = io.CopyBuffer(errWriter{zw, &werr}, countingReader{r, in}, make([]byte, 256<<10))
