@@ -144,8 +144,9 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[FILE], --from-other-db, --undo, --db-lock-timeout DURATION, --progress, --no-progress"
+	const help = "[FILE], --from restic[:SNAPSHOT], --from-other-db, --undo, --db-lock-timeout DURATION, --progress, --no-progress"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	from := fs.String("from", "", "")
 	fs.Bool("keep-previous", false, "") // the replaced data is always kept now
 	fromOther := fs.Bool("from-other-db", false, "")
 	undo := fs.Bool("undo", false, "")
@@ -161,6 +162,9 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	}
 	if *undo && (len(pos) > 0 || *fromOther) {
 		return plan.Step{}, usagef("%s --undo swaps back the data the last import replaced: it takes no FILE and no --from-other-db", command)
+	}
+	if isSet(fs, "from") {
+		return c.importFrom(s, command, *from, pos, *undo, *fromOther, lockWait, progress())
 	}
 	file := ""
 	if len(pos) == 1 {
@@ -204,9 +208,12 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 }
 
 func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--keep N (default 1), --older-than AGE (30d, 12h), --db-lock-timeout DURATION"
+	const help = "--keep N (default 1), --older-than AGE (30d, 12h), --db-lock-timeout DURATION, --keep-last/-hourly/-daily/-weekly/-monthly/-yearly N, --keep-within DURATION (restic), --prune, --no-offsite"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	keep := fs.Int("keep", 1, "")
+	resticKeep := resticKeepFlags(fs)
+	prune := fs.Bool("prune", false, "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	older := fs.String("older-than", "", "")
 	lockTimeout := lockTimeoutFlag(fs)
 	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
@@ -234,6 +241,16 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 		return plan.Step{}, err
 	}
 	x.LockTimeout = lockWait
+	if x.Offsite, err = offsiteFor(s, cfg); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		rules, err := resticKeep(command)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		x.Offsite.Keep, x.Offsite.Prune, x.Offsite.Disable = KeepRules(rules, *keep, age), *prune, *noOffsite
+	}
 	// The database the last import kept goes too: the server is asked
 	// only when there is one.
 	if x.KeptDB = ReadKept(cfg); x.KeptDB != "" {
@@ -246,14 +263,21 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 
 func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	if _, err := plan.ParseArgs(command, fs, args, 0, "none"); err != nil {
+	noOffsite := fs.Bool("no-offsite", false, "")
+	if _, err := plan.ParseArgs(command, fs, args, 0, "--no-offsite"); err != nil {
 		return plan.Step{}, err
 	}
 	cfg, err := c.stackConfig(s, command)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now}}, nil
+	l := &Lister{Cfg: cfg, Now: c.o.Now}
+	if !*noOffsite {
+		if l.Offsite, err = offsiteFor(s, cfg); err != nil {
+			return plan.Step{}, err
+		}
+	}
+	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: l}, nil
 }
 
 // MaxAge is the longest --older-than kompose accepts: 100 years. Anything

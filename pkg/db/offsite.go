@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/offsite"
@@ -18,6 +20,11 @@ type Offsite struct {
 	Tags    offsite.Tags
 	Repo    offsite.Repo // its Env is the stack's, set when the step runs
 	Disable bool         // --no-offsite
+	// Keep are the retention rules of db:cleanup for the repository:
+	// restic's own forget options (--keep-daily 7 …); Prune removes the
+	// data no snapshot needs any more.
+	Keep  []string
+	Prune bool
 }
 
 // offsiteFor plans the offsite step of a stack's database: nil when its
@@ -54,6 +61,59 @@ func (o *Offsite) describe() string {
 	}
 	return fmt.Sprintf("offsite: restic backup --stdin into %s (streamed as the file is written; the snapshot is made only once the dump is verified), tags %s, timeout %s",
 		offsite.VarRepository, strings.Join(o.Tags.List(), " "), o.Repo.Timeout)
+}
+
+// describeForget is the dry run's line for db:cleanup's restic forget.
+func (o *Offsite) describeForget() string {
+	if o.Disable {
+		return "offsite: not thinned (--no-offsite)"
+	}
+	line := fmt.Sprintf("offsite: restic forget --tag %s --group-by host,tags %s", strings.Join(o.Tags.List(), ","), strings.Join(o.Keep, " "))
+	if o.Prune {
+		line += " --prune"
+	}
+	return line
+}
+
+// forget applies o's retention rules to its snapshots (nil o: nothing).
+func (o *Offsite) forget(ctx context.Context, ex *plan.ActionEnv) error {
+	if o == nil || o.Disable {
+		return nil
+	}
+	out, err := o.repo(ex.Cmd.Env).Forget(ctx, o.Tags, o.Keep, o.Prune)
+	m := stackMasker(ex)
+	if err != nil {
+		return fmt.Errorf("offsite: %s", m.String(err.Error()))
+	}
+	removed := 0
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "remove ") && strings.HasSuffix(line, " snapshots:") {
+			n := 0
+			fmt.Sscanf(line, "remove %d snapshots:", &n)
+			removed += n
+		}
+	}
+	pruned := ""
+	if o.Prune {
+		pruned = ", unused data pruned"
+	}
+	fmt.Fprintf(ex.Cmd.Stderr, "    offsite: restic forget removed %d snapshot(s) (%s)%s\n", removed, strings.Join(o.Keep, " "), pruned)
+	return nil
+}
+
+// KeepRules are restic's forget options for db:cleanup: the restic
+// options given (--keep-daily 7 …), else --keep N as --keep-last N and
+// --older-than AGE as --keep-within, so that the repository keeps what
+// the dump folder keeps.
+func KeepRules(given []string, keep int, olderThan time.Duration) []string {
+	if len(given) > 0 {
+		return given
+	}
+	rules := []string{"--keep-last", strconv.Itoa(keep)}
+	if olderThan > 0 {
+		rules = append(rules, "--keep-within", strconv.Itoa(int(olderThan.Hours()+0.999))+"h")
+	}
+	return rules
 }
 
 // offsiteUpload is an export's upload under way; nil without one.
@@ -103,6 +163,39 @@ func (u *offsiteUpload) commit(w io.Writer, final string, m *env.Masker) error {
 	}
 	fmt.Fprintf(w, "    stored offsite: restic snapshot %s\n", id)
 	return nil
+}
+
+// listOffsite prints the snapshots of l's database in the stack's
+// restic repository, newest first, after the local dumps.
+func (l *Lister) listOffsite(ctx context.Context, ex *plan.ActionEnv) error {
+	if l.Offsite == nil {
+		return nil
+	}
+	w := ex.Cmd.Stdout
+	snaps, err := l.Offsite.Snapshots(ctx, ex.Cmd.Env)
+	if err != nil {
+		return fmt.Errorf("list the restic repository: %s", stackMasker(ex).String(err.Error()))
+	}
+	if len(snaps) == 0 {
+		fmt.Fprintf(w, "    no snapshots of %s in the restic repository (%s)\n", l.Cfg.Name, offsite.VarRepository)
+		return nil
+	}
+	fmt.Fprintf(w, "    %d snapshot(s) of %s in the restic repository (%s); db:import --from restic:ID\n", len(snaps), l.Cfg.Name, offsite.VarRepository)
+	width := 0
+	for _, s := range snaps {
+		width = max(width, len(s.File()))
+	}
+	now := l.Now()
+	for _, s := range snaps {
+		fmt.Fprintf(w, "    %-8s  %-*s  %8s  %s\n", s.ShortID, width, s.File(), HumanAge(now.Sub(s.Time)), s.Hostname)
+	}
+	return nil
+}
+
+// Snapshots lists o's snapshots, newest first, with restic run in the
+// stack's environment environ.
+func (o *Offsite) Snapshots(ctx context.Context, environ []string) ([]offsite.Snapshot, error) {
+	return o.repo(environ).Snapshots(ctx, o.Tags)
 }
 
 // streamWriter is what an export writes pg_dump's output through: the

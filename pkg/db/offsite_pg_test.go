@@ -87,6 +87,43 @@ func testOffsite(t *testing.T, e *pgEnv) {
 			t.Errorf("%s: the snapshot (%s, %d bytes) is not the local dump (%s, %d bytes)", f, snap.File(), back.Len(), x.Path, len(local))
 		}
 	}
+	// db:list shows the snapshots beside the local dumps; db:import
+	// --from restic:ID restores the first one through the checked path.
+	snaps, err := repo.Snapshots(ctx, tags)
+	if err != nil || len(snaps) != 2 {
+		t.Fatalf("snapshots: %v %v", snaps, err)
+	}
+	l := &Lister{Cfg: e.cfg, Now: time.Now, Offsite: &Offsite{Tags: tags}}
+	var listed bytes.Buffer
+	lex := &plan.ActionEnv{Stack: &plan.Stack{Policy: trust.Current()}, Cmd: proc.Cmd{Env: repo.Env, Stdout: &listed, Stderr: &listed}}
+	if err := l.Run(ctx, lex); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(listed.String(), "2 snapshot(s) of "+e.cfg.Name+" in the restic repository") || !strings.Contains(listed.String(), snaps[1].ShortID+"  "+snaps[1].File()) {
+		t.Errorf("db:list:\n%s", listed.String())
+	}
+	before := e.count()
+	e.srv.MustPSQL(t, e.cfg.Name, "DELETE FROM items WHERE id > 100")
+	imp := &FromRestic{Cfg: e.cfg, Loc: e.loc(), Offsite: &Offsite{Tags: tags, Repo: offsite.Repo{Timeout: time.Minute}}, Snapshot: snaps[1].ShortID, Now: time.Now()}
+	if err, stderr := e.runWith(imp, extra, nil); err != nil {
+		t.Fatalf("import --from restic:%s: %v\n%s", snaps[1].ShortID, err, stderr)
+	} else if !strings.Contains(stderr, "read restic snapshot "+snaps[1].ShortID+" ("+snaps[1].File()) {
+		t.Errorf("import: %s", stderr)
+	}
+	if after := e.count(); after != before {
+		t.Errorf("after the import from restic: %s, want %s", after, before)
+	}
+	if entries, _ := os.ReadDir(e.dir); len(entries) > 0 {
+		for _, en := range entries {
+			if strings.HasPrefix(en.Name(), ".kompose-restore-") {
+				t.Errorf("left %s", en.Name())
+			}
+		}
+	}
+	imp.Snapshot = "ffffffff"
+	if err, _ := e.runWith(imp, extra, nil); err == nil || !strings.Contains(err.Error(), "no snapshot ffffffff of db") {
+		t.Errorf("a snapshot that is not there: %v", err)
+	}
 	count := func() int {
 		snaps, err := repo.Snapshots(ctx, tags)
 		if err != nil {
@@ -121,6 +158,20 @@ func testOffsite(t *testing.T, e *pgEnv) {
 	}
 	if n := count(); n != 2 {
 		t.Errorf("--no-offsite stored a snapshot: %d", n)
+	}
+	// db:cleanup --keep 1 thins the repository too (--keep-last 1), and
+	// prunes when asked.
+	c, err := NewCleanup(trust.Current(), e.cfg, 1, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Offsite = &Offsite{Tags: tags, Repo: offsite.Repo{Timeout: time.Minute}, Keep: KeepRules(nil, 1, 0), Prune: true}
+	err, stderr = e.runWith(c, extra, nil)
+	if err != nil || !strings.Contains(stderr, "offsite: restic forget removed 1 snapshot(s) (--keep-last 1), unused data pruned") {
+		t.Errorf("cleanup: %v\n%s", err, stderr)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("after db:cleanup --keep 1: %d snapshots", n)
 	}
 	// Locked exclusively by another restic: the stack fails with
 	// restic's reason, the local dump is there.

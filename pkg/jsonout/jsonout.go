@@ -202,6 +202,21 @@ type DBStack struct {
 	// KeptDatabase is the database the last db:import replaced and kept
 	// (db:import --undo swaps it back); absent when there is none.
 	KeptDatabase string `json:"kept_database,omitempty"`
+	// Snapshots are the database's snapshots in the stack's restic
+	// repository, newest first; absent when the stack has none
+	// configured (or --no-offsite).
+	Snapshots []SnapshotInfo `json:"snapshots,omitempty"`
+	// OffsiteError is why the repository could not be listed.
+	OffsiteError *string `json:"offsite_error,omitempty"`
+}
+
+// SnapshotInfo is one snapshot of a restic repository.
+type SnapshotInfo struct {
+	ID         string `json:"id"`
+	File       string `json:"file"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Host       string `json:"host"`
 }
 
 // List is the document of `kompose --list --json`.

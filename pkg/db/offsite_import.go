@@ -1,0 +1,188 @@
+package db
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/offsite"
+	"github.com/kompose-dev/kompose/pkg/plan"
+)
+
+// FromRestic is db:import --from restic[:SNAPSHOT]: the dump a snapshot
+// of the stack's restic repository holds, read back into a private
+// folder inside the dump folder, then imported exactly as a local dump is
+// (trust check, complete read, \restrict, scratch database, swap), and
+// removed.
+type FromRestic struct {
+	Cfg      Config
+	Loc      Location
+	Offsite  *Offsite
+	Snapshot string // a (short) ID; "" for the newest
+	Now      time.Time
+	// What the import of the file read back gets.
+	FromOther   bool
+	LockTimeout time.Duration
+	Progress    Progress
+}
+
+// ParseFrom reads --from: "restic" or "restic:SNAPSHOT".
+func ParseFrom(v string) (snapshot string, err error) {
+	src, id, _ := strings.Cut(v, ":")
+	if src != "restic" {
+		return "", fmt.Errorf("--from %q: the one source is restic (restic or restic:SNAPSHOT)", v)
+	}
+	if id != "" && strings.Trim(strings.ToLower(id), "0123456789abcdef") != "" && id != "latest" {
+		return "", fmt.Errorf("--from %q: %q is not a snapshot ID", v, id)
+	}
+	if id == "latest" {
+		id = ""
+	}
+	return id, nil
+}
+
+func (x *FromRestic) which() string {
+	if x.Snapshot == "" {
+		return "the newest snapshot"
+	}
+	return "snapshot " + x.Snapshot
+}
+
+// HookArgs: the import's hooks receive restic:<snapshot> (the file is
+// read back only when the step runs).
+func (x *FromRestic) HookArgs() []string {
+	id := x.Snapshot
+	if id == "" {
+		id = "latest"
+	}
+	return []string{"restic:" + id}
+}
+
+// Describe says what the import does, for the dry run.
+func (x *FromRestic) Describe() []string {
+	return []string{
+		fmt.Sprintf("reads:   %s of %s in the restic repository (%s), tags %s, into a private folder in %s", x.which(), x.Cfg.Name, offsite.VarRepository, strings.Join(x.Offsite.Tags.List(), " "), x.Cfg.DumpDir),
+		"then:    imports that file as db:import FILE does (read in full and checked, loaded into a scratch database, swapped in), and removes it",
+	}
+}
+
+// Run reads the snapshot back and imports it.
+func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
+	repo := x.Offsite.repo(ex.Cmd.Env)
+	snap, err := repo.Find(ctx, x.Offsite.Tags, x.Snapshot)
+	if err != nil {
+		return fmt.Errorf("db:import --from restic: %s", stackMasker(ex).String(err.Error()))
+	}
+	name := filepath.Base(snap.File())
+	if _, _, ok := ParseName(x.Cfg.Name, name); !ok && !x.FromOther {
+		return fmt.Errorf("restic snapshot %s holds %q, not a dump of %s; give --from-other-db to load it anyway", snap.ShortID, name, x.Cfg.Name)
+	}
+	if err := os.MkdirAll(x.Cfg.DumpDir, 0o750); err != nil {
+		return fmt.Errorf("dump folder: %w", err)
+	}
+	if err := checkDumpDir(x.Cfg, ex); err != nil {
+		return err
+	}
+	// A folder of its own (0700, a name no dump or temporary file has):
+	// db:cleanup never takes it for a killed export's file.
+	dir, err := os.MkdirTemp(x.Cfg.DumpDir, ".kompose-restore-")
+	if err != nil {
+		return fmt.Errorf("restore folder: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("restore file: %w", err)
+	}
+	start := time.Now()
+	err = repo.Dump(ctx, snap, f)
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("read back restic snapshot %s: %s; nothing was changed", snap.ShortID, stackMasker(ex).String(err.Error()))
+	}
+	fi, _ := os.Stat(path)
+	fmt.Fprintf(ex.Cmd.Stderr, "    read restic snapshot %s (%s, %s, taken %s on %s) in %.1fs\n", snap.ShortID, name, HumanSize(fi.Size()), snap.Time.Local().Format("2006-01-02 15:04:05"), snap.Hostname, time.Since(start).Seconds())
+	imp, err := NewImport(x.Cfg, x.Loc, path, x.Now)
+	if err != nil {
+		return err
+	}
+	imp.FromOther, imp.LockTimeout, imp.Progress = x.FromOther, x.LockTimeout, x.Progress
+	if err := imp.CheckOrigin(); err != nil {
+		return err
+	}
+	return imp.Run(ctx, ex)
+}
+
+// importFrom plans db:import --from restic[:SNAPSHOT].
+func (c *commands) importFrom(s *plan.Stack, command, from string, pos []string, undo, fromOther bool, lockWait time.Duration, progress Progress) (plan.Step, error) {
+	if undo || len(pos) > 0 {
+		return plan.Step{}, usagef("%s --from %s reads the dump from the repository: it takes no FILE and no --undo", command, from)
+	}
+	id, err := ParseFrom(from)
+	if err != nil {
+		return plan.Step{}, usagef("%s: %v", command, err)
+	}
+	cfg, err := c.stackConfig(s, command)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	o, err := offsiteFor(s, cfg)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	if o == nil {
+		return plan.Step{}, fmt.Errorf("%s --from %s: the stack's environment names no restic repository (%s)", command, from, offsite.VarRepository)
+	}
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	x := &FromRestic{Cfg: cfg, Loc: loc, Offsite: o, Snapshot: id, Now: c.o.Now(), FromOther: fromOther, LockTimeout: lockWait, Progress: progress}
+	return plan.Step{Label: command, Args: []string{"--from", from}, Action: x}, nil
+}
+
+// resticKeepFlags adds restic's retention options to db:cleanup; its
+// check returns them as restic's forget arguments, in a fixed order.
+func resticKeepFlags(fs *flag.FlagSet) func(command string) ([]string, error) {
+	names := []string{"keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"}
+	counts := make([]*int, len(names))
+	for i, n := range names {
+		counts[i] = fs.Int(n, 0, "")
+	}
+	within := fs.String("keep-within", "", "")
+	return func(command string) ([]string, error) {
+		var out []string
+		for i, n := range names {
+			if *counts[i] < 0 {
+				return nil, usagef("%s: --%s %d: must not be negative", command, n, *counts[i])
+			}
+			if *counts[i] > 0 {
+				out = append(out, "--"+n, strconv.Itoa(*counts[i]))
+			}
+		}
+		if *within != "" {
+			if !keepWithinRE.MatchString(*within) {
+				return nil, usagef("%s: --keep-within %q: restic's duration, like 30d, 2y5m7d or 12h", command, *within)
+			}
+			out = append(out, "--keep-within", *within)
+		}
+		return out, nil
+	}
+}
+
+// keepWithinRE is restic's duration of --keep-within: numbers with y, m,
+// d or h.
+var keepWithinRE = regexp.MustCompile(`^([0-9]{1,6}[ymdh]){1,4}$`)
