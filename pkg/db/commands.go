@@ -134,6 +134,12 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	}
 	x := NewExport(cfg, loc, f, c.o.Now())
 	x.LockTimeout, x.Progress = lockWait, progress()
+	if x.Encrypt, err = encryptionFor(s, f); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Encrypt != nil {
+		x.Path = x.freePath(cfg.DumpDir)
+	}
 	if x.Offsite, err = offsiteFor(s, cfg); err != nil {
 		return plan.Step{}, err
 	}
@@ -195,6 +201,14 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
 	if err != nil {
 		return plan.Step{}, err
+	}
+	if strings.HasSuffix(path, ageExt) {
+		ids, err := identitiesFor(s, path)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		x := &DecryptImport{Cfg: cfg, Loc: loc, File: path, Identities: ids, Now: c.o.Now(), FromOther: *fromOther, LockTimeout: lockWait, Progress: progress()}
+		return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
 	}
 	x, err := NewImport(cfg, loc, path, c.o.Now())
 	if err != nil {

@@ -34,6 +34,9 @@ type Export struct {
 	// Offsite, when set, also stores the dump in the stack's restic
 	// repository as it is written (offsite.go).
 	Offsite *Offsite
+	// Encrypt, when set, encrypts the dump with age as it is written
+	// (encrypt.go); Path then ends in .age.
+	Encrypt *Encryption
 }
 
 // NewExport plans an export of cfg's database at loc into a dump taken
@@ -69,6 +72,9 @@ func (x *Export) Describe() []string {
 	if x.Cfg.Password != "" {
 		lines = append(lines, "password: "+VarPassword+" passed as "+PasswordVar+" in the environment only")
 	}
+	if x.Encrypt != nil {
+		lines = append(lines, x.Encrypt.describe())
+	}
 	if x.Offsite != nil {
 		lines = append(lines, x.Offsite.describe())
 	}
@@ -91,7 +97,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if _, seq, _, ok := parseName(x.Cfg.Name, filepath.Base(final)); !ok || takenSeqs(dir, x.Cfg.Name, x.Time)[seq] {
 		// Another export of the same second got this name (in some
 		// format) between the plan and the lock: take the next one.
-		final = freeDumpPath(dir, x.Cfg.Name, x.Time, x.Format)
+		final = x.freePath(dir)
 	}
 	tmp, err := createPartial(final)
 	if err != nil {
@@ -110,7 +116,14 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
 	var size func() int64
 	var runErr, writeErr error
-	if (x.Format == Plain || x.Format == Custom) && up == nil {
+	var unverified string // the stream's own check, when encrypted
+	if x.Encrypt != nil {
+		var in counter
+		size = in.Load
+		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
+		runErr, writeErr, unverified = x.encryptRun(ctx, ex.Proc, cmd, tmp, &in, up)
+		pr.Stop()
+	} else if (x.Format == Plain || x.Format == Custom) && up == nil {
 		// pg_dump writes straight into the file: no copy through kompose.
 		cmd.Stdout = tmp
 		size = func() int64 {
@@ -151,14 +164,14 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("%s; no dump written", writeFailure(err, dir))
 	}
-	if err := x.verify(ctx, ex, tmp); err != nil {
+	if err := x.verifyWritten(ctx, ex, tmp, unverified); err != nil {
 		return err
 	}
 	fi, _ := tmp.Stat()
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("%s; no dump written", writeFailure(err, dir))
 	}
-	if final, err = publish(tmp.Name(), final, func() string { return freeDumpPath(dir, x.Cfg.Name, x.Time, x.Format) }); err != nil {
+	if final, err = publish(tmp.Name(), final, func() string { return x.freePath(dir) }); err != nil {
 		return err
 	}
 	published = true

@@ -12,6 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"filippo.io/age"
+
+	"github.com/kompose-dev/kompose/pkg/encrypt"
 	"github.com/kompose-dev/kompose/pkg/offsite"
 	"github.com/kompose-dev/kompose/pkg/plan"
 )
@@ -27,6 +30,9 @@ type FromRestic struct {
 	Offsite  *Offsite
 	Snapshot string // a (short) ID; "" for the newest
 	Now      time.Time
+	// Identities decrypt a snapshot of an encrypted dump; read when the
+	// plan is made, when KOMPOSE_AGE_IDENTITY_FILE is set.
+	Identities []age.Identity
 	// What the import of the file read back gets.
 	FromOther   bool
 	LockTimeout time.Duration
@@ -84,17 +90,12 @@ func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if _, _, ok := ParseName(x.Cfg.Name, name); !ok && !x.FromOther {
 		return fmt.Errorf("restic snapshot %s holds %q, not a dump of %s; give --from-other-db to load it anyway", snap.ShortID, name, x.Cfg.Name)
 	}
-	if err := os.MkdirAll(x.Cfg.DumpDir, 0o750); err != nil {
-		return fmt.Errorf("dump folder: %w", err)
+	if strings.HasSuffix(name, ageExt) && x.Identities == nil {
+		return fmt.Errorf("restic snapshot %s holds %s, encrypted (age): set %s to the file of the key that decrypts it; nothing was changed", snap.ShortID, name, encrypt.VarIdentity)
 	}
-	if err := checkDumpDir(x.Cfg, ex); err != nil {
-		return err
-	}
-	// A folder of its own (0700, a name no dump or temporary file has):
-	// db:cleanup never takes it for a killed export's file.
-	dir, err := os.MkdirTemp(x.Cfg.DumpDir, ".kompose-restore-")
+	dir, err := restoreDir(x.Cfg, ex)
 	if err != nil {
-		return fmt.Errorf("restore folder: %w", err)
+		return err
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, name)
@@ -115,15 +116,12 @@ func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	fi, _ := os.Stat(path)
 	fmt.Fprintf(ex.Cmd.Stderr, "    read restic snapshot %s (%s, %s, taken %s on %s) in %.1fs\n", snap.ShortID, name, HumanSize(fi.Size()), snap.Time.Local().Format("2006-01-02 15:04:05"), snap.Hostname, time.Since(start).Seconds())
-	imp, err := NewImport(x.Cfg, x.Loc, path, x.Now)
-	if err != nil {
-		return err
+	if strings.HasSuffix(name, ageExt) {
+		if path, err = decryptTo(x.Identities, path, dir); err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
 	}
-	imp.FromOther, imp.LockTimeout, imp.Progress = x.FromOther, x.LockTimeout, x.Progress
-	if err := imp.CheckOrigin(); err != nil {
-		return err
-	}
-	return imp.Run(ctx, ex)
+	return importPlain(ctx, ex, x.Cfg, x.Loc, path, x.Now, x.FromOther, x.LockTimeout, x.Progress)
 }
 
 // importFrom plans db:import --from restic[:SNAPSHOT].
@@ -151,6 +149,11 @@ func (c *commands) importFrom(s *plan.Stack, command, from string, pos []string,
 		return plan.Step{}, err
 	}
 	x := &FromRestic{Cfg: cfg, Loc: loc, Offsite: o, Snapshot: id, Now: c.o.Now(), FromOther: fromOther, LockTimeout: lockWait, Progress: progress}
+	if v, _ := s.Env.Get(encrypt.VarIdentity); v != "" {
+		if x.Identities, err = identitiesFor(s, "the snapshot"); err != nil {
+			return plan.Step{}, err
+		}
+	}
 	return plan.Step{Label: command, Args: []string{"--from", from}, Action: x}, nil
 }
 
