@@ -178,6 +178,7 @@ func Table() []Command {
 		kompose(shared("db:import", "load a dump into a scratch database, then swap it in"), Action),
 		kompose(local(shared("db:cleanup", "delete old dumps")), Action),
 		kompose(local(reads("db:list", "the dumps")), Action),
+		kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action),
 		kompose(changes("update", "pull, recreate what changed"), Action),
 		kompose(changes("rollback", "back to the images before an update"), Action),
 		kompose(local(reads("hooks", "the hooks a command would run")), View),

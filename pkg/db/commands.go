@@ -29,7 +29,7 @@ type Options struct {
 // plan.DefaultLockTimeout (--lock-timeout).
 const DefaultLockTimeout = time.Minute
 
-// Commands returns the db:export, db:import, db:cleanup and db:list
+// Commands returns the db:export, db:import, db:cleanup, db:list and db:verify
 // commands for a plan [plan.Builder].
 func Commands(o Options) map[string]plan.CommandFunc {
 	c := &commands{o: o}
@@ -38,6 +38,7 @@ func Commands(o Options) map[string]plan.CommandFunc {
 		"db:import":  c.importCmd,
 		"db:cleanup": c.cleanup,
 		"db:list":    c.list,
+		"db:verify":  c.verify,
 	}
 }
 

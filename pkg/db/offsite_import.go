@@ -81,27 +81,42 @@ func (x *FromRestic) Describe() []string {
 
 // Run reads the snapshot back and imports it.
 func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
-	repo := x.Offsite.repo(ex.Cmd.Env)
-	snap, err := repo.Find(ctx, x.Offsite.Tags, x.Snapshot)
-	if err != nil {
-		return fmt.Errorf("db:import --from restic: %s", stackMasker(ex).String(err.Error()))
-	}
-	name := filepath.Base(snap.File())
-	if _, _, ok := ParseName(x.Cfg.Name, name); !ok && !x.FromOther {
-		return fmt.Errorf("restic snapshot %s holds %q, not a dump of %s; give --from-other-db to load it anyway", snap.ShortID, name, x.Cfg.Name)
-	}
-	if strings.HasSuffix(name, ageExt) && x.Identities == nil {
-		return fmt.Errorf("restic snapshot %s holds %s, encrypted (age): set %s to the file of the key that decrypts it; nothing was changed", snap.ShortID, name, encrypt.VarIdentity)
-	}
 	dir, err := restoreDir(x.Cfg, ex)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	path, err := x.readBack(ctx, ex, dir)
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(path, ageExt) {
+		if path, err = decryptTo(x.Identities, path, dir); err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
+	return importPlain(ctx, ex, x.Cfg, x.Loc, path, x.Now, x.FromOther, x.LockTimeout, x.Progress)
+}
+
+// readBack finds x's snapshot and writes the dump it holds into dir (a
+// private folder), under the dump's name; it returns the file's path.
+func (x *FromRestic) readBack(ctx context.Context, ex *plan.ActionEnv, dir string) (string, error) {
+	repo := x.Offsite.repo(ex.Cmd.Env)
+	snap, err := repo.Find(ctx, x.Offsite.Tags, x.Snapshot)
+	if err != nil {
+		return "", fmt.Errorf("--from restic: %s", stackMasker(ex).String(err.Error()))
+	}
+	name := filepath.Base(snap.File())
+	if _, _, ok := ParseName(x.Cfg.Name, name); !ok && !x.FromOther {
+		return "", fmt.Errorf("restic snapshot %s holds %q, not a dump of %s; give --from-other-db to load it anyway", snap.ShortID, name, x.Cfg.Name)
+	}
+	if strings.HasSuffix(name, ageExt) && x.Identities == nil {
+		return "", fmt.Errorf("restic snapshot %s holds %s, encrypted (age): set %s to the file of the key that decrypts it; nothing was changed", snap.ShortID, name, encrypt.VarIdentity)
+	}
 	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
-		return fmt.Errorf("restore file: %w", err)
+		return "", fmt.Errorf("restore file: %w", err)
 	}
 	start := time.Now()
 	err = repo.Dump(ctx, snap, f)
@@ -112,16 +127,11 @@ func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("read back restic snapshot %s: %s; nothing was changed", snap.ShortID, stackMasker(ex).String(err.Error()))
+		return "", fmt.Errorf("read back restic snapshot %s: %s; nothing was changed", snap.ShortID, stackMasker(ex).String(err.Error()))
 	}
 	fi, _ := os.Stat(path)
 	fmt.Fprintf(ex.Cmd.Stderr, "    read restic snapshot %s (%s, %s, taken %s on %s) in %.1fs\n", snap.ShortID, name, HumanSize(fi.Size()), snap.Time.Local().Format("2006-01-02 15:04:05"), snap.Hostname, time.Since(start).Seconds())
-	if strings.HasSuffix(name, ageExt) {
-		if path, err = decryptTo(x.Identities, path, dir); err != nil {
-			return fmt.Errorf("%w; nothing was changed", err)
-		}
-	}
-	return importPlain(ctx, ex, x.Cfg, x.Loc, path, x.Now, x.FromOther, x.LockTimeout, x.Progress)
+	return path, nil
 }
 
 // importFrom plans db:import --from restic[:SNAPSHOT].
@@ -129,32 +139,41 @@ func (c *commands) importFrom(s *plan.Stack, command, from string, pos []string,
 	if undo || len(pos) > 0 {
 		return plan.Step{}, usagef("%s --from %s reads the dump from the repository: it takes no FILE and no --undo", command, from)
 	}
-	id, err := ParseFrom(from)
-	if err != nil {
-		return plan.Step{}, usagef("%s: %v", command, err)
-	}
 	cfg, err := c.stackConfig(s, command)
 	if err != nil {
 		return plan.Step{}, err
-	}
-	o, err := offsiteFor(s, cfg)
-	if err != nil {
-		return plan.Step{}, err
-	}
-	if o == nil {
-		return plan.Step{}, fmt.Errorf("%s --from %s: the stack's environment names no restic repository (%s)", command, from, offsite.VarRepository)
 	}
 	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	x := &FromRestic{Cfg: cfg, Loc: loc, Offsite: o, Snapshot: id, Now: c.o.Now(), FromOther: fromOther, LockTimeout: lockWait, Progress: progress}
+	x, err := c.fromRestic(s, command, from, cfg, loc, fromOther, lockWait, progress)
+	if err != nil {
+		return plan.Step{}, err
+	}
 	if v, _ := s.Env.Get(encrypt.VarIdentity); v != "" {
 		if x.Identities, err = identitiesFor(s, "the snapshot"); err != nil {
 			return plan.Step{}, err
 		}
 	}
 	return plan.Step{Label: command, Args: []string{"--from", from}, Action: x}, nil
+}
+
+// fromRestic plans reading a dump back from the stack's restic
+// repository (--from restic[:SNAPSHOT]).
+func (c *commands) fromRestic(s *plan.Stack, command, from string, cfg Config, loc Location, fromOther bool, lockWait time.Duration, progress Progress) (*FromRestic, error) {
+	id, err := ParseFrom(from)
+	if err != nil {
+		return nil, usagef("%s: %v", command, err)
+	}
+	o, err := offsiteFor(s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, fmt.Errorf("%s --from %s: the stack's environment names no restic repository (%s)", command, from, offsite.VarRepository)
+	}
+	return &FromRestic{Cfg: cfg, Loc: loc, Offsite: o, Snapshot: id, Now: c.o.Now(), FromOther: fromOther, LockTimeout: lockWait, Progress: progress}, nil
 }
 
 // resticKeepFlags adds restic's retention options to db:cleanup; its

@@ -101,6 +101,15 @@ type StackStatus struct {
 type DBInfo struct {
 	LastDump *DumpInfo `json:"last_dump"`
 	Error    *string   `json:"error"`
+	// LastVerified is when a dump last passed db:verify (a restore
+	// drill); absent when none has.
+	LastVerified *Verified `json:"last_verified,omitempty"`
+}
+
+// Verified is the last restore drill that passed.
+type Verified struct {
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
 }
 
 // DumpInfo is a dump file.
@@ -134,6 +143,9 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 			s.DB = &DBInfo{Error: errStr(r.DumpErr, m)}
 			if d := r.Dump; d != nil {
 				s.DB.LastDump = &DumpInfo{File: d.File, Time: Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size}
+				if !d.Verified.IsZero() {
+					s.DB.LastVerified = &Verified{Time: Time(d.Verified), AgeSeconds: int64(now.Sub(d.Verified).Seconds())}
+				}
 			}
 		}
 		doc.OK = doc.OK && s.OK

@@ -37,17 +37,20 @@ const (
 	Duration    = "kompose_last_duration_seconds"
 	ExitStatus  = "kompose_last_exit_status"
 	DumpSize    = "kompose_last_dump_size_bytes"
+	// LastVerified is when db:verify (a restore drill) last passed.
+	LastVerified = "kompose_last_verified_timestamp_seconds"
 )
 
 var help = map[string]string{
-	LastRun:     "When kompose last ran the command for the stack (Unix time).",
-	LastSuccess: "When the command last succeeded for the stack (Unix time).",
-	Duration:    "How long the stack's last run of the command took.",
-	ExitStatus:  "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
-	DumpSize:    "Size of the dump the stack's last successful db:export wrote.",
+	LastRun:      "When kompose last ran the command for the stack (Unix time).",
+	LastSuccess:  "When the command last succeeded for the stack (Unix time).",
+	Duration:     "How long the stack's last run of the command took.",
+	ExitStatus:   "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
+	DumpSize:     "Size of the dump the stack's last successful db:export wrote.",
+	LastVerified: "When a dump of the stack last passed db:verify, a restore drill (Unix time).",
 }
 
-var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize}
+var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, LastVerified}
 
 // Key is a series: a stack and a command.
 type Key struct{ Stack, Command string }
@@ -282,6 +285,9 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 		r.series.set(LastSuccess, k, now)
 		if n, ok := r.sizes[sr.Stack]; ok {
 			r.series.set(DumpSize, k, float64(n))
+		}
+		if r.command == "db:verify" {
+			r.series.set(LastVerified, k, now)
 		}
 	}
 }
