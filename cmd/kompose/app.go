@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/commands"
@@ -64,31 +63,6 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
-const usageText = `kompose [global options] <pattern> [--] <command> [args...]
-
-   <pattern>  "*" for every stack, a name, a glob ("b*"), or a comma-separated
-              list of them ("blog,news", "*,!legacy"); quote it for the shell.
-   <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
-              passed through with its arguments unchanged; or db:export,
-              db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
-              see docs/database.md); update [--prune] [--include-stopped],
-              rollback [N] (see docs/update.md). An unknown command stops,
-              with the nearest name; "--" passes it to compose unchecked.
-
-   Examples:
-     kompose sexy up -d
-     kompose "*" down --dry-run
-     kompose "blog,news" logs -f --tail 50
-     kompose -e DB_HOST=10.0.0.5 news up -d
-     kompose "*" db:export --compress zstd
-     kompose "*" update --prune
-     kompose --list
-     kompose "*" hooks up      (the hooks "up" would run, in order; runs nothing)
-     kompose "*" status        (state, health, engine and last dump of each stack;
-                               exit 0 only when all run and are healthy)
-     kompose "*" status --json (the same as JSON; see docs/json.md)
-     kompose hosts             (each engine the stacks use: answers? version, stacks)`
-
 // Run runs kompose with args (args[0] is the program name) and returns the
 // exit status.
 func (a *App) Run(ctx context.Context, args []string) int {
@@ -100,37 +74,16 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	acted := false // the action ran: it writes the report itself
 	app := &cli.App{
 		Name:                      "kompose",
-		Usage:                     "run docker compose, with hooks, over many stacks",
-		UsageText:                 usageText,
+		Usage:                     settings.Usage,
+		UsageText:                 settings.UsageText,
 		HideVersion:               true,
 		HideHelp:                  true, // the "help" flag below is kompose's
 		DisableSliceFlagSeparator: true,
 		Reader:                    a.IO.In,
 		Writer:                    a.IO.Out,
 		ErrWriter:                 a.IO.ErrOut,
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan (hooks and commands, secrets masked) and run nothing; also recognised after the pattern"},
-			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set `KEY=VALUE` for every stack, above every .env (repeatable)"},
-			&cli.StringFlag{Name: "network", Usage: "set NETWORK_NAME to `NAME` for every stack"},
-			&cli.StringFlag{Name: "context", Usage: "run every selected stack on the docker context `NAME` (sets DOCKER_CONTEXT and clears DOCKER_HOST, above every .env; see docs/hosts.md)"},
-			&cli.StringFlag{Name: "root", Usage: "the `DIR` holding the stacks (default: $KOMPOSE_ROOT, else ./stacks if it exists, else .)"},
-			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "list the stacks the pattern selects (default: all) with their files, hooks and services"},
-			&cli.BoolFlag{Name: "skip-hooks", Usage: "run no hook of any kind (also KOMPOSE_SKIP_HOOKS=1)"},
-			&cli.StringSliceFlag{Name: "trust-user", Usage: "also accept hooks, hooks.sh and their folders owned by the account `NAME` (repeatable; also $KOMPOSE_TRUSTED_USERS=a,b from the process environment, never from a .env): that account can then make kompose run anything as you"},
-			&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
-			&cli.BoolFlag{Name: "prefix", Usage: "prefix each line compose and the hooks print with the stack's name (\"blog | \"); default: on when more than one stack is selected and stdout is not a terminal (also KOMPOSE_PREFIX=1/0)"},
-			&cli.BoolFlag{Name: "no-prefix", Usage: "never prefix the lines compose and the hooks print"},
-			&cli.BoolFlag{Name: "json", Usage: "print --list, hooks, status, hosts, db:list or a --dry-run plan as JSON (docs/json.md); nothing else on stdout"},
-			&cli.StringFlag{Name: "report", Usage: "write a JSON report of the run to `FILE` at the end, also after a failure or interrupt (docs/json.md)"},
-			&cli.StringFlag{Name: "metrics-file", Usage: "merge the run's results into the Prometheus text file `FILE` (node_exporter textfile collector)"},
-			&cli.StringFlag{Name: "parallel", Aliases: []string{"j"}, Usage: "run up to `N` independent stacks at once, within the dependency order; their lines are prefixed with the stack (default 1, one after the other; also $KOMPOSE_PARALLEL)"},
-			&cli.BoolFlag{Name: "with-deps", Usage: "also run the stacks the selected ones depend on, transitively (for down, stop, kill, rm, pause: the stacks that depend on them)"},
-			&cli.StringFlag{Name: "wait-timeout", Usage: "for up: how long a stack waits for the stacks it depends on to be running and healthy (`DURATION`; default 2m, also $KOMPOSE_WAIT_TIMEOUT; 0: do not wait)"},
-			&cli.StringFlag{Name: "lock-timeout", Usage: "how long to wait for a stack's lock, held by another kompose changing it (`DURATION`; default 1m, also $KOMPOSE_LOCK_TIMEOUT; 0: fail at once; the database lock's is db:*'s --db-lock-timeout)"},
-			&cli.BoolFlag{Name: "version", Usage: "print the version"},
-			&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "print this help"},
-		},
-		ExitErrHandler: func(*cli.Context, error) {},
+		Flags:                     settings.GlobalFlags(),
+		ExitErrHandler:            func(*cli.Context, error) {},
 		Action: func(c *cli.Context) error {
 			acted = true
 			code, err := a.action(ctx, c)
@@ -139,9 +92,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		},
 	}
 	// --help is urfave/cli's, printed from this template.
-	app.CustomAppHelpTemplate = helpTemplate(app)
+	app.CustomAppHelpTemplate = settings.HelpTemplate(app)
 	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		return usageError{flagError(err, args, app.Flags)}
+		return usageError{settings.FlagError(err, args, app.Flags, plan.Nearest)}
 	}
 	err := app.RunContext(ctx, args)
 	var ue usageError
@@ -181,9 +134,9 @@ func (a *App) fleet(c *cli.Context, root string, overrides []env.Var, all []stac
 
 // builder returns the plan builder for the command line's options.
 func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
-	pol, err := a.policy(c)
+	pol, err := settings.Policy(c, a.Environ)
 	if err != nil {
-		return nil, err
+		return nil, usageError{err}
 	}
 	b := a.newBuilder(&pol)
 	b.SkipHooks = c.Bool("skip-hooks")
@@ -198,20 +151,13 @@ func (a *App) builder(c *cli.Context) (*plan.Builder, error) {
 		if !c.IsSet(f.name) {
 			continue
 		}
-		d, err := settings.Setting{Flag: flagOf(c, "--"+f.name)}.Duration(0)
+		d, err := settings.Setting{Flag: settings.FlagOf(c, "--"+f.name)}.Duration(0)
 		if err != nil {
 			return nil, usageError{err}
 		}
 		*f.d, *f.set = d, true
 	}
 	return b, nil
-}
-
-// flagOf is the option name as the command line gave it, for
-// pkg/settings; name is how messages write it ("--hook-timeout").
-func flagOf(c *cli.Context, name string) settings.Flag {
-	n := strings.TrimLeft(name, "-")
-	return settings.Flag{Name: name, Set: c.IsSet(n), Value: c.String(n)}
 }
 
 // leftoverLibWarnings prints, masked with every stack's secrets, what
@@ -226,51 +172,6 @@ func (a *App) leftoverLibWarnings(p *plan.Plan) {
 		msg = p.Masker.String(msg) // every stack's secrets (plan.Build)
 		fmt.Fprintf(a.IO.ErrOut, "%s compose-go: %s\n", est.Yellow("warning:"), msg)
 	}
-}
-
-// trustedUsersVar names the accounts, comma-separated, whose files kompose
-// accepts besides root's and the invoking user's. It is read from the
-// process environment only: a .env file cannot widen trust.
-const trustedUsersVar = "KOMPOSE_TRUSTED_USERS"
-
-// policy is the trust rule of this run: root, the invoking user, and the
-// accounts named by --trust-user and $KOMPOSE_TRUSTED_USERS.
-func (a *App) policy(c *cli.Context) (trust.Policy, error) {
-	pol := trust.Current()
-	names := c.StringSlice("trust-user")
-	for _, n := range strings.Split(lookupEnv(a.Environ, trustedUsersVar), ",") {
-		names = append(names, strings.TrimSpace(n))
-	}
-	uids, err := trust.LookupUsers(names)
-	if err != nil {
-		return pol, usagef("--trust-user / %s: %v", trustedUsersVar, err)
-	}
-	pol.Trusted = uids
-	return pol, nil
-}
-
-// prefixVar turns prefixing on (1) or off (0) when neither --prefix nor
-// --no-prefix is given.
-const prefixVar = "KOMPOSE_PREFIX"
-
-// prefix decides whether output lines get their stack's name: --prefix or
-// --no-prefix, else KOMPOSE_PREFIX, else on when the lines of several
-// stacks end up in one stream that is not a terminal (kompose "*" ps >
-// file). On a terminal kompose's own "==> stack" lines tell the stacks
-// apart, and compose keeps its terminal (progress, exec -it).
-func (a *App) prefix(c *cli.Context, stacks int) (bool, error) {
-	on, off := c.Bool("prefix"), c.Bool("no-prefix")
-	switch {
-	case on && off:
-		return false, usagef("--prefix and --no-prefix: give one of them")
-	case on || off:
-		return on, nil
-	}
-	v, err := settings.Setting{Var: prefixVar, Lookup: settings.FromEnviron(a.Environ)}.Bool(stacks > 1 && !a.IO.OutTTY)
-	if err != nil {
-		return false, usageError{err}
-	}
-	return v, nil
 }
 
 // newBuilder returns a plan builder with kompose's actions and the views
@@ -298,74 +199,7 @@ func (a *App) commands() map[string]plan.CommandFunc {
 	return cmds
 }
 
-// selectStacks returns the root, the stacks pattern selects and every
-// stack of the root.
-func (a *App) selectStacks(rootFlag, pattern string) (string, []stack.Stack, []stack.Stack, error) {
-	envRoot := lookupEnv(a.Environ, "KOMPOSE_ROOT")
-	root, err := stack.ResolveRoot(rootFlag, envRoot, a.Cwd)
-	if err != nil {
-		return "", nil, nil, usageError{err}
-	}
-	all, err := stack.Discover(root)
-	if err != nil {
-		return "", nil, nil, usageError{err}
-	}
-	if len(all) == 0 {
-		return "", nil, nil, usagef("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
-	}
-	sel, err := stack.Select(all, pattern)
-	var unknown *stack.UnknownError
-	if errors.As(err, &unknown) {
-		if why := stack.NotAStack(root, unknown.Item); why != "" {
-			return "", nil, nil, usagef("no stack named %q: %s", unknown.Item, why)
-		}
-	}
-	if err != nil {
-		return "", nil, nil, usageError{err}
-	}
-	return root, sel, all, nil
-}
-
-// takeDryRun removes --dry-run from the arguments after the pattern, the way
-// kompose.sh accepted it anywhere. Arguments after a "--" are left alone,
-// and so is -n, which compose subcommands use (logs -n 20).
-func takeDryRun(args []string) ([]string, bool) {
-	out := make([]string, 0, len(args))
-	found := false
-	for i, a := range args {
-		if a == "--" {
-			out = append(out, args[i:]...)
-			break
-		}
-		if a == "--dry-run" && i > 0 {
-			found = true
-			continue
-		}
-		out = append(out, a)
-	}
-	return out, found
-}
-
-// onlyJSON reports whether args hold nothing but --json.
-func onlyJSON(args []string) bool {
-	rest, _ := takeJSON(args)
-	return len(rest) == 0
-}
-
-// takeJSON removes --json from the arguments of a read-only view.
-func takeJSON(args []string) ([]string, bool) {
-	out := make([]string, 0, len(args))
-	found := false
-	for _, a := range args {
-		if a == "--json" {
-			found = true
-			continue
-		}
-		out = append(out, a)
-	}
-	return out, found
-}
-
+// parseOverrides parses the -e options.
 func parseOverrides(vals []string) ([]env.Var, error) {
 	var out []env.Var
 	for _, s := range vals {
@@ -376,18 +210,4 @@ func parseOverrides(vals []string) ([]env.Var, error) {
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-func lookupEnv(environ []string, key string) string {
-	v, _ := lookupEnvOK(environ, key)
-	return v
-}
-
-func lookupEnvOK(environ []string, key string) (string, bool) {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
 }

@@ -4,51 +4,66 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/commands"
+	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/report/text"
 	"github.com/kompose-dev/kompose/pkg/run"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/views"
 	"github.com/urfave/cli/v2"
 )
 
-// commandLine is what the words after the global options ask for.
-type commandLine struct {
-	overrides   []env.Var
-	dryRun      bool
-	pattern     string
-	command     string
-	rest        []string
-	passthrough bool // the command followed "--"
-}
-
 // invocation is a command line with its stacks, plan builder and fleet.
 type invocation struct {
-	commandLine
+	commands.Line
+	overrides   []env.Var
+	dryRun      bool
 	stacks, all []stack.Stack
 	b           *plan.Builder
 	req         plan.Request
 }
 
-// viewFunc answers a view of the command table (kind View).
-type viewFunc func(ctx context.Context, in *invocation, fo *fleetOpts) (int, error)
+// viewFunc collects a view of the command table (kind View) from the
+// fleet; its errors are the user's.
+type viewFunc func(ctx context.Context, in *invocation) (views.View, error)
 
-// views are the handlers of the command table's views.
+// views are the handlers of the command table's views (pkg/views).
 func (a *App) views() map[string]viewFunc {
 	return map[string]viewFunc{
-		hooksCommand: func(_ context.Context, in *invocation, fo *fleetOpts) (int, error) {
-			return a.hooks(in.b, in.req, in.stacks, in.rest, fo.json)
+		"hooks": func(_ context.Context, in *invocation) (views.View, error) {
+			return views.HooksFor(in.b, in.req, in.stacks, in.Args)
 		},
-		hostsCommand: func(ctx context.Context, in *invocation, fo *fleetOpts) (int, error) {
-			return a.hosts(ctx, in.req.Fleet, in.stacks, in.rest, fo.json, in.dryRun)
+		commands.Hosts: func(ctx context.Context, in *invocation) (views.View, error) {
+			if len(in.Args) > 0 {
+				return nil, fmt.Errorf("hosts takes no arguments (got %q)", in.Args[0])
+			}
+			return views.CollectHosts(ctx, in.req.Fleet, in.stacks, &engine.Checker{Proc: a.Proc}, in.dryRun)
 		},
-		statusCommand: func(ctx context.Context, in *invocation, fo *fleetOpts) (int, error) {
-			return a.status(ctx, in.req.Fleet, in.stacks, in.rest, fo.json, in.dryRun)
+		"status": func(ctx context.Context, in *invocation) (views.View, error) {
+			if len(in.Args) > 0 {
+				return nil, fmt.Errorf("status: unknown argument %q (status takes only --json)", in.Args[0])
+			}
+			defer a.LibLog.Take() // project names read from compose files: nothing to say here
+			return views.CollectStatus(ctx, in.req.Fleet, in.stacks, views.DockerCLI(a.Proc, in.req.Root), a.Clock.Now(), in.dryRun)
 		},
 	}
+}
+
+// show prints v; the status is 1 when v is not OK.
+func (a *App) show(v views.View, err error, asJSON bool) (int, error) {
+	if err != nil {
+		return exitUsage, usageError{err}
+	}
+	code := exitOK
+	if !v.OK() {
+		code = exitFailed
+	}
+	return code, v.Print(a.IO, asJSON)
 }
 
 // action parses the words after the global options, looks the command up
@@ -67,84 +82,45 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 	if err := plan.CheckContext(c.String("context"), overrides); err != nil {
 		return exitUsage, usageError{err}
 	}
-	args, dryRun := argsAndDryRun(c)
+	args, dryRun := commands.Words(c.Args().Slice())
+	dryRun = dryRun || c.Bool("dry-run")
 	if c.Bool("list") {
 		return a.listAction(ctx, c, args, overrides, fo.json)
 	}
-	cl, err := parseCommand(args)
+	line, err := commands.ParseLine(args)
+	if err != nil {
+		return exitUsage, usageError{err}
+	}
+	in, err := a.invoke(c, &invocation{Line: line, overrides: overrides, dryRun: dryRun})
 	if err != nil {
 		return exitUsage, err
 	}
-	cl.overrides, cl.dryRun = overrides, dryRun
-	in, err := a.invoke(c, cl)
-	if err != nil {
-		return exitUsage, err
-	}
-	if row := commands.Lookup(cl.command); row.ReadOnly && row.Owner == commands.Kompose && !cl.passthrough {
+	if row := commands.Lookup(in.Command); row.ReadOnly && row.Owner == commands.Kompose && !in.Passthrough {
 		// kompose's read-only views also take --json after the command.
 		var found bool
-		if in.rest, found = takeJSON(in.rest); found {
+		if in.Args, found = commands.TakeJSON(in.Args); found {
 			fo.json = true
 		}
-		if view := a.views()[cl.command]; view != nil {
-			return view(ctx, in, &fo)
+		if view := a.views()[in.Command]; view != nil {
+			v, err := view(ctx, in)
+			return a.show(v, err, fo.json)
 		}
 	}
 	return a.runCommand(ctx, c, in, fo)
 }
 
-// argsAndDryRun returns the words after the global options and whether
-// this is a dry run (--dry-run before the pattern, or anywhere after it).
-func argsAndDryRun(c *cli.Context) ([]string, bool) {
-	args := c.Args().Slice()
-	dryRun := c.Bool("dry-run")
-	if len(args) > 1 {
-		var found bool
-		args, found = takeDryRun(args)
-		dryRun = dryRun || found
-	}
-	if len(args) > 0 && args[0] == hostsCommand && onlyJSON(args[1:]) {
-		args = append([]string{"*"}, args...) // kompose hosts [--json]: every stack
-	}
-	return args, dryRun
-}
-
-// parseCommand splits args into pattern, command and its arguments.
-func parseCommand(args []string) (commandLine, error) {
-	switch len(args) {
-	case 0:
-		return commandLine{}, usagef("missing <pattern> and <command>: kompose [global options] <pattern> <command> [args...]")
-	case 1:
-		return commandLine{}, usagef("missing <command> after pattern %q", args[0])
-	}
-	cl := commandLine{pattern: args[0], command: args[1], rest: args[2:]}
-	// "--" before the command passes it to compose as it is (a subcommand
-	// of a newer compose that looks like a typo to kompose).
-	cl.passthrough = cl.command == "--"
-	if cl.passthrough {
-		if len(cl.rest) == 0 {
-			return cl, usagef("missing <command> after \"--\"")
-		}
-		cl.command, cl.rest = cl.rest[0], cl.rest[1:]
-	}
-	if strings.HasPrefix(cl.command, "-") && !cl.passthrough {
-		return cl, usagef("%q after the pattern is not a command; global options go before the pattern", cl.command)
-	}
-	return cl, nil
-}
-
-// invoke selects the stacks and makes the builder and the fleet.
-func (a *App) invoke(c *cli.Context, cl commandLine) (*invocation, error) {
-	root, stacks, all, err := a.selectStacks(c.String("root"), cl.pattern)
+// invoke selects the stacks of in and makes its builder and fleet.
+func (a *App) invoke(c *cli.Context, in *invocation) (*invocation, error) {
+	envRoot, _, _ := settings.FromEnviron(a.Environ)("KOMPOSE_ROOT")
+	root, stacks, all, err := stack.Open(c.String("root"), envRoot, a.Cwd, in.Pattern)
 	if err != nil {
+		return nil, usageError{err}
+	}
+	if in.b, err = a.builder(c); err != nil {
 		return nil, err
 	}
-	b, err := a.builder(c)
-	if err != nil {
-		return nil, err
-	}
-	in := &invocation{commandLine: cl, stacks: stacks, all: all, b: b, req: a.request(c, root, cl.overrides)}
-	in.req.Fleet = a.fleet(c, root, cl.overrides, all, b)
+	in.stacks, in.all, in.req = stacks, all, a.request(c, root, in.overrides)
+	in.req.Fleet = a.fleet(c, root, in.overrides, all, in.b)
 	return in, nil
 }
 
@@ -157,28 +133,29 @@ func (a *App) listAction(ctx context.Context, c *cli.Context, args []string, ove
 	if len(args) > 1 {
 		return exitUsage, usagef("--list takes a pattern, not a command (got %q)", args[1])
 	}
-	in, err := a.invoke(c, commandLine{pattern: pattern, overrides: overrides})
+	in, err := a.invoke(c, &invocation{Line: commands.Line{Pattern: pattern}, overrides: overrides})
 	if err != nil {
 		return exitUsage, err
 	}
-	return a.list(ctx, in.req.Fleet, in.stacks, asJSON)
+	l, err := views.CollectList(ctx, in.req.Fleet, in.stacks, a.LibLog.Take)
+	return a.show(l, err, asJSON)
 }
 
 // runCommand plans the command for the stacks and runs the plan (or, for
 // a dry run, prints it).
 func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo fleetOpts) (int, error) {
-	if fo.json && !in.dryRun && in.command != "db:list" {
+	if fo.json && !in.dryRun && in.Command != "db:list" {
 		return exitUsage, usagef("--json prints --list, hooks, status, hosts, db:list and --dry-run plans; for a run, use --report FILE")
 	}
 	req := in.req
-	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = in.command, in.rest, in.passthrough, in.all, c.Bool("with-deps")
+	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = in.Command, in.Args, in.Passthrough, in.all, c.Bool("with-deps")
 	fo.policy = in.b.Policy
 	p, err := in.b.Build(req, in.stacks)
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
 	defer a.leftoverLibWarnings(p)
-	if fo.json && in.command == "db:list" && !in.dryRun {
+	if fo.json && in.Command == "db:list" && !in.dryRun {
 		return a.dbListJSON(p), nil
 	}
 	ios := a.IO
@@ -198,13 +175,13 @@ func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo
 
 // runner is the runner of p: how many stacks at once, prefixed or not.
 func (a *App) runner(c *cli.Context, p *plan.Plan, ios *output.IOStreams, dryRun bool) (*run.Runner, error) {
-	parallel, err := a.parallel(c, p)
+	parallel, err := settings.Parallel(c, a.Environ, p.Global)
 	if err != nil {
-		return nil, err
+		return nil, usageError{err}
 	}
-	prefix, err := a.prefix(c, len(p.Stacks))
+	prefix, err := settings.Prefix(c, a.Environ, len(p.Stacks), a.IO.OutTTY)
 	if err != nil {
-		return nil, err
+		return nil, usageError{err}
 	}
 	if len(p.Stacks) < 2 || dryRun {
 		parallel = 1 // nothing to run side by side
@@ -217,6 +194,18 @@ func (a *App) runner(c *cli.Context, p *plan.Plan, ios *output.IOStreams, dryRun
 		prefix = true
 		ios = run.SyncIO(ios)
 	}
-	return &run.Runner{Proc: a.Proc, IO: ios, Reporter: run.NewText(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead,
+	return &run.Runner{Proc: a.Proc, IO: ios, Reporter: text.New(ios, dryRun), Clock: a.Clock, DryRun: dryRun, Lookahead: lookahead,
 		Prefix: prefix, Parallel: parallel, Engines: a.engines(p.Command)}, nil
+}
+
+// engines is the engine check of a real run of command: a command whose
+// row in the command table (pkg/commands) reaches an engine checks it
+// first; the others (db:cleanup and db:list read and delete local dump
+// files, config and version read local files) never wait for a host that
+// is down.
+func (a *App) engines(command string) run.EngineChecker {
+	if !commands.Lookup(command).Engine {
+		return nil
+	}
+	return &run.Engines{Checker: &engine.Checker{Proc: a.Proc}}
 }

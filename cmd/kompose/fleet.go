@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/env"
-	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/report"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/run"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/kompose-dev/kompose/pkg/views"
 	"github.com/urfave/cli/v2"
@@ -39,7 +39,7 @@ func (a *App) fleetOpts(c *cli.Context, args []string) fleetOpts {
 // writeReport writes the --report document, when asked for; a run that
 // did not get as far as its plan records code and msg (pkg/report).
 func (a *App) writeReport(o fleetOpts, code int, err error) {
-	report.WriteDocument(o.report, o.collector, code, err, a.argvMasker, a.IO.ErrOut)
+	report.WriteDocument(o.report, o.collector, code, err, func() *env.Masker { return report.ArgvMasker(a.Environ, a.argv) }, a.IO.ErrOut)
 }
 
 // runPlan runs (or, for a dry run, walks) p with the reporters the
@@ -70,26 +70,15 @@ func (a *App) dbListJSON(p *plan.Plan) int {
 	return exitOK
 }
 
-// argvMasker masks the secrets of the process environment and of the -e
-// options on the command line, for a report of a run that failed before
-// its plan (which masks every stack's secrets) was made.
-func (a *App) argvMasker() *env.Masker {
-	e := env.FromEnviron(a.Environ)
-	for i, arg := range a.argv {
-		var kv string
-		switch {
-		case (arg == "-e" || arg == "--env") && i+1 < len(a.argv):
-			kv = a.argv[i+1]
-		case strings.HasPrefix(arg, "--env="):
-			kv = strings.TrimPrefix(arg, "--env=")
-		case strings.HasPrefix(arg, "-e=") || (strings.HasPrefix(arg, "-e") && strings.Contains(arg, "=")):
-			kv = strings.TrimPrefix(strings.TrimPrefix(arg, "-e"), "=")
-		default:
-			continue
-		}
-		if v, err := env.ParseAssignment(kv); err == nil {
-			e.Override(v.Name, v.Value, env.SourceOverride)
-		}
+// earlyReport writes the --report document of a command line whose options
+// did not parse: a usage error (exit 2) with its masked message and
+// command line, as docs/json.md promises for every usage error.
+func (a *App) earlyReport(flags []cli.Flag, err error) {
+	file := settings.ReportFile(a.argv, flags)
+	if file == "" {
+		return
 	}
-	return env.NewMasker(e)
+	o := fleetOpts{report: file}
+	o.collector = jsonout.NewCollector(a.Version, a.argv, a.Clock.Now)
+	a.writeReport(o, exitUsage, err)
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kompose-dev/kompose/pkg/jsonout"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 )
 
 // TestReportSignal: a run stopped by SIGTERM while compose runs still

@@ -141,7 +141,7 @@ func (f *Files) ProjectNameFrom(dir, file string, env Lookup) (name, from string
 	}
 	files, err := f.ConfigFiles(dir, file, env)
 	if err != nil || len(files) == 0 {
-		return loader.NormalizeProjectName(filepath.Base(dir)), NameFromFolder
+		return NormalizeProjectName(filepath.Base(dir)), NameFromFolder
 	}
 	for _, p := range files {
 		if n := f.nameFromFile(p, env); n != "" {
@@ -151,7 +151,7 @@ func (f *Files) ProjectNameFrom(dir, file string, env Lookup) (name, from string
 	if name != "" {
 		return name, NameFromFile
 	}
-	return loader.NormalizeProjectName(filepath.Base(filepath.Dir(files[0]))), NameFromFolder
+	return NormalizeProjectName(filepath.Base(filepath.Dir(files[0]))), NameFromFolder
 }
 
 // ConfigFiles returns the compose files compose reads for the stack in dir,
@@ -285,7 +285,7 @@ func (f *Files) nameFromFile(file string, env Lookup) string {
 	if err != nil {
 		return ""
 	}
-	return loader.NormalizeProjectName(name)
+	return NormalizeProjectName(name)
 }
 
 // mayNameProject reports whether a compose file could have a top-level
@@ -331,4 +331,31 @@ type Service struct {
 // (see [Project]) and returns its services in name order.
 func Services(ctx context.Context, dir, file string, env map[string]string) ([]Service, error) {
 	return NewProject(dir, file, env).Services(ctx)
+}
+
+// NormalizeProjectName is compose's project-name normalisation
+// (loader.NormalizeProjectName: lower case, only a-z, 0-9, _ and -, no
+// leading _ or -), without its cost when there is nothing to change: the
+// loader compiles a regular expression on every call, and a command on one
+// stack compares its project name with every other stack's folder name.
+func NormalizeProjectName(s string) string {
+	if isNormalProjectName(s) {
+		return s
+	}
+	return loader.NormalizeProjectName(s)
+}
+
+// isNormalProjectName reports whether s is already as compose normalises
+// it.
+func isNormalProjectName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -113,36 +113,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	up := x.startOffsite(ctx, ex, filepath.Base(final))
 	defer up.abort()
 
-	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
-	var size func() int64
-	var runErr, writeErr error
-	var unverified string // the stream's own check, when encrypted
-	if x.Encrypt != nil {
-		var in counter
-		size = in.Load
-		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
-		runErr, writeErr, unverified = x.encryptRun(ctx, ex.Proc, cmd, tmp, &in, up)
-		pr.Stop()
-	} else if (x.Format == Plain || x.Format == Custom) && up == nil {
-		// pg_dump writes straight into the file: no copy through kompose.
-		cmd.Stdout = tmp
-		size = func() int64 {
-			fi, err := tmp.Stat()
-			if err != nil {
-				return 0
-			}
-			return fi.Size()
-		}
-		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
-		runErr = ex.Proc.Run(ctx, cmd)
-		pr.Stop()
-	} else {
-		var in counter
-		size = in.Load
-		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
-		runErr, writeErr = x.compressRun(ctx, ex.Proc, cmd, tmp, &in, up)
-		pr.Stop()
-	}
+	runErr, writeErr, unverified := x.dump(ctx, ex, tmp, up)
 	if writeErr != nil {
 		// The file could not be written (a full disk): pg_dump was stopped
 		// by it, so its own failure is only the consequence.
@@ -181,6 +152,36 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		fmt.Fprintf(ex.Cmd.Stderr, "    note: another export of the same second took %s; the hooks of this run were told that name\n", filepath.Base(x.Path))
 	}
 	return up.commit(ex.Cmd.Stderr, final, stackMasker(ex))
+}
+
+// dump runs pg_dump into tmp: straight into the file, or through kompose
+// (compressed, teed offsite, encrypted). It returns pg_dump's error, the
+// error writing the file, and, for an encrypted dump, why the stream was
+// not a complete dump ("" when it was).
+func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File, up *offsiteUpload) (runErr, writeErr error, unverified string) {
+	cmd := proc.Cmd{Argv: x.Argv, Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env), Stderr: ex.Cmd.Stderr}
+	if (x.Format == Plain || x.Format == Custom) && up == nil && x.Encrypt == nil {
+		// pg_dump writes straight into the file: no copy through kompose.
+		cmd.Stdout = tmp
+		size := func() int64 {
+			fi, err := tmp.Stat()
+			if err != nil {
+				return 0
+			}
+			return fi.Size()
+		}
+		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, size)
+		defer pr.Stop()
+		return ex.Proc.Run(ctx, cmd), nil, ""
+	}
+	var in counter
+	pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, in.Load)
+	defer pr.Stop()
+	if x.Encrypt != nil {
+		return x.encryptRun(ctx, ex.Proc, cmd, tmp, &in, up)
+	}
+	runErr, writeErr = x.compressRun(ctx, ex.Proc, cmd, tmp, &in, up)
+	return runErr, writeErr, ""
 }
 
 // verifyRule says, for the dry run, how each format is verified complete.

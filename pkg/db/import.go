@@ -174,41 +174,15 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, QuoteIdent(x.Cfg.Name))
 	}
 
-	// Databases of this stack, left over by an import that was killed.
-	names, err := x.query(ctx, ex, "SELECT datname FROM pg_database;\n")
+	liveExists, kept, err := x.dropLeftovers(ctx, ex)
 	if err != nil {
-		return fmt.Errorf("list databases: %w", err)
+		return err
 	}
-	liveExists := false
-	var kept []string
-	for _, n := range names {
-		switch {
-		case n == x.Cfg.Name:
-			liveExists = true
-		case isSide(x.Cfg.Name, previousInfix, n):
-			kept = append(kept, n)
-		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
-			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", QuoteIdent(n))
-			if err := x.exec(ctx, ex, dropSQL(n)); err != nil {
-				return fmt.Errorf("drop left-over database %s: %w", QuoteIdent(n), err)
-			}
-		}
+	create, err := x.createSQL(ctx, ex, liveExists)
+	if err != nil {
+		return err
 	}
-
-	create := "CREATE DATABASE " + QuoteIdent(x.Scratch) + " TEMPLATE template0"
-	if liveExists {
-		// The new database gets the live one's owner, encoding and locale.
-		rows, err := x.query(ctx, ex, fmt.Sprintf("SELECT pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype || '|' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s;\n", QuoteLiteral(x.Cfg.Name)))
-		if err != nil {
-			return fmt.Errorf("read settings of %s: %w", QuoteIdent(x.Cfg.Name), err)
-		}
-		if len(rows) == 1 {
-			if p := strings.Split(rows[0], "|"); len(p) == 4 {
-				create += fmt.Sprintf(" ENCODING %s LC_COLLATE %s LC_CTYPE %s OWNER %s", QuoteLiteral(p[0]), QuoteLiteral(p[1]), QuoteLiteral(p[2]), QuoteIdent(p[3]))
-			}
-		}
-	}
-	if err := x.exec(ctx, ex, create+";\n"); err != nil {
+	if err := x.exec(ctx, ex, create); err != nil {
 		return fmt.Errorf("create database %s: %w", QuoteIdent(x.Scratch), err)
 	}
 	swapped := false
@@ -234,7 +208,57 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return fmt.Errorf("swap in the imported database: %w; %s is unchanged", err, QuoteIdent(x.Cfg.Name))
 	}
 	swapped = true
-	// The data an earlier import kept goes now that this one succeeded.
+	x.afterSwap(ctx, ex, kept, prev, liveExists, start)
+	return nil
+}
+
+// dropLeftovers drops the databases of this stack left over by an import
+// that was killed, and says whether the live database exists and which
+// databases earlier imports kept.
+func (x *Import) dropLeftovers(ctx context.Context, ex *plan.ActionEnv) (liveExists bool, kept []string, err error) {
+	names, err := x.query(ctx, ex, "SELECT datname FROM pg_database;\n")
+	if err != nil {
+		return false, nil, fmt.Errorf("list databases: %w", err)
+	}
+	for _, n := range names {
+		switch {
+		case n == x.Cfg.Name:
+			liveExists = true
+		case isSide(x.Cfg.Name, previousInfix, n):
+			kept = append(kept, n)
+		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
+			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", QuoteIdent(n))
+			if err := x.exec(ctx, ex, dropSQL(n)); err != nil {
+				return false, nil, fmt.Errorf("drop left-over database %s: %w", QuoteIdent(n), err)
+			}
+		}
+	}
+	return liveExists, kept, nil
+}
+
+// createSQL creates the scratch database; when the live one exists, with
+// its owner, encoding and locale.
+func (x *Import) createSQL(ctx context.Context, ex *plan.ActionEnv, liveExists bool) (string, error) {
+	create := "CREATE DATABASE " + QuoteIdent(x.Scratch) + " TEMPLATE template0"
+	if !liveExists {
+		return create + ";\n", nil
+	}
+	rows, err := x.query(ctx, ex, fmt.Sprintf("SELECT pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype || '|' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s;\n", QuoteLiteral(x.Cfg.Name)))
+	if err != nil {
+		return "", fmt.Errorf("read settings of %s: %w", QuoteIdent(x.Cfg.Name), err)
+	}
+	if len(rows) == 1 {
+		if p := strings.Split(rows[0], "|"); len(p) == 4 {
+			create += fmt.Sprintf(" ENCODING %s LC_COLLATE %s LC_CTYPE %s OWNER %s", QuoteLiteral(p[0]), QuoteLiteral(p[1]), QuoteLiteral(p[2]), QuoteIdent(p[3]))
+		}
+	}
+	return create + ";\n", nil
+}
+
+// afterSwap drops the data earlier imports kept, now that this one
+// succeeded, says so, and records what this one keeps (prev, the replaced
+// data, when there was any).
+func (x *Import) afterSwap(ctx context.Context, ex *plan.ActionEnv, kept []string, prev string, liveExists bool, start time.Time) {
 	for _, k := range kept {
 		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(k)); err != nil {
 			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop %s, kept by an earlier import: %v\n", QuoteIdent(k), err)
@@ -249,7 +273,6 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := writeKept(x.Cfg, strings.Join(kept, "")); err != nil {
 		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the kept database in %s: %v\n", KeptPath(x.Cfg.DumpDir, x.Cfg.Name), err)
 	}
-	return nil
 }
 
 // freePrevious is the name the replaced database gets: x.Previous, or,

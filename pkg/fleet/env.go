@@ -40,6 +40,7 @@ func BaseEnv(o Options, tree *trust.Tree) (*env.Env, error) {
 // StackEnv returns the merged environment of st: a copy of base with the
 // stack's .env loaded, when tree trusts it (see [BaseEnv]).
 func StackEnv(base *env.Env, st stack.Stack, tree *trust.Tree) (*env.Env, error) {
+	st = st.Companions()
 	e := base.Clone()
 	if st.EnvFile != "" {
 		if err := loadEnv(e, st.EnvFile, env.SourceStackEnv, tree); err != nil {

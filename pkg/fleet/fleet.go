@@ -121,6 +121,7 @@ func (f *Fleet) Stack(st stack.Stack) *Member {
 	if m, ok := f.members[st.Name]; ok {
 		return m
 	}
+	st = st.Companions()
 	base, _ := f.Base()
 	if base == nil {
 		base = env.FromEnviron(f.opts.Environ)
@@ -196,7 +197,7 @@ func (f *Fleet) Hooks(st stack.Stack) *StackHooks {
 		return h
 	}
 	h := &StackHooks{}
-	if st.HooksFile != "" {
+	if st = st.Companions(); st.HooksFile != "" {
 		h.Script, h.ScriptErr = hooks.ParseFile(st.HooksFile)
 	}
 	h.Dir, h.DirErr = hooks.ScanDir(filepath.Join(st.Dir, hooks.DirName), hooks.DirName, hooks.FromStack)

@@ -58,3 +58,30 @@ func TestLazyAndOneMask(t *testing.T) {
 		t.Errorf("b: %v", b.Err)
 	}
 }
+
+// TestStacksNotSelected: a stack stack.Open did not select has its .env
+// and hooks.sh found when the fleet reads it (a dependency, a root-wide
+// check), so that its variables and secrets are never missed.
+func TestStacksNotSelected(t *testing.T) {
+	dir, _ := writeRoot(t, map[string]string{
+		"a/compose.yaml": "services: {}\n",
+		"b/compose.yaml": "services: {}\n",
+		"b/.env":         "B_PASSWORD=bsecret42\n",
+		"b/hooks.sh":     "hook_pre_up() { :; }\n",
+	})
+	_, sel, all, err := stack.Open(dir, "", "/", "a")
+	if err != nil || len(sel) != 1 || len(all) != 2 {
+		t.Fatal(sel, all, err)
+	}
+	f := New(Options{Root: dir}, all)
+	b := f.Stack(all[1])
+	if v, _ := b.Env.Get("B_PASSWORD"); v != "bsecret42" || b.Stack.EnvFile == "" {
+		t.Errorf("b's .env was not read: %q, %+v", v, b.Stack)
+	}
+	if strings.Contains(f.Mask().String("bsecret42"), "bsecret42") {
+		t.Error("b's secret is not masked")
+	}
+	if h := f.Hooks(all[1]); h.Script == nil || len(h.Script.HookFuncs()) != 1 {
+		t.Errorf("b's hooks.sh was not read: %+v", h)
+	}
+}

@@ -196,81 +196,98 @@ func (p *parser) rel(path string) string {
 // is certain. Statements are taken in order, as bash reads them, so that
 // the extglob option and a top-level return are seen where bash sees them.
 func (p *parser) walk(f *syntax.File, file string, depth int, cond bool) {
-	label := file
-	if label == "" {
-		label = "hooks.sh"
+	w := &fileWalk{p: p, file: file, label: file, path: p.s.Path, depth: depth, cond: cond, top: map[syntax.Node]bool{}}
+	if file == "" {
+		w.label = "hooks.sh"
+	} else {
+		w.path = filepath.Join(p.stackDir, file)
 	}
-	path := p.s.Path
-	if file != "" {
-		path = filepath.Join(p.stackDir, file)
-	}
-	where := func(n syntax.Node) string { return label + ":" + strconv.Itoa(int(n.Pos().Line())) }
-	// top are the statements that run unconditionally when the file is
-	// sourced: function definitions and sources there are certain, until
-	// a top-level statement may return (a guard at the top of the file).
-	top := map[syntax.Node]bool{}
 	for _, st := range f.Stmts {
-		top[st.Cmd] = true
+		w.top[st.Cmd] = true
 	}
 	// extglobLine is the last line of the statement that turned extglob
 	// on in this file: bash reads a whole line before it runs any of it.
 	extglobLine := uint(0)
-	var visit func(n syntax.Node, inFunc bool) bool
-	visit = func(n syntax.Node, inFunc bool) bool {
-		switch n := n.(type) {
-		case *syntax.FuncDecl:
-			if n.Name != nil && !inFunc {
-				fn := Func{Name: n.Name.Value, Line: int(n.Pos().Line()), File: file, Conditional: cond || !top[n]}
-				p.define(fn)
-			}
-			// Inside a function: sources there run when it is called,
-			// so their files are checked, but what they define is not
-			// defined by sourcing.
-			syntax.Walk(n.Body, func(c syntax.Node) bool { return visit(c, true) })
-			return false
-		case *syntax.CallExpr:
-			name, args := command(n.Args)
-			switch name {
-			case "source", ".":
-				if len(args) > 0 && args[0].Lit() == "--" {
-					args = args[1:]
-				}
-				if len(args) == 0 {
-					return true
-				}
-				src, ok := p.literal(args[0])
-				if !ok || strings.HasPrefix(src, "-") {
-					p.s.Notes = append(p.s.Notes, Note{where(n), "sources a computed path; kompose cannot check that file nor see the hooks it defines"})
-					return true
-				}
-				p.source(src, where(n), inFunc, cond || !top[n], depth)
-			case "shopt":
-				p.shopt(args, n.Pos().Line(), path, inFunc)
-			case "eval":
-				p.s.Notes = append(p.s.Notes, Note{where(n), "eval: functions it defines are not seen before the run (a hook defined this way is not run)"})
-			case "unset":
-				p.unset(args, where(n))
-			}
-		}
-		return true
-	}
 	for _, st := range f.Stmts {
 		if p.err != nil {
 			return
 		}
 		if eg := firstExtGlob(st); eg != nil && !(p.extglob && extglobLine < st.Pos().Line()) {
 			p.err = fmt.Errorf("%s:%d: %s...) is an extended glob, but bash reads this line with extglob off, so sourcing %s stops here with a syntax error; fix: put shopt -s extglob on a line of its own near the top of %s (bash decides when it reads a line, so it must come before, not in the same function or on the same line)",
-				path, eg.Pos().Line(), eg.Op, filepath.Base(path), filepath.Base(path))
+				w.path, eg.Pos().Line(), eg.Op, filepath.Base(w.path), filepath.Base(w.path))
 			return
 		}
 		before := p.extglob
-		syntax.Walk(st, func(n syntax.Node) bool { return visit(n, false) })
+		syntax.Walk(st, func(n syntax.Node) bool { return w.visit(n, false) })
 		if p.extglob != before {
 			extglobLine = st.End().Line()
 		}
-		if !cond && mayReturn(st) {
-			cond = true // what follows may never be read
+		if !w.cond && mayReturn(st) {
+			w.cond = true // what follows may never be read
 		}
+	}
+}
+
+// fileWalk is the walk of one file (see [parser.walk]).
+type fileWalk struct {
+	p           *parser
+	file, label string // label names the file in notes ("hooks.sh")
+	path        string
+	depth       int
+	cond        bool // what the file defines from here on is not certain
+	// top are the statements that run unconditionally when the file is
+	// sourced: function definitions and sources there are certain, until
+	// a top-level statement may return (a guard at the top of the file).
+	top map[syntax.Node]bool
+}
+
+func (w *fileWalk) where(n syntax.Node) string {
+	return w.label + ":" + strconv.Itoa(int(n.Pos().Line()))
+}
+
+// visit takes in one node; inFunc is set inside a function's body.
+func (w *fileWalk) visit(n syntax.Node, inFunc bool) bool {
+	switch n := n.(type) {
+	case *syntax.FuncDecl:
+		if n.Name != nil && !inFunc {
+			w.p.define(Func{Name: n.Name.Value, Line: int(n.Pos().Line()), File: w.file, Conditional: w.cond || !w.top[n]})
+		}
+		// Inside a function: sources there run when it is called, so
+		// their files are checked, but what they define is not defined
+		// by sourcing.
+		syntax.Walk(n.Body, func(c syntax.Node) bool { return w.visit(c, true) })
+		return false
+	case *syntax.CallExpr:
+		w.call(n, inFunc)
+	}
+	return true
+}
+
+// call takes in a command that matters to what the file defines: source,
+// shopt, eval, unset.
+func (w *fileWalk) call(n *syntax.CallExpr, inFunc bool) {
+	p := w.p
+	name, args := command(n.Args)
+	switch name {
+	case "source", ".":
+		if len(args) > 0 && args[0].Lit() == "--" {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			return
+		}
+		src, ok := p.literal(args[0])
+		if !ok || strings.HasPrefix(src, "-") {
+			p.s.Notes = append(p.s.Notes, Note{w.where(n), "sources a computed path; kompose cannot check that file nor see the hooks it defines"})
+			return
+		}
+		p.source(src, w.where(n), inFunc, w.cond || !w.top[n], w.depth)
+	case "shopt":
+		p.shopt(args, n.Pos().Line(), w.path, inFunc)
+	case "eval":
+		p.s.Notes = append(p.s.Notes, Note{w.where(n), "eval: functions it defines are not seen before the run (a hook defined this way is not run)"})
+	case "unset":
+		p.unset(args, w.where(n))
 	}
 }
 
@@ -506,41 +523,8 @@ func special(path string) bool {
 // the variables $SCRIPT_DIR and $stack, which kompose sets for every hook.
 func (p *parser) literal(w *syntax.Word) (string, bool) {
 	var b strings.Builder
-	var part func(wp syntax.WordPart) bool
-	part = func(wp syntax.WordPart) bool {
-		switch x := wp.(type) {
-		case *syntax.Lit:
-			b.WriteString(x.Value)
-		case *syntax.SglQuoted:
-			if x.Dollar {
-				return false
-			}
-			b.WriteString(x.Value)
-		case *syntax.DblQuoted:
-			for _, q := range x.Parts {
-				if !part(q) {
-					return false
-				}
-			}
-		case *syntax.ParamExp:
-			if x.Param == nil || x.Excl || x.Length || x.Index != nil || x.Slice != nil || x.Repl != nil || x.Exp != nil || x.Names != 0 {
-				return false
-			}
-			switch x.Param.Value {
-			case "SCRIPT_DIR":
-				b.WriteString(p.root)
-			case "stack":
-				b.WriteString(p.stack)
-			default:
-				return false
-			}
-		default:
-			return false
-		}
-		return true
-	}
 	for _, wp := range w.Parts {
-		if !part(wp) {
+		if !p.literalPart(&b, wp) {
 			return "", false
 		}
 	}
@@ -549,6 +533,50 @@ func (p *parser) literal(w *syntax.Word) (string, bool) {
 		return "", false // a glob or a home folder: bash decides at run time
 	}
 	return s, s != ""
+}
+
+// literalPart writes the value of one part of a word to b; false when it
+// is not literal (see [parser.literal]).
+func (p *parser) literalPart(b *strings.Builder, wp syntax.WordPart) bool {
+	switch x := wp.(type) {
+	case *syntax.Lit:
+		b.WriteString(x.Value)
+	case *syntax.SglQuoted:
+		if x.Dollar {
+			return false
+		}
+		b.WriteString(x.Value)
+	case *syntax.DblQuoted:
+		for _, q := range x.Parts {
+			if !p.literalPart(b, q) {
+				return false
+			}
+		}
+	case *syntax.ParamExp:
+		v, ok := p.knownParam(x)
+		if !ok {
+			return false
+		}
+		b.WriteString(v)
+	default:
+		return false
+	}
+	return true
+}
+
+// knownParam is the value of a plain $SCRIPT_DIR or $stack (no
+// operator, index or length).
+func (p *parser) knownParam(x *syntax.ParamExp) (string, bool) {
+	if x.Param == nil || x.Excl || x.Length || x.Index != nil || x.Slice != nil || x.Repl != nil || x.Exp != nil || x.Names != 0 {
+		return "", false
+	}
+	switch x.Param.Value {
+	case "SCRIPT_DIR":
+		return p.root, true
+	case "stack":
+		return p.stack, true
+	}
+	return "", false
 }
 
 // Lookup returns the function that bash would call by this name.

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/fleet"
@@ -54,7 +53,7 @@ type ProjectName struct{ Name, From, Source string }
 // so, by stack name. names are the stacks' project names and where each
 // comes from; a stack missing from
 // names (its .env cannot be read) is left out. Names are compared as
-// compose normalises them (loader.NormalizeProjectName).
+// compose normalises them (compose.NormalizeProjectName).
 func ProjectClashes(all []stack.Stack, names map[string]ProjectName) map[string]error {
 	by := map[string][]string{}
 	for _, st := range all {
@@ -62,7 +61,7 @@ func ProjectClashes(all []stack.Stack, names map[string]ProjectName) map[string]
 		if !ok {
 			continue
 		}
-		p := loader.NormalizeProjectName(n.Name)
+		p := compose.NormalizeProjectName(n.Name)
 		by[p] = append(by[p], st.Name)
 	}
 	out := map[string]error{}
@@ -176,7 +175,7 @@ func fleetProjectNames(f *fleet.Fleet, base *env.Env, selected []stack.Stack, fi
 			out[st.Name] = ProjectName{Name: rootName, From: compose.NameFromEnv, Source: string(env.SourceRootEnv)}
 			continue
 		}
-		out[st.Name] = ProjectName{Name: loader.NormalizeProjectName(filepath.Base(st.Dir)), From: compose.NameFromFolder}
+		out[st.Name] = ProjectName{Name: compose.NormalizeProjectName(filepath.Base(st.Dir)), From: compose.NameFromFolder}
 	}
 	return out
 }

@@ -1,30 +1,29 @@
 // Package report wires the reporters of a run: the text for people
-// (run.Text), the plan's JSON on stdout (--json with --dry-run), the
-// --report document (jsonout.Collector), the --metrics-file
-// (metrics.Recorder), the notifications (notify.Notifier) and the pings
-// (ping.Pinger). Each is a run.Reporter
+// (report/text), the plan's JSON on stdout (--json with --dry-run), the
+// --report document (report/jsonout's Collector), the --metrics-file
+// (report/metrics), the notifications (report/notify) and the pings
+// (report/ping). Each is a run.Reporter
 // fed the same events; this package decides which a run gets, in which
 // order, and how they share its output streams, so that cmd/kompose only
-// asks for them.
-//
-// The reporters themselves still live in their packages (run, jsonout,
-// metrics, notify, ping); docs/architecture.md says why run's text reporter has
-// not moved yet.
+// asks for them. The reporters live in its subpackages
+// (docs/architecture.md says why).
 package report
 
 import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/env"
-	"github.com/kompose-dev/kompose/pkg/jsonout"
-	"github.com/kompose-dev/kompose/pkg/metrics"
-	"github.com/kompose-dev/kompose/pkg/notify"
 	"github.com/kompose-dev/kompose/pkg/output"
-	"github.com/kompose-dev/kompose/pkg/ping"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
+	"github.com/kompose-dev/kompose/pkg/report/metrics"
+	"github.com/kompose-dev/kompose/pkg/report/notify"
+	"github.com/kompose-dev/kompose/pkg/report/ping"
+	"github.com/kompose-dev/kompose/pkg/report/text"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
@@ -71,7 +70,7 @@ func Attach(r *run.Runner, p *plan.Plan, o Options, ios *output.IOStreams) (fini
 			c.ErrOut = io.MultiWriter(ios.ErrOut, tail)
 		}
 		r.IO = &c
-		r.Reporter = run.NewText(r.IO, r.DryRun)
+		r.Reporter = text.New(r.IO, r.DryRun)
 		// Stacks running at once mix their lines: each stack's own
 		// pings carry only its own output.
 		if pings {
@@ -89,7 +88,7 @@ func Attach(r *run.Runner, p *plan.Plan, o Options, ios *output.IOStreams) (fini
 		// The warnings of the plan (unset variables, stacks that
 		// cannot run) still go to stderr: the text reporter of a real
 		// run says only them at Begin.
-		run.NewText(ios, false).Begin(p, false)
+		text.New(ios, false).Begin(p, false)
 	} else {
 		reps = append(reps, r.Reporter)
 	}
@@ -158,4 +157,28 @@ func WriteDocument(path string, c *jsonout.Collector, code int, err error, mask 
 			fmt.Fprintf(warn, "kompose: warning: --report: %v\n", werr)
 		}
 	}
+}
+
+// ArgvMasker masks the secrets of the process environment environ and of
+// the -e options on the command line argv, for a report of a run that
+// failed before its plan (which masks every stack's secrets) was made.
+func ArgvMasker(environ, argv []string) *env.Masker {
+	e := env.FromEnviron(environ)
+	for i, arg := range argv {
+		var kv string
+		switch {
+		case (arg == "-e" || arg == "--env") && i+1 < len(argv):
+			kv = argv[i+1]
+		case strings.HasPrefix(arg, "--env="):
+			kv = strings.TrimPrefix(arg, "--env=")
+		case strings.HasPrefix(arg, "-e=") || (strings.HasPrefix(arg, "-e") && strings.Contains(arg, "=")):
+			kv = strings.TrimPrefix(strings.TrimPrefix(arg, "-e"), "=")
+		default:
+			continue
+		}
+		if v, err := env.ParseAssignment(kv); err == nil {
+			e.Override(v.Name, v.Value, env.SourceOverride)
+		}
+	}
+	return env.NewMasker(e)
 }

@@ -43,22 +43,9 @@ func (e *Engines) CheckEngine(ctx context.Context, s *plan.Stack) error {
 // errEngineSetting marks a bad KOMPOSE_ENGINE_TIMEOUT.
 var errEngineSetting = errors.New("cannot check the engine")
 
-// engineNote is how a stack's engine is shown beside its name: "" for the
-// docker CLI's current context, else " on engine NAME".
-func engineNote(s *plan.Stack) string {
-	if s.Env == nil {
-		return ""
-	}
-	eng := engine.Of(s.Env.Lookup)
-	if eng.Default() {
-		return ""
-	}
-	return fmt.Sprintf(", engine %s", eng.Name())
-}
-
-// isEngineDown reports whether err is the failure of an engine check: the
+// IsEngineDown reports whether err is the failure of an engine check: the
 // stack ran nothing.
-func isEngineDown(err error) bool {
+func IsEngineDown(err error) bool {
 	var de *engine.DownError
 	return errors.As(err, &de) || errors.Is(err, errEngineSetting)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -50,8 +49,9 @@ hook_post_up() { echo "${PWD##*/} post" >>"$LOG"; }
 			}
 		}
 	}
-	ios, _, _, errb := output.Test()
-	r := &Runner{Proc: proc.OS{}, IO: ios, Reporter: NewText(ios, false), Clock: &tick{}, Lookahead: 3,
+	ios, _, _, _ := output.Test()
+	rec := &recorder{}
+	r := &Runner{Proc: proc.OS{}, IO: ios, Reporter: rec, Clock: &tick{}, Lookahead: 3,
 		Prefix: true, Engines: downEngines{"b": true}}
 	start := time.Now()
 	res := r.Run(context.Background(), p)
@@ -74,7 +74,7 @@ hook_post_up() { echo "${PWD##*/} post" >>"$LOG"; }
 	if want := "a pre\na up\na post\nc pre\nc up\nc post\n"; string(got) != want {
 		t.Errorf("log:\n%s\nwant:\n%s", got, want)
 	}
-	if want := "<== b FAILED, nothing run: engine ssh://root@b does not answer: connection refused\n"; !strings.Contains(errb.String(), want) {
-		t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+	if want := "stack b failed: engine ssh://root@b does not answer: connection refused"; !rec.Has(want) || rec.Count("step b ") != 0 {
+		t.Errorf("no event %q, or b ran a step:\n%s", want, rec)
 	}
 }

@@ -101,7 +101,7 @@ func runHooks(t *testing.T, fail map[string]int) (*hookProc, StackResult) {
 	clock := &hookClock{now: time.Unix(0, 0)}
 	fp := &hookProc{fail: fail, cancel: cancel, clock: clock}
 	ios, _, _, _ := output.Test()
-	r := &Runner{Proc: fp, IO: ios, Reporter: NewText(ios, false), Clock: clock}
+	r := &Runner{Proc: fp, IO: ios, Reporter: &recorder{}, Clock: clock}
 	res := r.Run(ctx, &plan.Plan{Stacks: []*plan.Stack{testStack()}})
 	return fp, res.Stacks[0]
 }
@@ -194,7 +194,7 @@ func runInterrupt(t *testing.T, fail map[string]int, interrupt bool) (*hookProc,
 	ios, _, _, _ := output.Test()
 	s := testStack()
 	s.Steps[1].Cmd.Argv = []string{"interrupt"}
-	r := &Runner{Proc: fp, IO: ios, Reporter: NewText(ios, false), Clock: clock}
+	r := &Runner{Proc: fp, IO: ios, Reporter: &recorder{}, Clock: clock}
 	res := r.Run(ctx, &plan.Plan{Stacks: []*plan.Stack{s}})
 	return fp, res.Stacks[0]
 }
@@ -226,19 +226,20 @@ func TestSkippedStepsDoNotRun(t *testing.T) {
 	ctx := context.Background()
 	clock := &hookClock{now: time.Unix(0, 0)}
 	fp := &hookProc{clock: clock, fail: map[string]int{"docker": 1}}
-	ios, _, _, errOut := output.Test()
+	ios, _, _, _ := output.Test()
+	rec := &recorder{}
 	s := testStack()
 	for i := range s.Steps {
 		if s.Steps[i].Hook != nil {
 			s.Steps[i].Skip = plan.SkipReason
 		}
 	}
-	r := &Runner{Proc: fp, IO: ios, Reporter: NewText(ios, false), Clock: clock}
+	r := &Runner{Proc: fp, IO: ios, Reporter: rec, Clock: clock}
 	r.Run(ctx, &plan.Plan{Stacks: []*plan.Stack{s}})
 	if got := callNames(fp.calls); got != "docker" {
 		t.Errorf("ran %q, want only docker", got)
 	}
-	if n := strings.Count(errOut.String(), "--- skipped (--skip-hooks):"); n != 6 {
-		t.Errorf("%d skipped lines, want 6:\n%s", n, errOut)
+	if n := rec.Count("skipped (" + plan.SkipReason + ") "); n != 6 {
+		t.Errorf("%d steps skipped for --skip-hooks, want 6:\n%s", n, rec)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/plan"
 )
@@ -157,21 +156,5 @@ func (r *Runner) passOn(s *plan.Stack, st *plan.Step, envFile string, passed *pa
 	}
 	if er, ok := r.Reporter.(EnvReporter); ok && (len(vars) > 0 || len(problems) > 0) {
 		er.HookEnv(s, st, vars, problems)
-	}
-}
-
-// HookEnv implements [EnvReporter]: one line per variable, its value
-// masked when the name marks a secret or when it holds one of the stack's
-// secrets.
-func (t *Text) HookEnv(s *plan.Stack, st *plan.Step, vars []hooks.Assignment, problems []string) {
-	for _, v := range vars {
-		val := env.Mask
-		if !s.Masker.IsSecret(v.Name) {
-			val = quoteValue(s.Masker, v.Value)
-		}
-		fmt.Fprintf(t.w, "    env %s=%s  %s\n", v.Name, val, t.style.Dim("(from "+st.Label+" via $"+hooks.VarEnvFile+")"))
-	}
-	for _, p := range problems {
-		fmt.Fprintf(t.errW, "%s %s: %s\n", t.style.Yellow("warning:"), s.Name, s.Masker.String(p))
 	}
 }

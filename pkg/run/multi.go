@@ -88,12 +88,12 @@ func (m Multi) StackWaiting(s *plan.Stack, what string) {
 	}
 }
 
-// forStack runs f once, with the lines of the reporter that prefixes
-// them (the text) carrying st's prefix.
-func (m Multi) forStack(st *plan.Stack, f func()) {
+// ForStack implements [StackScoped]: it runs f once, with the lines of the
+// reporter that prefixes them (the text) carrying st's prefix.
+func (m Multi) ForStack(st *plan.Stack, f func()) {
 	for _, r := range m {
-		if sc, ok := r.(stackScoped); ok {
-			sc.forStack(st, f)
+		if sc, ok := r.(StackScoped); ok {
+			sc.ForStack(st, f)
 			return
 		}
 	}

@@ -37,7 +37,7 @@ hook_post_up() { echo "${PWD##*/} post" >>"$LOG"; }
 		}
 	}
 	ios, _, _, _ := output.Test()
-	r := &Runner{Proc: proc.OS{}, IO: ios, Reporter: NewText(ios, false), Clock: &tick{}, Lookahead: 3}
+	r := &Runner{Proc: proc.OS{}, IO: ios, Reporter: &recorder{}, Clock: &tick{}, Lookahead: 3}
 	res := r.Run(context.Background(), p)
 	if res.ExitCode() != 1 {
 		t.Errorf("exit = %d, want 1", res.ExitCode())

@@ -203,107 +203,131 @@ func (r *Runner) Run(ctx context.Context, p *plan.Plan) *Result {
 	return res
 }
 
+// runStack runs one stack: its steps in order, then, when a step before
+// the post hooks failed, its failure hooks.
 func (r *Runner) runStack(ctx context.Context, s *plan.Stack) (sr StackResult) {
 	start := r.Clock.Now()
-	sr = StackResult{Stack: s, Status: Succeeded}
 	defer func() { sr.Duration = r.Clock.Now().Sub(start) }()
-	if s.Err != nil {
+	if sr, done := r.beforeSteps(ctx, s); done {
+		return sr
+	}
+	sx := &stackRun{sr: StackResult{Stack: s, Status: Succeeded}, passed: &passedEnv{}}
+	for i := range s.Steps {
+		if st := &s.Steps[i]; st.When != plan.OnFailure {
+			r.step(ctx, s, st, sx)
+		}
+	}
+	if sx.failed == nil || sx.failed.Phase == hooks.Post || sx.sr.Status == Interrupted {
+		return sx.sr
+	}
+	if sx.failed.Kind != plan.KindCommand {
+		sx.runtime = nil // the command did not run
+	}
+	for i := range s.Steps {
+		if st := &s.Steps[i]; st.When == plan.OnFailure {
+			r.failureStep(ctx, s, st, sx)
+		}
+	}
+	return sx.sr
+}
+
+// stackRun is what running a stack's steps has come to so far.
+type stackRun struct {
+	sr       StackResult
+	failed   *plan.Step // the first step that failed
+	runtime  *int64     // how long the command took, once it ran
+	exitCode int        // the failed step's
+	passed   *passedEnv // what hooks passed on through $KOMPOSE_ENV
+}
+
+// beforeSteps settles a stack that runs no step: one that cannot run, is
+// skipped, is only planned (a dry run), or whose engine does not answer.
+// done is false when its steps are to run.
+func (r *Runner) beforeSteps(ctx context.Context, s *plan.Stack) (sr StackResult, done bool) {
+	sr = StackResult{Stack: s, Status: Succeeded}
+	switch {
+	case s.Err != nil:
 		sr.Status, sr.Err = Failed, s.Err
-		return sr
-	}
-	if s.Skip != "" {
+		return sr, true
+	case s.Skip != "":
 		sr.Status = Skipped
-		return sr
-	}
-	if r.DryRun {
+		return sr, true
+	case r.DryRun:
 		for i := range s.Steps {
 			r.Reporter.StepPlanned(s, &s.Steps[i])
 		}
-		return sr
+		return sr, true
+	case r.Engines == nil:
+		return sr, false
 	}
-	if r.Engines != nil {
-		if err := r.Engines.CheckEngine(ctx, s); err != nil {
-			r.win.drop(s) // hooks started ahead never run
-			sr.Status, sr.Err = Failed, err
-			if ctx.Err() != nil {
-				sr.Status = Interrupted
-			}
-			return sr
+	if err := r.Engines.CheckEngine(ctx, s); err != nil {
+		r.win.drop(s) // hooks started ahead never run
+		sr.Status, sr.Err = Failed, err
+		if ctx.Err() != nil {
+			sr.Status = Interrupted
 		}
+		return sr, true
 	}
-	var (
-		failed   *plan.Step // the first step that failed
-		runtime  *int64     // how long the command took, once it ran
-		exitCode int
-		passed   = &passedEnv{} // what hooks passed on through $KOMPOSE_ENV
-	)
-	for i := range s.Steps {
-		st := &s.Steps[i]
-		if st.When == plan.OnFailure {
-			continue
-		}
-		if sr.Status != Succeeded || st.Skip != "" {
-			r.Reporter.StepSkipped(s, st)
-			continue
-		}
-		if err := context.Cause(ctx); err != nil {
-			// Interrupted after the previous step succeeded (its process
-			// handled the signal and exited 0): start nothing more.
-			sr.Status, sr.Err = Interrupted, err
-			r.win.drop(s)
-			r.Reporter.StepSkipped(s, st)
-			continue
-		}
-		r.Reporter.StepStart(s, st)
-		t0 := r.Clock.Now()
-		err := r.runStep(ctx, s, st, runtime, nil, passed)
-		r.flush(s)
-		d := r.Clock.Now().Sub(t0)
-		if st.Kind == plan.KindCommand {
-			runtime = hooks.Seconds(d)
-		}
-		if r.notDefined(s, st, err) {
-			continue
-		}
-		r.Reporter.StepDone(s, st, err, d)
-		if err != nil {
-			sr.Err = &StepError{Step: st, Err: err}
-			sr.Status = Failed
-			if ctx.Err() != nil {
-				sr.Status = Interrupted
-			}
-			r.win.drop(s)
-			failed, exitCode = st, proc.ExitCode(err)
-		}
+	return sr, false
+}
+
+// step runs one step of the stack's normal course, or reports it skipped
+// once a step before it failed or the run was interrupted.
+func (r *Runner) step(ctx context.Context, s *plan.Stack, st *plan.Step, sx *stackRun) {
+	if sx.sr.Status != Succeeded || st.Skip != "" {
+		r.Reporter.StepSkipped(s, st)
+		return
 	}
-	if failed == nil || failed.Phase == hooks.Post || sr.Status == Interrupted {
-		return sr
+	if err := context.Cause(ctx); err != nil {
+		// Interrupted after the previous step succeeded (its process
+		// handled the signal and exited 0): start nothing more.
+		sx.sr.Status, sx.sr.Err = Interrupted, err
+		r.win.drop(s)
+		r.Reporter.StepSkipped(s, st)
+		return
 	}
-	if failed.Kind != plan.KindCommand {
-		runtime = nil // the command did not run
+	r.Reporter.StepStart(s, st)
+	t0 := r.Clock.Now()
+	err := r.runStep(ctx, s, st, sx.runtime, nil, sx.passed)
+	r.flush(s)
+	d := r.Clock.Now().Sub(t0)
+	if st.Kind == plan.KindCommand {
+		sx.runtime = hooks.Seconds(d)
 	}
-	for i := range s.Steps {
-		st := &s.Steps[i]
-		if st.When != plan.OnFailure {
-			continue
-		}
-		if st.Skip != "" || ctx.Err() != nil {
-			r.Reporter.StepSkipped(s, st)
-			continue
-		}
-		r.Reporter.StepStart(s, st)
-		t0 := r.Clock.Now()
-		err := r.runStep(ctx, s, st, runtime, &exitCode, passed)
-		r.flush(s)
-		if r.notDefined(s, st, err) {
-			continue
-		}
-		if err != nil {
-			err = &AfterFailureError{Err: err, First: sr.Err}
-		}
-		r.Reporter.StepDone(s, st, err, r.Clock.Now().Sub(t0))
+	if r.notDefined(s, st, err) {
+		return
 	}
-	return sr
+	r.Reporter.StepDone(s, st, err, d)
+	if err == nil {
+		return
+	}
+	sx.sr.Err = &StepError{Step: st, Err: err}
+	sx.sr.Status = Failed
+	if ctx.Err() != nil {
+		sx.sr.Status = Interrupted
+	}
+	r.win.drop(s)
+	sx.failed, sx.exitCode = st, proc.ExitCode(err)
+}
+
+// failureStep runs one failure hook, told the failed step's exit status.
+// Its own failure is reported, and does not change the stack's result.
+func (r *Runner) failureStep(ctx context.Context, s *plan.Stack, st *plan.Step, sx *stackRun) {
+	if st.Skip != "" || ctx.Err() != nil {
+		r.Reporter.StepSkipped(s, st)
+		return
+	}
+	r.Reporter.StepStart(s, st)
+	t0 := r.Clock.Now()
+	err := r.runStep(ctx, s, st, sx.runtime, &sx.exitCode, sx.passed)
+	r.flush(s)
+	if r.notDefined(s, st, err) {
+		return
+	}
+	if err != nil {
+		err = &AfterFailureError{Err: err, First: sx.sr.Err}
+	}
+	r.Reporter.StepDone(s, st, err, r.Clock.Now().Sub(t0))
 }
 
 // runStep runs one step. For a hook, runtime and exitCode, when known, are

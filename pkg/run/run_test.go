@@ -114,26 +114,29 @@ func threeStacks() map[string]string {
 	}
 }
 
-func runPlan(t *testing.T, p *plan.Plan, f *fakeProc, dry bool) (*Result, string, string) {
+// runPlan runs p with f starting its processes and returns the result
+// and the events the runner reported.
+func runPlan(t *testing.T, p *plan.Plan, f *fakeProc, dry bool) (*Result, *recorder) {
 	t.Helper()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	f.cancel = cancel
-	ios, _, out, errOut := output.Test()
-	r := &Runner{Proc: f, IO: ios, Reporter: NewText(ios, dry), Clock: &tick{}, DryRun: dry}
+	ios, _, _, _ := output.Test()
+	rec := &recorder{}
+	r := &Runner{Proc: f, IO: ios, Reporter: rec, Clock: &tick{}, DryRun: dry}
 	res := r.Run(ctx, p)
-	return res, out.String(), errOut.String()
+	return res, rec
 }
 
 func TestRunOrderAndFailures(t *testing.T) {
 	tests := []struct {
-		name     string
-		fail     map[string]int
-		want     []string
-		status   []Status
-		exit     int
-		summary  string
-		stderrIn []string
+		name    string
+		fail    map[string]int
+		want    []string
+		status  []Status
+		exit    int
+		summary string
+		events  []string
 	}{
 		{
 			name: "all succeed",
@@ -143,7 +146,7 @@ func TestRunOrderAndFailures(t *testing.T) {
 				"[c] hook_pre_up up -d", "[c] up -d", "[c] hook_post_up up -d",
 			},
 			status:  []Status{Succeeded, Succeeded, Succeeded},
-			summary: "3 succeeded, 0 failed out of 3 stacks\n",
+			summary: "end 3 succeeded, 0 failed out of 3 stacks interrupted=false",
 		},
 		{
 			name: "a failing pre hook stops only its stack",
@@ -153,10 +156,11 @@ func TestRunOrderAndFailures(t *testing.T) {
 				"[b] hook_pre_up up -d",
 				"[c] hook_pre_up up -d", "[c] up -d", "[c] hook_post_up up -d",
 			},
-			status:   []Status{Succeeded, Failed, Succeeded},
-			exit:     1,
-			summary:  "2 succeeded, 1 failed out of 3 stacks (failed: b)\n",
-			stderrIn: []string{"!!! b: hook_pre_up failed: exit status 3", "--- skipped: docker compose up -d", "--- skipped: hook_post_up up -d", "<== b FAILED"},
+			status:  []Status{Succeeded, Failed, Succeeded},
+			exit:    1,
+			summary: "end 2 succeeded, 1 failed out of 3 stacks interrupted=false",
+			events: []string{"done b hook_pre_up up -d: hook_pre_up failed: exit status 3", "skipped b docker compose up -d", "skipped b hook_post_up up -d",
+				"stack b failed: hook_pre_up failed: exit status 3"},
 		},
 		{
 			name: "a failing command: no post hook",
@@ -166,25 +170,26 @@ func TestRunOrderAndFailures(t *testing.T) {
 				"[b] hook_pre_up up -d", "[b] up -d", "[b] hook_post_up up -d",
 				"[c] hook_pre_up up -d", "[c] up -d",
 			},
-			status:   []Status{Failed, Succeeded, Failed},
-			exit:     1,
-			summary:  "1 succeeded, 2 failed out of 3 stacks (failed: a, c)\n",
-			stderrIn: []string{"!!! a: docker compose failed: exit status 1", "!!! c: docker compose failed: exit status 2"},
+			status:  []Status{Failed, Succeeded, Failed},
+			exit:    1,
+			summary: "end 1 succeeded, 2 failed out of 3 stacks interrupted=false",
+			events: []string{"done a docker compose up -d: docker compose failed: exit status 1", "skipped a hook_post_up up -d",
+				"done c docker compose up -d: docker compose failed: exit status 2", "stack c failed: docker compose failed: exit status 2"},
 		},
 		{
-			name:     "a failing post hook fails the stack",
-			fail:     map[string]int{"a hook_post_up": 1},
-			want:     []string{"[a] hook_pre_up up -d", "[a] up -d", "[a] hook_post_up up -d", "[b] hook_pre_up up -d", "[b] up -d", "[b] hook_post_up up -d", "[c] hook_pre_up up -d", "[c] up -d", "[c] hook_post_up up -d"},
-			status:   []Status{Failed, Succeeded, Succeeded},
-			exit:     1,
-			summary:  "2 succeeded, 1 failed out of 3 stacks (failed: a)\n",
-			stderrIn: []string{"!!! a: hook_post_up failed: exit status 1"},
+			name:    "a failing post hook fails the stack",
+			fail:    map[string]int{"a hook_post_up": 1},
+			want:    []string{"[a] hook_pre_up up -d", "[a] up -d", "[a] hook_post_up up -d", "[b] hook_pre_up up -d", "[b] up -d", "[b] hook_post_up up -d", "[c] hook_pre_up up -d", "[c] up -d", "[c] hook_post_up up -d"},
+			status:  []Status{Failed, Succeeded, Succeeded},
+			exit:    1,
+			summary: "end 2 succeeded, 1 failed out of 3 stacks interrupted=false",
+			events:  []string{"done a hook_post_up up -d: hook_post_up failed: exit status 1", "stack a failed: hook_post_up failed: exit status 1"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeProc{fail: tt.fail}
-			res, out, errOut := runPlan(t, build(t, threeStacks(), "up", "-d"), f, false)
+			res, rec := runPlan(t, build(t, threeStacks(), "up", "-d"), f, false)
 			if got := f.log(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -198,16 +203,16 @@ func TestRunOrderAndFailures(t *testing.T) {
 			if res.ExitCode() != tt.exit || res.Interrupted {
 				t.Errorf("exit = %d (interrupted %v), want %d", res.ExitCode(), res.Interrupted, tt.exit)
 			}
-			if out != "" {
-				t.Errorf("kompose wrote to stdout in a real run: %q", out)
+			// Every stack starts and ends once, in order; the run ends last.
+			if ev := rec.Events(); len(ev) == 0 || ev[len(ev)-1] != tt.summary {
+				t.Errorf("the run does not end with %q:\n%s", tt.summary, rec)
 			}
-			// The summary, then one line per failed stack saying why.
-			if _, reasons, ok := strings.Cut(errOut, tt.summary); !ok || strings.Count(reasons, "\n") != countStatus(tt.status, Failed) {
-				t.Errorf("stderr does not end with %q and a line per failed stack:\n%s", tt.summary, errOut)
+			if n, m := rec.Count("start "), rec.Count("stack "); n != 3 || m != 3 {
+				t.Errorf("%d stacks started, %d ended, want 3:\n%s", n, m, rec)
 			}
-			for _, w := range tt.stderrIn {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+			for _, w := range tt.events {
+				if !rec.Has(w) {
+					t.Errorf("no event %q:\n%s", w, rec)
 				}
 			}
 		})
@@ -237,7 +242,7 @@ func TestRunBrokenStack(t *testing.T) {
 	files["c/.env"] = "NOT OK\n"
 	p := build(t, files, "up")
 	f := &fakeProc{}
-	res, _, errOut := runPlan(t, p, f, false)
+	res, rec := runPlan(t, p, f, false)
 	want := []string{"[a] hook_pre_up up", "[a] up", "[a] hook_post_up up"}
 	if got := f.log(); !reflect.DeepEqual(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
@@ -245,18 +250,19 @@ func TestRunBrokenStack(t *testing.T) {
 	if res.ExitCode() != 1 {
 		t.Errorf("exit = %d", res.ExitCode())
 	}
-	// The broken files are reported before the first stack starts.
-	first := strings.Index(errOut, "==> a")
-	for _, w := range []string{filepath.Join(p.Root, "b", "hooks.sh") + ":1:", filepath.Join(p.Root, "c", ".env") + ": line 1"} {
-		i := strings.Index(errOut, w)
-		if i < 0 || i > first {
-			t.Errorf("%q is not reported before the first stack starts:\n%s", w, errOut)
+	// The broken stacks fail without running a step of theirs, each with
+	// its own file and line.
+	for _, w := range []string{
+		"stack b failed: " + filepath.Join(p.Root, "b", "hooks.sh") + ":1: hooks.sh does not parse",
+		"stack c failed: invalid env file " + filepath.Join(p.Root, "c", ".env") + ": line 1",
+		"end 1 succeeded, 2 failed out of 3 stacks interrupted=false",
+	} {
+		if rec.Count(w) != 1 {
+			t.Errorf("no event %q:\n%s", w, rec)
 		}
 	}
-	for _, w := range []string{"<== b FAILED, nothing run", "<== c FAILED, nothing run", "1 succeeded, 2 failed out of 3 stacks (failed: b, c)"} {
-		if !strings.Contains(errOut, w) {
-			t.Errorf("stderr lacks %q:\n%s", w, errOut)
-		}
+	if n := rec.Count("step b ") + rec.Count("step c "); n != 0 {
+		t.Errorf("the broken stacks ran %d steps:\n%s", n, rec)
 	}
 }
 
@@ -277,41 +283,40 @@ func TestDryRunRunsNothing(t *testing.T) {
 	p := build(t, files, "up", "-d", "a b")
 	ran := false
 	p.Stacks[0].Steps[1].Action = recordAction{&ran}
-	ios, _, outBuf, errBuf := output.Test()
-	r := &Runner{Proc: panicProc{t}, IO: ios, Reporter: NewText(ios, true), Clock: &tick{}, DryRun: true}
+	ios, _, _, _ := output.Test()
+	rec := &recorder{}
+	r := &Runner{Proc: panicProc{t}, IO: ios, Reporter: rec, Clock: &tick{}, DryRun: true}
 	res := r.Run(context.Background(), p)
-	out, errOut := outBuf.String(), errBuf.String()
 	if ran {
 		t.Error("a dry run ran an action")
 	}
 	if res.ExitCode() != 1 || !res.DryRun {
 		t.Errorf("exit = %d, dry %v; want 1 (c cannot run)", res.ExitCode(), res.DryRun)
 	}
-	wantOut := []string{
-		"dry run: kompose up over 3 stack(s) in " + p.Root + "; nothing is executed",
-		"==> a [1/3] " + filepath.Join(p.Root, "a"),
-		"--> hook_pre_up up -d 'a b'  (hooks.sh:1)",
-		"--> docker compose up -d 'a b'",
-		"--> hook_post_up up -d 'a b'  (hooks.sh:2)",
-		"==> b [2/3]",
-		"==> c [3/3]",
-		"<== c FAILED, nothing run: " + filepath.Join(p.Root, "c", "hooks.sh") + ":1: hooks.sh does not parse",
-		"dry run: 3 stack(s) planned, 1 cannot run: c; nothing was executed",
-		"  c: " + filepath.Join(p.Root, "c", "hooks.sh") + ":1: hooks.sh does not parse",
+	want := []string{
+		"begin dry=true",
+		"start a 1/3",
+		"planned a hook_pre_up up -d a b",
+		"planned a docker compose up -d a b",
+		"planned a hook_post_up up -d a b",
+		"stack a ok",
+		"start b 2/3",
+		"start c 3/3",
+		"stack c failed: " + filepath.Join(p.Root, "c", "hooks.sh") + ":1: hooks.sh does not parse: ",
+		"end 2 succeeded, 1 failed out of 3 stacks interrupted=false",
 	}
 	last := -1
-	for _, w := range wantOut {
-		i := strings.Index(out, w)
+	for _, w := range want {
+		i := rec.IndexPrefix(w)
 		if i < 0 || i < last {
-			t.Errorf("stdout lacks %q (in order):\n%s", w, out)
+			t.Errorf("no event %q (in order):\n%s", w, rec)
 			continue
 		}
 		last = i
 	}
-	if !strings.Contains(errOut, "hooks.sh:1: hooks.sh does not parse") {
-		t.Errorf("the broken hooks.sh is not on stderr:\n%s", errOut)
+	if n := rec.Count("step ") + rec.Count("done "); n != 0 {
+		t.Errorf("a dry run reported %d steps started or done:\n%s", n, rec)
 	}
-
 }
 
 func TestInterrupt(t *testing.T) {
@@ -350,7 +355,7 @@ func TestInterrupt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeProc{interrupt: tt.interrupt}
-			res, _, errOut := runPlan(t, build(t, threeStacks(), "up"), f, false)
+			res, rec := runPlan(t, build(t, threeStacks(), "up"), f, false)
 			if got := f.log(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("calls = %q, want %q", got, tt.want)
 			}
@@ -364,8 +369,8 @@ func TestInterrupt(t *testing.T) {
 			if res.ExitCode() != 130 || !res.Interrupted {
 				t.Errorf("exit = %d, interrupted %v; want 130", res.ExitCode(), res.Interrupted)
 			}
-			if !strings.Contains(errOut, "; interrupted\n") {
-				t.Errorf("the summary does not say interrupted:\n%s", errOut)
+			if ev := rec.Events(); !strings.HasSuffix(ev[len(ev)-1], " interrupted=true") {
+				t.Errorf("the run does not end interrupted:\n%s", rec)
 			}
 		})
 	}
@@ -375,7 +380,7 @@ func TestInterruptedBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	ios, _, _, _ := output.Test()
-	r := &Runner{Proc: panicProc{t}, IO: ios, Reporter: NewText(ios, false), Clock: &tick{}}
+	r := &Runner{Proc: panicProc{t}, IO: ios, Reporter: &recorder{}, Clock: &tick{}}
 	res := r.Run(ctx, build(t, threeStacks(), "up"))
 	if res.ExitCode() != 130 {
 		t.Errorf("exit = %d", res.ExitCode())

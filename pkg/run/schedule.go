@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,123 +52,158 @@ func (e *BlockedError) Error() string {
 // schedule runs p's stacks in its order and returns their results in plan
 // order.
 func (r *Runner) schedule(ctx context.Context, p *plan.Plan, res *Result) {
-	n := len(p.Stacks)
-	index := make(map[*plan.Stack]int, n)
-	for i, s := range p.Stacks {
-		index[s] = i
+	sc := newScheduler(r, p)
+	if r.Parallel <= 1 || r.DryRun {
+		sc.serial(ctx)
+	} else {
+		sc.parallel(ctx)
 	}
-	results := make([]StackResult, n)
-	const (
-		waiting = iota
-		running
-		finished
-	)
-	state := make([]int, n)
-	// ready says whether stack i may start now; blocked is the failed
-	// stack that keeps it from ever running.
-	ready := func(i int) (ok bool, blocked *plan.Stack) {
-		if p.Order == nil {
-			return true, nil
-		}
-		for _, a := range p.Order.After[p.Stacks[i]] {
-			j := index[a]
-			if state[j] != finished {
-				return false, nil
-			}
-			if st := results[j].Status; st != Succeeded && st != Skipped {
-				return false, a
-			}
-		}
+	res.Stacks = append(res.Stacks, sc.results...)
+}
+
+// The states of a stack in the scheduler.
+const (
+	waiting = iota
+	running
+	finished
+)
+
+// scheduler is one walk of a plan's order: the state and result of each
+// stack, and, with -j, the stacks running.
+type scheduler struct {
+	r       *Runner
+	p       *plan.Plan
+	index   map[*plan.Stack]int
+	results []StackResult
+	state   []int
+	done    chan int // a running stack's index, when it ends
+	active  int      // how many stacks run
+}
+
+func newScheduler(r *Runner, p *plan.Plan) *scheduler {
+	n := len(p.Stacks)
+	sc := &scheduler{r: r, p: p, index: make(map[*plan.Stack]int, n), results: make([]StackResult, n),
+		state: make([]int, n), done: make(chan int)}
+	for i, s := range p.Stacks {
+		sc.index[s] = i
+	}
+	return sc
+}
+
+// ready says whether stack i may start now; blocked is the failed stack
+// that keeps it from ever running.
+func (sc *scheduler) ready(i int) (ok bool, blocked *plan.Stack) {
+	if sc.p.Order == nil {
 		return true, nil
 	}
-	notRun := func(i int) {
-		state[i] = finished
-		results[i] = StackResult{Stack: p.Stacks[i], Status: NotRun}
-	}
-	block := func(i int, on *plan.Stack) {
-		state[i] = finished
-		s := p.Stacks[i]
-		r.win.drop(s) // hooks of s started ahead will not run
-		results[i] = StackResult{Stack: s, Status: Failed, Err: &BlockedError{On: on, Reverse: p.Order.Reverse}}
-		r.Reporter.StackDone(results[i])
-	}
-
-	if r.Parallel <= 1 || r.DryRun {
-		for i, s := range p.Stacks {
-			if ctx.Err() != nil {
-				notRun(i)
-				continue
-			}
-			if _, on := ready(i); on != nil {
-				block(i, on)
-				continue
-			}
-			r.Reporter.StackStart(s, i, n)
-			results[i] = r.job(ctx, p, s)
-			state[i] = finished
-			r.Reporter.StackDone(results[i])
+	for _, a := range sc.p.Order.After[sc.p.Stacks[i]] {
+		j := sc.index[a]
+		if sc.state[j] != finished {
+			return false, nil
 		}
-		res.Stacks = append(res.Stacks, results...)
-		return
+		if st := sc.results[j].Status; st != Succeeded && st != Skipped {
+			return false, a
+		}
 	}
+	return true, nil
+}
 
-	done := make(chan int)
-	active := 0
+// notRun settles stack i as not reached (an interrupt).
+func (sc *scheduler) notRun(i int) {
+	sc.state[i] = finished
+	sc.results[i] = StackResult{Stack: sc.p.Stacks[i], Status: NotRun}
+}
+
+// block settles stack i as failed because on, which it waits for, failed.
+func (sc *scheduler) block(i int, on *plan.Stack) {
+	sc.state[i] = finished
+	s := sc.p.Stacks[i]
+	sc.r.win.drop(s) // hooks of s started ahead will not run
+	sc.results[i] = StackResult{Stack: s, Status: Failed, Err: &BlockedError{On: on, Reverse: sc.p.Order.Reverse}}
+	sc.r.Reporter.StackDone(sc.results[i])
+}
+
+// serial runs the stacks one after the other, in plan order.
+func (sc *scheduler) serial(ctx context.Context) {
+	n := len(sc.p.Stacks)
+	for i, s := range sc.p.Stacks {
+		if ctx.Err() != nil {
+			sc.notRun(i)
+			continue
+		}
+		if _, on := sc.ready(i); on != nil {
+			sc.block(i, on)
+			continue
+		}
+		sc.r.Reporter.StackStart(s, i, n)
+		sc.results[i] = sc.r.job(ctx, sc.p, s)
+		sc.state[i] = finished
+		sc.r.Reporter.StackDone(sc.results[i])
+	}
+}
+
+// parallel runs up to Parallel stacks at once, within the order.
+func (sc *scheduler) parallel(ctx context.Context) {
 	for {
 		// Start what may start, and settle what never will, until
 		// nothing changes.
-		for changed := true; changed; {
-			changed = false
-			for i, s := range p.Stacks {
-				if state[i] != waiting {
-					continue
-				}
-				if ctx.Err() != nil {
-					notRun(i)
-					changed = true
-					continue
-				}
-				ok, on := ready(i)
-				if on != nil {
-					block(i, on)
-					changed = true
-					continue
-				}
-				if !ok || active >= r.Parallel {
-					continue
-				}
-				state[i] = running
-				active++
-				r.Reporter.StackStart(s, i, n)
-				go func(i int, s *plan.Stack) {
-					sr := r.job(ctx, p, s)
-					r.Reporter.StackDone(sr)
-					results[i] = sr
-					done <- i
-				}(i, s)
-			}
+		for sc.startReady(ctx) {
 		}
-		if active == 0 {
-			break
+		if sc.active == 0 {
+			return
 		}
 		select {
-		case i := <-done:
-			active--
-			state[i] = finished
+		case i := <-sc.done:
+			sc.active--
+			sc.state[i] = finished
 		case <-ctx.Done():
 			// Nothing new starts; what runs ends by the signal relayed
 			// to it.
-			for i := range state {
-				if state[i] == waiting {
-					notRun(i)
+			for i := range sc.state {
+				if sc.state[i] == waiting {
+					sc.notRun(i)
 				}
 			}
-			for ; active > 0; active-- {
-				state[<-done] = finished
+			for ; sc.active > 0; sc.active-- {
+				sc.state[<-sc.done] = finished
 			}
 		}
 	}
-	res.Stacks = append(res.Stacks, results...)
+}
+
+// startReady starts each waiting stack that may start while fewer than
+// Parallel run, and settles those that never will; it reports whether
+// it settled any (which may make others ready).
+func (sc *scheduler) startReady(ctx context.Context) (changed bool) {
+	for i, s := range sc.p.Stacks {
+		if sc.state[i] != waiting {
+			continue
+		}
+		if ctx.Err() != nil {
+			sc.notRun(i)
+			changed = true
+			continue
+		}
+		ok, on := sc.ready(i)
+		if on != nil {
+			sc.block(i, on)
+			changed = true
+			continue
+		}
+		if !ok || sc.active >= sc.r.Parallel {
+			continue
+		}
+		sc.state[i] = running
+		sc.active++
+		sc.r.Reporter.StackStart(s, i, len(sc.p.Stacks))
+		go func(i int, s *plan.Stack) {
+			sr := sc.r.job(ctx, sc.p, s)
+			sc.r.Reporter.StackDone(sr)
+			sc.results[i] = sr
+			sc.done <- i
+		}(i, s)
+	}
+	return changed
 }
 
 // job runs one stack: its lock held, its steps, and, when others wait for
@@ -259,20 +293,12 @@ type syncReporter struct {
 func (s *syncReporter) at(st *plan.Stack, f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sc, ok := s.r.(stackScoped); ok {
-		sc.forStack(st, f)
+	if sc, ok := s.r.(StackScoped); ok {
+		sc.ForStack(st, f)
 		return
 	}
 	f()
 }
-
-// stackScoped is implemented by reporters whose lines, while f runs, are
-// about stack st and carry its prefix (the text for people).
-type stackScoped interface {
-	forStack(st *plan.Stack, f func())
-}
-
-func (t *Text) forStack(st *plan.Stack, f func()) { t.prefixed(t.style.StackPrefix(st.Name), f) }
 
 func (s *syncReporter) Begin(p *plan.Plan, dryRun bool) {
 	s.mu.Lock()
@@ -336,22 +362,6 @@ func (s syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
-}
-
-// prefixLine puts prefix before each line of text.
-func prefixLine(prefix, text string) string {
-	if prefix == "" {
-		return text
-	}
-	lines := strings.SplitAfter(text, "\n")
-	var b strings.Builder
-	for _, l := range lines {
-		if l != "" {
-			b.WriteString(prefix)
-			b.WriteString(l)
-		}
-	}
-	return b.String()
 }
 
 // SyncIO returns ios with each Write to Out and ErrOut passed on whole and

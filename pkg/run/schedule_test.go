@@ -60,12 +60,13 @@ func fleet() map[string]string {
 func TestScheduleParallelWithinOrder(t *testing.T) {
 	p := build(t, fleet(), "up", "-d")
 	sp := &slowProc{start: map[string]time.Time{}, end: map[string]time.Time{}}
-	ios, _, _, errOut := output.Test()
+	ios, _, _, _ := output.Test()
 	ios = SyncIO(ios)
-	r := &Runner{Proc: sp, IO: ios, Reporter: NewText(ios, false), Clock: SystemClock{}, Parallel: 3, Prefix: true}
+	rec := &recorder{}
+	r := &Runner{Proc: sp, IO: ios, Reporter: rec, Clock: SystemClock{}, Parallel: 3, Prefix: true}
 	res := r.Run(context.Background(), p)
 	if res.ExitCode() != 0 {
-		t.Fatalf("exit %d\n%s", res.ExitCode(), errOut)
+		t.Fatalf("exit %d\n%s", res.ExitCode(), rec)
 	}
 	if sp.peak != 3 {
 		t.Errorf("at most %d stacks ran at once, want 3", sp.peak)
@@ -75,9 +76,17 @@ func TestScheduleParallelWithinOrder(t *testing.T) {
 			t.Errorf("%s started before %s ended", dep[1], dep[0])
 		}
 	}
-	for _, line := range strings.Split(strings.TrimSpace(errOut.String()), "\n") {
-		if _, _, ok := strings.Cut(line, " | "); !ok && !strings.HasPrefix(line, "8 succeeded") {
-			t.Errorf("line without its stack: %q", line)
+	// Each event about a stack is reported within that stack's scope
+	// (the text reporter prefixes its lines there); only the run's own
+	// begin and end are not.
+	for _, e := range rec.Events() {
+		if strings.HasPrefix(e, "begin ") || strings.HasPrefix(e, "end ") {
+			continue
+		}
+		scope, rest, _ := strings.Cut(e, " ")
+		_, name, _ := strings.Cut(rest, " ")
+		if !strings.HasPrefix(name, strings.Trim(scope, "[]")+" ") && !strings.HasPrefix(name, strings.Trim(scope, "[]")+":") {
+			t.Errorf("event outside its stack's scope: %q", e)
 		}
 	}
 }
@@ -88,7 +97,7 @@ func TestScheduleBlocksDependents(t *testing.T) {
 		sp := &slowProc{start: map[string]time.Time{}, end: map[string]time.Time{}, fail: map[string]bool{"proxy": true, "a": true, "b": true, "c": true}}
 		ios, _, _, _ := output.Test()
 		ios = SyncIO(ios)
-		r := &Runner{Proc: sp, IO: ios, Reporter: NewText(ios, false), Clock: SystemClock{}, Parallel: parallel}
+		r := &Runner{Proc: sp, IO: ios, Reporter: &recorder{}, Clock: SystemClock{}, Parallel: parallel}
 		res := r.Run(context.Background(), p)
 		if res.ExitCode() != 1 {
 			t.Fatalf("-j %d: exit %d", parallel, res.ExitCode())
@@ -118,7 +127,7 @@ func TestScheduleInterruptStartsNothingNew(t *testing.T) {
 	sp := &slowProc{start: map[string]time.Time{}, end: map[string]time.Time{}}
 	ios, _, _, _ := output.Test()
 	ios = SyncIO(ios)
-	r := &Runner{Proc: sp, IO: ios, Reporter: NewText(ios, false), Clock: SystemClock{}, Parallel: 2}
+	r := &Runner{Proc: sp, IO: ios, Reporter: &recorder{}, Clock: SystemClock{}, Parallel: 2}
 	time.AfterFunc(10*time.Millisecond, func() { cancel(errors.New("interrupted")) })
 	res := r.Run(ctx, p)
 	if res.ExitCode() != 130 {

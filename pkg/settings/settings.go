@@ -8,6 +8,10 @@
 // ([FromEnv]: the base or a stack's merged environment; [FromEnviron]:
 // kompose's own process environment only); the table of settings is in
 // the README's option list and docs/architecture.md.
+//
+// It also holds the global options themselves ([GlobalFlags]), the usage
+// and --help text, and the rewording of the option parser's errors
+// ([FlagError]), so that cmd/kompose only parses and dispatches.
 package settings
 
 import (

@@ -36,6 +36,23 @@ type Stack struct {
 	ComposeFile string // absolute path of the compose file
 	EnvFile     string // absolute path of .env, "" when there is none
 	HooksFile   string // absolute path of hooks.sh, "" when there is none
+
+	// lazy is set for a stack found by [Open] among those the pattern did
+	// not select: its EnvFile and HooksFile are not looked up until
+	// [Stack.Companions] (pkg/fleet, which reads every stack it is
+	// asked for, calls it).
+	lazy bool
+}
+
+// Companions returns s with its EnvFile and HooksFile looked up, when
+// [Open] left them for later; s as it is otherwise.
+func (s Stack) Companions() Stack {
+	if !s.lazy {
+		return s
+	}
+	s.lazy = false
+	s.lookupCompanions()
+	return s
 }
 
 // ResolveRoot picks the root folder: flag (--root) when set, else env
@@ -71,7 +88,11 @@ func ResolveRoot(flag, env, cwd string) (string, error) {
 }
 
 // Discover returns the stacks under root in name order.
-func Discover(root string) ([]Stack, error) {
+func Discover(root string) ([]Stack, error) { return discover(root, false) }
+
+// discover finds the stacks under root; with lazy, it looks up only their
+// compose files (what makes a folder a stack), not their companions.
+func discover(root string, lazy bool) ([]Stack, error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil, fmt.Errorf("read root folder: %w", err)
@@ -92,7 +113,7 @@ func Discover(root string) ([]Stack, error) {
 				continue
 			}
 		}
-		s, ok := load(name, dir)
+		s, ok := load(name, dir, lazy)
 		if ok {
 			stacks = append(stacks, s)
 		}
@@ -100,8 +121,8 @@ func Discover(root string) ([]Stack, error) {
 	return stacks, nil
 }
 
-func load(name, dir string) (Stack, bool) {
-	s := Stack{Name: name, Dir: dir}
+func load(name, dir string, lazy bool) (Stack, bool) {
+	s := Stack{Name: name, Dir: dir, lazy: lazy}
 	for _, f := range composeFileNames {
 		p := filepath.Join(dir, f)
 		if isFile(p) {
@@ -112,13 +133,20 @@ func load(name, dir string) (Stack, bool) {
 	if s.ComposeFile == "" {
 		return s, false
 	}
-	if p := filepath.Join(dir, EnvFileName); exists(p) {
-		s.EnvFile = p
-	}
-	if p := filepath.Join(dir, HooksFileName); exists(p) {
-		s.HooksFile = p
+	if !lazy {
+		s.lookupCompanions()
 	}
 	return s, true
+}
+
+// lookupCompanions sets EnvFile and HooksFile to the files that exist.
+func (s *Stack) lookupCompanions() {
+	if p := filepath.Join(s.Dir, EnvFileName); exists(p) {
+		s.EnvFile = p
+	}
+	if p := filepath.Join(s.Dir, HooksFileName); exists(p) {
+		s.HooksFile = p
+	}
 }
 
 // maxEnvScan is how much of a .env [NotAStack] reads to look for
@@ -148,7 +176,7 @@ func NotAStack(root, name string) string {
 	case !fi.IsDir():
 		return dir + " is not a folder"
 	}
-	if _, ok := load(name, dir); ok {
+	if _, ok := load(name, dir, true); ok {
 		return ""
 	}
 	n := len(composeFileNames)
@@ -205,4 +233,40 @@ func RootEnvFile(root string) string {
 		return p
 	}
 	return ""
+}
+
+// Open resolves the root (see [ResolveRoot]), finds its stacks and returns
+// the root, the stacks pattern selects and every stack of the root. Of the
+// stacks not selected only the compose file is looked up: a command on
+// one stack costs what that stack costs, not the root (the others' .env
+// and hooks.sh are looked up when read, see [Stack.Companions]). An
+// empty root, a pattern selecting nothing, or a name that is no stack (a
+// folder without a compose file: [NotAStack] says why) is an error for
+// the user.
+func Open(rootFlag, envRoot, cwd, pattern string) (root string, sel, all []Stack, err error) {
+	root, err = ResolveRoot(rootFlag, envRoot, cwd)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	all, err = discover(root, true)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if len(all) == 0 {
+		return "", nil, nil, fmt.Errorf("no stacks in %s (a stack is a sub-folder with compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml)", root)
+	}
+	sel, err = Select(all, pattern)
+	var unknown *UnknownError
+	if errors.As(err, &unknown) {
+		if why := NotAStack(root, unknown.Item); why != "" {
+			return "", nil, nil, fmt.Errorf("no stack named %q: %s", unknown.Item, why)
+		}
+	}
+	if err != nil {
+		return "", nil, nil, err
+	}
+	for i := range sel {
+		sel[i] = sel[i].Companions()
+	}
+	return root, sel, all, nil
 }

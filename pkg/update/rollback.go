@@ -3,7 +3,9 @@ package update
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,12 +55,12 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	e, w, project, svcs := ss.e, ss.w, ss.project, ss.svcs
+	e, w := ss.e, ss.w
 	hpath, err := historyPath(r.Policy, ex.Stack)
 	if err != nil {
 		return err
 	}
-	h, err := LoadHistory(hpath, project)
+	h, err := LoadHistory(hpath, ss.project)
 	if err != nil {
 		return err
 	}
@@ -66,15 +68,43 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
+	// Check everything before changing anything.
+	back, err := r.check(ctx, e, w, target, ss.svcs)
+	if err != nil {
+		return err
+	}
+	entry, recreate, err := r.retag(ctx, e, w, back)
+	if err != nil {
+		return err
+	}
+	if len(recreate) > 0 {
+		ex.Passed = append(ex.Passed, VarUpdated+"="+strings.Join(recreate, " "))
+		if err := recreateOn(ctx, e, back, recreate); err != nil {
+			return err
+		}
+	}
+	if len(entry.Services) > 0 {
+		h.Add(entry)
+		if err := h.Save(hpath); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check returns, for each service of the rollback's target, where it is
+// and where it goes back to; an error when any cannot go back (its image
+// changed in the compose file, is pinned by digest, or the previous image
+// is gone). A service no longer in the project is skipped.
+func (r *Rollback) check(ctx context.Context, e *engine, w io.Writer, target map[string]Change, svcs []Service) ([]ServiceState, error) {
 	byName := map[string]Service{}
 	for _, s := range svcs {
 		byName[s.Name] = s
 	}
 	cts, err := e.containers(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// Check everything before changing anything.
 	var back []ServiceState
 	for _, name := range sortedKeys(target) {
 		c := target[name]
@@ -83,35 +113,52 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 			fmt.Fprintf(w, "%s: no longer a service of the project; skipped\n", name)
 			continue
 		}
-		if s.Image != c.Image {
-			return fmt.Errorf("%s: the compose file names image %s now, and the recorded update was of %s; change the compose file back instead", name, s.Image, c.Image)
-		}
-		if strings.Contains(s.Image, "@") {
-			return fmt.Errorf("%s: image %s is pinned by digest; change the compose file instead", name, s.Image)
-		}
-		id, err := e.imageID(ctx, c.From)
+		st, err := checkService(ctx, e, s, c, cts)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if id != c.From {
-			return fmt.Errorf("%s: the previous image %s is gone from the engine (was it removed by hand?)", name, Short(c.From))
-		}
-		// Every container counts, running or not: an update whose new
-		// image could not start leaves the container stopped, and that
-		// is what a rollback is for.
-		st := ServiceState{Service: s}
-		for _, ct := range cts {
-			if ct.Service == name && (st.Runs == "" || ct.ImageID != c.From || !ct.Running) {
-				st.Runs = ct.ImageID
-				st.Changed = st.Changed || !ct.Running
-			}
-		}
-		if st.Before, err = e.imageID(ctx, s.Image); err != nil {
-			return err
-		}
-		st.After = c.From
 		back = append(back, st)
 	}
+	return back, nil
+}
+
+// checkService is service s going back to c.From, given its containers.
+func checkService(ctx context.Context, e *engine, s Service, c Change, cts []Container) (ServiceState, error) {
+	name := s.Name
+	if s.Image != c.Image {
+		return ServiceState{}, fmt.Errorf("%s: the compose file names image %s now, and the recorded update was of %s; change the compose file back instead", name, s.Image, c.Image)
+	}
+	if strings.Contains(s.Image, "@") {
+		return ServiceState{}, fmt.Errorf("%s: image %s is pinned by digest; change the compose file instead", name, s.Image)
+	}
+	id, err := e.imageID(ctx, c.From)
+	if err != nil {
+		return ServiceState{}, err
+	}
+	if id != c.From {
+		return ServiceState{}, fmt.Errorf("%s: the previous image %s is gone from the engine (was it removed by hand?)", name, Short(c.From))
+	}
+	// Every container counts, running or not: an update whose new image
+	// could not start leaves the container stopped, and that is what a
+	// rollback is for.
+	st := ServiceState{Service: s}
+	for _, ct := range cts {
+		if ct.Service == name && (st.Runs == "" || ct.ImageID != c.From || !ct.Running) {
+			st.Runs = ct.ImageID
+			st.Changed = st.Changed || !ct.Running
+		}
+	}
+	if st.Before, err = e.imageID(ctx, s.Image); err != nil {
+		return ServiceState{}, err
+	}
+	st.After = c.From
+	return st, nil
+}
+
+// retag points each service's reference back at its previous image and
+// says so; it returns the history entry of the rollback and the services
+// whose containers must be recreated.
+func (r *Rollback) retag(ctx context.Context, e *engine, w io.Writer, back []ServiceState) (Entry, []string, error) {
 	entry := Entry{Kind: KindRollback, Time: r.Now().UTC().Truncate(time.Second)}
 	var recreate []string
 	for _, s := range back {
@@ -127,7 +174,7 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 			continue
 		}
 		if err := e.tag(ctx, s.After, s.Image); err != nil {
-			return err
+			return entry, nil, err
 		}
 		what := "recreated"
 		if s.Runs == "" {
@@ -138,29 +185,21 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 			entry.Services = append(entry.Services, Change{Service: s.Name, Image: s.Image, From: from, To: s.After})
 		}
 	}
-	if len(recreate) > 0 {
-		ex.Passed = append(ex.Passed, VarUpdated+"="+strings.Join(recreate, " "))
-		up := append([]string{"up", "-d", "--no-deps", "--force-recreate"}, recreate...)
-		if err := e.stream(ctx, e.composeArgv(up...)...); err != nil {
-			return fmt.Errorf("recreating %s failed: %w", strings.Join(recreate, ", "), err)
-		}
-		var want []ServiceState
-		for _, s := range back {
-			for _, n := range recreate {
-				if s.Name == n {
-					want = append(want, s)
-				}
-			}
-		}
-		if err := e.verify(ctx, want, func(s ServiceState) string { return s.After }); err != nil {
-			return err
+	return entry, recreate, nil
+}
+
+// recreateOn recreates the named services on their previous images and
+// checks that they run them.
+func recreateOn(ctx context.Context, e *engine, back []ServiceState, recreate []string) error {
+	up := append([]string{"up", "-d", "--no-deps", "--force-recreate"}, recreate...)
+	if err := e.stream(ctx, e.composeArgv(up...)...); err != nil {
+		return fmt.Errorf("recreating %s failed: %w", strings.Join(recreate, ", "), err)
+	}
+	var want []ServiceState
+	for _, s := range back {
+		if slices.Contains(recreate, s.Name) {
+			want = append(want, s)
 		}
 	}
-	if len(entry.Services) > 0 {
-		h.Add(entry)
-		if err := h.Save(hpath); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.verify(ctx, want, func(s ServiceState) string { return s.After })
 }

@@ -69,12 +69,7 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return err
 	}
 	e, w, project, svcs := ss.e, ss.w, ss.project, ss.svcs
-	var names []string
-	for _, s := range svcs {
-		if s.Pull {
-			names = append(names, s.Name)
-		}
-	}
+	names := pulled(svcs)
 	if len(names) == 0 {
 		fmt.Fprintln(w, "up to date: no service has an image to pull")
 		return nil
@@ -110,27 +105,7 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	cmp := Compare(svcs, cts, before, after)
 	rec := cmp.Recreate(u.IncludeStopped)
-	recSet := map[string]bool{}
-	for _, s := range rec {
-		recSet[s.Name] = true
-	}
-	for _, s := range cmp.Services {
-		what := ""
-		switch {
-		case s.After == "":
-			what = "no image after the pull"
-		case !s.Changed:
-		case recSet[s.Name] && cmp.Running:
-			what = "recreated"
-		case recSet[s.Name]:
-			what = "started: --include-stopped"
-		case cmp.Running:
-			what = "pulled; its container is not running, not started"
-		default:
-			what = "pulled; the stack is stopped, not started"
-		}
-		fmt.Fprintln(w, s.Line(what))
-	}
+	printOutcome(w, &cmp, rec)
 	if len(rec) == 0 {
 		if u.Prune {
 			u.prune(ctx, e, h, before, after, nil, w, mask(ex, ex.Cmd.Stderr))
@@ -139,23 +114,9 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 
 	// Keep what the services ran, and record it, before recreating.
-	entry := Entry{Kind: KindUpdate, Time: u.Now().UTC().Truncate(time.Second)}
-	for _, s := range rec {
-		from := s.Runs
-		if from == "" {
-			from = s.Ran
-		}
-		if from == "" {
-			from = s.Before
-		}
-		if from == "" {
-			continue // nothing ran and nothing was there: nothing to go back to
-		}
-		tag := KeepTag(project, s.Name, from)
-		if err := e.tag(ctx, from, tag); err != nil {
-			return fmt.Errorf("keeping the previous image of %s, nothing recreated: %w", s.Name, err)
-		}
-		entry.Services = append(entry.Services, Change{Service: s.Name, Image: s.Image, From: from, To: s.After, Keep: tag})
+	entry, err := u.keep(ctx, e, project, rec)
+	if err != nil {
+		return err
 	}
 	var release []string
 	if len(entry.Services) > 0 {
@@ -187,6 +148,68 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		u.prune(ctx, e, h, before, after, rec, w, mask(ex, ex.Cmd.Stderr))
 	}
 	return nil
+}
+
+// pulled are the names of the services update pulls.
+func pulled(svcs []Service) []string {
+	var names []string
+	for _, s := range svcs {
+		if s.Pull {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// printOutcome writes one line per service: what the pull changed and
+// what update does about it (rec are the services it recreates).
+func printOutcome(w io.Writer, cmp *Comparison, rec []ServiceState) {
+	recSet := map[string]bool{}
+	for _, s := range rec {
+		recSet[s.Name] = true
+	}
+	for _, s := range cmp.Services {
+		what := ""
+		switch {
+		case s.After == "":
+			what = "no image after the pull"
+		case !s.Changed:
+		case recSet[s.Name] && cmp.Running:
+			what = "recreated"
+		case recSet[s.Name]:
+			what = "started: --include-stopped"
+		case cmp.Running:
+			what = "pulled; its container is not running, not started"
+		default:
+			what = "pulled; the stack is stopped, not started"
+		}
+		fmt.Fprintln(w, s.Line(what))
+	}
+}
+
+// keep tags the image each service of rec ran (or, when none ran, named)
+// with its keep tag, so that rollback can go back to it, and returns the
+// history entry recording it.
+func (u *Update) keep(ctx context.Context, e *engine, project string, rec []ServiceState) (Entry, error) {
+	entry := Entry{Kind: KindUpdate, Time: u.Now().UTC().Truncate(time.Second)}
+	for _, s := range rec {
+		from := s.Runs
+		if from == "" {
+			from = s.Ran
+		}
+		if from == "" {
+			from = s.Before
+		}
+		if from == "" {
+			continue // nothing ran and nothing was there: nothing to go back to
+		}
+		tag := KeepTag(project, s.Name, from)
+		if err := e.tag(ctx, from, tag); err != nil {
+			return entry, fmt.Errorf("keeping the previous image of %s, nothing recreated: %w", s.Name, err)
+		}
+		entry.Services = append(entry.Services, Change{Service: s.Name, Image: s.Image, From: from, To: s.After, Keep: tag})
+	}
+	return entry, nil
 }
 
 // restoreRefs points each reference that a failed pull moved back at the

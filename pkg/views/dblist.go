@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/db"
-	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 )
 
 // DBList is `db:list --json`: the dumps of each stack of a db:list plan,

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/db"
-	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 )
 
 // offsiteInto adds the snapshots of o (a stack's restic repository) to

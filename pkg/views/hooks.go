@@ -10,10 +10,10 @@ import (
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/hooks"
-	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
-	"github.com/kompose-dev/kompose/pkg/run"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
+	"github.com/kompose-dev/kompose/pkg/report/text"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
@@ -202,11 +202,11 @@ func printStackPlanHooks(w io.Writer, st output.Style, s *plan.Stack) {
 	for i := range s.Steps {
 		step := &s.Steps[i]
 		if step.Hook == nil {
-			fmt.Fprintf(w, "  %-5s %s\n", "cmd", run.CommandLine(s, step))
+			fmt.Fprintf(w, "  %-5s %s\n", "cmd", text.CommandLine(s, step))
 			continue
 		}
 		n++
-		fmt.Fprintf(w, "  %-5s %s  %s\n", step.Phase, run.CommandLine(s, step), st.Dim("("+strings.Join(stepNotes(step), ", ")+")"))
+		fmt.Fprintf(w, "  %-5s %s  %s\n", step.Phase, text.CommandLine(s, step), st.Dim("("+strings.Join(stepNotes(step), ", ")+")"))
 	}
 	for _, h := range s.NotRun {
 		fmt.Fprintf(w, "  %-5s %s  %s\n", h.Phase, h.Source, st.Yellow("(not run: "+h.NotRun+")"))

@@ -11,8 +11,8 @@ import (
 	"github.com/kompose-dev/kompose/pkg/engine"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/fleet"
-	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
 

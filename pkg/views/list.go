@@ -13,9 +13,9 @@ import (
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/hooks"
-	"github.com/kompose-dev/kompose/pkg/jsonout"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
 

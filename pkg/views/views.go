@@ -1,6 +1,6 @@
 // Package views holds kompose's read-only views (hosts, status, hooks,
 // --list): each collects one model from the fleet (pkg/fleet), and prints
-// it as text for people or as its JSON document (pkg/jsonout,
+// it as text for people or as its JSON document (pkg/report/jsonout,
 // docs/json.md). Text and JSON print the same model: nothing is computed
 // twice.
 //

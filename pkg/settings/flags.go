@@ -1,12 +1,10 @@
-package main
+package settings
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/kompose-dev/kompose/pkg/jsonout"
-	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/urfave/cli/v2"
 )
 
@@ -18,16 +16,17 @@ const (
 	flagNoValue   = "flag needs an argument: -"
 )
 
-// flagError rewrites an error of the option parser so that it names the
+// FlagError rewrites an error of the option parser so that it names the
 // option as the user typed it (never its value, which may be a secret)
-// and, for an unknown one, the nearest option kompose has.
-func flagError(err error, argv []string, flags []cli.Flag) error {
+// and, for an unknown one, the nearest option kompose has, as nearest
+// (plan.Nearest, kompose's one typo rule) finds it.
+func FlagError(err error, argv []string, flags []cli.Flag, nearest func(string, []string) (string, bool)) error {
 	msg := err.Error()
 	switch {
 	case strings.HasPrefix(msg, flagUndefined):
 		name := strings.TrimPrefix(msg, flagUndefined)
 		out := fmt.Sprintf("unknown option %s", typedOption(argv, name))
-		if near, ok := nearestOption(name, flags); ok {
+		if near, ok := nearestOption(name, flags, nearest); ok {
 			out += fmt.Sprintf(" (did you mean %s?)", near)
 		}
 		return errors.New(out)
@@ -80,7 +79,7 @@ func typedOption(argv []string, name string) string {
 
 // nearestOption is the long option nearest to name, as "--name"; one
 // letter is too little to guess from.
-func nearestOption(name string, flags []cli.Flag) (string, bool) {
+func nearestOption(name string, flags []cli.Flag, nearest func(string, []string) (string, bool)) (string, bool) {
 	if len(name) < 2 {
 		return "", false
 	}
@@ -92,7 +91,7 @@ func nearestOption(name string, flags []cli.Flag) (string, bool) {
 			}
 		}
 	}
-	near, ok := plan.Nearest(name, names)
+	near, ok := nearest(name, names)
 	return "--" + near, ok
 }
 
@@ -107,11 +106,11 @@ func lookupFlag(flags []cli.Flag, name string) cli.Flag {
 	return nil
 }
 
-// reportFile finds --report FILE in argv when the options did not parse,
+// ReportFile finds --report FILE in argv when the options did not parse,
 // looking at the global options only (before the pattern). A report
 // asked for after the option that failed is found too: the parser stops
 // at the first mistake, kompose's promise does not.
-func reportFile(argv []string, flags []cli.Flag) string {
+func ReportFile(argv []string, flags []cli.Flag) string {
 	for i := 1; i < len(argv); i++ {
 		a := argv[i]
 		if a == "--" || a == "-" || !strings.HasPrefix(a, "-") {
@@ -134,17 +133,4 @@ func reportFile(argv []string, flags []cli.Flag) string {
 		}
 	}
 	return ""
-}
-
-// earlyReport writes the --report document of a command line whose options
-// did not parse: a usage error (exit 2) with its masked message and
-// command line, as docs/json.md promises for every usage error.
-func (a *App) earlyReport(flags []cli.Flag, err error) {
-	file := reportFile(a.argv, flags)
-	if file == "" {
-		return
-	}
-	o := fleetOpts{report: file}
-	o.collector = jsonout.NewCollector(a.Version, a.argv, a.Clock.Now)
-	a.writeReport(o, exitUsage, err)
 }

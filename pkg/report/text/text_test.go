@@ -1,11 +1,13 @@
-package run
+package text
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kompose-dev/kompose/pkg/output"
+	"github.com/kompose-dev/kompose/pkg/run"
 )
 
 func secretFiles() map[string]string {
@@ -99,12 +101,105 @@ func TestColour(t *testing.T) {
 			} else {
 				ios.ErrTTY = tt.tty
 			}
-			r := &Runner{Proc: &fakeProc{}, IO: ios, Reporter: NewText(ios, tt.dry), Clock: &tick{}, DryRun: tt.dry}
+			r := &run.Runner{Proc: &fakeProc{}, IO: ios, Reporter: New(ios, tt.dry), Clock: &tick{}, DryRun: tt.dry}
 			r.Run(context.Background(), p)
 			got := strings.Contains(out.String()+errOut.String(), "\x1b[")
 			if got != tt.want {
 				t.Errorf("colour = %v, want %v:\n%q\n%q", got, tt.want, out, errOut)
 			}
 		})
+	}
+}
+
+const allHooks = "hook_pre_up() { :; }\nhook_post_up() { :; }\n"
+
+func threeStacks() map[string]string {
+	return map[string]string{
+		"a/compose.yaml": svc, "a/hooks.sh": allHooks,
+		"b/compose.yaml": svc, "b/hooks.sh": allHooks,
+		"c/compose.yaml": svc, "c/hooks.sh": allHooks,
+	}
+}
+
+// TestTextOfFailures: a failed step is said on stderr with its stack, the
+// steps it keeps from running are listed, and the summary ends with one
+// line per failed stack saying why. Broken files are said before the
+// first stack starts.
+func TestTextOfFailures(t *testing.T) {
+	files := threeStacks()
+	files["c/.env"] = "NOT OK\n"
+	p := build(t, files, "up", "-d")
+	_, out, errOut := runPlan(t, p, &fakeProc{fail: map[string]int{"b hook_pre_up": 3}}, false)
+	if out != "" {
+		t.Errorf("kompose wrote to stdout in a real run: %q", out)
+	}
+	first := strings.Index(errOut, "==> a")
+	if i := strings.Index(errOut, filepath.Join(p.Root, "c", ".env")+": line 1"); i < 0 || i > first {
+		t.Errorf("the broken .env is not reported before the first stack starts:\n%s", errOut)
+	}
+	last := -1
+	for _, w := range []string{
+		"!!! b: hook_pre_up failed: exit status 3",
+		"--- skipped: docker compose up -d",
+		"--- skipped: hook_post_up up -d",
+		"<== b FAILED",
+		"<== c FAILED, nothing run: ",
+		"1 succeeded, 2 failed out of 3 stacks (failed: b, c)\n  b: hook_pre_up failed: exit status 3\n  c: ",
+	} {
+		i := strings.Index(errOut, w)
+		if i < 0 || i < last {
+			t.Errorf("stderr lacks %q (in order):\n%s", w, errOut)
+			continue
+		}
+		last = i
+	}
+}
+
+// TestTextOfDryRun: the plan is on stdout, in order, ending with what
+// cannot run.
+func TestTextOfDryRun(t *testing.T) {
+	files := threeStacks()
+	files["c/hooks.sh"] = "hook_pre_up() {\n"
+	p := build(t, files, "up", "-d", "a b")
+	_, out, errOut := runPlan(t, p, &fakeProc{}, true)
+	last := -1
+	for _, w := range []string{
+		"dry run: kompose up over 3 stack(s) in " + p.Root + "; nothing is executed",
+		"==> a [1/3] " + filepath.Join(p.Root, "a"),
+		"--> hook_pre_up up -d 'a b'  (hooks.sh:1)",
+		"--> docker compose up -d 'a b'",
+		"--> hook_post_up up -d 'a b'  (hooks.sh:2)",
+		"==> b [2/3]",
+		"==> c [3/3]",
+		"<== c FAILED, nothing run: " + filepath.Join(p.Root, "c", "hooks.sh") + ":1: hooks.sh does not parse",
+		"dry run: 3 stack(s) planned, 1 cannot run: c; nothing was executed",
+		"  c: " + filepath.Join(p.Root, "c", "hooks.sh") + ":1: hooks.sh does not parse",
+	} {
+		i := strings.Index(out, w)
+		if i < 0 || i < last {
+			t.Errorf("stdout lacks %q (in order):\n%s", w, out)
+			continue
+		}
+		last = i
+	}
+	if !strings.Contains(errOut, "hooks.sh:1: hooks.sh does not parse") {
+		t.Errorf("the broken hooks.sh is not on stderr:\n%s", errOut)
+	}
+}
+
+// TestTextOfParallelStacks: with stacks running at once, every line about
+// a stack carries its prefix; only the summary does not.
+func TestTextOfParallelStacks(t *testing.T) {
+	p := build(t, threeStacks(), "up", "-d")
+	ios, _, _, errOut := output.Test()
+	ios = run.SyncIO(ios)
+	r := &run.Runner{Proc: &fakeProc{}, IO: ios, Reporter: New(ios, false), Clock: &tick{}, Parallel: 3, Prefix: true}
+	if res := r.Run(context.Background(), p); res.ExitCode() != 0 {
+		t.Fatalf("exit %d\n%s", res.ExitCode(), errOut)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(errOut.String()), "\n") {
+		if _, _, ok := strings.Cut(line, " | "); !ok && !strings.HasPrefix(line, "3 succeeded") {
+			t.Errorf("line without its stack: %q", line)
+		}
 	}
 }

@@ -100,6 +100,6 @@ func TestSchemaPinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got != string(want) {
-		t.Errorf("the JSON schema changed; update docs/json.md, then run go test ./pkg/jsonout -update\n--- got\n%s", got)
+		t.Errorf("the JSON schema changed; update docs/json.md, then run go test ./pkg/report/jsonout -update\n--- got\n%s", got)
 	}
 }

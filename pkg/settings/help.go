@@ -1,4 +1,4 @@
-package main
+package settings
 
 import (
 	"fmt"
@@ -19,12 +19,12 @@ const (
 	helpNameWidth = 26
 )
 
-// helpTemplate is kompose's help as urfave/cli's help template: its own
+// HelpTemplate is kompose's help as urfave/cli's help template: its own
 // layout rather than urfave/cli's, which puts every alias and a
 // repeatable option's placeholder twice on one line (up to 289 columns)
 // and appends "(default: false)" to every switch. An option's default is
 // said in its own text, where it is not "off".
-func helpTemplate(app *cli.App) string {
+func HelpTemplate(app *cli.App) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "NAME:\n%s%s - %s\n\nUSAGE:\n", helpIndent, app.Name, app.Usage)
 	for _, line := range strings.Split(app.UsageText, "\n") {

@@ -1,12 +1,14 @@
-package run
+package text
 
 import (
 	"errors"
 	"fmt"
+	"github.com/kompose-dev/kompose/pkg/engine"
 	"io"
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/run"
 )
 
 // order says, in a dry run, the order the stacks would run in: the waves
@@ -67,15 +69,19 @@ func (t *Text) stackOrder(s *plan.Stack) {
 	fmt.Fprintf(t.w, "    %s\n", what)
 }
 
-// StackWaiting implements [Waiter].
+// StackWaiting implements [run.Waiter].
 func (t *Text) StackWaiting(s *plan.Stack, what string) {
 	fmt.Fprintf(t.w, "%s %s\n", t.style.Dim("..."), s.Masker.String(what))
 }
 
 func isBlocked(err error) bool {
-	var b *BlockedError
+	var b *run.BlockedError
 	return errors.As(err, &b)
 }
+
+// ForStack implements [run.StackScoped]: while f runs, t's lines carry
+// st's prefix.
+func (t *Text) ForStack(st *plan.Stack, f func()) { t.prefixed(t.style.StackPrefix(st.Name), f) }
 
 // prefixed runs f with t's lines about a stack prefixed with prefix: the
 // reporter of stacks running at once (-j), whose calls are serialised.
@@ -98,4 +104,33 @@ func (l *linePrefixer) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// prefixLine puts prefix before each line of text.
+func prefixLine(prefix, text string) string {
+	if prefix == "" {
+		return text
+	}
+	lines := strings.SplitAfter(text, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(prefix)
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// engineNote is how a stack's engine is shown beside its name: "" for the
+// docker CLI's current context, else ", engine NAME".
+func engineNote(s *plan.Stack) string {
+	if s.Env == nil {
+		return ""
+	}
+	eng := engine.Of(s.Env.Lookup)
+	if eng.Default() {
+		return ""
+	}
+	return fmt.Sprintf(", engine %s", eng.Name())
 }

@@ -1,4 +1,8 @@
-package run
+// Package text is the reporter for people: kompose's own lines while a
+// plan runs (on stderr, so stdout carries exactly what compose and the
+// hooks print) and a dry run's plan (on stdout). It is a run.Reporter, fed
+// the same events as the JSON, metrics and ping reporters beside it.
+package text
 
 import (
 	"fmt"
@@ -10,26 +14,9 @@ import (
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/run"
 	"mvdan.cc/sh/v3/syntax"
 )
-
-// Reporter is told what happens while a plan runs. The text reporter is for
-// people; other formats (JSON) implement the same events.
-type Reporter interface {
-	Begin(p *plan.Plan, dryRun bool)
-	StackStart(s *plan.Stack, index, total int)
-	// StepPlanned is called instead of StepStart and StepDone in a dry run.
-	StepPlanned(s *plan.Stack, st *plan.Step)
-	StepStart(s *plan.Stack, st *plan.Step)
-	StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration)
-	StepSkipped(s *plan.Stack, st *plan.Step)
-	// StackDone is also called, without StackStart, for a stack that does
-	// not run because a stack it waits for failed (r.Err is a
-	// *BlockedError). With -j, calls about different stacks interleave
-	// (never at the same time).
-	StackDone(r StackResult)
-	End(r *Result)
-}
 
 // Text reports for people. In a real run kompose's own lines go to the
 // error stream, so standard output carries exactly what compose and the
@@ -43,8 +30,8 @@ type Text struct {
 	ord   *plan.Order // the plan's order, for the dry run (report_order.go)
 }
 
-// NewText returns a text reporter on ios.
-func NewText(ios *output.IOStreams, dryRun bool) *Text {
+// New returns a text reporter on ios.
+func New(ios *output.IOStreams, dryRun bool) *Text {
 	if dryRun {
 		return &Text{w: ios.Out, errW: ios.ErrOut, style: ios.StyleFor(ios.OutTTY), dry: true}
 	}
@@ -110,7 +97,7 @@ func annotation(st *plan.Step) string {
 	return strings.Join(parts, ", ")
 }
 
-// Begin implements [Reporter].
+// Begin implements [run.Reporter].
 func (t *Text) Begin(p *plan.Plan, dryRun bool) {
 	// Stacks that cannot run (a broken .env or hooks.sh) are reported
 	// before any stack starts.
@@ -149,7 +136,7 @@ func (t *Text) vars(scope string, vars []env.Var, m *env.Masker) {
 	}
 }
 
-// StackStart implements [Reporter].
+// StackStart implements [run.Reporter].
 func (t *Text) StackStart(s *plan.Stack, index, total int) {
 	fmt.Fprintf(t.w, "%s %s %s\n", t.style.Cyan("==>"), t.style.Bold(s.Name),
 		t.style.Dim(fmt.Sprintf("[%d/%d] %s%s", index+1, total, s.Dir, engineNote(s))))
@@ -172,7 +159,7 @@ func (t *Text) StackStart(s *plan.Stack, index, total int) {
 // dry run than its command line (the file a db:export would write).
 type Describer interface{ Describe() []string }
 
-// StepPlanned implements [Reporter].
+// StepPlanned implements [run.Reporter].
 func (t *Text) StepPlanned(s *plan.Stack, st *plan.Step) {
 	if st.Skip != "" {
 		t.StepSkipped(s, st)
@@ -186,14 +173,14 @@ func (t *Text) StepPlanned(s *plan.Stack, st *plan.Step) {
 	}
 }
 
-// StepStart implements [Reporter].
+// StepStart implements [run.Reporter].
 func (t *Text) StepStart(s *plan.Stack, st *plan.Step) { fmt.Fprintln(t.w, t.stepLine(s, st)) }
 
-// StepDone implements [Reporter].
+// StepDone implements [run.Reporter].
 func (t *Text) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration) {
 	if err != nil {
 		fmt.Fprintf(t.errW, "%s %s: %s %s\n", t.style.Red("!!!"), s.Name,
-			s.Masker.String((&StepError{Step: st, Err: err}).Error()), t.style.Dim(seconds(d)))
+			s.Masker.String((&run.StepError{Step: st, Err: err}).Error()), t.style.Dim(seconds(d)))
 		return
 	}
 	if st.Kind == plan.KindHook {
@@ -201,7 +188,7 @@ func (t *Text) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Duration
 	}
 }
 
-// StepSkipped implements [Reporter].
+// StepSkipped implements [run.Reporter].
 func (t *Text) StepSkipped(s *plan.Stack, st *plan.Step) {
 	what := "--- skipped:"
 	if st.Skip != "" {
@@ -214,35 +201,35 @@ func (t *Text) StepSkipped(s *plan.Stack, st *plan.Step) {
 	fmt.Fprintln(t.w, line)
 }
 
-// StackDone implements [Reporter].
-func (t *Text) StackDone(r StackResult) {
+// StackDone implements [run.Reporter].
+func (t *Text) StackDone(r run.StackResult) {
 	s := r.Stack
 	switch {
 	case r.Stack.Err != nil:
 		// Known before anything ran and reported by Begin too; said
 		// again here, where a long run's reader looks for it.
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run:"), s.Masker.String(s.Err.Error()))
-	case r.Status == Skipped:
+	case r.Status == run.Skipped:
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Dim("<=="), s.Name, t.style.Dim("skipped: "+s.Masker.String(s.Skip)))
-	case r.Status == Succeeded && !t.dry:
+	case r.Status == run.Succeeded && !t.dry:
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Green("<=="), s.Name, t.style.Green("ok"), t.style.Dim(seconds(r.Duration)))
-	case r.Status == Failed && isEngineDown(r.Err):
+	case r.Status == run.Failed && run.IsEngineDown(r.Err):
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED, nothing run:"), s.Masker.String(r.Err.Error()))
-	case r.Status == Failed && isBlocked(r.Err):
+	case r.Status == run.Failed && isBlocked(r.Err):
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red(r.Err.Error()))
-	case r.Status == Failed:
+	case r.Status == run.Failed:
 		fmt.Fprintf(t.w, "%s %s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("FAILED"), t.style.Dim(seconds(r.Duration)))
-	case r.Status == Interrupted:
+	case r.Status == run.Interrupted:
 		fmt.Fprintf(t.w, "%s %s %s\n", t.style.Red("<=="), s.Name, t.style.Red("INTERRUPTED"))
 	}
 }
 
-// End implements [Reporter].
-func (t *Text) End(r *Result) {
+// End implements [run.Reporter].
+func (t *Text) End(r *run.Result) {
 	_, failed := r.Count()
 	var names []string
 	for _, s := range r.Stacks {
-		if s.Status == Failed || s.Status == Interrupted {
+		if s.Status == run.Failed || s.Status == run.Interrupted {
 			names = append(names, s.Stack.Name)
 		}
 	}
@@ -277,9 +264,9 @@ func (t *Text) End(r *Result) {
 }
 
 // reasons closes the summary with one line per failed stack saying why.
-func (t *Text) reasons(r *Result) {
+func (t *Text) reasons(r *run.Result) {
 	for _, sr := range r.Stacks {
-		if (sr.Status != Failed && sr.Status != Interrupted) || sr.Err == nil {
+		if (sr.Status != run.Failed && sr.Status != run.Interrupted) || sr.Err == nil {
 			continue
 		}
 		if sr.Stack.Err != nil && sr.Stack.CommandErr {

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/env"
-	"github.com/kompose-dev/kompose/pkg/ping"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/report/ping"
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )

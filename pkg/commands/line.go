@@ -1,0 +1,96 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Line is what the words after the global options ask for:
+//
+//	<pattern> [--] <command> [args...]
+type Line struct {
+	Pattern string
+	Command string
+	Args    []string
+	// Passthrough is set when the command followed "--": it goes to
+	// compose as it is (a subcommand of a newer compose that looks like a
+	// typo to kompose).
+	Passthrough bool
+}
+
+// Hosts is the one command that needs no pattern: "kompose hosts
+// [--json]" is "kompose '*' hosts".
+const Hosts = "hosts"
+
+// Words returns the words after the global options with every --dry-run
+// after the pattern taken out, and whether there was one; "hosts" alone
+// (or with --json) gets the pattern "*".
+func Words(args []string) ([]string, bool) {
+	dryRun := false
+	if len(args) > 1 {
+		args, dryRun = TakeDryRun(args)
+	}
+	if len(args) > 0 && args[0] == Hosts {
+		if rest, _ := TakeJSON(args[1:]); len(rest) == 0 {
+			args = append([]string{"*"}, args...)
+		}
+	}
+	return args, dryRun
+}
+
+// ParseLine splits the words after the global options (see [Words]) into
+// pattern, command and its arguments. Its errors are usage errors.
+func ParseLine(args []string) (Line, error) {
+	switch len(args) {
+	case 0:
+		return Line{}, fmt.Errorf("missing <pattern> and <command>: kompose [global options] <pattern> <command> [args...]")
+	case 1:
+		return Line{}, fmt.Errorf("missing <command> after pattern %q", args[0])
+	}
+	l := Line{Pattern: args[0], Command: args[1], Args: args[2:]}
+	l.Passthrough = l.Command == "--"
+	if l.Passthrough {
+		if len(l.Args) == 0 {
+			return l, fmt.Errorf("missing <command> after \"--\"")
+		}
+		l.Command, l.Args = l.Args[0], l.Args[1:]
+	}
+	if strings.HasPrefix(l.Command, "-") && !l.Passthrough {
+		return l, fmt.Errorf("%q after the pattern is not a command; global options go before the pattern", l.Command)
+	}
+	return l, nil
+}
+
+// TakeDryRun removes --dry-run from the arguments after the pattern, the
+// way kompose.sh accepted it anywhere. Arguments after a "--" are left
+// alone, and so is -n, which compose subcommands use (logs -n 20).
+func TakeDryRun(args []string) ([]string, bool) {
+	out := make([]string, 0, len(args))
+	found := false
+	for i, a := range args {
+		if a == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		if a == "--dry-run" && i > 0 {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
+}
+
+// TakeJSON removes --json from the arguments of a read-only view.
+func TakeJSON(args []string) ([]string, bool) {
+	out := make([]string, 0, len(args))
+	found := false
+	for _, a := range args {
+		if a == "--json" {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
+}

@@ -1,0 +1,48 @@
+package commands
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestWordsAndParseLine(t *testing.T) {
+	for _, tt := range []struct {
+		args   []string
+		want   Line
+		dryRun bool
+		err    string
+	}{
+		{args: []string{"blog", "up", "-d"}, want: Line{Pattern: "blog", Command: "up", Args: []string{"-d"}}},
+		{args: []string{"blog", "up", "--dry-run", "-d"}, want: Line{Pattern: "blog", Command: "up", Args: []string{"-d"}}, dryRun: true},
+		{args: []string{"blog", "exec", "web", "--", "x", "--dry-run"}, want: Line{Pattern: "blog", Command: "exec", Args: []string{"web", "--", "x", "--dry-run"}}},
+		{args: []string{"blog", "logs", "-n", "20"}, want: Line{Pattern: "blog", Command: "logs", Args: []string{"-n", "20"}}},
+		{args: []string{"*", "--", "watch", "web"}, want: Line{Pattern: "*", Command: "watch", Args: []string{"web"}, Passthrough: true}},
+		{args: []string{"hosts"}, want: Line{Pattern: "*", Command: "hosts", Args: []string{}}},
+		{args: []string{"hosts", "--json"}, want: Line{Pattern: "*", Command: "hosts", Args: []string{"--json"}}},
+		{args: []string{"hosts", "status"}, want: Line{Pattern: "hosts", Command: "status", Args: []string{}}},
+		{args: nil, err: "missing <pattern> and <command>"},
+		{args: []string{"blog"}, err: `missing <command> after pattern "blog"`},
+		{args: []string{"blog", "--"}, err: `missing <command> after "--"`},
+		{args: []string{"blog", "-d", "up"}, err: `"-d" after the pattern is not a command`},
+	} {
+		words, dry := Words(tt.args)
+		got, err := ParseLine(words)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q: error %v, want %q", tt.args, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) || dry != tt.dryRun {
+			t.Errorf("%q: %+v, dry %v, %v; want %+v, dry %v", tt.args, got, dry, err, tt.want, tt.dryRun)
+		}
+	}
+}
+
+func TestTakeJSON(t *testing.T) {
+	rest, found := TakeJSON([]string{"up", "--json", "-d"})
+	if !found || !reflect.DeepEqual(rest, []string{"up", "-d"}) {
+		t.Errorf("TakeJSON = %q, %v", rest, found)
+	}
+}
