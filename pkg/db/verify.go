@@ -54,6 +54,15 @@ func (v *Verify) HookArgs() []string {
 	return []string{v.File}
 }
 
+// DumpFile is the dump the drill loads (plan.DumpFiler: the hooks'
+// KOMPOSE_DUMP_FILE); "" for a restic snapshot, read only when it runs.
+func (v *Verify) DumpFile() string {
+	if v.FromRestic != nil {
+		return ""
+	}
+	return v.File
+}
+
 // Describe says what the drill does, for the dry run.
 func (v *Verify) Describe() []string {
 	src := v.File
