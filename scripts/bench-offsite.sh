@@ -38,9 +38,12 @@ if ((EUID == 0)); then
   as_pg=(runuser -u postgres --)
 fi
 port=$((20000 + RANDOM % 20000))
+# kompose's side (stacks, dumps, repository, keys) in a folder of the
+# invoking user's own: the trust rule refuses one the postgres account owns.
+kw=$(mktemp -d /tmp/kompose-bench-offsite-k.XXXXXX)
 cleanup() {
   "${as_pg[@]}" "$bindir/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$work"
+  rm -rf "$work" "$kw"
 }
 trap cleanup EXIT
 
@@ -64,49 +67,49 @@ VACUUM ANALYZE events;
 SQL
 echo "database: $(psql_ -At -d bench -c "SELECT pg_size_pretty(pg_database_size('bench'))")"
 
-(cd "$here" && go build -o "$work/kompose" ./cmd/kompose)
-export RESTIC_REPOSITORY=$work/repo RESTIC_PASSWORD=bench-restic XDG_CACHE_HOME=$work/cache
+(cd "$here" && go build -o "$kw/kompose" ./cmd/kompose)
+export RESTIC_REPOSITORY=$kw/repo RESTIC_PASSWORD=bench-restic XDG_CACHE_HOME=$kw/cache
 restic init >/dev/null
-age-keygen -o "$work/key.txt" 2>/dev/null
-age-keygen -y "$work/key.txt" >"$work/recipients.txt"
-mkdir -p "$work/stacks/plain" "$work/stacks/crypt" "$work/out"
+age-keygen -o "$kw/key.txt" 2>/dev/null
+age-keygen -y "$kw/key.txt" >"$kw/recipients.txt"
+mkdir -p "$kw/stacks/plain" "$kw/stacks/crypt" "$kw/out"
 for s in plain crypt; do
-  printf 'services:\n  app: {image: nginx}\n' >"$work/stacks/$s/compose.yaml"
-  printf 'DB_NAME=bench\nDB_USER=bench\nDB_PASSWORD=bench-password\nDB_HOST=127.0.0.1\nDB_PORT=%s\nDB_DUMP_DIR=%s\n' "$port" "$work/out/$s" >"$work/stacks/$s/.env"
+  printf 'services:\n  app: {image: nginx}\n' >"$kw/stacks/$s/compose.yaml"
+  printf 'DB_NAME=bench\nDB_USER=bench\nDB_PASSWORD=bench-password\nDB_HOST=127.0.0.1\nDB_PORT=%s\nDB_DUMP_DIR=%s\n' "$port" "$kw/out/$s" >"$kw/stacks/$s/.env"
 done
-echo "KOMPOSE_AGE_RECIPIENTS_FILE=$work/recipients.txt" >>"$work/stacks/crypt/.env"
-chown -R root "$work/stacks" "$work/out" 2>/dev/null || true
+echo "KOMPOSE_AGE_RECIPIENTS_FILE=$kw/recipients.txt" >>"$kw/stacks/crypt/.env"
 
 # The shell pipelines: each removes its output first, like kompose writes a new file.
-cat >"$work/pipe.sh" <<SH
+cat >"$kw/pipe.sh" <<SH
 #!/bin/bash
 set -euo pipefail
-mkdir -p $work/out/sh
-f=$work/out/sh/bench_\$(date +%Y%m%d_%H%M%S%N).sql.zst
+mkdir -p $kw/out/sh
+f=$kw/out/sh/bench_\$(date +%Y%m%d_%H%M%S%N).sql.zst
 if [[ \${1:-} == age ]]; then
-  pg_dump -h 127.0.0.1 -p $port -U bench -w -d bench | zstd -q -3 | age -R $work/recipients.txt | tee "\$f.age" |
+  pg_dump -h 127.0.0.1 -p $port -U bench -w -d bench | zstd -q -3 | age -R $kw/recipients.txt | tee "\$f.age" |
     restic backup -q --stdin --stdin-filename "\$(basename "\$f").age" --tag kompose --host bench >/dev/null
 else
   pg_dump -h 127.0.0.1 -p $port -U bench -w -d bench | zstd -q -3 | tee "\$f" |
     restic backup -q --stdin --stdin-filename "\$(basename "\$f")" --tag kompose --host bench >/dev/null
 fi
-rm -f $work/out/sh/*
+rm -f $kw/out/sh/*
 SH
-chmod +x "$work/pipe.sh"
+chmod +x "$kw/pipe.sh"
 # kompose, removing its dump after each run (the folder stays small).
-cat >"$work/kompose.sh" <<SH
+cat >"$kw/kompose.sh" <<SH
 #!/bin/bash
 set -e
-$work/kompose --root $work/stacks "\$@" >/dev/null 2>&1
-rm -f $work/out/*/bench_*
+$kw/kompose --root $kw/stacks "\$@" >>$kw/kompose.log 2>&1
+rm -f $kw/out/*/bench_*
 SH
-chmod +x "$work/kompose.sh"
+chmod +x "$kw/kompose.sh"
 
 to=$((runs * 200 + 200))
 echo; echo "== offsite: kompose db:export --compress zstd  vs  pg_dump | zstd | tee | restic backup --stdin"
-"$timer" -n "$runs" --timeout "$to" --vs "$work/pipe.sh" -- "$work/kompose.sh" plain db:export --compress zstd --no-progress
+"$timer" -n "$runs" --timeout "$to" --vs "$kw/pipe.sh" -- "$kw/kompose.sh" plain db:export --compress zstd --no-progress
 echo; echo "== offsite + age: kompose (KOMPOSE_AGE_RECIPIENTS_FILE)  vs  pg_dump | zstd | age | tee | restic backup --stdin"
-"$timer" -n "$runs" --timeout "$to" --vs "$work/pipe.sh age" -- "$work/kompose.sh" crypt db:export --compress zstd --no-progress
+"$timer" -n "$runs" --timeout "$to" --vs "$kw/pipe.sh age" -- "$kw/kompose.sh" crypt db:export --compress zstd --no-progress
 echo; echo "== the offsite copy's cost: kompose db:export --compress zstd  vs  the same --no-offsite"
-"$timer" -n "$runs" --timeout "$to" --vs "$work/kompose.sh plain db:export --compress zstd --no-progress --no-offsite" -- "$work/kompose.sh" plain db:export --compress zstd --no-progress
-echo; echo "repository: $(du -sh "$work/repo" | cut -f1) after all runs (restic deduplicates the unchanged dumps)"
+"$timer" -n "$runs" --timeout "$to" --vs "$kw/kompose.sh plain db:export --compress zstd --no-progress --no-offsite" -- "$kw/kompose.sh" plain db:export --compress zstd --no-progress
+grep -m3 -i 'error\|failed' "$kw/kompose.log" || true
+echo; echo "repository: $(du -sh "$kw/repo" | cut -f1) after all runs (restic deduplicates the unchanged dumps)"
