@@ -264,6 +264,11 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 		if err != nil {
 			return plan.Step{}, err
 		}
+		if len(rules) == 0 && !isSet(fs, "keep") && !isSet(fs, "older-than") {
+			// No rule given at all: the default --keep 1 of the folder
+			// is not a rule for the repository's history.
+			x.Offsite.NoRule = true
+		}
 		x.Offsite.Keep, x.Offsite.Prune, x.Offsite.Disable = KeepRules(rules, *keep, age), *prune, *noOffsite
 	}
 	// The database the last import kept goes too: the server is asked

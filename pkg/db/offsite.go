@@ -25,6 +25,10 @@ type Offsite struct {
 	// data no snapshot needs any more.
 	Keep  []string
 	Prune bool
+	// NoRule: db:cleanup was given no retention option at all; the
+	// repository is left alone (its history is not thinned to the dump
+	// folder's default of one dump).
+	NoRule bool
 }
 
 // offsiteFor plans the offsite step of a stack's database: nil when its
@@ -68,6 +72,9 @@ func (o *Offsite) describeForget() string {
 	if o.Disable {
 		return "offsite: not thinned (--no-offsite)"
 	}
+	if o.NoRule {
+		return "offsite: not thinned (no retention option given: --keep N, --older-than AGE or restic's --keep-daily N …)"
+	}
 	line := fmt.Sprintf("offsite: restic forget --tag %s --group-by host,tags %s", strings.Join(o.Tags.List(), ","), strings.Join(o.Keep, " "))
 	if o.Prune {
 		line += " --prune"
@@ -78,6 +85,10 @@ func (o *Offsite) describeForget() string {
 // forget applies o's retention rules to its snapshots (nil o: nothing).
 func (o *Offsite) forget(ctx context.Context, ex *plan.ActionEnv) error {
 	if o == nil || o.Disable {
+		return nil
+	}
+	if o.NoRule {
+		fmt.Fprintln(ex.Cmd.Stderr, "    offsite: restic snapshots not thinned: no retention option given (--keep N, --older-than AGE, --keep-daily N …)")
 		return nil
 	}
 	out, err := o.repo(ex.Cmd.Env).Forget(ctx, o.Tags, o.Keep, o.Prune)
