@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -306,5 +307,37 @@ func TestConfigured(t *testing.T) {
 	}
 	if _, err := TimeoutFrom(get(map[string]string{VarTimeout: "-1s"})); err == nil {
 		t.Error("a negative timeout is accepted")
+	}
+}
+
+// TestFullRepository: a repository on a file system that fills up fails
+// the upload with restic's reason (no space left on device); the writer
+// feeding it is never held up.
+func TestFullRepository(t *testing.T) {
+	needRestic(t)
+	if os.Geteuid() != 0 {
+		skipOrFail(t, "mounting a small tmpfs needs root")
+	}
+	dir := filepath.Join(t.TempDir(), "small")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
+		skipOrFail(t, fmt.Sprintf("mount tmpfs: %v %s", err, out))
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	r := &Repo{Env: append(baseEnv(t), VarRepository+"="+dir+"/repo", "RESTIC_PASSWORD=k22-full"), Timeout: time.Minute}
+	if err := r.run(context.Background(), "init", nil, nil, "init"); err != nil {
+		t.Fatal(err)
+	}
+	u := r.Store(context.Background(), "blog.sql", blog)
+	for i := 0; i < 32; i++ { // 8 MB of data that does not compress
+		if _, err := u.Write(randomBytes(t, 256<<10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := u.Commit()
+	if err == nil || !strings.Contains(err.Error(), "restic backup: ") || !strings.Contains(err.Error(), "no space left on device") {
+		t.Errorf("full: %v", err)
 	}
 }
