@@ -135,7 +135,7 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	}
 	x := NewExport(cfg, loc, f, c.o.Now())
 	x.LockTimeout, x.Progress = lockWait, progress()
-	if x.Encrypt, err = encryptionFor(s, f); err != nil {
+	if x.Encrypt, err = encryptionFor(s); err != nil {
 		return plan.Step{}, err
 	}
 	if x.Encrypt != nil {

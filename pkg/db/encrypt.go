@@ -2,7 +2,9 @@ package db
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,15 +31,11 @@ type Encryption struct {
 
 // encryptionFor plans the encryption of a stack's dumps: nil without
 // KOMPOSE_AGE_RECIPIENTS_FILE; an error when the file is refused by the
-// trust rule or holds no recipient, or for a custom archive (whose
-// verification needs pg_restore to read the file).
-func encryptionFor(s *plan.Stack, f Format) (*Encryption, error) {
+// trust rule or holds no recipient.
+func encryptionFor(s *plan.Stack) (*Encryption, error) {
 	path, _ := s.Env.Get(encrypt.VarRecipients)
 	if path == "" {
 		return nil, nil
-	}
-	if f == Custom {
-		return nil, fmt.Errorf("%s: --format custom cannot be encrypted yet (pg_restore verifies the archive from the file); use plain SQL, --compress zstd", encrypt.VarRecipients)
 	}
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(s.Dir, path)
@@ -61,7 +59,7 @@ func (x *Export) freePath(dir string) string {
 
 // describe is the dry run's line for the encryption.
 func (e *Encryption) describe() string {
-	return fmt.Sprintf("encrypt: with age to the %d recipient(s) of %s (%s) as it is written; the SQL is verified complete before the encryption is finished", len(e.Recipients), encrypt.VarRecipients, e.File)
+	return fmt.Sprintf("encrypt: with age to the %d recipient(s) of %s (%s) as it is written; the dump is verified complete before the encryption is finished", len(e.Recipients), encrypt.VarRecipients, e.File)
 }
 
 // verifyWritten checks the dump written to f: read back (verify) when it
@@ -102,11 +100,17 @@ func (x *Export) encryptRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, o
 		r.Close()
 		return <-errc, err, ""
 	}
-	// The compressed stream goes to age and to a decompressing check.
+	// The compressed stream goes to age and to a decompressing check; a
+	// custom archive to age and to pg_restore, which reads it all.
 	var sink io.Writer = aw
-	var check *streamCheck
-	if x.Format == Gzip || x.Format == Zstd {
+	var check streamChecker
+	switch x.Format {
+	case Gzip, Zstd:
 		check = newStreamCheck(x.Format)
+	case Custom:
+		check = x.newArchiveCheck(ctx, pr, cmd)
+	}
+	if check != nil {
 		sink = io.MultiWriter(aw, check)
 	}
 	zw, err := streamWriter(sink, x.Format)
@@ -126,13 +130,13 @@ func (x *Export) encryptRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, o
 	}
 	if check != nil {
 		if cerr := check.finish(); cerr != nil && err == nil && runErr == nil {
-			unverified = "the compressed stream does not decompress: " + cerr.Error()
+			unverified = cerr.Error()
 		}
 	}
 	if err != nil || runErr != nil || unverified != "" {
 		return runErr, err, unverified
 	}
-	if !sql.complete() {
+	if x.Format != Custom && !sql.complete() {
 		return nil, nil, fmt.Sprintf("no %q line at its end", completeMarker)
 	}
 	// Complete: only now is the age stream finished.
@@ -143,6 +147,50 @@ func (x *Export) encryptRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, o
 		return nil, werr, ""
 	}
 	return nil, bw.Flush(), ""
+}
+
+// streamChecker reads what is written to it, as it comes, and says at
+// the end whether it was whole.
+type streamChecker interface {
+	io.Writer
+	finish() error
+}
+
+// archiveCheck is pg_restore, where pg_dump runs, reading a custom
+// archive from its standard input into /dev/null as it is written (the
+// check [Export.verifyArchive] makes of an unencrypted file).
+type archiveCheck struct {
+	pw   *io.PipeWriter
+	errb bytes.Buffer
+	done chan error
+}
+
+func (x *Export) newArchiveCheck(ctx context.Context, pr proc.Runner, dump proc.Cmd) *archiveCheck {
+	r, w := io.Pipe()
+	c := &archiveCheck{pw: w, done: make(chan error, 1)}
+	cmd := proc.Cmd{Argv: x.Loc.Argv("pg_restore", "-f", "/dev/null"), Dir: dump.Dir, Env: dump.Env, Stdin: r, Stdout: io.Discard, Stderr: &c.errb}
+	go func() {
+		err := pr.Run(ctx, cmd)
+		r.CloseWithError(errors.New("pg_restore ended"))
+		c.done <- err
+	}()
+	return c
+}
+
+func (c *archiveCheck) Write(p []byte) (int, error) {
+	_, _ = c.pw.Write(p) // a pg_restore that stopped is reported by finish
+	return len(p), nil
+}
+
+func (c *archiveCheck) finish() error {
+	c.pw.Close()
+	if err := <-c.done; err != nil {
+		if msg := errorLine(c.errb.String()); msg != "" {
+			return fmt.Errorf("pg_restore cannot read it all: %s", msg)
+		}
+		return fmt.Errorf("pg_restore cannot read it all: %w", err)
+	}
+	return nil
 }
 
 // streamCheck decompresses what is written to it, in a goroutine, to
@@ -160,6 +208,9 @@ func newStreamCheck(f Format) *streamCheck {
 		if err == nil {
 			_, err = io.Copy(io.Discard, zr)
 			zr.Close()
+		}
+		if err != nil {
+			err = fmt.Errorf("the compressed stream does not decompress: %w", err)
 		}
 		pr.CloseWithError(err) // a writer still writing is not held up
 		c.done <- err

@@ -144,4 +144,31 @@ func testAge(t *testing.T, e *pgEnv) {
 	if snaps, _ := repo.Snapshots(context.Background(), tags); len(snaps) != 1 {
 		t.Errorf("snapshots after the half dumps: %d", len(snaps))
 	}
+	// A custom archive: pg_restore reads it as it passes; the age tool
+	// gives back the archive; cut short, it is refused.
+	x = newExport(Custom, time.Date(2024, 7, 1, 5, 0, 0, 0, time.Local))
+	if err, stderr := e.runWith(x, extra, nil); err != nil {
+		t.Fatalf("custom export: %v\n%s", err, stderr)
+	}
+	archive, err := exec.Command("age", "-d", "-i", idPath, x.Path).Output()
+	if err != nil || !bytes.HasPrefix(archive, []byte("PGDMP")) || !strings.HasSuffix(x.Path, ".dump.age") {
+		t.Fatalf("age -d of %s: %v, %q", x.Path, err, archive[:min(len(archive), 8)])
+	}
+	halfArchive := filepath.Join(t.TempDir(), "half.dump")
+	if err := os.WriteFile(halfArchive, archive[:len(archive)*2/3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	x = newExport(Custom, time.Date(2024, 7, 1, 6, 0, 0, 0, time.Local))
+	err, stderr := e.runWith(x, extra, func(argv []string) []string {
+		if argv[0] == "pg_dump" {
+			return []string{"cat", halfArchive}
+		}
+		return argv
+	})
+	if err == nil || !strings.Contains(err.Error(), "not a complete dump (pg_restore cannot read it all") {
+		t.Errorf("custom, cut: %v\n%s", err, stderr)
+	}
+	if _, serr := os.Stat(x.Path); serr == nil {
+		t.Errorf("custom, cut: %s written", x.Path)
+	}
 }
