@@ -103,13 +103,7 @@ func (x *Export) encryptRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, o
 	// The compressed stream goes to age and to a decompressing check; a
 	// custom archive to age and to pg_restore, which reads it all.
 	var sink io.Writer = aw
-	var check streamChecker
-	switch x.Format {
-	case Gzip, Zstd:
-		check = newStreamCheck(x.Format)
-	case Custom:
-		check = x.newArchiveCheck(ctx, pr, cmd)
-	}
+	check := x.streamCheck(ctx, pr, cmd)
 	if check != nil {
 		sink = io.MultiWriter(aw, check)
 	}
@@ -147,6 +141,19 @@ func (x *Export) encryptRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, o
 		return nil, werr, ""
 	}
 	return nil, bw.Flush(), ""
+}
+
+// streamCheck is the check of x's stream as it passes: decompressed in
+// full (gzip, zstd), read by pg_restore (custom), none for plain SQL
+// (whose end encryptRun checks).
+func (x *Export) streamCheck(ctx context.Context, pr proc.Runner, dump proc.Cmd) streamChecker {
+	switch x.Format {
+	case Gzip, Zstd:
+		return newStreamCheck(x.Format)
+	case Custom:
+		return x.newArchiveCheck(ctx, pr, dump)
+	}
+	return nil
 }
 
 // streamChecker reads what is written to it, as it comes, and says at
