@@ -34,6 +34,9 @@ type Cleanup struct {
 	// with psql at Loc; "" when there is none.
 	KeptDB string
 	Loc    Location
+	// Offsite, when set, also applies retention rules to the stack's
+	// restic snapshots of the database (offsite.go).
+	Offsite *Offsite
 }
 
 // NewCleanup plans a cleanup of cfg's dumps by the retention policy
@@ -94,6 +97,9 @@ func (c *Cleanup) Describe() []string {
 	if c.KeptDB != "" {
 		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), %s on %s", QuoteIdent(c.KeptDB), c.Loc.clientTool(), c.Loc))
 	}
+	if c.Offsite != nil {
+		lines = append(lines, c.Offsite.describeForget())
+	}
 	return lines
 }
 
@@ -149,6 +155,9 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
 	}
 	fmt.Fprintln(ex.Cmd.Stderr, msg)
+	if err := c.Offsite.forget(ctx, ex); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("could not remove: %s", strings.Join(errs, "; "))
 	}
@@ -162,6 +171,8 @@ type Lister struct {
 	// Engine is the database's engine, as Locate decides it (DB_ENGINE
 	// when Locate fails: db:list reads files, not the server).
 	Engine Engine
+	// Offsite, when set, lists the stack's restic snapshots too.
+	Offsite *Offsite
 }
 
 // Run prints the stack's dumps, newest first, with size, age and format.
@@ -183,7 +194,7 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	if len(dumps) == 0 {
 		fmt.Fprintf(w, "    no dumps of %s in %s\n", l.Cfg.Name, l.Cfg.DumpDir)
-		return nil
+		return l.listOffsite(ctx, ex)
 	}
 	var total int64
 	width := 0
@@ -200,7 +211,7 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	for _, d := range dumps {
 		fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, d.Name, HumanSize(d.Size), HumanAge(now.Sub(d.Time)), d.Format)
 	}
-	return nil
+	return l.listOffsite(ctx, ex)
 }
 
 // dropKept drops the database the last import kept, as recorded now

@@ -28,7 +28,7 @@ type Options struct {
 // plan.DefaultLockTimeout (--lock-timeout).
 const DefaultLockTimeout = time.Minute
 
-// Commands returns the db:export, db:import, db:cleanup and db:list
+// Commands returns the db:export, db:import, db:cleanup, db:list and db:verify
 // commands for a plan [plan.Builder].
 func Commands(o Options) map[string]plan.CommandFunc {
 	c := &commands{o: o}
@@ -37,6 +37,7 @@ func Commands(o Options) map[string]plan.CommandFunc {
 		"db:import":  c.importCmd,
 		"db:cleanup": c.cleanup,
 		"db:list":    c.list,
+		"db:verify":  c.verify,
 	}
 }
 
@@ -88,8 +89,9 @@ func (c *commands) stackConfig(s *plan.Stack, command string) (Config, error) {
 }
 
 func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--compress none|gzip|zstd, --format plain|custom, --db-lock-timeout DURATION, --progress, --no-progress"
+	const help = "--compress none|gzip|zstd, --format plain|custom, --db-lock-timeout DURATION, --progress, --no-progress, --no-offsite"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	noOffsite := fs.Bool("no-offsite", false, "")
 	compress := fs.String("compress", "none", "")
 	format := fs.String("format", "plain", "")
 	lockTimeout := lockTimeoutFlag(fs)
@@ -135,12 +137,25 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	}
 	x := NewExport(cfg, loc, f, c.o.Now())
 	x.LockTimeout, x.Progress = lockWait, progress()
+	if x.Encrypt, err = encryptionFor(s); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Encrypt != nil {
+		x.Path = x.freePath(cfg.DumpDir)
+	}
+	if x.Offsite, err = offsiteFor(s, cfg); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		x.Offsite.Disable = *noOffsite
+	}
 	return plan.Step{Label: command, Args: x.Argv, Cmd: proc.Cmd{Argv: x.Argv}, Action: x}, nil
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[FILE], --from-other-db, --undo, --db-lock-timeout DURATION, --progress, --no-progress"
+	const help = "[FILE], --from restic[:SNAPSHOT], --from-other-db, --undo, --db-lock-timeout DURATION, --progress, --no-progress"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	from := fs.String("from", "", "")
 	fs.Bool("keep-previous", false, "") // the replaced data is always kept now
 	fromOther := fs.Bool("from-other-db", false, "")
 	undo := fs.Bool("undo", false, "")
@@ -156,6 +171,9 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	}
 	if *undo && (len(pos) > 0 || *fromOther) {
 		return plan.Step{}, usagef("%s --undo swaps back the data the last import replaced: it takes no FILE and no --from-other-db", command)
+	}
+	if isSet(fs, "from") {
+		return c.importFrom(s, command, *from, pos, *undo, *fromOther, lockWait, progress())
 	}
 	file := ""
 	if len(pos) == 1 {
@@ -187,6 +205,14 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
+	if strings.HasSuffix(path, ageExt) {
+		ids, err := identitiesFor(s, path)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		x := &DecryptImport{Cfg: cfg, Loc: loc, File: path, Identities: ids, Now: c.o.Now(), FromOther: *fromOther, LockTimeout: lockWait, Progress: progress()}
+		return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
+	}
 	x, err := NewImport(cfg, loc, path, c.o.Now())
 	if err != nil {
 		return plan.Step{}, err
@@ -199,9 +225,11 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 }
 
 func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = retention.FlagsHelp + ", --older-than AGE (30d, 12h), --db-lock-timeout DURATION (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
+	const help = retention.FlagsHelp + ", --older-than AGE (30d, 12h), --db-lock-timeout DURATION, --prune, --no-offsite (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	keepFlags := retention.AddFlags(fs)
+	prune := fs.Bool("prune", false, "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	older := fs.String("older-than", "", "")
 	lockTimeout := lockTimeoutFlag(fs)
 	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
@@ -232,6 +260,16 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 		return plan.Step{}, err
 	}
 	x.LockTimeout = lockWait
+	if x.Offsite, err = offsiteFor(s, cfg); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		// No rule given at all (option or KOMPOSE_KEEP_*): the folder's
+		// default of the newest dump is not a rule for the repository's
+		// history, which is left alone.
+		x.Offsite.NoRule = !keepFlags.Given(settings.FromEnv(s.Env)) && !isSet(fs, "older-than")
+		x.Offsite.Keep, x.Offsite.Prune, x.Offsite.Disable = keep.ResticArgs(), *prune, *noOffsite
+	}
 	// The database the last import kept goes too: the server is asked
 	// only when there is one.
 	if x.KeptDB = ReadKept(cfg); x.KeptDB != "" {
@@ -244,7 +282,8 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 
 func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	if _, err := plan.ParseArgs(command, fs, args, 0, "none"); err != nil {
+	noOffsite := fs.Bool("no-offsite", false, "")
+	if _, err := plan.ParseArgs(command, fs, args, 0, "--no-offsite"); err != nil {
 		return plan.Step{}, err
 	}
 	cfg, err := c.stackConfig(s, command)
@@ -255,7 +294,13 @@ func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step
 	if loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand); err == nil {
 		engine = loc.Engine
 	}
-	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now, Engine: engine}}, nil
+	l := &Lister{Cfg: cfg, Now: c.o.Now, Engine: engine}
+	if !*noOffsite {
+		if l.Offsite, err = offsiteFor(s, cfg); err != nil {
+			return plan.Step{}, err
+		}
+	}
+	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: l}, nil
 }
 
 // MaxAge is the longest --older-than kompose accepts: 100 years.

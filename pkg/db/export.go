@@ -33,6 +33,12 @@ type Export struct {
 	Argv        []string
 	LockTimeout time.Duration
 	Progress    Progress
+	// Offsite, when set, also stores the dump in the stack's restic
+	// repository as it is written (offsite.go).
+	Offsite *Offsite
+	// Encrypt, when set, encrypts the dump with age as it is written
+	// (encrypt.go); Path then ends in .age.
+	Encrypt *Encryption
 }
 
 // NewExport plans an export of cfg's database at loc into a dump taken
@@ -88,6 +94,12 @@ func (x *Export) Describe() []string {
 	if x.Cfg.Password != "" {
 		lines = append(lines, "password: "+VarPassword+" passed as "+x.Loc.passwordVar()+" in the environment only")
 	}
+	if x.Encrypt != nil {
+		lines = append(lines, x.Encrypt.describe())
+	}
+	if x.Offsite != nil {
+		lines = append(lines, x.Offsite.describe())
+	}
 	return lines
 }
 
@@ -107,7 +119,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if _, seq, _, ok := parseName(x.Cfg.Name, filepath.Base(final)); !ok || takenSeqs(dir, x.Cfg.Name, x.Time)[seq] {
 		// Another export of the same second got this name (in some
 		// format) between the plan and the lock: take the next one.
-		final = freeDumpPath(dir, x.Cfg.Name, x.Time, x.Format)
+		final = x.freePath(dir)
 	}
 	tmp, err := createPartial(final)
 	if err != nil {
@@ -120,8 +132,10 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	up := x.startOffsite(ctx, ex, filepath.Base(final))
+	defer up.abort()
 
-	runErr, writeErr := x.dump(ctx, ex, tmp)
+	runErr, writeErr, unverified := x.dump(ctx, ex, tmp, up)
 	if writeErr != nil {
 		// The file could not be written (a full disk): pg_dump was stopped
 		// by it, so its own failure is only the consequence.
@@ -143,14 +157,14 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("%s; no dump written", writeFailure(err, dir))
 	}
-	if err := x.verify(ctx, ex, tmp); err != nil {
+	if err := x.verifyWritten(ctx, ex, tmp, unverified); err != nil {
 		return err
 	}
 	fi, _ := tmp.Stat()
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("%s; no dump written", writeFailure(err, dir))
 	}
-	if final, err = publish(tmp.Name(), final, func() string { return freeDumpPath(dir, x.Cfg.Name, x.Time, x.Format) }); err != nil {
+	if final, err = publish(tmp.Name(), final, func() string { return x.freePath(dir) }); err != nil {
 		return err
 	}
 	published = true
@@ -159,13 +173,16 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if final != x.Path {
 		fmt.Fprintf(ex.Cmd.Stderr, "    note: another export of the same second took %s; the hooks of this run were told that name\n", filepath.Base(x.Path))
 	}
-	return nil
+	return up.commit(ex.Cmd.Stderr, final, stackMasker(ex))
 }
 
-// dump runs the dump tool into tmp: directly for plain SQL and custom
-// archives, through kompose's compressor for gzip and zstd. It returns
-// the tool's error and the error writing the file, apart.
-func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File) (runErr, writeErr error) {
+// dump runs the dump tool into tmp: straight into the file for plain SQL
+// and custom archives, through the zstd program for zstd when it is
+// installed, else through kompose (compressed, teed offsite, encrypted).
+// It returns the tool's error, the error writing the file, and, for an
+// encrypted dump, why the stream was not a complete dump ("" when it
+// was).
+func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File, up *offsiteUpload) (runErr, writeErr error, unverified string) {
 	if x.Loc.Engine.isMySQLFamily() {
 		x.warnNotTransactional(ctx, ex)
 	}
@@ -177,23 +194,30 @@ func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File) (ru
 		}
 		return fi.Size()
 	}
-	if x.Format == Plain || x.Format == Custom {
+	// Offsite and encryption need the bytes to pass through kompose.
+	direct := up == nil && x.Encrypt == nil
+	if direct && (x.Format == Plain || x.Format == Custom) {
 		// The tool writes straight into the file: no copy through kompose.
 		cmd.Stdout = tmp
 		pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, fileSize)
 		defer pr.Stop()
-		return ex.Proc.Run(ctx, cmd), nil
+		return ex.Proc.Run(ctx, cmd), nil, ""
 	}
-	if zstdProg, err := exec.LookPath("zstd"); err == nil && x.Format == Zstd {
+	if zstdProg, err := exec.LookPath("zstd"); err == nil && direct && x.Format == Zstd {
 		// Progress counts the compressed bytes written.
 		pr := x.Progress.start(ex.Cmd.Stderr, "written", 0, fileSize)
 		defer pr.Stop()
-		return x.zstdRun(ctx, ex.Proc, cmd, tmp, zstdProg, ex.Cmd.Env)
+		runErr, writeErr = x.zstdRun(ctx, ex.Proc, cmd, tmp, zstdProg, ex.Cmd.Env)
+		return runErr, writeErr, ""
 	}
 	var in counter
 	pr := x.Progress.start(ex.Cmd.Stderr, "dumped", 0, in.Load)
 	defer pr.Stop()
-	return x.compressRun(ctx, ex.Proc, cmd, tmp, &in)
+	if x.Encrypt != nil {
+		return x.encryptRun(ctx, ex.Proc, cmd, tmp, &in, up)
+	}
+	runErr, writeErr = x.compressRun(ctx, ex.Proc, cmd, tmp, &in, up)
+	return runErr, writeErr, ""
 }
 
 // verifyRule says, for the dry run, how each format is verified complete.
@@ -281,7 +305,10 @@ func writeFailure(err error, dir string) string {
 // compressor and the file. Memory stays at the size of the buffers
 // whatever the size of the database. It returns pg_dump's error and the
 // error writing the file, apart.
-func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter) (runErr, writeErr error) {
+//
+// With an upload (offsite), the bytes written to the file also go to it,
+// and plain and custom dumps take this way too, uncompressed.
+func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, up *offsiteUpload) (runErr, writeErr error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -294,7 +321,7 @@ func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, 
 		errc <- err
 	}()
 	bw := bufio.NewWriterSize(out, 1<<20)
-	zw, err := compressor(bw, x.Format)
+	zw, err := streamWriter(up.tee(bw), x.Format)
 	if err == nil {
 		var werr error
 		_, err = io.CopyBuffer(errWriter{zw, &werr}, countingReader{r, in}, make([]byte, 256<<10))

@@ -125,6 +125,9 @@ func TestWithPostgres(t *testing.T) {
 	t.Run("OtherDBAndUndo", func(t *testing.T) { testOtherDBAndUndo(t, setup(t)) })
 	t.Run("CompressedCustomArchive", func(t *testing.T) { testCompressedCustom(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testDiskFull(t, setup(t)) })
+	t.Run("Offsite", func(t *testing.T) { testOffsite(t, setup(t)) })
+	t.Run("Age", func(t *testing.T) { testAge(t, setup(t)) })
+	t.Run("Verify", func(t *testing.T) { testVerify(t, setup(t)) })
 }
 
 // Issue 8, defect 6: two exports in the same second both succeed, with

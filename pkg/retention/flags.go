@@ -127,3 +127,20 @@ func ParseAge(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// Given reports whether any keep rule was given, as an option or as the
+// stack's KOMPOSE_KEEP_* variable (lookup); without one, [Flags.Policy]
+// is the default "keep the newest one".
+func (f *Flags) Given(lookup settings.Lookup) bool {
+	if f.isSet("keep") {
+		return true
+	}
+	for _, r := range (Policy{}).Rules() {
+		s := settings.Setting{Flag: settings.Flag{Name: "--keep-" + r.Name, Set: f.isSet("keep-" + r.Name), Value: *f.vals[r.Name]},
+			Var: VarPrefix + upper(r.Name), Lookup: lookup}
+		if _, _, ok := s.Raw(); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -18,7 +18,9 @@ package retention
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -176,6 +178,25 @@ func Apply(p Policy, times []time.Time, now time.Time) []Decision {
 	if len(out) > 0 && !out[0].Keep {
 		out[0].Keep = true
 		out[0].Reasons = append(out[0].Reasons, "newest")
+	}
+	return out
+}
+
+// ResticArgs is the policy as the options of restic forget, so that an
+// offsite repository keeps what the folder keeps: each count rule as
+// --keep-<rule> N, Within as --keep-within in whole hours (rounded up).
+// restic counts --keep-within from the newest snapshot, kompose's
+// --older-than from now: for a repository that receives every backup the
+// two agree.
+func (p Policy) ResticArgs() []string {
+	var out []string
+	for _, r := range p.Rules() {
+		if r.Count > 0 {
+			out = append(out, "--keep-"+r.Name, strconv.Itoa(r.Count))
+		}
+	}
+	if p.Within > 0 {
+		out = append(out, "--keep-within", strconv.Itoa(int(math.Ceil(p.Within.Hours())))+"h")
 	}
 	return out
 }

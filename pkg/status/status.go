@@ -68,6 +68,9 @@ type Dump struct {
 	File string
 	Time time.Time
 	Size int64
+	// Verified is when a dump of the database last passed db:verify
+	// (zero: never, or no record).
+	Verified time.Time
 }
 
 // Row is the status of one stack.

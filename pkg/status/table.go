@@ -69,7 +69,11 @@ func dump(r Row, now time.Time, size func(int64) string, age func(time.Duration)
 	case r.Dump == nil:
 		return "none"
 	}
-	return fmt.Sprintf("%s ago, %s", age(now.Sub(r.Dump.Time)), size(r.Dump.Size))
+	cell := fmt.Sprintf("%s ago, %s", age(now.Sub(r.Dump.Time)), size(r.Dump.Size))
+	if !r.Dump.Verified.IsZero() {
+		cell += fmt.Sprintf(", verified %s ago", age(now.Sub(r.Dump.Verified)))
+	}
+	return cell
 }
 
 func archives(r Row, now time.Time, size func(int64) string, age func(time.Duration) string) string {

@@ -38,6 +38,11 @@ func DBList(p *plan.Plan, now time.Time) (doc jsonout.DBList, ok bool) {
 			for _, d := range dumps {
 				ds.Dumps = append(ds.Dumps, jsonout.DumpInfo{File: d.Path, Time: jsonout.Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size, Format: d.Format.String()})
 			}
+			if l.Offsite != nil {
+				if !offsiteInto(&ds, l.Offsite, s, now) {
+					ok = false
+				}
+			}
 		}
 		doc.Stacks = append(doc.Stacks, ds)
 	}

@@ -58,7 +58,7 @@ func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Targe
 				if err != nil || len(ds) == 0 {
 					return nil, err
 				}
-				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size}, nil
+				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size, Verified: db.ReadVerified(cfg)}, nil
 			}
 		}
 		if dir, err := vol.Dir(e, s.Name, s.Dir); err == nil {

@@ -113,6 +113,15 @@ type ArchiveInfo struct {
 type DBInfo struct {
 	LastDump *DumpInfo `json:"last_dump"`
 	Error    *string   `json:"error"`
+	// LastVerified is when a dump last passed db:verify (a restore
+	// drill); absent when none has.
+	LastVerified *Verified `json:"last_verified,omitempty"`
+}
+
+// Verified is the last restore drill that passed.
+type Verified struct {
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
 }
 
 // DumpInfo is a dump file.
@@ -146,6 +155,9 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 			s.DB = &DBInfo{Error: errStr(r.DumpErr, m)}
 			if d := r.Dump; d != nil {
 				s.DB.LastDump = &DumpInfo{File: d.File, Time: Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size}
+				if !d.Verified.IsZero() {
+					s.DB.LastVerified = &Verified{Time: Time(d.Verified), AgeSeconds: int64(now.Sub(d.Verified).Seconds())}
+				}
 			}
 		}
 		s.Volumes, s.VolumesError = []ArchiveInfo{}, errStr(r.ArchiveErr, m)
@@ -221,6 +233,21 @@ type DBStack struct {
 	// KeptDatabase is the database the last db:import replaced and kept
 	// (db:import --undo swaps it back); absent when there is none.
 	KeptDatabase string `json:"kept_database,omitempty"`
+	// Snapshots are the database's snapshots in the stack's restic
+	// repository, newest first; absent when the stack has none
+	// configured (or --no-offsite).
+	Snapshots []SnapshotInfo `json:"snapshots,omitempty"`
+	// OffsiteError is why the repository could not be listed.
+	OffsiteError *string `json:"offsite_error,omitempty"`
+}
+
+// SnapshotInfo is one snapshot of a restic repository.
+type SnapshotInfo struct {
+	ID         string `json:"id"`
+	File       string `json:"file"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Host       string `json:"host"`
 }
 
 // List is the document of `kompose --list --json`.

@@ -42,6 +42,8 @@ const (
 	ArchiveSize     = "kompose_last_archive_size_bytes"
 	ArchiveTime     = "kompose_last_archive_timestamp_seconds"
 	ArchiveDuration = "kompose_last_archive_duration_seconds"
+	// LastVerified is when db:verify (a restore drill) last passed.
+	LastVerified = "kompose_last_verified_timestamp_seconds"
 )
 
 var help = map[string]string{
@@ -53,9 +55,10 @@ var help = map[string]string{
 	ArchiveSize:     "Size of the volume's last archive written by the command.",
 	ArchiveTime:     "When the volume's last archive written by the command was taken (Unix time).",
 	ArchiveDuration: "How long writing the volume's last archive took.",
+	LastVerified:    "When a dump of the stack last passed db:verify, a restore drill (Unix time).",
 }
 
-var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration}
+var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration, LastVerified}
 
 // Key is a series: a stack and a command, and for the archive metrics a
 // volume.
@@ -310,6 +313,9 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 		r.series.set(LastSuccess, k, now)
 		if n, ok := r.sizes[sr.Stack]; ok {
 			r.series.set(DumpSize, k, float64(n))
+		}
+		if r.command == "db:verify" {
+			r.series.set(LastVerified, k, now)
 		}
 	}
 }
