@@ -93,6 +93,7 @@ func (e *env) write(rel, content string) string {
 	content = strings.ReplaceAll(content, "{{project}}", e.project(stack))
 	content = strings.ReplaceAll(content, "{{image}}", debianImage)
 	content = strings.ReplaceAll(content, "{{postgres}}", postgresImage)
+	content = strings.ReplaceAll(content, "{{mariadb}}", mariadbImage)
 	for strings.Contains(content, "{{subnet}}") {
 		n := the.subnets.Add(1) % 256
 		content = strings.Replace(content, "{{subnet}}", fmt.Sprintf("10.213.%d.0/24", n), 1)

@@ -8,14 +8,17 @@
 #   kompose-test/postgres:15 (and :latest) bookworm + postgresql-15, with an
 #                                          entrypoint like the official image's
 #                                          (scripts/images/postgres/)
+#   kompose-test/mariadb:10.11             bookworm + mariadb-server 10.11, with
+#                                          an entrypoint like the official
+#                                          image's (scripts/images/mariadb/)
 #
 # An image is skipped when it exists and carries the current recipe hash (label
 # dev.kompose.provision.recipe); editing the recipe or the entrypoint rebuilds.
 #
 # Usage: scripts/build-images.sh [--force] [--verify]
 #   --force   rebuild even if the images are current
-#   --verify  smoke-test the postgres image even if nothing was built (it is
-#             always tested right after being built)
+#   --verify  smoke-test the postgres and mariadb images even if nothing was
+#             built (each is always tested right after being built)
 # Environment:
 #   KOMPOSE_IMAGE_PREFIX     repository prefix (default kompose-test)
 #   KOMPOSE_MMDEBSTRAP_MODE  mmdebstrap --mode (default auto: root as root)
@@ -29,6 +32,7 @@ pg_major=15
 debian_image=$prefix/debian:$suite
 pg_image=$prefix/postgres:$pg_major
 pg_extra_tags=("$prefix/postgres:latest")
+my_image=$prefix/mariadb:10.11
 recipe_label=dev.kompose.provision.recipe
 
 force=false
@@ -378,6 +382,107 @@ verify_postgres() {
 	log "verified $pg_image in $(since "$t0")"
 }
 
+# --- kompose-test/mariadb:10.11 ----------------------------------------------
+my_dir=$here/images/mariadb
+# shellcheck disable=SC2016 # the HEALTHCHECK's variables are the container's
+my_changes=(
+	"ENV PATH=$std_path"
+	'ENV LANG=C.UTF-8'
+	'VOLUME /var/lib/mysql'
+	'EXPOSE 3306'
+	'ENTRYPOINT ["docker-entrypoint.sh"]'
+	'CMD ["mariadbd"]'
+	# Healthy once the real server answers on TCP (the init-time server has
+	# no network).
+	'HEALTHCHECK --interval=2s --timeout=5s --start-period=60s --retries=15 CMD mariadb-admin --protocol=tcp -h 127.0.0.1 ping'
+)
+my_recipe=$(recipe_hash v1 "${mm_args[@]}" "${my_changes[@]}" \
+	"$(cat "$my_dir/docker-entrypoint.sh" "$my_dir/customize.sh")")
+
+build_mariadb() {
+	local t0 tar=$tmp/mariadb.tar old
+	t0=$(now)
+	old=$(image_id "$my_image")
+	mkdir -p "$tmp/my"
+	install -m 0755 "$my_dir/docker-entrypoint.sh" "$my_dir/customize.sh" "$tmp/my/"
+	log "building $my_image: mmdebstrap $suite + mariadb-server"
+	mmdebstrap_tar "$tar" \
+		--include="mariadb-server,mariadb-client,util-linux,gzip" \
+		--customize-hook="copy-in $tmp/my/docker-entrypoint.sh /usr/local/bin" \
+		--customize-hook="$tmp/my/customize.sh \"\$1\""
+	log "importing $my_image"
+	local -a change_args=()
+	local c
+	for c in "${my_changes[@]}" "LABEL $recipe_label=$my_recipe"; do
+		change_args+=(--change "$c")
+	done
+	docker import "${change_args[@]}" --message "mmdebstrap $suite + mariadb-server" "$tar" "$my_image" >/dev/null
+	rm -f "$tar"
+	drop_old "$old" "$my_image"
+	log "built $my_image in $(since "$t0")"
+}
+
+# verify_mariadb: run the image, wait for health, create a table as the
+# application user, dump it with mariadb-dump, check --sandbox and password
+# auth over TCP from another container, stop it.
+verify_mariadb() {
+	local t0 name=kompose-my-verify-$$ pw=verify-secret rootpw=verify-root user=kompose db=kompose_db
+	t0=$(now)
+	log "verifying $my_image: docker run, mariadb, mariadb-dump, --sandbox, remote password auth, docker stop"
+	containers+=("$name")
+	docker run -d --name "$name" -e MARIADB_ROOT_PASSWORD="$rootpw" -e MARIADB_USER="$user" \
+		-e MARIADB_PASSWORD="$pw" -e MARIADB_DATABASE="$db" "$my_image" >/dev/null
+	local i status=
+	for ((i = 0; i < 120; i++)); do
+		status=$(docker inspect --format '{{ .State.Status }}/{{ .State.Health.Status }}' "$name")
+		[[ $status == running/healthy ]] && break
+		if [[ $status != running/* ]]; then
+			docker logs "$name" >&2 || true
+			die "mariadb container is $status"
+		fi
+		sleep 0.5
+	done
+	if [[ $status != running/healthy ]]; then
+		docker logs "$name" >&2 || true
+		die "mariadb did not become healthy within 60s ($status)"
+	fi
+	docker exec -i -e MYSQL_PWD="$pw" "$name" mariadb -u "$user" "$db" <<-'SQL'
+		CREATE TABLE kompose_verify (id INT PRIMARY KEY, note TEXT NOT NULL);
+		INSERT INTO kompose_verify VALUES (1, 'provisioned');
+	SQL
+	local dump
+	dump=$(docker exec -e MYSQL_PWD="$pw" "$name" mariadb-dump -u "$user" --single-transaction --routines --events "$db")
+	grep -q '^CREATE TABLE `kompose_verify`' <<<"$dump" || die "mariadb-dump output lacks the table"
+	grep -q 'provisioned' <<<"$dump" || die "mariadb-dump output lacks the row"
+	grep -q '^-- Dump completed' <<<"$dump" || die "mariadb-dump output lacks its completion line"
+	local out
+	out=$(printf 'SELECT 1;\n\\! echo escaped\n' | docker exec -i -e MYSQL_PWD="$pw" "$name" mariadb --sandbox -u "$user" "$db" 2>&1) &&
+		die "mariadb --sandbox ran a shell command: $out"
+	grep -q 'Not allowed in the sandbox mode' <<<"$out" || die "mariadb --sandbox: $out"
+	local ip
+	ip=$(docker inspect --format '{{ range .NetworkSettings.Networks }}{{ .IPAddress }}{{ end }}' "$name")
+	if [[ -n $ip ]]; then
+		local count
+		count=$(docker run --rm -e MYSQL_PWD="$pw" --entrypoint mariadb "$my_image" \
+			-h "$ip" -u "$user" -N -e 'SELECT count(*) FROM kompose_verify' "$db") ||
+			die "password login over TCP failed"
+		[[ $count == 1 ]] || die "unexpected row count over TCP: $count"
+		if docker run --rm -e MYSQL_PWD=wrong --entrypoint mariadb "$my_image" \
+			-h "$ip" -u "$user" -e 'SELECT 1' "$db" >/dev/null 2>&1; then
+			die "a wrong password was accepted over TCP"
+		fi
+	fi
+	local t_stop
+	t_stop=$(now)
+	docker stop "$name" >/dev/null
+	local exit_code
+	exit_code=$(docker inspect --format '{{ .State.ExitCode }}' "$name")
+	[[ $exit_code == 0 ]] || die "mariadb exited with $exit_code on docker stop"
+	log "docker stop took $(since "$t_stop")"
+	docker rm -v "$name" >/dev/null
+	log "verified $my_image in $(since "$t0")"
+}
+
 # --- main ----------------------------------------------------------------------
 built_pg=false
 if ! $force && image_current "$debian_image" "$debian_recipe"; then
@@ -400,6 +505,19 @@ else
 fi
 if $built_pg || $verify; then
 	verify_postgres
+	untag_on_exit=()
+fi
+built_my=false
+if ! $force && image_current "$my_image" "$my_recipe"; then
+	log "$my_image is up to date (recipe $my_recipe), skipping"
+else
+	ensure_mmdebstrap
+	build_mariadb
+	built_my=true
+	untag_on_exit=("$my_image")
+fi
+if $built_my || $verify; then
+	verify_mariadb
 	untag_on_exit=()
 fi
 log "done in $(since "$t_start")"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/backup"
 	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
@@ -20,6 +21,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/kompose-dev/kompose/pkg/update"
+	"github.com/kompose-dev/kompose/pkg/vol"
 	"github.com/urfave/cli/v2"
 )
 
@@ -197,8 +199,12 @@ const lookahead = 3
 // commands are kompose's own name:verb commands.
 func (a *App) commands() map[string]plan.CommandFunc {
 	cmds := map[string]plan.CommandFunc{}
-	for name, f := range db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY}) {
-		cmds[name] = f
+	dbs := db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY})
+	vols := vol.Commands(vol.Options{Cwd: a.Cwd, Now: a.Clock.Now})
+	for _, m := range []map[string]plan.CommandFunc{dbs, vols, backup.Commands(dbs, vols)} {
+		for name, f := range m {
+			cmds[name] = f
+		}
 	}
 	return cmds
 }

@@ -58,6 +58,7 @@ func TestDBScripts(t *testing.T) {
 	var n atomic.Int32
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/dbscripts",
+		Condition:           condition,
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			if err := setupFakeDocker(e, fakebin); err != nil {

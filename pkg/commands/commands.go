@@ -98,7 +98,8 @@ type Command struct {
 	// Engine: the command reaches a Docker Engine, so a run checks the
 	// stack's engine answers before it starts the stack.
 	Engine bool
-	// Pings: a run sends KOMPOSE_PING_URL's pings.
+	// Pings: a run sends KOMPOSE_PING_URL's pings and KOMPOSE_NOTIFY_URL's
+	// messages.
 	Pings bool
 	// ReadOnly: the command changes nothing (no container, file, image,
 	// volume or database).
@@ -177,6 +178,13 @@ func Table() []Command {
 		kompose(shared("db:import", "load a dump into a scratch database, then swap it in"), Action),
 		kompose(local(shared("db:cleanup", "delete old dumps")), Action),
 		kompose(local(reads("db:list", "the dumps")), Action),
+		kompose(shared("vol:export", "archive the volumes and bind mounts"), Action),
+		kompose(changes("vol:import", "restore an archive into its volume, keeping a safety copy"), Action),
+		kompose(local(shared("vol:cleanup", "delete old volume archives")), Action),
+		kompose(local(reads("vol:list", "the volume archives")), Action),
+		kompose(shared("backup", "db:export, then vol:export"), Action),
+		kompose(local(shared("prune", "db:cleanup and vol:cleanup")), Action),
+		kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action),
 		kompose(changes("update", "pull, recreate what changed"), Action),
 		kompose(changes("rollback", "back to the images before an update"), Action),
 		kompose(local(reads("hooks", "the hooks a command would run")), View),

@@ -57,8 +57,10 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 	if !ok {
 		return nil, where, fmt.Errorf("%s: %s must be a mapping (x-kompose: {depends_on: [proxy]}), not %T", where, Extension, x)
 	}
-	if err := knownKeys(m); err != nil {
-		return nil, where, fmt.Errorf("%s: %w", where, err)
+	for k := range m {
+		if !knownKey(k) {
+			return nil, where, fmt.Errorf("%s: %s.%s: unknown key (known: depends_on, backup, update)", where, Extension, k)
+		}
 	}
 	raw, ok := m["depends_on"]
 	if !ok || raw == nil {
@@ -87,14 +89,6 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 	return deps, where, nil
 }
 
-// knownKeys refuses a key of x-kompose kompose does not know, so that a
-// typo is not silently ignored. update (pin: [service]) is read by
-// kompose's update command.
-func knownKeys(m map[string]any) error {
-	for k := range m {
-		if k != "depends_on" && k != "update" {
-			return fmt.Errorf("%s.%s: unknown key (known: depends_on, update)", Extension, k)
-		}
-	}
-	return nil
-}
+// knownKey reports whether k is a key of x-kompose: depends_on (read
+// here), backup (pkg/vol reads it) or update (pkg/update reads it).
+func knownKey(k string) bool { return k == "depends_on" || k == "backup" || k == "update" }

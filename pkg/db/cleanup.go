@@ -11,42 +11,62 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
-// Cleanup is the db:cleanup step of one stack: remove old dumps, keeping
-// the newest Keep (at least one) and, with OlderThan, every dump younger
-// than that.
+// Cleanup is the db:cleanup step of one stack: remove the dumps its
+// retention policy does not keep ([retention.Apply]: the newest N,
+// grandfather-father-son rules, and with --older-than every dump younger
+// than that); the newest dump is always kept.
 type Cleanup struct {
-	Cfg         Config
-	Keep        int
-	OlderThan   time.Duration
-	Now         time.Time
-	Remove      []Dump // decided when the plan is built: the dry run shows them
-	Kept        []Dump
+	Cfg    Config
+	Policy retention.Policy
+	Now    time.Time
+	Remove []Dump // decided when the plan is built: the dry run shows them
+	Kept   []Dump
+	// Why says, for each kept dump (by path), why it is kept ("keep
+	// daily 2026-12-04, weekly 2026-W49").
+	Why         map[string]string
 	Foreign     []Dump // named like dumps, refused by the trust rule: left alone ([SplitTrusted])
 	LockTimeout time.Duration
 	// KeptDB is the database the last import kept (ReadKept), dropped
 	// with psql at Loc; "" when there is none.
 	KeptDB string
 	Loc    Location
+	// Offsite, when set, also applies retention rules to the stack's
+	// restic snapshots of the database (offsite.go).
+	Offsite *Offsite
 }
 
-// NewCleanup plans a cleanup of cfg's dumps: those pol's trust rule
-// accepts; files of other owners named like dumps are left alone.
-func NewCleanup(pol trust.Policy, cfg Config, keep int, olderThan time.Duration, now time.Time) (*Cleanup, error) {
+// NewCleanup plans a cleanup of cfg's dumps by the retention policy
+// keep: those pol's trust rule accepts; files of other owners named like
+// dumps are left alone. A policy that keeps nothing is refused.
+func NewCleanup(pol trust.Policy, cfg Config, keep retention.Policy, now time.Time) (*Cleanup, error) {
+	if err := keep.Check(); err != nil {
+		return nil, err
+	}
 	all, err := List(cfg.DumpDir, cfg.Name)
 	if err != nil {
 		return nil, err
 	}
 	dumps, foreign := SplitTrusted(pol, all)
-	c := &Cleanup{Cfg: cfg, Keep: keep, OlderThan: olderThan, Now: now, Foreign: foreign}
+	c := &Cleanup{Cfg: cfg, Policy: keep, Now: now, Foreign: foreign, Why: map[string]string{}}
+	times := make([]time.Time, len(dumps))
 	for i, d := range dumps {
-		if i < keep || (olderThan > 0 && now.Sub(d.Time) < olderThan) {
+		times[i] = d.Time // newest first, as List sorts them
+	}
+	for _, dec := range retention.Apply(keep, times, now) {
+		d := dumps[dec.Index]
+		if dec.Keep {
 			c.Kept = append(c.Kept, d)
+			c.Why[d.Path] = dec.Reason()
 		} else {
 			c.Remove = append(c.Remove, d)
 		}
+	}
+	if len(dumps) > 0 && len(c.Kept) == 0 {
+		return nil, fmt.Errorf("db:cleanup of %s: %w", cfg.Name, retention.ErrKeepsNothing)
 	}
 	return c, nil
 }
@@ -64,22 +84,21 @@ func (c *Cleanup) HookArgs() []string {
 // Describe lists what would go and what stays, for the dry run.
 func (c *Cleanup) Describe() []string {
 	var lines []string
-	rule := fmt.Sprintf("keeping the newest %d", c.Keep)
-	if c.OlderThan > 0 {
-		rule += " and any younger than " + HumanAge(c.OlderThan)
-	}
-	lines = append(lines, fmt.Sprintf("%d dump(s) of %s in %s, %s", len(c.Remove)+len(c.Kept), c.Cfg.Name, c.Cfg.DumpDir, rule))
+	lines = append(lines, fmt.Sprintf("%d dump(s) of %s in %s, keeping %s", len(c.Remove)+len(c.Kept), c.Cfg.Name, c.Cfg.DumpDir, c.Policy))
 	for _, d := range c.Remove {
 		lines = append(lines, fmt.Sprintf("remove: %s (%s, %s old)", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time))))
 	}
 	for _, d := range c.Kept {
-		lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old)", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time))))
+		lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old): %s", d.Name, HumanSize(d.Size), HumanAge(c.Now.Sub(d.Time)), c.Why[d.Path]))
 	}
 	for _, d := range c.Foreign {
 		lines = append(lines, foreignLine(d))
 	}
 	if c.KeptDB != "" {
-		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), psql on %s", QuoteIdent(c.KeptDB), c.Loc))
+		lines = append(lines, fmt.Sprintf("drop:   database %s, the data the last import replaced (no db:import --undo after this), %s on %s", QuoteIdent(c.KeptDB), c.Loc.clientTool(), c.Loc))
+	}
+	if c.Offsite != nil {
+		lines = append(lines, c.Offsite.describeForget())
 	}
 	return lines
 }
@@ -136,6 +155,9 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
 	}
 	fmt.Fprintln(ex.Cmd.Stderr, msg)
+	if err := c.Offsite.forget(ctx, ex); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("could not remove: %s", strings.Join(errs, "; "))
 	}
@@ -146,6 +168,11 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 type Lister struct {
 	Cfg Config
 	Now func() time.Time
+	// Engine is the database's engine, as Locate decides it (DB_ENGINE
+	// when Locate fails: db:list reads files, not the server).
+	Engine Engine
+	// Offsite, when set, lists the stack's restic snapshots too.
+	Offsite *Offsite
 }
 
 // Run prints the stack's dumps, newest first, with size, age and format.
@@ -167,7 +194,7 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	if len(dumps) == 0 {
 		fmt.Fprintf(w, "    no dumps of %s in %s\n", l.Cfg.Name, l.Cfg.DumpDir)
-		return nil
+		return l.listOffsite(ctx, ex)
 	}
 	var total int64
 	width := 0
@@ -175,12 +202,16 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		total += d.Size
 		width = max(width, len(d.Name))
 	}
-	fmt.Fprintf(w, "    %d dump(s) of %s in %s, %s\n", len(dumps), l.Cfg.Name, l.Cfg.DumpDir, HumanSize(total))
+	engine := ""
+	if l.Engine != Postgres {
+		engine = " (" + l.Engine.String() + ")"
+	}
+	fmt.Fprintf(w, "    %d dump(s) of %s%s in %s, %s\n", len(dumps), l.Cfg.Name, engine, l.Cfg.DumpDir, HumanSize(total))
 	now := l.Now()
 	for _, d := range dumps {
 		fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, d.Name, HumanSize(d.Size), HumanAge(now.Sub(d.Time)), d.Format)
 	}
-	return nil
+	return l.listOffsite(ctx, ex)
 }
 
 // dropKept drops the database the last import kept, as recorded now
@@ -190,10 +221,10 @@ func (c *Cleanup) dropKept(ctx context.Context, ex *plan.ActionEnv) error {
 	if name == "" {
 		return nil
 	}
-	x := &Import{Cfg: c.Cfg, Loc: c.Loc}
-	if err := x.exec(ctx, ex, dropSQL(name)); err != nil {
-		return fmt.Errorf("drop database %s, kept by the last import: %w", QuoteIdent(name), err)
+	srv := (&Import{Cfg: c.Cfg, Loc: c.Loc}).server()
+	if err := srv.drop(ctx, ex, name); err != nil {
+		return fmt.Errorf("drop database %s, kept by the last import: %w", srv.quote(name), err)
 	}
-	fmt.Fprintf(ex.Cmd.Stderr, "    dropped database %s, kept by the last import\n", QuoteIdent(name))
+	fmt.Fprintf(ex.Cmd.Stderr, "    dropped database %s, kept by the last import\n", srv.quote(name))
 	return writeKept(c.Cfg, "")
 }

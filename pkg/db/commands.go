@@ -2,17 +2,16 @@ package db
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/retention"
+	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -29,7 +28,7 @@ type Options struct {
 // plan.DefaultLockTimeout (--lock-timeout).
 const DefaultLockTimeout = time.Minute
 
-// Commands returns the db:export, db:import, db:cleanup and db:list
+// Commands returns the db:export, db:import, db:cleanup, db:list and db:verify
 // commands for a plan [plan.Builder].
 func Commands(o Options) map[string]plan.CommandFunc {
 	c := &commands{o: o}
@@ -38,6 +37,7 @@ func Commands(o Options) map[string]plan.CommandFunc {
 		"db:import":  c.importCmd,
 		"db:cleanup": c.cleanup,
 		"db:list":    c.list,
+		"db:verify":  c.verify,
 	}
 }
 
@@ -89,8 +89,9 @@ func (c *commands) stackConfig(s *plan.Stack, command string) (Config, error) {
 }
 
 func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--compress none|gzip|zstd, --format plain|custom, --db-lock-timeout DURATION, --progress, --no-progress"
+	const help = "--compress none|gzip|zstd, --format plain|custom, --db-lock-timeout DURATION, --progress, --no-progress, --no-offsite"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	noOffsite := fs.Bool("no-offsite", false, "")
 	compress := fs.String("compress", "none", "")
 	format := fs.String("format", "plain", "")
 	lockTimeout := lockTimeoutFlag(fs)
@@ -131,14 +132,30 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	if err != nil {
 		return plan.Step{}, err
 	}
+	if f == Custom && loc.Engine.isMySQLFamily() {
+		return plan.Step{}, usagef("%s: --format custom is pg_dump's; %s dumps are plain SQL (--compress gzip or zstd)", command, loc.Engine)
+	}
 	x := NewExport(cfg, loc, f, c.o.Now())
 	x.LockTimeout, x.Progress = lockWait, progress()
+	if x.Encrypt, err = encryptionFor(s); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Encrypt != nil {
+		x.Path = x.freePath(cfg.DumpDir)
+	}
+	if x.Offsite, err = offsiteFor(s, cfg); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		x.Offsite.Disable = *noOffsite
+	}
 	return plan.Step{Label: command, Args: x.Argv, Cmd: proc.Cmd{Argv: x.Argv}, Action: x}, nil
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[FILE], --from-other-db, --undo, --db-lock-timeout DURATION, --progress, --no-progress"
+	const help = "[FILE], --from restic[:SNAPSHOT], --from-other-db, --undo, --db-lock-timeout DURATION, --progress, --no-progress"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	from := fs.String("from", "", "")
 	fs.Bool("keep-previous", false, "") // the replaced data is always kept now
 	fromOther := fs.Bool("from-other-db", false, "")
 	undo := fs.Bool("undo", false, "")
@@ -154,6 +171,9 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	}
 	if *undo && (len(pos) > 0 || *fromOther) {
 		return plan.Step{}, usagef("%s --undo swaps back the data the last import replaced: it takes no FILE and no --from-other-db", command)
+	}
+	if isSet(fs, "from") {
+		return c.importFrom(s, command, *from, pos, *undo, *fromOther, lockWait, progress())
 	}
 	file := ""
 	if len(pos) == 1 {
@@ -185,6 +205,14 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
+	if strings.HasSuffix(path, ageExt) {
+		ids, err := identitiesFor(s, path)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		x := &DecryptImport{Cfg: cfg, Loc: loc, File: path, Identities: ids, Now: c.o.Now(), FromOther: *fromOther, LockTimeout: lockWait, Progress: progress()}
+		return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
+	}
 	x, err := NewImport(cfg, loc, path, c.o.Now())
 	if err != nil {
 		return plan.Step{}, err
@@ -197,9 +225,11 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 }
 
 func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "--keep N (default 1), --older-than AGE (30d, 12h), --db-lock-timeout DURATION"
+	const help = retention.FlagsHelp + ", --older-than AGE (30d, 12h), --db-lock-timeout DURATION, --prune, --no-offsite (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	keep := fs.Int("keep", 1, "")
+	keepFlags := retention.AddFlags(fs)
+	prune := fs.Bool("prune", false, "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	older := fs.String("older-than", "", "")
 	lockTimeout := lockTimeoutFlag(fs)
 	if _, err := plan.ParseArgs(command, fs, args, 0, help); err != nil {
@@ -209,24 +239,37 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 	if err != nil {
 		return plan.Step{}, err
 	}
-	if *keep < 1 {
-		return plan.Step{}, usagef("%s: --keep %d: kompose always keeps at least the newest dump (--keep 1)", command, *keep)
+	keep, err := keepFlags.Policy(settings.FromEnv(s.Env))
+	if err != nil {
+		return plan.Step{}, usagef("%s: %v", command, err)
 	}
-	var age time.Duration
 	if isSet(fs, "older-than") {
-		if age, err = ParseAge(*older); err != nil {
+		if keep.Within, err = ParseAge(*older); err != nil {
 			return plan.Step{}, usagef("%s: --older-than %q: %v", command, *older, err)
 		}
+	}
+	if err := keep.Check(); err != nil {
+		return plan.Step{}, usagef("%s: %v", command, err)
 	}
 	cfg, err := c.stackConfig(s, command)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	x, err := NewCleanup(s.Policy, cfg, *keep, age, c.o.Now())
+	x, err := NewCleanup(s.Policy, cfg, keep, c.o.Now())
 	if err != nil {
 		return plan.Step{}, err
 	}
 	x.LockTimeout = lockWait
+	if x.Offsite, err = offsiteFor(s, cfg); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		// No rule given at all (option or KOMPOSE_KEEP_*): the folder's
+		// default of the newest dump is not a rule for the repository's
+		// history, which is left alone.
+		x.Offsite.NoRule = !keepFlags.Given(settings.FromEnv(s.Env)) && !isSet(fs, "older-than")
+		x.Offsite.Keep, x.Offsite.Prune, x.Offsite.Disable = keep.ResticArgs(), *prune, *noOffsite
+	}
 	// The database the last import kept goes too: the server is asked
 	// only when there is one.
 	if x.KeptDB = ReadKept(cfg); x.KeptDB != "" {
@@ -239,53 +282,33 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 
 func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	if _, err := plan.ParseArgs(command, fs, args, 0, "none"); err != nil {
+	noOffsite := fs.Bool("no-offsite", false, "")
+	if _, err := plan.ParseArgs(command, fs, args, 0, "--no-offsite"); err != nil {
 		return plan.Step{}, err
 	}
 	cfg, err := c.stackConfig(s, command)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: &Lister{Cfg: cfg, Now: c.o.Now}}, nil
+	engine := cfg.Engine
+	if loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand); err == nil {
+		engine = loc.Engine
+	}
+	l := &Lister{Cfg: cfg, Now: c.o.Now, Engine: engine}
+	if !*noOffsite {
+		if l.Offsite, err = offsiteFor(s, cfg); err != nil {
+			return plan.Step{}, err
+		}
+	}
+	return plan.Step{Label: command, Args: []string{cfg.Name, cfg.DumpDir}, Action: l}, nil
 }
 
-// MaxAge is the longest --older-than kompose accepts: 100 years. Anything
-// longer is a typo (or an overflow) that would silently keep every dump.
-const MaxAge = 36500 * 24 * time.Hour
-
-// ageRE is the form of an age in days or weeks: digits, an optional
-// fraction, the unit. No sign, exponent, hex, "inf" or "NaN".
-var ageRE = regexp.MustCompile(`^([0-9]{1,6})(\.[0-9]{1,6})?([dw])$`)
+// MaxAge is the longest --older-than kompose accepts: 100 years.
+const MaxAge = retention.MaxAge
 
 // ParseAge parses an age: a number of days (30d) or weeks (2w), or a Go
-// duration (12h, 90m). It must be positive and at most [MaxAge].
-func ParseAge(s string) (time.Duration, error) {
-	bad := errors.New("expected a positive number of days (30d), weeks (2w) or a duration (12h), at most 36500d")
-	var d time.Duration
-	if m := ageRE.FindStringSubmatch(s); m != nil {
-		v, err := strconv.ParseFloat(m[1]+m[2], 64)
-		unit := 24 * time.Hour
-		if m[3] == "w" {
-			unit *= 7
-		}
-		if err != nil || v <= 0 || v*float64(unit) > float64(MaxAge) {
-			return 0, bad
-		}
-		d = time.Duration(v * float64(unit))
-	} else {
-		if s == "" || s[0] < '0' || s[0] > '9' {
-			return 0, bad
-		}
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, bad
-		}
-	}
-	if d <= 0 || d > MaxAge {
-		return 0, bad
-	}
-	return d, nil
-}
+// duration (12h, 90m) ([retention.ParseAge]).
+func ParseAge(s string) (time.Duration, error) { return retention.ParseAge(s) }
 
 // isSet reports whether the option name was given (even as "").
 func isSet(fs *flag.FlagSet, name string) bool {

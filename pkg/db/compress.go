@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -105,4 +106,35 @@ func (t *tailKeeper) Write(p []byte) (int, error) {
 }
 
 // complete reports whether the stream ended like a whole pg_dump plain dump.
-func (t *tailKeeper) complete() bool { return bytes.Contains(t.buf, []byte(completeMarker)) }
+func (t *tailKeeper) complete() bool { return t.completeWith(completeMarker) }
+
+// completeWith reports whether the stream ended with marker in its last
+// bytes (an engine's completion line).
+func (t *tailKeeper) completeWith(marker string) bool {
+	return bytes.Contains(t.buf, []byte(marker))
+}
+
+// myCompleteRE is the last line of a whole mariadb-dump or mysqldump
+// dump: the marker, the date unless --skip-dump-date, and the newline
+// (a dump cut inside that line is not whole).
+var myCompleteRE = regexp.MustCompile(`\n-- Dump completed( on [0-9]{4}-[0-9]{2}-[0-9]{2} +[0-9]{1,2}:[0-9]{2}:[0-9]{2})?\r?\n$`)
+
+// myComplete reports whether the stream ended with that line.
+func (t *tailKeeper) myComplete() bool { return myCompleteRE.Match(t.buf) }
+
+// engineComplete reports whether the stream ended as the engine's dump
+// tool ends a dump.
+func (t *tailKeeper) engineComplete(e Engine) bool {
+	if e.isMySQLFamily() {
+		return t.myComplete()
+	}
+	return t.complete()
+}
+
+// engineMarker is the line the engine's dump tool writes last.
+func engineMarker(e Engine) string {
+	if e.isMySQLFamily() {
+		return myCompleteMarker
+	}
+	return completeMarker
+}

@@ -26,6 +26,11 @@ const (
 // that runs them), never on a command line.
 const PasswordVar = "PGPASSWORD"
 
+// MySQLPasswordVar is the variable the MariaDB and MySQL clients read the
+// password from: set in the environment of mariadb-dump and mariadb (or of
+// the docker client that runs them), never on a command line.
+const MySQLPasswordVar = "MYSQL_PWD"
+
 // Config is a stack's database as its environment describes it.
 type Config struct {
 	Name     string
@@ -39,6 +44,10 @@ type Config struct {
 	// DumpDir is the absolute folder dumps are written to and read from:
 	// DB_DUMP_DIR (relative to the stack's folder), else the stack's folder.
 	DumpDir string
+	// Engine is DB_ENGINE; EngineSet is false when it is not set (the
+	// image of the database's service decides, else PostgreSQL).
+	Engine    Engine
+	EngineSet bool
 }
 
 // ConfigFrom reads the database settings of the stack in dir from its
@@ -57,6 +66,12 @@ func ConfigFrom(e *env.Env, dir string) (c Config, ok bool, err error) {
 	}
 	if strings.ContainsAny(c.Name, "/\\\x00") || c.Name == "." || c.Name == ".." {
 		return c, true, fmt.Errorf("%s=%q cannot be part of a file name", VarName, c.Name)
+	}
+	if v := get(VarEngine); v != "" {
+		if c.Engine, err = ParseEngine(v); err != nil {
+			return c, true, err
+		}
+		c.EngineSet = true
 	}
 	if d := get(VarDumpDir); d != "" {
 		if !filepath.IsAbs(d) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -83,7 +84,7 @@ func TestNewCleanupSelection(t *testing.T) {
 		{10, 0, 0, 5},
 		{1, 30 * 24 * time.Hour, 0, 5},
 	} {
-		c, err := NewCleanup(trust.Current(), cfg, tc.keep, tc.older, now)
+		c, err := NewCleanup(trust.Current(), cfg, retention.Policy{Last: tc.keep, Within: tc.older}, now)
 		if err != nil {
 			t.Fatal(err)
 		}

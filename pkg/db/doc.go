@@ -1,5 +1,13 @@
-// Package db exports and imports the PostgreSQL database of a stack:
-// db:export, db:import, db:cleanup and db:list.
+// Package db exports and imports the PostgreSQL, MariaDB or MySQL database
+// of a stack: db:export, db:import, db:cleanup and db:list.
+//
+// The engine is DB_ENGINE, else the image of the service the tools run in,
+// else PostgreSQL ([Locate]). What every engine shares (file names, the
+// temporary file verified before it is linked to its name, compression,
+// locks, hooks, cleanup, listing, the import's order: check, scratch, load,
+// swap, keep) is written once; an import asks the engine's [server] for
+// the rest (pg.go, mysql.go). MariaDB and MySQL dumps load under the
+// client's --sandbox and swap in with one RENAME TABLE (see mysql.go).
 //
 // A stack takes part when its merged environment has DB_NAME. Where
 // pg_dump and psql run is decided once, when the plan is built

@@ -97,6 +97,9 @@ type Dump struct {
 	Seq    int       // from the name: 1, or the _N of a second dump in the same second
 	Format Format    // from the name
 	Size   int64
+	// Encrypted: the name ends in .age (encrypted with age; the
+	// format is that of the file inside).
+	Encrypted bool
 	// Foreign says why the trust rule refuses the file ([SplitTrusted]);
 	// "" for a dump of yours.
 	Foreign string
@@ -169,6 +172,9 @@ func parseName(db, name string) (time.Time, int, Format, bool) {
 		}
 		ext = n[i:]
 	}
+	// An encrypted dump is the name of the dump inside, with .age
+	// (encrypt.go).
+	ext = strings.TrimSuffix(ext, ageExt)
 	for f, e := range formatExt {
 		if ext == e {
 			return t, seq, Format(f), true
@@ -196,7 +202,7 @@ func List(dir, db string) ([]Dump, error) {
 		if !ok {
 			continue
 		}
-		d := Dump{Path: filepath.Join(dir, e.Name()), Name: e.Name(), Time: t, Seq: seq, Format: f}
+		d := Dump{Path: filepath.Join(dir, e.Name()), Name: e.Name(), Time: t, Seq: seq, Format: f, Encrypted: strings.HasSuffix(e.Name(), ageExt)}
 		if fi, err := e.Info(); err == nil {
 			d.Size = fi.Size()
 		}

@@ -43,6 +43,9 @@ type Import struct {
 	FromOther   bool
 	LockTimeout time.Duration
 	Progress    Progress
+	// SwapLockWait bounds a MariaDB/MySQL swap's wait for the tables'
+	// locks (lock_wait_timeout); 0 is 60 seconds.
+	SwapLockWait time.Duration
 }
 
 // NewImport plans the import of file (already checked to exist) into
@@ -66,6 +69,9 @@ func NewImport(cfg Config, loc Location, file string, ts time.Time) (*Import, er
 	format, br, err := sniffReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("read dump %s: %w", file, err)
+	}
+	if loc.Engine.isMySQLFamily() {
+		return newMyImport(cfg, loc, file, fi.Size(), format, br, ts)
 	}
 	archive := format == Custom
 	if format == Gzip || format == Zstd {
@@ -97,7 +103,7 @@ func (x *Import) CheckOrigin() error {
 	if x.Origin.DB == "" || x.Origin.DB == x.Cfg.Name || x.FromOther {
 		return nil
 	}
-	return fmt.Errorf("refusing to import %s into %s: it is a dump of database %q (%s), not of %s; give --from-other-db to load another database's dump", x.File, QuoteIdent(x.Cfg.Name), x.Origin.DB, x.Origin.Source, x.Cfg.Name)
+	return fmt.Errorf("refusing to import %s into %s: it is a dump of database %q (%s), not of %s; give --from-other-db to load another database's dump", x.File, x.server().quote(x.Cfg.Name), x.Origin.DB, x.Origin.Source, x.Cfg.Name)
 }
 
 // HookArgs: hook_pre_db_import and hook_post_db_import receive the dump's
@@ -126,6 +132,9 @@ func (x *Import) psqlArgv(tuples bool) []string {
 
 // Describe says what the import does, for the dry run.
 func (x *Import) Describe() []string {
+	if x.Loc.Engine.isMySQLFamily() {
+		return x.describeMy()
+	}
 	from := ""
 	if x.Origin.DB != "" {
 		from = fmt.Sprintf(", a dump of %s by %s", x.Origin.DB, x.Origin.Source)
@@ -153,7 +162,8 @@ func (x *Import) loadLine() string {
 	return "loads:   " + shellJoin(x.loadArgv()) + ` < dump, after a line "\restrict <secret random key>": psql refuses every meta-command in the dump (needs psql 17.6, 16.10, 15.14, 14.19, 13.22 or later; checked first); stops at the first error`
 }
 
-// Run performs the import.
+// Run performs the import: the steps every engine shares, over the
+// engine's [server].
 func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	start := time.Now()
 	if err := CheckDumpFile(policyOf(ex), x.File); err != nil {
@@ -164,26 +174,24 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return err
 	}
 	defer lock.Release()
+	srv := x.server()
+	q := srv.quote
 	// The whole dump is read and checked before anything changes: it
-	// decompresses and ends as pg_dump ends a dump; and psql must be one
-	// that refuses meta-commands.
+	// decompresses and ends as the dump tool ends a dump; and the client
+	// must be one that refuses client commands.
 	if err := x.precheck(ctx); err != nil {
-		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, q(x.Cfg.Name))
 	}
-	if err := x.checkRestrict(ctx, ex); err != nil {
-		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+	if err := srv.checkClient(ctx, ex); err != nil {
+		return fmt.Errorf("%w; nothing was changed, %s is unchanged", err, q(x.Cfg.Name))
 	}
 
-	liveExists, kept, err := x.dropLeftovers(ctx, ex)
+	liveExists, kept, err := x.sideDatabases(ctx, ex, srv)
 	if err != nil {
 		return err
 	}
-	create, err := x.createSQL(ctx, ex, liveExists)
-	if err != nil {
-		return err
-	}
-	if err := x.exec(ctx, ex, create); err != nil {
-		return fmt.Errorf("create database %s: %w", QuoteIdent(x.Scratch), err)
+	if err := srv.create(ctx, ex, x.Scratch, liveExists); err != nil {
+		return fmt.Errorf("create database %s: %w", q(x.Scratch), err)
 	}
 	swapped := false
 	defer func() {
@@ -192,52 +200,38 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		}
 		// Whatever went wrong, the scratch database goes, even when
 		// interrupted.
-		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(x.Scratch)); err != nil {
-			fmt.Fprintf(ex.Cmd.Stderr, "    could not drop %s (%v); the next db:import drops it\n", QuoteIdent(x.Scratch), err)
+		if err := srv.drop(context.WithoutCancel(ctx), ex, x.Scratch); err != nil {
+			fmt.Fprintf(ex.Cmd.Stderr, "    could not drop %s (%v); the next db:import drops it\n", q(x.Scratch), err)
 		}
 	}()
 
-	if err := x.load(ctx, ex); err != nil {
-		return fmt.Errorf("%w; %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+	if err := srv.load(ctx, ex); err != nil {
+		return fmt.Errorf("%w; %s is unchanged", err, q(x.Cfg.Name))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%w; %s is unchanged", context.Cause(ctx), QuoteIdent(x.Cfg.Name))
+		return fmt.Errorf("%w; %s is unchanged", context.Cause(ctx), q(x.Cfg.Name))
 	}
 	prev := x.freePrevious(kept)
-	if err := x.exec(ctx, ex, swapSQL(x.Cfg.Name, x.Scratch, prev, liveExists)); err != nil {
-		return fmt.Errorf("swap in the imported database: %w; %s is unchanged", err, QuoteIdent(x.Cfg.Name))
+	if err := srv.swap(ctx, ex, x.Scratch, prev, liveExists); err != nil {
+		var partial *PartialSwapError
+		if !errors.As(err, &partial) {
+			return fmt.Errorf("swap in the imported database: %w; %s is unchanged", err, q(x.Cfg.Name))
+		}
+		// The data is swapped: keep the scratch database (it holds the
+		// definitions not created yet) and record the kept one.
+		swapped = true
+		if liveExists {
+			_ = writeKept(x.Cfg, prev)
+		}
+		return fmt.Errorf("swap in the imported database: %w", err)
 	}
 	swapped = true
-	x.afterSwap(ctx, ex, kept, prev, liveExists, start)
+	x.afterSwap(ctx, ex, srv, kept, prev, liveExists, start)
 	return nil
 }
 
-// dropLeftovers drops the databases of this stack left over by an import
-// that was killed, and says whether the live database exists and which
-// databases earlier imports kept.
-func (x *Import) dropLeftovers(ctx context.Context, ex *plan.ActionEnv) (liveExists bool, kept []string, err error) {
-	names, err := x.query(ctx, ex, "SELECT datname FROM pg_database;\n")
-	if err != nil {
-		return false, nil, fmt.Errorf("list databases: %w", err)
-	}
-	for _, n := range names {
-		switch {
-		case n == x.Cfg.Name:
-			liveExists = true
-		case isSide(x.Cfg.Name, previousInfix, n):
-			kept = append(kept, n)
-		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
-			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", QuoteIdent(n))
-			if err := x.exec(ctx, ex, dropSQL(n)); err != nil {
-				return false, nil, fmt.Errorf("drop left-over database %s: %w", QuoteIdent(n), err)
-			}
-		}
-	}
-	return liveExists, kept, nil
-}
-
-// createSQL creates the scratch database; when the live one exists, with
-// its owner, encoding and locale.
+// createSQL is PostgreSQL's CREATE DATABASE of the scratch database;
+// when the live one exists, with its owner, encoding and locale.
 func (x *Import) createSQL(ctx context.Context, ex *plan.ActionEnv, liveExists bool) (string, error) {
 	create := "CREATE DATABASE " + QuoteIdent(x.Scratch) + " TEMPLATE template0"
 	if !liveExists {
@@ -258,21 +252,46 @@ func (x *Import) createSQL(ctx context.Context, ex *plan.ActionEnv, liveExists b
 // afterSwap drops the data earlier imports kept, now that this one
 // succeeded, says so, and records what this one keeps (prev, the replaced
 // data, when there was any).
-func (x *Import) afterSwap(ctx context.Context, ex *plan.ActionEnv, kept []string, prev string, liveExists bool, start time.Time) {
+func (x *Import) afterSwap(ctx context.Context, ex *plan.ActionEnv, srv server, kept []string, prev string, liveExists bool, start time.Time) {
+	q := srv.quote
 	for _, k := range kept {
-		if err := x.exec(context.WithoutCancel(ctx), ex, dropSQL(k)); err != nil {
-			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop %s, kept by an earlier import: %v\n", QuoteIdent(k), err)
+		if err := srv.drop(context.WithoutCancel(ctx), ex, k); err != nil {
+			fmt.Fprintf(ex.Cmd.Stderr, "    warning: imported, but could not drop %s, kept by an earlier import: %v\n", q(k), err)
 		}
 	}
-	fmt.Fprintf(ex.Cmd.Stderr, "    imported %s (%s, %s) into %s in %.1fs\n", x.File, HumanSize(x.Size), x.Format, QuoteIdent(x.Cfg.Name), time.Since(start).Seconds())
+	fmt.Fprintf(ex.Cmd.Stderr, "    imported %s (%s, %s) into %s in %.1fs\n", x.File, HumanSize(x.Size), x.Format, q(x.Cfg.Name), time.Since(start).Seconds())
 	kept = nil
 	if liveExists {
 		kept = []string{prev}
-		fmt.Fprintf(ex.Cmd.Stderr, "    the replaced data is kept as database %s until the next import or db:cleanup; db:import --undo swaps it back\n", QuoteIdent(prev))
+		fmt.Fprintf(ex.Cmd.Stderr, "    the replaced data is kept as database %s until the next import or db:cleanup; db:import --undo swaps it back\n", q(prev))
 	}
 	if err := writeKept(x.Cfg, strings.Join(kept, "")); err != nil {
 		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the kept database in %s: %v\n", KeptPath(x.Cfg.DumpDir, x.Cfg.Name), err)
 	}
+}
+
+// sideDatabases looks at the server's databases: whether the live one
+// exists, which ones earlier imports kept, and drops the scratch ones an
+// import that was killed left over.
+func (x *Import) sideDatabases(ctx context.Context, ex *plan.ActionEnv, srv server) (liveExists bool, kept []string, err error) {
+	names, err := srv.databases(ctx, ex)
+	if err != nil {
+		return false, nil, fmt.Errorf("list databases: %w", err)
+	}
+	for _, n := range names {
+		switch {
+		case n == x.Cfg.Name:
+			liveExists = true
+		case isSide(x.Cfg.Name, previousInfix, n):
+			kept = append(kept, n)
+		case n == x.Scratch || isSide(x.Cfg.Name, scratchInfix, n) || isSide(x.Cfg.Name, oldInfix, n):
+			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted import\n", srv.quote(n))
+			if err := srv.drop(ctx, ex, n); err != nil {
+				return false, nil, fmt.Errorf("drop left-over database %s: %w", srv.quote(n), err)
+			}
+		}
+	}
+	return liveExists, kept, nil
 }
 
 // freePrevious is the name the replaced database gets: x.Previous, or,
@@ -437,6 +456,9 @@ func (c closeBoth) Close() error {
 func (x *Import) precheck(ctx context.Context) error {
 	if x.Format == Custom {
 		return nil
+	}
+	if x.Loc.Engine.isMySQLFamily() {
+		return x.precheckMy(ctx)
 	}
 	body, err := x.openBody(nil)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -103,7 +104,7 @@ func TestCleanupCountsOnlyTrustedDumps(t *testing.T) {
 		mk(n, 65534)
 	}
 	cfg := Config{Name: "app", DumpDir: dir}
-	c, err := NewCleanup(trust.Current(), cfg, 2, 0, time.Date(2025, 2, 1, 0, 0, 0, 0, time.Local))
+	c, err := NewCleanup(trust.Current(), cfg, retention.Policy{Last: 2}, time.Date(2025, 2, 1, 0, 0, 0, 0, time.Local))
 	if err != nil {
 		t.Fatal(err)
 	}

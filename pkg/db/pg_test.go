@@ -17,6 +17,7 @@ import (
 	"github.com/kompose-dev/kompose/internal/pgtest"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -124,6 +125,9 @@ func TestWithPostgres(t *testing.T) {
 	t.Run("OtherDBAndUndo", func(t *testing.T) { testOtherDBAndUndo(t, setup(t)) })
 	t.Run("CompressedCustomArchive", func(t *testing.T) { testCompressedCustom(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testDiskFull(t, setup(t)) })
+	t.Run("Offsite", func(t *testing.T) { testOffsite(t, setup(t)) })
+	t.Run("Age", func(t *testing.T) { testAge(t, setup(t)) })
+	t.Run("Verify", func(t *testing.T) { testVerify(t, setup(t)) })
 }
 
 // Issue 8, defect 6: two exports in the same second both succeed, with
@@ -154,7 +158,7 @@ func testSameSecond(t *testing.T, e *pgEnv) {
 	if err != nil || filepath.Base(newest) != e.cfg.Name+"_20240501_031507_4.dump" {
 		t.Errorf("newest = %s, %v", newest, err)
 	}
-	c, err := NewCleanup(trust.Current(), e.cfg, 1, 0, at.Add(time.Hour))
+	c, err := NewCleanup(trust.Current(), e.cfg, retention.Policy{Last: 1}, at.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ func NewUndo(cfg Config, loc Location, ts time.Time, lockTimeout time.Duration) 
 
 // Describe says what --undo does, for the dry run.
 func (u *Undo) Describe() []string {
+	QuoteIdent := u.x.server().quote
 	db := QuoteIdent(u.x.Cfg.Name)
 	return []string{
 		"runs on: " + u.x.Loc.String(),
@@ -41,7 +42,9 @@ func (u *Undo) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return err
 	}
 	defer lock.Release()
-	names, err := x.query(ctx, ex, "SELECT datname FROM pg_database;\n")
+	srv := x.server()
+	q := srv.quote
+	names, err := srv.databases(ctx, ex)
 	if err != nil {
 		return fmt.Errorf("list databases: %w", err)
 	}
@@ -52,14 +55,14 @@ func (u *Undo) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	back := kept[len(kept)-1]
 	prev := x.freePrevious(kept)
-	if err := x.exec(ctx, ex, swapSQL(x.Cfg.Name, back, prev, liveExists)); err != nil {
-		return fmt.Errorf("swap back %s: %w; %s is unchanged", QuoteIdent(back), err, QuoteIdent(x.Cfg.Name))
+	if err := srv.swap(ctx, ex, back, prev, liveExists); err != nil {
+		return fmt.Errorf("swap back %s: %w; %s is unchanged", q(back), err, q(x.Cfg.Name))
 	}
-	fmt.Fprintf(ex.Cmd.Stderr, "    %s holds again the data kept as %s\n", QuoteIdent(x.Cfg.Name), QuoteIdent(back))
+	fmt.Fprintf(ex.Cmd.Stderr, "    %s holds again the data kept as %s\n", q(x.Cfg.Name), q(back))
 	record := ""
 	if liveExists {
 		record = prev
-		fmt.Fprintf(ex.Cmd.Stderr, "    the data it held is kept as %s; db:import --undo swaps it back\n", QuoteIdent(prev))
+		fmt.Fprintf(ex.Cmd.Stderr, "    the data it held is kept as %s; db:import --undo swaps it back\n", q(prev))
 	}
 	if err := writeKept(x.Cfg, record); err != nil {
 		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the kept database in %s: %v\n", KeptPath(x.Cfg.DumpDir, x.Cfg.Name), err)

@@ -210,7 +210,7 @@ func TestSecretNames(t *testing.T) {
 	for name, want := range map[string]bool{
 		"POSTGRES_PW": true, "PIHOLE_PW": true, "MYSQL_ROOT_PASS": true, "AUTH_PASSPHRASE": true,
 		"API_KEY": true, "PRIVATE_KEY": true, "GOOGLE_CREDENTIALS": true, "AWS_CREDENTIALS_JSON": true,
-		"BASIC_AUTH": true, "DB_PWD": true, "API_KEY_2": true, "api-key": true, "KOMPOSE_PING_URL": true,
+		"BASIC_AUTH": true, "DB_PWD": true, "API_KEY_2": true, "api-key": true, "KOMPOSE_PING_URL": true, "KOMPOSE_NOTIFY_URL": true,
 		"MEILI_MASTER_KEY": true, "STRIPE_APIKEY": true,
 		"API_KEY_2_3": true, "_KEY": true, "KEY_1": true, "X-PW": true, "app.pass": true, "PUB.KEY": false, "12": false, "KEY_": true, "": false,
 		"PWD": false, "OLDPWD": false, "KEYCLOAK_URL": false, "MONKEY": false, "SSH_KEY_FILE": false,

@@ -32,14 +32,15 @@ var secretWords = [...]string{"PASSWORD", "PASSWD", "PASSPHRASE", "TOKEN", "SECR
 var secretParts = map[string]bool{"PASS": true, "PW": true, "PWD": true, "KEY": true, "AUTH": true, "CREDS": true}
 
 // secretNames are secret by their whole name.
-var secretNames = map[string]bool{"KOMPOSE_PING_URL": true}
+var secretNames = map[string]bool{"KOMPOSE_PING_URL": true, "KOMPOSE_NOTIFY_URL": true}
 
 // IsSecret reports whether a variable with this name holds a secret, by
 // kompose's built-in rule (docs/security.md): its name contains PASSWORD,
 // PASSWD, PASSPHRASE, TOKEN, SECRET, CREDENTIAL, APIKEY, AUTHKEY or
 // PRIVKEY, or its last name part is PASS, PW, PWD, KEY, AUTH or CREDS
 // (PWD and OLDPWD themselves, a shell's working folders, excepted, and so
-// is PUBLIC_KEY), in any case. [Masker.IsSecret] adds KOMPOSE_SECRETS.
+// is PUBLIC_KEY), in any case; KOMPOSE_PING_URL and KOMPOSE_NOTIFY_URL
+// are secrets by their whole name. [Masker.IsSecret] adds KOMPOSE_SECRETS.
 func IsSecret(name string) bool {
 	u := strings.ToUpper(name) // no copy when name is upper case already
 	if secretNames[u] {

@@ -825,6 +825,20 @@ type ImageCheck struct {
 // metrics file) read it.
 type ImageChecker interface{ ImageChecks() []ImageCheck }
 
+// ArchiveResult is one volume archive an action wrote (vol:export,
+// backup), for the reporters: metrics and the --report document.
+type ArchiveResult struct {
+	Volume  string
+	File    string
+	Time    time.Time // the archive's time, as in its name
+	Size    int64
+	Seconds float64 // how long it took
+}
+
+// Archiver is implemented by actions that write volume archives: after
+// Run, the archives written (also when some volume failed).
+type Archiver interface{ Archives() []ArchiveResult }
+
 // DumpFiler is implemented by actions that work on a dump file (db:export,
 // db:import): its path is KOMPOSE_DUMP_FILE for their hooks.
 type DumpFiler interface{ DumpFile() string }

@@ -1,7 +1,8 @@
 // Package report wires the reporters of a run: the text for people
 // (report/text), the plan's JSON on stdout (--json with --dry-run), the
 // --report document (report/jsonout's Collector), the --metrics-file
-// (report/metrics) and the pings (report/ping). Each is a run.Reporter
+// (report/metrics), the notifications (report/notify) and the pings
+// (report/ping). Each is a run.Reporter
 // fed the same events; this package decides which a run gets, in which
 // order, and how they share its output streams, so that cmd/kompose only
 // asks for them. The reporters live in its subpackages
@@ -20,6 +21,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/report/metrics"
+	"github.com/kompose-dev/kompose/pkg/report/notify"
 	"github.com/kompose-dev/kompose/pkg/report/ping"
 	"github.com/kompose-dev/kompose/pkg/report/text"
 	"github.com/kompose-dev/kompose/pkg/run"
@@ -55,10 +57,12 @@ type Options struct {
 func Attach(r *run.Runner, p *plan.Plan, o Options, ios *output.IOStreams) (finish func() error) {
 	var reps run.Multi
 	var pinger *ping.Pinger
-	if !r.DryRun && ping.Wanted(p, o.Environ) {
+	var notifier *notify.Notifier
+	pings, notifies := ping.Wanted(p, o.Environ), notify.Wanted(p, o.Environ)
+	if !r.DryRun && (pings || notifies) {
 		// The end of what the run prints (compose, hooks and kompose's
-		// own lines) is the body of the last ping. Not on a terminal:
-		// compose keeps it.
+		// own lines) is the body of the last ping and of the
+		// notifications. Not on a terminal: compose keeps it.
 		tail := &ping.Tail{}
 		c := *ios
 		if !ios.OutTTY {
@@ -71,8 +75,13 @@ func Attach(r *run.Runner, p *plan.Plan, o Options, ios *output.IOStreams) (fini
 		r.Reporter = text.New(r.IO, r.DryRun)
 		// Stacks running at once mix their lines: each stack's own
 		// pings carry only its own output.
-		pinger = &ping.Pinger{Environ: o.Environ, Tail: tail, Warn: o.Warn, Parallel: r.Parallel > 1}
-		r.StackOutput = pinger.StackOutput
+		if pings {
+			pinger = &ping.Pinger{Environ: o.Environ, Tail: tail, Warn: o.Warn, Parallel: r.Parallel > 1}
+		}
+		if notifies {
+			notifier = &notify.Notifier{Environ: o.Environ, Output: tail, Warn: o.Warn, Parallel: r.Parallel > 1}
+		}
+		r.StackOutput = stackOutputs(pinger, notifier)
 	}
 	var planDoc *jsonout.Collector
 	if o.JSON {
@@ -91,6 +100,9 @@ func Attach(r *run.Runner, p *plan.Plan, o Options, ios *output.IOStreams) (fini
 	if o.MetricsFile != "" && !r.DryRun {
 		reps = append(reps, &metrics.Recorder{Path: o.MetricsFile, Now: o.Now, Warn: o.Warn, Policy: o.Policy})
 	}
+	if notifier != nil {
+		reps = append(reps, notifier) // after the text: its messages hold the stack's last lines
+	}
 	if pinger != nil {
 		reps = append(reps, pinger) // last: its body holds the text's summary
 	}
@@ -104,6 +116,31 @@ func Attach(r *run.Runner, p *plan.Plan, o Options, ios *output.IOStreams) (fini
 			out = o.JSONOut
 		}
 		return jsonout.Write(out, planDoc.Doc())
+	}
+}
+
+// stackOutputs is the run's StackOutput for the pinger and the notifier
+// (either may be nil): each stack's output goes to both.
+func stackOutputs(pg *ping.Pinger, n *notify.Notifier) func(*plan.Stack) io.Writer {
+	return func(s *plan.Stack) io.Writer {
+		var ws []io.Writer
+		if pg != nil {
+			if w := pg.StackOutput(s); w != nil {
+				ws = append(ws, w)
+			}
+		}
+		if n != nil {
+			if w := n.StackOutput(s); w != nil {
+				ws = append(ws, w)
+			}
+		}
+		switch len(ws) {
+		case 0:
+			return nil
+		case 1:
+			return ws[0]
+		}
+		return io.MultiWriter(ws...)
 	}
 }
 

@@ -20,9 +20,10 @@ const UsageText = `kompose [global options] <pattern> [--] <command> [args...]
               list of them ("blog,news", "*,!legacy"); quote it for the shell.
    <command>  any docker compose subcommand (up, down, logs, ps, exec, ...),
               passed through with its arguments unchanged; or db:export,
-              db:import [FILE], db:cleanup, db:list (PostgreSQL dumps,
-              see docs/database.md); update [--prune] [--include-stopped],
-              rollback [N] (see docs/update.md). An unknown command stops,
+              db:import [FILE], db:cleanup, db:list, db:verify (PostgreSQL
+              dumps, see docs/database.md and docs/backups.md);
+              update [--prune] [--include-stopped], rollback [N]
+              (see docs/update.md). An unknown command stops,
               with the nearest name; "--" passes it to compose unchecked.
 
    Examples:

@@ -42,6 +42,9 @@ type Target struct {
 	Environ []string
 	// Dumps, when set, finds the newest dump of the stack's database.
 	Dumps func() (*Dump, error)
+	// Archives, when set, finds the newest archive of each of the stack's
+	// volumes (pkg/vol), by volume name.
+	Archives func() ([]Archive, error)
 	// Updates, when set, reads the stack's last update check (nil when
 	// there has been none).
 	Updates func() (*Updates, error)
@@ -55,11 +58,30 @@ type Updates struct {
 	Available, Failed, Services int
 }
 
+// newestArchives asks t.Archives, when set.
+func (t Target) newestArchives() ([]Archive, error) {
+	if t.Archives == nil {
+		return nil, nil
+	}
+	return t.Archives()
+}
+
+// Archive is the newest archive of one volume of a stack.
+type Archive struct {
+	Volume string
+	File   string
+	Time   time.Time
+	Size   int64
+}
+
 // Dump is the newest dump of a stack's database.
 type Dump struct {
 	File string
 	Time time.Time
 	Size int64
+	// Verified is when a dump of the database last passed db:verify
+	// (zero: never, or no record).
+	Verified time.Time
 }
 
 // Row is the status of one stack.
@@ -83,6 +105,10 @@ type Row struct {
 	// could not be read.
 	Updates    *Updates
 	UpdatesErr error
+	// Archives are the newest archive of each volume with one (none:
+	// empty), ArchiveErr why they could not be listed.
+	Archives   []Archive
+	ArchiveErr error
 }
 
 // OK reports whether the stack is running with no container unhealthy or
@@ -192,6 +218,7 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 	}
 	for i, t := range targets {
 		rows[i] = Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
+		rows[i].Archives, rows[i].ArchiveErr = t.newestArchives()
 		if t.Dumps != nil {
 			rows[i].Dump, rows[i].DumpErr = t.Dumps()
 		}

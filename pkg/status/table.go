@@ -12,19 +12,21 @@ import (
 
 // Table writes rows as a table for people, one line per stack:
 //
-//	STACK  STATE          HEALTH       ENGINE   LAST DUMP          UPDATES
-//	blog   running 2/2    1 healthy    default  3h12m ago, 1.2 MB  1 available (2h00m ago)
+//	STACK  STATE          HEALTH       ENGINE   LAST DUMP           LAST ARCHIVES                  UPDATES
+//	blog   running 2/2    1 healthy    default  3h12m ago, 1.2 MB   3h10m ago, 2 volumes, 1.4 GB  1 available (2h00m ago)
 //
-// size and age format dump sizes and ages (db.HumanSize, db.HumanAge).
+// The archives' age is that of the oldest of the volumes' newest
+// archives: the volume backed up longest ago. size and age format sizes
+// and ages (db.HumanSize, db.HumanAge).
 func Table(w io.Writer, st output.Style, rows []Row, now time.Time, size func(int64) string, age func(time.Duration) string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tSTATE\tHEALTH\tENGINE\tLAST DUMP\tUPDATES")
+	fmt.Fprintln(tw, "STACK\tSTATE\tHEALTH\tENGINE\tLAST DUMP\tLAST ARCHIVES\tUPDATES")
 	for _, r := range rows {
 		state := r.State
 		if r.State == Running || r.State == Partial || r.State == Stopped {
 			state = fmt.Sprintf("%s %d/%d", r.State, r.Running, r.Containers)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), r.Engine, dump(r, now, size, age), updates(r, now, age))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), r.Engine, dump(r, now, size, age), archives(r, now, size, age), updates(r, now, age))
 	}
 	return tw.Flush()
 }
@@ -67,7 +69,33 @@ func dump(r Row, now time.Time, size func(int64) string, age func(time.Duration)
 	case r.Dump == nil:
 		return "none"
 	}
-	return fmt.Sprintf("%s ago, %s", age(now.Sub(r.Dump.Time)), size(r.Dump.Size))
+	cell := fmt.Sprintf("%s ago, %s", age(now.Sub(r.Dump.Time)), size(r.Dump.Size))
+	if !r.Dump.Verified.IsZero() {
+		cell += fmt.Sprintf(", verified %s ago", age(now.Sub(r.Dump.Verified)))
+	}
+	return cell
+}
+
+func archives(r Row, now time.Time, size func(int64) string, age func(time.Duration) string) string {
+	switch {
+	case r.ArchiveErr != nil:
+		return "error (see stderr)"
+	case len(r.Archives) == 0:
+		return "-"
+	}
+	oldest := r.Archives[0].Time
+	var total int64
+	for _, a := range r.Archives {
+		if a.Time.Before(oldest) {
+			oldest = a.Time
+		}
+		total += a.Size
+	}
+	n := fmt.Sprintf("%d volumes", len(r.Archives))
+	if len(r.Archives) == 1 {
+		n = r.Archives[0].Volume
+	}
+	return fmt.Sprintf("%s ago, %s, %s", age(now.Sub(oldest)), n, size(total))
 }
 
 // updates is the UPDATES cell: what the last update --check found, and

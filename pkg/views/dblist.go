@@ -28,6 +28,7 @@ func DBList(p *plan.Plan, now time.Time) (doc jsonout.DBList, ok bool) {
 				continue
 			}
 			ds.Database, ds.Dir, ds.KeptDatabase = l.Cfg.Name, l.Cfg.DumpDir, db.ReadKept(l.Cfg)
+			ds.Engine = l.Engine.String()
 			dumps, err := db.List(l.Cfg.DumpDir, l.Cfg.Name)
 			if err != nil {
 				msg := s.Masker.String(err.Error())
@@ -36,6 +37,11 @@ func DBList(p *plan.Plan, now time.Time) (doc jsonout.DBList, ok bool) {
 			}
 			for _, d := range dumps {
 				ds.Dumps = append(ds.Dumps, jsonout.DumpInfo{File: d.Path, Time: jsonout.Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size, Format: d.Format.String()})
+			}
+			if l.Offsite != nil {
+				if !offsiteInto(&ds, l.Offsite, s, now) {
+					ok = false
+				}
 			}
 		}
 		doc.Stacks = append(doc.Stacks, ds)

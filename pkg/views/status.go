@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/status"
 	"github.com/kompose-dev/kompose/pkg/update"
+	"github.com/kompose-dev/kompose/pkg/vol"
 )
 
 // Status is the model of `kompose <pattern> status`: one row per stack.
@@ -57,7 +59,7 @@ func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Targe
 				if err != nil || len(ds) == 0 {
 					return nil, err
 				}
-				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size}, nil
+				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size, Verified: db.ReadVerified(cfg)}, nil
 			}
 		}
 		dir := s.Dir
@@ -68,6 +70,9 @@ func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Targe
 			}
 			return &status.Updates{Time: rec.Time, Services: len(rec.Services),
 				Available: rec.Count(update.StateAvailable, update.StateNotPulled), Failed: rec.Count(update.StateFailed)}, nil
+		}
+		if dir, err := vol.Dir(e, s.Name, s.Dir); err == nil {
+			t.Archives = func() ([]status.Archive, error) { return newestArchives(dir) }
 		}
 		targets[i] = t
 	}
@@ -117,6 +122,9 @@ func (s *Status) printErrors(errw io.Writer, est output.Style) {
 		}
 		if r.UpdatesErr != nil {
 			fmt.Fprintf(errw, "%s %s: last update check: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.UpdatesErr.Error()))
+		}
+		if r.ArchiveErr != nil {
+			fmt.Fprintf(errw, "%s %s: volume archives: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.ArchiveErr.Error()))
 		}
 	}
 }
@@ -193,4 +201,23 @@ func quoteArgs(args []string) []string {
 		out[i] = a
 	}
 	return out
+}
+
+// newestArchives lists the newest archive of each volume in a stack's
+// backup folder (none when the folder does not exist).
+func newestArchives(dir string) ([]status.Archive, error) {
+	all, err := vol.List(dir, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []status.Archive
+	seen := map[string]bool{}
+	for _, a := range all { // newest first
+		if !seen[a.Base] {
+			seen[a.Base] = true
+			out = append(out, status.Archive{Volume: a.Base, File: a.Path, Time: a.Time, Size: a.Size})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Volume < out[j].Volume })
+	return out, nil
 }

@@ -95,6 +95,9 @@ type StackStatus struct {
 	OK         bool    `json:"ok"`
 	Error      *string `json:"error"`
 	DB         *DBInfo `json:"db"`
+	// Volumes is the newest archive of each volume that has one.
+	Volumes      []ArchiveInfo `json:"volumes"`
+	VolumesError *string       `json:"volumes_error,omitempty"`
 	// Updates is what the last update --check found (null: never
 	// checked).
 	Updates *UpdatesInfo `json:"updates"`
@@ -110,10 +113,28 @@ type UpdatesInfo struct {
 	Error      *string `json:"error"`
 }
 
+// ArchiveInfo is the newest archive of one volume.
+type ArchiveInfo struct {
+	Volume     string `json:"volume"`
+	File       string `json:"file"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Size       int64  `json:"size"`
+}
+
 // DBInfo is the database side of a stack's status: its newest dump.
 type DBInfo struct {
 	LastDump *DumpInfo `json:"last_dump"`
 	Error    *string   `json:"error"`
+	// LastVerified is when a dump last passed db:verify (a restore
+	// drill); absent when none has.
+	LastVerified *Verified `json:"last_verified,omitempty"`
+}
+
+// Verified is the last restore drill that passed.
+type Verified struct {
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
 }
 
 // DumpInfo is a dump file.
@@ -147,12 +168,19 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 			s.DB = &DBInfo{Error: errStr(r.DumpErr, m)}
 			if d := r.Dump; d != nil {
 				s.DB.LastDump = &DumpInfo{File: d.File, Time: Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size}
+				if !d.Verified.IsZero() {
+					s.DB.LastVerified = &Verified{Time: Time(d.Verified), AgeSeconds: int64(now.Sub(d.Verified).Seconds())}
+				}
 			}
 		}
 		if u := r.Updates; u != nil {
 			s.Updates = &UpdatesInfo{Checked: Time(u.Time), AgeSeconds: int64(now.Sub(u.Time).Seconds()), Available: u.Available, Failed: u.Failed, Services: u.Services}
 		} else if r.UpdatesErr != nil {
 			s.Updates = &UpdatesInfo{Error: errStr(r.UpdatesErr, m)}
+		}
+		s.Volumes, s.VolumesError = []ArchiveInfo{}, errStr(r.ArchiveErr, m)
+		for _, a := range r.Archives {
+			s.Volumes = append(s.Volumes, ArchiveInfo{Volume: a.Volume, File: a.File, Time: Time(a.Time), AgeSeconds: int64(now.Sub(a.Time).Seconds()), Size: a.Size})
 		}
 		doc.OK = doc.OK && s.OK
 		doc.Stacks = append(doc.Stacks, s)
@@ -211,15 +239,33 @@ type DBList struct {
 
 // DBStack is the dumps of one stack's database, newest first.
 type DBStack struct {
-	Name     string     `json:"name"`
-	Database string     `json:"database,omitempty"`
-	Dir      string     `json:"dir,omitempty"`
-	Skip     string     `json:"skip,omitempty"`
-	Error    *string    `json:"error"`
-	Dumps    []DumpInfo `json:"dumps"`
+	Name     string `json:"name"`
+	Database string `json:"database,omitempty"`
+	// Engine is the database's engine: postgres, mariadb or mysql
+	// (DB_ENGINE, else the image of its service, else postgres).
+	Engine string     `json:"engine,omitempty"`
+	Dir    string     `json:"dir,omitempty"`
+	Skip   string     `json:"skip,omitempty"`
+	Error  *string    `json:"error"`
+	Dumps  []DumpInfo `json:"dumps"`
 	// KeptDatabase is the database the last db:import replaced and kept
 	// (db:import --undo swaps it back); absent when there is none.
 	KeptDatabase string `json:"kept_database,omitempty"`
+	// Snapshots are the database's snapshots in the stack's restic
+	// repository, newest first; absent when the stack has none
+	// configured (or --no-offsite).
+	Snapshots []SnapshotInfo `json:"snapshots,omitempty"`
+	// OffsiteError is why the repository could not be listed.
+	OffsiteError *string `json:"offsite_error,omitempty"`
+}
+
+// SnapshotInfo is one snapshot of a restic repository.
+type SnapshotInfo struct {
+	ID         string `json:"id"`
+	File       string `json:"file"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Host       string `json:"host"`
 }
 
 // List is the document of `kompose --list --json`.

@@ -57,6 +57,8 @@ type RunStack struct {
 	Steps           []Step   `json:"steps"`
 	// Dumps are the dump files a db:export wrote.
 	Dumps []DumpInfo `json:"dumps,omitempty"`
+	// Archives are the volume archives a vol:export or backup wrote.
+	Archives []WrittenArchive `json:"archives,omitempty"`
 	// Updates are what update --check found, per service.
 	Updates []UpdateCheck `json:"updates,omitempty"`
 }
@@ -89,6 +91,15 @@ func updateChecks(ic plan.ImageChecker, m *env.Masker) []UpdateCheck {
 		out = append(out, UpdateCheck{Service: c.Service, Image: ms(c.Image), State: c.State, Local: c.Local, Remote: c.Remote, Why: ms(c.Why)})
 	}
 	return out
+}
+
+// WrittenArchive is a volume archive a run wrote.
+type WrittenArchive struct {
+	Volume  string  `json:"volume"`
+	File    string  `json:"file"`
+	Time    string  `json:"time"`
+	Size    int64   `json:"size"`
+	Seconds float64 `json:"seconds"`
 }
 
 // StatusName names a stack's outcome in documents.
@@ -249,6 +260,11 @@ func (c *Collector) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Dur
 	rs.Steps = append(rs.Steps, step)
 	if ic, ok := st.Action.(plan.ImageChecker); ok && st.Kind == plan.KindCommand {
 		rs.Updates = updateChecks(ic, s.Masker)
+	}
+	if a, ok := st.Action.(plan.Archiver); ok && st.Kind == plan.KindCommand {
+		for _, x := range a.Archives() {
+			rs.Archives = append(rs.Archives, WrittenArchive{Volume: x.Volume, File: x.File, Time: Time(x.Time), Size: x.Size, Seconds: x.Seconds})
+		}
 	}
 	if err == nil && st.Kind == plan.KindCommand && c.plan != nil && c.plan.Command == "db:export" {
 		if f, ok := st.Action.(interface{ DumpFile() string }); ok {

@@ -1,7 +1,8 @@
 // Package metrics keeps a Prometheus text file (for node_exporter's
 // textfile collector) with, per stack and command, when kompose last ran
 // it, when it last succeeded, how long it took, its exit status, and for
-// db:export the size of the dump written.
+// db:export the size of the dump written; and per volume archive written
+// (vol:export, backup: label volume) its size, time and duration.
 //
 // Each run merges its own series into the file: the series of other stacks
 // and commands (an earlier `up` when this run is a `db:export`) stay, and a
@@ -41,6 +42,12 @@ const (
 	// UpdateAvailable is written by update --check (command label
 	// "update --check").
 	UpdateAvailable = "kompose_update_available"
+	// The series of volume archives also have the label volume.
+	ArchiveSize     = "kompose_last_archive_size_bytes"
+	ArchiveTime     = "kompose_last_archive_timestamp_seconds"
+	ArchiveDuration = "kompose_last_archive_duration_seconds"
+	// LastVerified is when db:verify (a restore drill) last passed.
+	LastVerified = "kompose_last_verified_timestamp_seconds"
 )
 
 var help = map[string]string{
@@ -49,10 +56,14 @@ var help = map[string]string{
 	Duration:        "How long the stack's last run of the command took.",
 	ExitStatus:      "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
 	DumpSize:        "Size of the dump the stack's last successful db:export wrote.",
+	ArchiveSize:     "Size of the volume's last archive written by the command.",
+	ArchiveTime:     "When the volume's last archive written by the command was taken (Unix time).",
+	ArchiveDuration: "How long writing the volume's last archive took.",
+	LastVerified:    "When a dump of the stack last passed db:verify, a restore drill (Unix time).",
 	UpdateAvailable: "How many of the stack's services have a newer image in their registry, as update --check last found (services it could not check are not counted).",
 }
 
-var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, UpdateAvailable}
+var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration, LastVerified, UpdateAvailable}
 
 // CommandCheck is the command label of update --check's series, apart
 // from update's.
@@ -66,8 +77,9 @@ func commandLabel(p *plan.Plan) string {
 	return p.Command
 }
 
-// Key is a series: a stack and a command.
-type Key struct{ Stack, Command string }
+// Key is a series: a stack and a command, and for the archive metrics a
+// volume.
+type Key struct{ Stack, Command, Volume string }
 
 // Series are the values of the metrics, by metric and series.
 type Series map[string]map[Key]float64
@@ -104,7 +116,7 @@ func Parse(r io.Reader) (Series, error) {
 		if err != nil {
 			continue
 		}
-		s.set(name, Key{Stack: labels["stack"], Command: labels["command"]}, v)
+		s.set(name, Key{Stack: labels["stack"], Command: labels["command"], Volume: labels["volume"]}, v)
 	}
 	return s, sc.Err()
 }
@@ -163,10 +175,17 @@ func Format(s Series) []byte {
 			if keys[i].Stack != keys[j].Stack {
 				return keys[i].Stack < keys[j].Stack
 			}
-			return keys[i].Command < keys[j].Command
+			if keys[i].Command != keys[j].Command {
+				return keys[i].Command < keys[j].Command
+			}
+			return keys[i].Volume < keys[j].Volume
 		})
 		for _, k := range keys {
-			fmt.Fprintf(&b, "%s{stack=\"%s\",command=\"%s\"} %s\n", m, escape(k.Stack), escape(k.Command), strconv.FormatFloat(s[m][k], 'f', -1, 64))
+			vol := ""
+			if k.Volume != "" {
+				vol = ",volume=\"" + escape(k.Volume) + "\""
+			}
+			fmt.Fprintf(&b, "%s{stack=\"%s\",command=\"%s\"%s} %s\n", m, escape(k.Stack), escape(k.Command), vol, strconv.FormatFloat(s[m][k], 'f', -1, 64))
 		}
 	}
 	return b.Bytes()
@@ -266,7 +285,9 @@ func (r *Recorder) StepStart(*plan.Stack, *plan.Step) {}
 // StepSkipped implements [run.Reporter].
 func (r *Recorder) StepSkipped(*plan.Stack, *plan.Step) {}
 
-// StepDone implements [run.Reporter]: it notes the size of a dump written.
+// StepDone implements [run.Reporter]: it notes the size of a dump written,
+// and the archives written (also those of a step that failed for another
+// volume).
 func (r *Recorder) StepDone(s *plan.Stack, st *plan.Step, err error, _ time.Duration) {
 	if ic, ok := st.Action.(plan.ImageChecker); ok && st.Kind == plan.KindCommand {
 		n := 0
@@ -277,6 +298,16 @@ func (r *Recorder) StepDone(s *plan.Stack, st *plan.Step, err error, _ time.Dura
 		}
 		r.mu.Lock()
 		r.available[s] = n
+		r.mu.Unlock()
+	}
+	if a, ok := st.Action.(plan.Archiver); ok && st.Kind == plan.KindCommand {
+		r.mu.Lock()
+		for _, x := range a.Archives() {
+			k := Key{Stack: s.Name, Command: r.command, Volume: x.Volume}
+			r.series.set(ArchiveSize, k, float64(x.Size))
+			r.series.set(ArchiveTime, k, float64(x.Time.Unix()))
+			r.series.set(ArchiveDuration, k, x.Seconds)
+		}
 		r.mu.Unlock()
 	}
 	if err != nil || st.Kind != plan.KindCommand || r.command != "db:export" {
@@ -317,6 +348,9 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 		r.series.set(LastSuccess, k, now)
 		if n, ok := r.sizes[sr.Stack]; ok {
 			r.series.set(DumpSize, k, float64(n))
+		}
+		if r.command == "db:verify" {
+			r.series.set(LastVerified, k, now)
 		}
 	}
 }

@@ -168,3 +168,21 @@ func TestSymlinks(t *testing.T) {
 		t.Errorf("the symlink's target was written: %q", b)
 	}
 }
+
+// TestLastVerified: a db:verify that passes sets
+// kompose_last_verified_timestamp_seconds; one that fails keeps the time
+// of the last drill that passed.
+func TestLastVerified(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kompose.prom")
+	t0 := time.Unix(1_700_000_000, 0)
+	record(t, path, "db:verify", t0, map[string]run.Status{"blog": run.Succeeded, "news": run.Failed}, "")
+	record(t, path, "db:verify", t0.Add(time.Hour), map[string]run.Status{"blog": run.Failed}, "")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	if !strings.Contains(got, `kompose_last_verified_timestamp_seconds{stack="blog",command="db:verify"} 1700000000`+"\n") || strings.Contains(got, `kompose_last_verified_timestamp_seconds{stack="news"`) {
+		t.Errorf("metrics:\n%s", got)
+	}
+}

@@ -1,0 +1,290 @@
+package vol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/retention"
+	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// splitTrusted separates the archives the trust rule accepts from files
+// only named like archives (another user's, in a shared folder): those
+// are never counted nor removed; why says the reason for each.
+func splitTrusted(pol trust.Policy, all []Archive) (own []Archive, foreign map[string]string) {
+	foreign = map[string]string{}
+	for _, a := range all {
+		fi, err := os.Lstat(a.Path)
+		if err == nil {
+			err = pol.Check("count as an archive", a.Path, fi)
+		}
+		var ue *trust.UnsafeError
+		switch {
+		case errors.As(err, &ue):
+			foreign[a.Name] = ue.Reason
+		case err != nil:
+			foreign[a.Name] = err.Error()
+		default:
+			own = append(own, a)
+		}
+	}
+	return own, foreign
+}
+
+// byBase groups archives by their target, bases sorted.
+func byBase(all []Archive) ([]string, map[string][]Archive) {
+	m := map[string][]Archive{}
+	for _, a := range all {
+		m[a.Base] = append(m[a.Base], a)
+	}
+	var bases []string
+	for b := range m {
+		bases = append(bases, b)
+	}
+	sort.Strings(bases)
+	return bases, m
+}
+
+// Cleanup is the vol:cleanup step of one stack: for each volume with
+// archives in the backup folder (volumes no longer in the compose file
+// too), remove those the retention policy does not keep, with their
+// manifests.
+type Cleanup struct {
+	Dir     string
+	Policy  retention.Policy
+	Now     time.Time
+	Bases   []string
+	Remove  map[string][]Archive
+	Kept    map[string][]Archive
+	Why     map[string]string // kept archive path -> reasons
+	Foreign map[string]string
+	// LockTimeout bounds the wait for each volume's lock.
+	LockTimeout time.Duration
+}
+
+// NewCleanup plans a cleanup of the archives in dir by keep.
+func NewCleanup(pol trust.Policy, dir string, only []string, keep retention.Policy, now time.Time) (*Cleanup, error) {
+	if err := keep.Check(); err != nil {
+		return nil, err
+	}
+	all, err := List(dir, "")
+	if err != nil {
+		return nil, err
+	}
+	own, foreign := splitTrusted(pol, all)
+	bases, groups := byBase(own)
+	c := &Cleanup{Dir: dir, Policy: keep, Now: now, Foreign: foreign, Remove: map[string][]Archive{}, Kept: map[string][]Archive{}, Why: map[string]string{}}
+	for _, b := range bases {
+		if len(only) > 0 && !contains(only, b) {
+			continue
+		}
+		c.Bases = append(c.Bases, b)
+		list := groups[b]
+		times := make([]time.Time, len(list))
+		for i, a := range list {
+			times[i] = a.Time
+		}
+		for _, d := range retention.Apply(keep, times, now) {
+			a := list[d.Index]
+			if d.Keep {
+				c.Kept[b] = append(c.Kept[b], a)
+				c.Why[a.Path] = d.Reason()
+			} else {
+				c.Remove[b] = append(c.Remove[b], a)
+			}
+		}
+		if len(list) > 0 && len(c.Kept[b]) == 0 {
+			return nil, fmt.Errorf("vol:cleanup of %s: %w", b, retention.ErrKeepsNothing)
+		}
+	}
+	return c, nil
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// HookArgs: hook_pre_vol_cleanup and hook_post_vol_cleanup receive the
+// archives that are removed.
+func (c *Cleanup) HookArgs() []string {
+	var out []string
+	for _, b := range c.Bases {
+		for _, a := range c.Remove[b] {
+			out = append(out, a.Path)
+		}
+	}
+	return out
+}
+
+// Describe lists what would go and what stays, for the dry run.
+func (c *Cleanup) Describe() []string {
+	var lines []string
+	if len(c.Bases) == 0 {
+		lines = append(lines, "no archives in "+c.Dir)
+	}
+	for _, b := range c.Bases {
+		lines = append(lines, fmt.Sprintf("%d archive(s) of %s in %s, keeping %s", len(c.Remove[b])+len(c.Kept[b]), b, c.Dir, c.Policy))
+		for _, a := range c.Remove[b] {
+			lines = append(lines, fmt.Sprintf("remove: %s (%s, %s old)", a.Name, humanSize(a.Size), humanAge(c.Now.Sub(a.Time))))
+		}
+		for _, a := range c.Kept[b] {
+			lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old): %s", a.Name, humanSize(a.Size), humanAge(c.Now.Sub(a.Time)), c.Why[a.Path]))
+		}
+	}
+	for _, n := range sortedKeys(c.Foreign) {
+		lines = append(lines, fmt.Sprintf("not an archive of yours: %s (%s): left alone, never counted nor removed", n, c.Foreign[n]))
+	}
+	return lines
+}
+
+func sortedKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Run removes the planned archives and their manifests, and, under each
+// volume's lock, the temporary files of exports that were killed.
+func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
+	if _, err := os.Lstat(c.Dir); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(ex.Cmd.Stderr, "    no archives in %s\n", c.Dir)
+		return nil
+	}
+	if err := trust.NewTree(policyOf(ex)).CheckDir(dirUse, c.Dir); err != nil {
+		return err
+	}
+	var errs []string
+	removed, partials, kept := 0, 0, 0
+	var freed int64
+	for _, b := range c.Bases {
+		l, err := lockTarget(ctx, policyOf(ex), c.Dir, Target{Name: b, Kind: Volume}, c.LockTimeout, "vol:cleanup of "+b)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		for _, a := range c.Remove[b] {
+			if err := os.Remove(a.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err.Error())
+				continue
+			}
+			_ = os.Remove(a.Path + ManifestSuffix)
+			removed++
+			freed += a.Size
+		}
+		kept += len(c.Kept[b])
+		partials += removePartials(c.Dir, b)
+		l.Release()
+	}
+	safefile.SyncDir(c.Dir)
+	msg := fmt.Sprintf("    removed %d archive(s) (%s), kept %d", removed, humanSize(freed), kept)
+	if partials > 0 {
+		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
+	}
+	fmt.Fprintln(ex.Cmd.Stderr, msg)
+	if len(errs) > 0 {
+		return fmt.Errorf("could not remove: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// removePartials removes the temporary files of base's exports in dir;
+// call it holding base's lock (no export of it is running).
+func removePartials(dir, base string) int {
+	n := 0
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		final := safefile.PartialFinal(e.Name())
+		if b, _, _, _, ok := parse(final); ok && b == base && e.Type().IsRegular() {
+			if os.Remove(filepath.Join(dir, e.Name())) == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// humanAge formats an age (3d04h, 12m).
+func humanAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// Lister is the vol:list step of one stack.
+type Lister struct {
+	Dir string
+	Now func() time.Time
+}
+
+// Run prints the stack's archives by volume, newest first, with size,
+// age and what the manifest says they hold.
+func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
+	all, err := List(l.Dir, "")
+	if err != nil {
+		return err
+	}
+	own, foreign := splitTrusted(policyOf(ex), all)
+	w := ex.Cmd.Stdout
+	if len(own) == 0 {
+		fmt.Fprintf(w, "    no archives in %s\n", l.Dir)
+	}
+	bases, groups := byBase(own)
+	now := l.Now()
+	for _, b := range bases {
+		var total int64
+		width := 0
+		for _, a := range groups[b] {
+			total += a.Size
+			width = max(width, len(a.Name))
+		}
+		fmt.Fprintf(w, "    %d archive(s) of %s in %s, %s\n", len(groups[b]), b, l.Dir, humanSize(total))
+		for _, a := range groups[b] {
+			fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, a.Name, humanSize(a.Size), humanAge(now.Sub(a.Time)), contents(a))
+		}
+	}
+	for _, n := range sortedKeys(foreign) {
+		fmt.Fprintf(w, "    not an archive of yours: %s (%s): left alone, never counted nor removed\n", n, foreign[n])
+	}
+	entries, _ := os.ReadDir(l.Dir)
+	for _, e := range entries {
+		if _, _, _, _, ok := parse(safefile.PartialFinal(e.Name())); ok {
+			fmt.Fprintf(w, "    not an archive: %s (an export running now, or one that was killed; vol:cleanup removes it)\n", e.Name())
+		}
+	}
+	return nil
+}
+
+// contents says what the manifest beside an archive records.
+func contents(a Archive) string {
+	m, err := ReadManifest(a.Path)
+	if err != nil {
+		return "no manifest"
+	}
+	return fmt.Sprintf("%d entries, %s of files", m.Counts.Files, humanSize(m.Counts.Bytes))
+}

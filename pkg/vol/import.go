@@ -1,0 +1,227 @@
+package vol
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kompose-dev/kompose/pkg/codec"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// Import is the vol:import step: one archive into one target of one
+// stack, never losing what is there.
+type Import struct {
+	Stack, Project string
+	Dir            string // the stack's backup folder: the safety copy goes there
+	Target         Target
+	Archive        string
+	Codec          codec.Codec
+	// Manifest is the archive's, when it has one (Manifest.Version > 0).
+	Manifest    Manifest
+	Images      []string
+	Time        time.Time
+	LockTimeout time.Duration
+	Force       bool
+}
+
+// HookArgs: hook_pre_vol_import and hook_post_vol_import receive the
+// archive's path.
+func (x *Import) HookArgs() []string { return []string{x.Archive} }
+
+// Describe says what the import does, for the dry run.
+func (x *Import) Describe() []string {
+	return []string{
+		fmt.Sprintf("restore: %s into %s %s (%s)", x.Archive, x.Target.Kind, x.Target.Name, x.Target.Engine),
+		"check:   the whole archive decompresses and parses (and matches its manifest) before anything changes",
+		"stop:    the stack's running containers that mount it (compose stop), started again afterwards, also on failure",
+		"safety:  the current contents archived first into " + x.Dir + " (listed by vol:list), then the contents replaced through a container of the stack's image (needs /bin/sh in it)",
+		"undo:    if the restore fails, the old contents are put back from that safety copy",
+	}
+}
+
+// Run performs the restore.
+func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
+	w := ex.Cmd.Stderr
+	if err := os.MkdirAll(x.Dir, 0o750); err != nil {
+		return fmt.Errorf("backup folder: %w", err)
+	}
+	if err := trust.NewTree(policyOf(ex)).CheckDir(dirUse, x.Dir); err != nil {
+		return err
+	}
+	l, err := lockTarget(ctx, policyOf(ex), x.Dir, x.Target, x.LockTimeout, "vol:import into "+x.Target.Name)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	want, err := x.check(policyOf(ex))
+	if err != nil {
+		return err
+	}
+	e := engine{ex: ex}
+	e.removeHelpers(ctx, x.Project)
+	cs, err := e.containers(ctx, x.Project)
+	if err != nil {
+		return err
+	}
+	if users := usersOf(cs, x.Target); len(users) > 0 {
+		if err := e.compose(ctx, "stop", users); err != nil {
+			return errors.Join(err, e.compose(context.WithoutCancel(ctx), "start", users))
+		}
+		defer func() {
+			if serr := e.compose(context.WithoutCancel(ctx), "start", users); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}()
+	}
+	var images []string
+	for _, c := range cs {
+		images = append(images, c.Image)
+	}
+	src, err := e.helper(ctx, x.Project, x.Target, append(images, x.Images...), true)
+	if err != nil {
+		return err
+	}
+	defer e.remove(ctx, src)
+	safety := &Export{Stack: x.Stack, Project: x.Project, Dir: x.Dir, Time: x.Time, Pipe: Pipeline{Codec: codec.Zstd}}
+	saved, err := safety.write(ctx, e, x.Target, freePath(x.Dir, x.Target.FileBase(), x.Time, safety.Pipe.Suffix()), src,
+		"safety copy before vol:import of "+filepath.Base(x.Archive))
+	if err != nil {
+		return fmt.Errorf("the safety copy of the current contents failed, nothing was changed: %w", err)
+	}
+	fmt.Fprintf(w, "    safety copy of the current contents: %s\n", saved)
+	rerr := x.restore(ctx, e, src, x.Archive, x.Codec, want)
+	if rerr == nil {
+		fmt.Fprintf(w, "    restored %s into %s %s (%d entries, %s of files)\n", x.Archive, x.Target.Kind, x.Target.Name, want.Files, humanSize(want.Bytes))
+		return nil
+	}
+	if ctx.Err() != nil {
+		rerr = fmt.Errorf("%w (interrupted)", rerr)
+	}
+	fmt.Fprintf(w, "    restore failed: %v; putting the old contents back from %s\n", rerr, saved)
+	m, _ := ReadManifest(saved)
+	if uerr := x.restore(context.WithoutCancel(ctx), e, src, saved, codec.Zstd, m.Counts); uerr != nil {
+		return fmt.Errorf("restore failed: %v; putting the old contents back failed too: %v; they are in %s", rerr, uerr, saved)
+	}
+	return fmt.Errorf("restore failed: %v; the old contents were put back (from %s)", rerr, saved)
+}
+
+// check reads the whole archive before anything changes: it must
+// decompress and parse, and agree with its manifest. It returns what the
+// archive holds.
+func (x *Import) check(pol trust.Policy) (Counts, error) {
+	f, err := safefile.OpenReadBack(trust.NewTree(pol), "restore the archive", x.Archive)
+	if err == nil && f == nil {
+		err = fmt.Errorf("archive %s not found", x.Archive)
+	}
+	if err != nil {
+		return Counts{}, err
+	}
+	defer f.Close()
+	got, sum, err := Pipeline{Codec: x.Codec}.Verify(f)
+	if err != nil {
+		return got, fmt.Errorf("archive %s is not whole (%v); nothing was changed", x.Archive, err)
+	}
+	if m := x.Manifest; m.Version > 0 && (m.SHA256 != sum || m.Counts.Files != got.Files || m.Counts.Bytes != got.Bytes) {
+		return got, fmt.Errorf("archive %s does not match its manifest (sha256 %s, %d entries, %d bytes; the manifest says %s, %d, %d); nothing was changed", x.Archive, sum, got.Files, got.Bytes, m.SHA256, m.Counts.Files, m.Counts.Bytes)
+	}
+	return got, nil
+}
+
+// restore replaces the contents of the helper's mount with the archive:
+// empties it (a throwaway container of the helper's image running
+// /bin/sh), extracts the tar with docker cp -a (owners kept), and reads
+// the result back to compare the counts.
+func (x *Import) restore(ctx context.Context, e engine, src source, archive string, c codec.Codec, want Counts) error {
+	if err := e.clear(ctx, x.Target, src.Image); err != nil {
+		return err
+	}
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := c.Reader(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	args := []string{"cp", "-a", "-", src.Container + ":" + src.Path}
+	var tail bytes.Buffer
+	cmd := e.cmd(append([]string{"docker"}, args...), io.Discard, &tail)
+	cmd.Stdin = zr
+	if err := e.ex.Proc.Run(ctx, cmd); err != nil {
+		return dockerError(args, err, tail.String())
+	}
+	r, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		err := e.stream(ctx, src, pw, io.Discard)
+		pw.CloseWithError(err)
+		errc <- err
+	}()
+	got, werr := Pipeline{}.Write(r, io.Discard)
+	r.Close()
+	if err := <-errc; err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	if werr != nil {
+		return fmt.Errorf("read back: %w", werr)
+	}
+	if got.Files != want.Files || got.Bytes != want.Bytes {
+		return fmt.Errorf("read back %d entries and %d bytes, the archive holds %d and %d", got.Files, got.Bytes, want.Files, want.Bytes)
+	}
+	return nil
+}
+
+// clear empties the target through a throwaway container of image.
+func (e engine) clear(ctx context.Context, t Target, image string) error {
+	spec := "type=volume,src=" + t.Engine + ",dst=" + helperMount + ",volume-nocopy"
+	if t.Kind == Bind {
+		spec = "type=bind,src=" + t.Engine + ",dst=" + helperMount
+	}
+	_, err := e.out(ctx, "run", "--rm", "--pull", "never", "--network", "none", "--label", helperLabel+"=clear",
+		"--user", "0:0", "--entrypoint", "/bin/sh", "--mount", spec, image, "-c", `find "$0" -mindepth 1 -delete`, helperMount)
+	if err != nil {
+		return fmt.Errorf("empty %s %s (with /bin/sh and find of image %s): %w", t.Kind, t.Name, shortImage(image), err)
+	}
+	return nil
+}
+
+// usersOf are the services with a running container that mounts t.
+func usersOf(cs []container, t Target) []string {
+	var out []string
+	for _, c := range cs {
+		if !c.State.Running {
+			continue
+		}
+		for _, m := range c.Mounts {
+			if mounts(m, t) {
+				out = appendOnce(out, c.Config.Labels["com.docker.compose.service"])
+			}
+		}
+	}
+	return out
+}
+
+// archiveCodec is the compression an archive's name says.
+func archiveCodec(name string) (codec.Codec, error) {
+	switch {
+	case strings.HasSuffix(name, ".tar.zst"):
+		return codec.Zstd, nil
+	case strings.HasSuffix(name, ".tar.gz"), strings.HasSuffix(name, ".tgz"):
+		return codec.Gzip, nil
+	case strings.HasSuffix(name, ".tar"):
+		return codec.None, nil
+	}
+	return codec.None, fmt.Errorf("%s: not a .tar, .tar.gz or .tar.zst archive", name)
+}
