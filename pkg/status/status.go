@@ -58,6 +58,20 @@ type Updates struct {
 	Available, Failed, Services int
 }
 
+// files is t's row with what its files say (dumps, archives, the last
+// update check), read while the engines answer.
+func (t Target) files() Row {
+	r := Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
+	r.Archives, r.ArchiveErr = t.newestArchives()
+	if t.Dumps != nil {
+		r.Dump, r.DumpErr = t.Dumps()
+	}
+	if t.Updates != nil {
+		r.Updates, r.UpdatesErr = t.Updates()
+	}
+	return r
+}
+
 // newestArchives asks t.Archives, when set.
 func (t Target) newestArchives() ([]Archive, error) {
 	if t.Archives == nil {
@@ -217,14 +231,7 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 		}()
 	}
 	for i, t := range targets {
-		rows[i] = Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
-		rows[i].Archives, rows[i].ArchiveErr = t.newestArchives()
-		if t.Dumps != nil {
-			rows[i].Dump, rows[i].DumpErr = t.Dumps()
-		}
-		if t.Updates != nil {
-			rows[i].Updates, rows[i].UpdatesErr = t.Updates()
-		}
+		rows[i] = t.files()
 	}
 	wg.Wait()
 	byProject := map[string]map[string][]Container{}
