@@ -27,6 +27,16 @@ type registry struct {
 	addr string // 127.0.0.1:<port>
 	cmd  *exec.Cmd
 	done chan struct{}
+	log  string // its log file (with the access log when asked for)
+}
+
+// registryOpts are the options of startRegistryWith.
+type registryOpts struct {
+	// accessLog writes a line per request to the log.
+	accessLog bool
+	// htpasswd, when set, is the path of an htpasswd file (bcrypt): the
+	// registry asks for basic auth.
+	htpasswd string
 }
 
 // needRegistry returns the docker-registry program, skipping the test
@@ -48,6 +58,12 @@ func needRegistry(t *testing.T) string {
 // ends, however it ends.
 func startRegistry(t *testing.T, prog, storage string) *registry {
 	t.Helper()
+	return startRegistryWith(t, prog, storage, registryOpts{})
+}
+
+// startRegistryWith is startRegistry with options.
+func startRegistryWith(t *testing.T, prog, storage string, o registryOpts) *registry {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +72,10 @@ func startRegistry(t *testing.T, prog, storage string) *registry {
 	_ = l.Close()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yml")
-	content := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", storage, addr)
+	content := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: %v\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", !o.accessLog, storage, addr)
+	if o.htpasswd != "" {
+		content += fmt.Sprintf("auth:\n  htpasswd:\n    realm: kompose-test\n    path: %s\n", o.htpasswd)
+	}
 	if err := os.WriteFile(cfg, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +88,7 @@ func startRegistry(t *testing.T, prog, storage string) *registry {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", prog, err)
 	}
-	r := &registry{t: t, addr: addr, cmd: cmd, done: make(chan struct{})}
+	r := &registry{t: t, addr: addr, cmd: cmd, done: make(chan struct{}), log: filepath.Join(dir, "log")}
 	go func() { _ = cmd.Wait(); _ = log.Close(); close(r.done) }()
 	t.Cleanup(r.stop)
 	deadline := time.Now().Add(15 * time.Second)
@@ -77,7 +96,7 @@ func startRegistry(t *testing.T, prog, storage string) *registry {
 		resp, err := http.Get("http://" + addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || o.htpasswd != "" && resp.StatusCode == http.StatusUnauthorized {
 				return r
 			}
 		}
@@ -92,6 +111,28 @@ func startRegistry(t *testing.T, prog, storage string) *registry {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// requests counts the lines of the access log (startRegistryWith's
+// accessLog) holding every one of parts, e.g. "HEAD /v2/" and
+// "/manifests/".
+func (r *registry) requests(parts ...string) int {
+	r.t.Helper()
+	b, err := os.ReadFile(r.log)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		all := line != ""
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
 }
 
 // pid is the registry's process ID.

@@ -230,8 +230,10 @@ hook_post_rollback() { printf '%s|%s\n' "$*" "$KOMPOSE_UPDATED_SERVICES" >> "$SC
 	}
 }
 
-// The registry stopped in the middle of a run fails only the stacks it
-// serves; their running containers are untouched and their fail hooks run.
+// The registry stopped in the middle of a run (by the first stack's pre
+// hook, before the run's pulls) fails only the stacks it serves; their
+// running containers are untouched, what the run pulled for them alone is
+// pointed back, and their fail hooks run.
 func TestUpdateRegistryDown(t *testing.T) {
 	prog := needRegistry(t)
 	e := newEnv(t)
@@ -242,9 +244,9 @@ func TestUpdateRegistryDown(t *testing.T) {
 	base := strings.TrimSuffix(e.prefix, "-")
 	im.prefixes = []string{down.addr + "/", up.addr + "/", "kompose-rollback/" + e.prefix}
 
-	// p1 and p3 pull from the registry that stops, p2 from the other; p1's
-	// post hook stops it.
-	serve := map[string]*registry{"p1": down, "p2": up, "p3": down}
+	// p3 pulls from the registry that stops, p1 and p2 from the other;
+	// p1's pre hook, which runs before the run's pulls, stops it.
+	serve := map[string]*registry{"p1": up, "p2": up, "p3": down}
 	refs, v1, v2 := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, s := range []string{"p1", "p2", "p3"} {
 		refs[s] = serve[s].addr + "/" + base + "/" + s + ":latest"
@@ -258,7 +260,7 @@ func TestUpdateRegistryDown(t *testing.T) {
 	sideV1 := im.build(side, "side 1")
 	im.push(side)
 	e.write("p3/compose.yaml", "name: {{project}}\n"+registryService(refs["p3"])+strings.ReplaceAll(strings.TrimPrefix(registryService(side), "services:\n"), "  app:", "  side:"))
-	e.write("p1/hooks.sh", fmt.Sprintf("hook_post_update() { kill %d; }\n", down.pid()))
+	e.write("p1/hooks.sh", fmt.Sprintf("hook_pre_update() { kill %d; }\n", down.pid()))
 	e.write("p3/hooks.sh", `hook_fail_update() { echo "failed: $KOMPOSE_EXIT_CODE" > "$SCRIPT_DIR/p3-fail"; }
 hook_post_update() { echo ran > "$SCRIPT_DIR/p3-post"; }
 `)
@@ -280,7 +282,7 @@ hook_post_update() { echo ran > "$SCRIPT_DIR/p3-post"; }
 	t.Logf("%s", r)
 	e.mustExit(r, 1)
 	if img, _ := e.runningImage("p1"); img != v2["p1"] {
-		t.Errorf("p1 (updated before the registry stopped) runs %s\n%s", img, r)
+		t.Errorf("p1 (its registry up) runs %s\n%s", img, r)
 	}
 	if img, _ := e.runningImage("p2"); img != v2["p2"] {
 		t.Errorf("p2 (another registry) runs %s, want %s\n%s", img, v2["p2"], r)

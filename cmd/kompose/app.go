@@ -50,6 +50,9 @@ type App struct {
 
 	// argv is the command line, for --report.
 	argv []string
+	// pulls is update's one pull per distinct image; -j sets how many
+	// run at once.
+	pulls *update.Pulls
 }
 
 // usageError is a mistake in the command line or its inputs: exit 2.
@@ -182,7 +185,8 @@ func (a *App) leftoverLibWarnings(p *plan.Plan) {
 func (a *App) newBuilder(pol *trust.Policy) *plan.Builder {
 	b := &plan.Builder{Commands: a.commands(), Own: commands.OfKind(commands.View), Checks: db.Checks(), Detect: a.Detect,
 		Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take, Policy: pol}
-	for name, f := range update.Commands(update.Options{Now: a.Clock.Now, Policy: pol}) {
+	a.pulls = update.NewPulls()
+	for name, f := range update.Commands(update.Options{Now: a.Clock.Now, Policy: pol, Pulls: a.pulls}) {
 		b.Commands[name] = f
 	}
 	return b

@@ -14,6 +14,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/update"
 	"github.com/kompose-dev/kompose/pkg/views"
 	"github.com/urfave/cli/v2"
 )
@@ -144,8 +145,11 @@ func (a *App) listAction(ctx context.Context, c *cli.Context, args []string, ove
 // runCommand plans the command for the stacks and runs the plan (or, for
 // a dry run, prints it).
 func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo fleetOpts) (int, error) {
-	if fo.json && !in.dryRun && in.Command != "db:list" {
-		return exitUsage, usagef("--json prints --list, hooks, status, hosts, db:list and --dry-run plans; for a run, use --report FILE")
+	// update --check --json: the run's document (with each stack's
+	// updates) on stdout, what the run says on stderr.
+	checkJSON := fo.json && !in.dryRun && update.IsCheck(in.Command, in.Args)
+	if fo.json && !in.dryRun && in.Command != "db:list" && !checkJSON {
+		return exitUsage, usagef("--json prints --list, hooks, status, hosts, db:list, update --check and --dry-run plans; for a run, use --report FILE")
 	}
 	req := in.req
 	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = in.Command, in.Args, in.Passthrough, in.all, c.Bool("with-deps")
@@ -159,6 +163,11 @@ func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo
 		return a.dbListJSON(p), nil
 	}
 	ios := a.IO
+	if checkJSON {
+		c := *a.IO
+		c.Out, c.OutTTY = a.IO.ErrOut, a.IO.ErrTTY
+		ios, fo.jsonOut = &c, a.IO.Out
+	}
 	if in.dryRun {
 		// A dry run prints hundreds of lines and starts nothing that could
 		// interleave with them: write them in a few large writes.
@@ -182,6 +191,9 @@ func (a *App) runner(c *cli.Context, p *plan.Plan, ios *output.IOStreams, dryRun
 	prefix, err := settings.Prefix(c, a.Environ, len(p.Stacks), a.IO.OutTTY)
 	if err != nil {
 		return nil, usageError{err}
+	}
+	if a.pulls != nil {
+		a.pulls.SetParallel(parallel) // update's pulls, one per distinct image
 	}
 	if len(p.Stacks) < 2 || dryRun {
 		parallel = 1 // nothing to run side by side

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
@@ -18,7 +19,10 @@ import (
 
 // fleetOpts are the options of --json, --report and --metrics-file.
 type fleetOpts struct {
-	json    bool
+	json bool
+	// jsonOut is where --json prints when the run's own output goes
+	// elsewhere (update --check --json); nil: the run's stdout.
+	jsonOut io.Writer
 	report  string
 	metrics string
 	// collector builds the --report document; nil without --report.
@@ -47,7 +51,7 @@ func (a *App) writeReport(o fleetOpts, code int, err error) {
 // plan's JSON on stdout), the report, the metrics file and the pings.
 func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetOpts, ios *output.IOStreams) int {
 	finish := report.Attach(r, p, report.Options{Version: a.Version, Argv: a.argv, Now: a.Clock.Now, Environ: a.Environ,
-		JSON: o.json, Collector: o.collector, MetricsFile: o.metrics, Policy: o.policy, Warn: a.IO.ErrOut}, ios)
+		JSON: o.json, JSONOut: o.jsonOut, Collector: o.collector, MetricsFile: o.metrics, Policy: o.policy, Warn: a.IO.ErrOut}, ios)
 	res := r.Run(ctx, p)
 	if err := finish(); err != nil {
 		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)

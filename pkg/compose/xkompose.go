@@ -59,7 +59,7 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 	}
 	for k := range m {
 		if !knownKey(k) {
-			return nil, where, fmt.Errorf("%s: %s.%s: unknown key (known: depends_on, backup)", where, Extension, k)
+			return nil, where, fmt.Errorf("%s: %s.%s: unknown key (known: depends_on, backup, update)", where, Extension, k)
 		}
 	}
 	raw, ok := m["depends_on"]
@@ -90,5 +90,5 @@ func (f *Files) Dependencies(ctx context.Context, dir, file string, env map[stri
 }
 
 // knownKey reports whether k is a key of x-kompose: depends_on (read
-// here) or backup (pkg/vol reads it).
-func knownKey(k string) bool { return k == "depends_on" || k == "backup" }
+// here), backup (pkg/vol reads it) or update (pkg/update reads it).
+func knownKey(k string) bool { return k == "depends_on" || k == "backup" || k == "update" }

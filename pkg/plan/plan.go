@@ -114,6 +114,12 @@ type Action interface {
 	Run(ctx context.Context, ex *ActionEnv) error
 }
 
+// NoHooker is an Action that may say that its stack's hooks do not run
+// around it (update --check, which changes nothing).
+type NoHooker interface {
+	NoHooks() bool
+}
+
 // ActionEnv is what an action may use while it runs.
 type ActionEnv struct {
 	Proc  proc.Runner
@@ -606,6 +612,10 @@ func (b *Builder) planStackSteps(req Request, s *Stack, cmdFunc CommandFunc, ri 
 	if err != nil || s.Skip != "" {
 		return err
 	}
+	if nh, ok := main.Action.(NoHooker); ok && nh.NoHooks() {
+		s.Steps = []Step{main}
+		return nil
+	}
 	byPhase, all := hooksByPhase(s, set, req.Command)
 	if len(all) == 0 {
 		s.Steps = []Step{main}
@@ -798,6 +808,22 @@ func isHookVar(name string) bool {
 	}
 	return false
 }
+
+// ImageCheck is what an image check (update --check) found for one
+// service: State is "up to date", "update available", "not pulled",
+// "unknown", "pinned by digest", "update too new" or "check failed";
+// Local the registry
+// digest of the image the service runs, Remote the registry's digest of
+// its reference ("" when not known); Why says more for "unknown" and
+// "check failed".
+type ImageCheck struct {
+	Service, Image, State, Local, Remote, Why string
+}
+
+// ImageChecker is implemented by an action that checks images for
+// updates: what it found, once it ran. Reporters (the run report, the
+// metrics file) read it.
+type ImageChecker interface{ ImageChecks() []ImageCheck }
 
 // ArchiveResult is one volume archive an action wrote (vol:export,
 // backup), for the reporters: metrics and the --report document.

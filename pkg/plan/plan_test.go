@@ -318,3 +318,34 @@ func TestStackEnvAndBaseEnv(t *testing.T) {
 		t.Errorf("StackEnv changed the base: A = %q", v)
 	}
 }
+
+type noHooksAction struct{ fakeAction }
+
+func (noHooksAction) NoHooks() bool { return true }
+
+// An action that says NoHooks runs alone: the stack's hooks for its
+// command are not planned around it (update --check).
+func TestBuildActionWithoutHooks(t *testing.T) {
+	dir, stacks := root(t, map[string]string{
+		"a/compose.yaml": svc,
+		"a/hooks.sh":     "hook_pre_update() { :; }\nhook_post_update() { :; }\nhook_fail_update() { :; }\n",
+	})
+	check := false
+	b := &Builder{Commands: map[string]CommandFunc{
+		"update": func(*Stack, string, []string) (Step, error) {
+			if check {
+				return Step{Label: "update", Action: noHooksAction{}}, nil
+			}
+			return Step{Label: "update", Action: fakeAction{}}, nil
+		},
+	}}
+	p, err := b.Build(Request{Root: dir, Command: "update"}, stacks)
+	if err != nil || len(p.Stacks[0].Steps) != 4 {
+		t.Fatalf("update: %v, steps %+v", err, p.Stacks[0].Steps)
+	}
+	check = true
+	p, err = b.Build(Request{Root: dir, Command: "update", Args: []string{"--check"}}, stacks)
+	if err != nil || len(p.Stacks[0].Steps) != 1 || p.Stacks[0].Steps[0].Kind != KindCommand {
+		t.Fatalf("update --check: %v, steps %+v", err, p.Stacks[0].Steps)
+	}
+}

@@ -39,6 +39,8 @@ type Options struct {
 	Environ []string
 	// JSON prints the plan as JSON on stdout instead of the text.
 	JSON bool
+	// JSONOut is where the JSON goes; the run's stdout when nil.
+	JSONOut io.Writer
 	// Collector builds the --report document; nil without --report.
 	Collector *jsonout.Collector
 	// MetricsFile is --metrics-file; "" without it.
@@ -109,7 +111,11 @@ func Attach(r *run.Runner, p *plan.Plan, o Options, ios *output.IOStreams) (fini
 		if planDoc == nil {
 			return nil
 		}
-		return jsonout.Write(ios.Out, planDoc.Doc())
+		out := ios.Out
+		if o.JSONOut != nil {
+			out = o.JSONOut
+		}
+		return jsonout.Write(out, planDoc.Doc())
 	}
 }
 

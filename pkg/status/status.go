@@ -45,6 +45,31 @@ type Target struct {
 	// Archives, when set, finds the newest archive of each of the stack's
 	// volumes (pkg/vol), by volume name.
 	Archives func() ([]Archive, error)
+	// Updates, when set, reads the stack's last update check (nil when
+	// there has been none).
+	Updates func() (*Updates, error)
+}
+
+// Updates is what the stack's last update --check found.
+type Updates struct {
+	Time time.Time
+	// Available services have a newer image; Failed could not be
+	// checked; Services were looked at.
+	Available, Failed, Services int
+}
+
+// files is t's row with what its files say (dumps, archives, the last
+// update check), read while the engines answer.
+func (t Target) files() Row {
+	r := Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
+	r.Archives, r.ArchiveErr = t.newestArchives()
+	if t.Dumps != nil {
+		r.Dump, r.DumpErr = t.Dumps()
+	}
+	if t.Updates != nil {
+		r.Updates, r.UpdatesErr = t.Updates()
+	}
+	return r
 }
 
 // newestArchives asks t.Archives, when set.
@@ -90,6 +115,10 @@ type Row struct {
 	DB      bool
 	Dump    *Dump
 	DumpErr error
+	// Updates is the last update check (nil: none), UpdatesErr why it
+	// could not be read.
+	Updates    *Updates
+	UpdatesErr error
 	// Archives are the newest archive of each volume with one (none:
 	// empty), ArchiveErr why they could not be listed.
 	Archives   []Archive
@@ -202,11 +231,7 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 		}()
 	}
 	for i, t := range targets {
-		rows[i] = Row{Stack: t.Name, Project: t.Project, Engine: t.Engine.Name(), DB: t.Dumps != nil}
-		rows[i].Archives, rows[i].ArchiveErr = t.newestArchives()
-		if t.Dumps != nil {
-			rows[i].Dump, rows[i].DumpErr = t.Dumps()
-		}
+		rows[i] = t.files()
 	}
 	wg.Wait()
 	byProject := map[string]map[string][]Container{}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/engine"
 )
@@ -85,5 +86,22 @@ func TestParsePsError(t *testing.T) {
 	_, err := ParsePs([]byte("{\"project\":\"a\"}\nnot json\n"))
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("error %v, want one naming line 2", err)
+	}
+}
+
+// The UPDATES cell: what the last update check found and when.
+func TestUpdatesCell(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	age := func(d time.Duration) string { return d.String() }
+	for want, r := range map[string]Row{
+		"-":                                   {},
+		"error (see stderr)":                  {UpdatesErr: errors.New("bad")},
+		"up to date (2h0m0s ago)":             {Updates: &Updates{Time: now.Add(-2 * time.Hour), Services: 2}},
+		"2 available (1h0m0s ago)":            {Updates: &Updates{Time: now.Add(-time.Hour), Available: 2, Services: 3}},
+		"1 available, 1 not checked (0s ago)": {Updates: &Updates{Time: now, Available: 1, Failed: 1, Services: 3}},
+	} {
+		if got := updates(r, now, age); got != want {
+			t.Errorf("updates(%+v) = %q, want %q", r, got, want)
+		}
 	}
 }

@@ -12,21 +12,21 @@ import (
 
 // Table writes rows as a table for people, one line per stack:
 //
-//	STACK  STATE          HEALTH       ENGINE   LAST DUMP           LAST ARCHIVES
-//	blog   running 2/2    1 healthy    default  3h12m ago, 1.2 MB   3h10m ago, 2 volumes, 1.4 GB
+//	STACK  STATE          HEALTH       ENGINE   LAST DUMP           LAST ARCHIVES                  UPDATES
+//	blog   running 2/2    1 healthy    default  3h12m ago, 1.2 MB   3h10m ago, 2 volumes, 1.4 GB  1 available (2h00m ago)
 //
 // The archives' age is that of the oldest of the volumes' newest
 // archives: the volume backed up longest ago. size and age format sizes
 // and ages (db.HumanSize, db.HumanAge).
 func Table(w io.Writer, st output.Style, rows []Row, now time.Time, size func(int64) string, age func(time.Duration) string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tSTATE\tHEALTH\tENGINE\tLAST DUMP\tLAST ARCHIVES")
+	fmt.Fprintln(tw, "STACK\tSTATE\tHEALTH\tENGINE\tLAST DUMP\tLAST ARCHIVES\tUPDATES")
 	for _, r := range rows {
 		state := r.State
 		if r.State == Running || r.State == Partial || r.State == Stopped {
 			state = fmt.Sprintf("%s %d/%d", r.State, r.Running, r.Containers)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), r.Engine, dump(r, now, size, age), archives(r, now, size, age))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), r.Engine, dump(r, now, size, age), archives(r, now, size, age), updates(r, now, age))
 	}
 	return tw.Flush()
 }
@@ -96,4 +96,27 @@ func archives(r Row, now time.Time, size func(int64) string, age func(time.Durat
 		n = r.Archives[0].Volume
 	}
 	return fmt.Sprintf("%s ago, %s, %s", age(now.Sub(oldest)), n, size(total))
+}
+
+// updates is the UPDATES cell: what the last update --check found, and
+// when; "-" when the stack was never checked.
+func updates(r Row, now time.Time, age func(time.Duration) string) string {
+	u := r.Updates
+	switch {
+	case r.UpdatesErr != nil:
+		return "error (see stderr)"
+	case u == nil:
+		return "-"
+	}
+	var what []string
+	if u.Available > 0 {
+		what = append(what, fmt.Sprintf("%d available", u.Available))
+	}
+	if u.Failed > 0 {
+		what = append(what, fmt.Sprintf("%d not checked", u.Failed))
+	}
+	if len(what) == 0 {
+		what = append(what, "up to date")
+	}
+	return fmt.Sprintf("%s (%s ago)", strings.Join(what, ", "), age(now.Sub(u.Time)))
 }

@@ -51,8 +51,11 @@ type Service struct {
 	Name  string
 	Image string // the reference the compose file names
 	// Pull is set when update pulls it: it has an image, is not built,
-	// and its pull_policy is not never or build.
+	// its pull_policy is not never or build, and it is not held back.
 	Pull bool
+	// Held says why update leaves a service it would pull alone
+	// (x-kompose.update.pin, --exclude-service); "" when it does not.
+	Held string
 }
 
 // Container is one container of the stack's project.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -111,6 +112,10 @@ func services(ctx context.Context, s *plan.Stack) (string, []Service, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	pins, err := pinned(proj)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", s.ComposeFile, err)
+	}
 	var out []Service
 	for name, sc := range proj.Services {
 		pull := sc.Image != "" && sc.Build == nil &&
@@ -118,10 +123,77 @@ func services(ctx context.Context, s *plan.Stack) (string, []Service, error) {
 		if pull && !imageRef.MatchString(sc.Image) {
 			return "", nil, fmt.Errorf("service %s: image %q: not an image reference", name, sc.Image)
 		}
-		out = append(out, Service{Name: name, Image: sc.Image, Pull: pull})
+		sv := Service{Name: name, Image: sc.Image, Pull: pull}
+		if pins[name] && pull {
+			sv.Pull, sv.Held = false, "pinned (x-kompose: {update: {pin: [...]}})"
+		}
+		out = append(out, sv)
+	}
+	for name := range pins {
+		if _, ok := proj.Services[name]; !ok {
+			return "", nil, fmt.Errorf("%s: x-kompose.update.pin: no service named %q", s.ComposeFile, name)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return proj.Name, out, nil
+}
+
+// pinned reads x-kompose: {update: {pin: [service, ...]}} of proj: the
+// services update leaves alone.
+func pinned(proj *types.Project) (map[string]bool, error) {
+	x, ok := proj.Extensions[compose.Extension].(map[string]any)
+	if !ok {
+		return nil, nil
+	}
+	raw, ok := x["update"]
+	if !ok || raw == nil {
+		return nil, nil
+	}
+	u, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("x-kompose.update must be a mapping (update: {pin: [db]}), not %T", raw)
+	}
+	pins := map[string]bool{}
+	for k, v := range u {
+		if k != "pin" {
+			return nil, fmt.Errorf("x-kompose.update.%s: unknown key (known: pin)", k)
+		}
+		list, ok := v.([]any)
+		if s, isStr := v.(string); isStr {
+			list, ok = []any{s}, true
+		}
+		if !ok {
+			return nil, fmt.Errorf("x-kompose.update.pin must be a list of service names, not %T", v)
+		}
+		for _, e := range list {
+			name, ok := e.(string)
+			if !ok || !serviceName.MatchString(name) {
+				return nil, fmt.Errorf("x-kompose.update.pin: %v is not a service name", e)
+			}
+			pins[name] = true
+		}
+	}
+	return pins, nil
+}
+
+// exclude holds back the services named in names (--exclude-service),
+// those of them update would pull.
+func exclude(svcs []Service, names []string) []Service {
+	for i, s := range svcs {
+		if s.Pull && slices.Contains(names, s.Name) {
+			svcs[i].Pull, svcs[i].Held = false, "--exclude-service"
+		}
+	}
+	return svcs
+}
+
+// printHeld says which services are held back, and why.
+func printHeld(w io.Writer, svcs []Service) {
+	for _, s := range svcs {
+		if s.Held != "" {
+			fmt.Fprintf(w, "%s: %s held back: %s\n", s.Name, s.Image, s.Held)
+		}
+	}
 }
 
 // containers returns the containers of the stack's project (one-off

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -48,6 +49,9 @@ type Entry struct {
 	Kind     string    `json:"kind"`
 	Time     time.Time `json:"time"`
 	Services []Change  `json:"services"`
+	// Backup, in an update entry, is the database dump taken just before
+	// the update recreated anything (update --backup).
+	Backup string `json:"backup,omitempty"`
 }
 
 // Change is what happened to one service: it ran image ID From and runs To
@@ -78,6 +82,9 @@ func (h *History) validate() error {
 	for i, e := range h.Entries {
 		if e.Kind != KindUpdate && e.Kind != KindRollback {
 			return fmt.Errorf("entry %d: kind %q: expected %q or %q", i+1, e.Kind, KindUpdate, KindRollback)
+		}
+		if e.Backup != "" && (!filepath.IsAbs(e.Backup) || filepath.Clean(e.Backup) != e.Backup || strings.ContainsAny(e.Backup, "\x00\n\r")) {
+			return fmt.Errorf("entry %d: backup %q: expected an absolute, clean path", i+1, e.Backup)
 		}
 		for _, c := range e.Services {
 			switch {
@@ -268,6 +275,22 @@ func (h *History) Target(n int) (map[string]Change, error) {
 		}
 	}
 	return out, nil
+}
+
+// BackupFor is the backup recorded with the update rollback n undoes
+// last (the Nth last update: the state before it), "" when that update
+// recorded none.
+func (h *History) BackupFor(n int) string {
+	seen := 0
+	for i := len(h.Entries) - 1; i >= 0; i-- {
+		if h.Entries[i].Kind != KindUpdate {
+			continue
+		}
+		if seen++; seen == n {
+			return h.Entries[i].Backup
+		}
+	}
+	return ""
 }
 
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

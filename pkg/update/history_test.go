@@ -160,3 +160,31 @@ func TestLoadHistoryRefusesFIFO(t *testing.T) {
 		t.Fatal("LoadHistory still waiting on a FIFO after 5s")
 	}
 }
+
+// The backup recorded with an update is what rollback --restore N
+// imports; a backup path that is not absolute and clean is refused on
+// load.
+func TestHistoryBackup(t *testing.T) {
+	h := &History{Version: FileVersion, Project: "blog"}
+	t0 := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+	chg := []Change{{Service: "app", Image: "nginx:1", From: id('a'), To: id('b'), Keep: KeepTag("blog", "app", id('a'))}}
+	h.Add(Entry{Kind: KindUpdate, Time: t0, Services: chg, Backup: "/srv/blog/blog_1.sql"})
+	h.Add(Entry{Kind: KindUpdate, Time: t0, Services: chg})
+	h.Add(Entry{Kind: KindRollback, Time: t0, Services: chg})
+	if got := h.BackupFor(1); got != "" {
+		t.Errorf("BackupFor(1) = %q, want none (the last update had no backup)", got)
+	}
+	if got := h.BackupFor(2); got != "/srv/blog/blog_1.sql" {
+		t.Errorf("BackupFor(2) = %q", got)
+	}
+	path := filepath.Join(t.TempDir(), FileName)
+	for _, bad := range []string{"blog_1.sql", "/srv/blog/../etc/passwd", "/srv/blog/a\nb"} {
+		h.Entries[0].Backup = bad
+		if err := h.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadHistory(path, "blog"); err == nil || !strings.Contains(err.Error(), "backup") {
+			t.Errorf("backup %q: %v", bad, err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/compose"
+	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
@@ -17,11 +18,14 @@ import (
 // Rollback is the rollback command of one stack: it brings back the
 // images the services ran N updates back.
 type Rollback struct {
-	N      int
-	Now    func() time.Time
-	Policy trust.Policy
-	args   []string
-	stack  *plan.Stack // for Describe
+	N int
+	// Restore also imports the database backup recorded with the update
+	// undone (update --backup), before the images go back.
+	Restore bool
+	Now     func() time.Time
+	Policy  trust.Policy
+	args    []string
+	stack   *plan.Stack // for Describe
 }
 
 // HookArgs are the arguments of the rollback hooks: "rollback" and N when
@@ -33,6 +37,9 @@ func (r *Rollback) HookArgs() []string { return append([]string{CommandRollback}
 func (r *Rollback) Describe() []string {
 	s := r.stack
 	out := []string{fmt.Sprintf("bring back the images the services ran %d update(s) ago, recorded in %s; recreate the running ones on them (docker compose up -d --no-deps --force-recreate <services>)", r.N, FileName)}
+	if r.Restore {
+		out = append(out, "first import the database backup recorded with that update (db:import FILE)")
+	}
 	project := compose.ProjectName(s.Dir, s.ComposeFile, s.Env.Lookup)
 	h, err := LoadHistory(filepath.Join(s.Dir, FileName), project)
 	if err != nil {
@@ -73,6 +80,11 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
+	if r.Restore {
+		if err := r.restore(ctx, ex, h, w); err != nil {
+			return err
+		}
+	}
 	entry, recreate, err := r.retag(ctx, e, w, back)
 	if err != nil {
 		return err
@@ -88,6 +100,25 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		if err := h.Save(hpath); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// restore imports the backup recorded with the update the rollback
+// undoes last (db:import FILE, which keeps the data it replaces), before
+// any image goes back; it fails the rollback when there is none.
+func (r *Rollback) restore(ctx context.Context, ex *plan.ActionEnv, h *History, w io.Writer) error {
+	file := h.BackupFor(r.N)
+	if file == "" {
+		return fmt.Errorf("rollback --restore: the update it undoes recorded no backup (update --backup records one); nothing rolled back")
+	}
+	st, err := db.Commands(db.Options{Now: r.Now})["db:import"](ex.Stack, "db:import", []string{file})
+	if err != nil {
+		return fmt.Errorf("rollback --restore: %w; nothing rolled back", err)
+	}
+	fmt.Fprintf(w, "restore: db:import %s\n", file)
+	if err := st.Action.Run(ctx, ex); err != nil {
+		return fmt.Errorf("rollback --restore: importing %s failed, no image rolled back: %w", file, err)
 	}
 	return nil
 }

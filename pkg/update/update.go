@@ -23,7 +23,16 @@ type Update struct {
 	IncludeStopped bool
 	Now            func() time.Time
 	Policy         trust.Policy
-	args           []string
+	// Pulls, when set, pulls every distinct image of the run's stacks
+	// once, before the first stack compares anything.
+	Pulls *Pulls
+	// Exclude are the services --exclude-service holds back.
+	Exclude []string
+	args    []string
+	// backup, when set, runs before anything is recreated (db:export);
+	// backupNote says why a backup asked for has nothing to do.
+	backup     plan.Action
+	backupNote string
 }
 
 // HookArgs are the arguments of the update hooks: "update" and the
@@ -33,7 +42,7 @@ func (u *Update) HookArgs() []string { return append([]string{CommandUpdate}, u.
 // Describe says what the update would do, for a dry run.
 func (u *Update) Describe() []string {
 	out := []string{
-		"pull the images of the services that have one (docker compose pull <services>)",
+		"pull the images of the services that have one: each distinct image once for all the selected stacks of an engine, before any stack is compared or recreated (docker compose pull --quiet <service>, in the first stack naming it; -j pulls side by side)",
 		"compare each running container's image with the image its reference names now",
 	}
 	if u.IncludeStopped {
@@ -41,9 +50,21 @@ func (u *Update) Describe() []string {
 	} else {
 		out = append(out, "recreate the running services whose image changed (docker compose up -d --no-deps <services>); a stopped stack is not started")
 	}
+	if u.Pulls != nil && u.Pulls.minAge > 0 {
+		out = append(out, fmt.Sprintf("hold back (neither pull nor recreate) the images their registry created less than %s ago (--min-age)", u.Pulls.minAge))
+	}
+	if u.Pulls != nil && u.Pulls.minAge > 0 {
+		out = append(out, fmt.Sprintf("hold back (neither pull nor recreate) the images their registry created less than %s ago (--min-age)", u.Pulls.minAge))
+	}
 	out = append(out, "keep the images they ran as "+KeepRepo+"/<project>:<service>-<id> and record them in "+FileName+" (the last 5 updates)")
 	if u.Prune {
 		out = append(out, "remove the images this update left unused that no rollback entry keeps")
+	}
+	switch {
+	case u.backup != nil:
+		out = append(out, "before recreating anything, back up the database (db:export); a failed backup stops the stack; the dump is recorded with the update (rollback --restore)")
+	case u.backupNote != "":
+		out = append(out, "backup: "+u.backupNote)
 	}
 	return out
 }
@@ -68,7 +89,9 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	e, w, project, svcs := ss.e, ss.w, ss.project, ss.svcs
+	e, w, project := ss.e, ss.w, ss.project
+	svcs := exclude(ss.svcs, u.Exclude)
+	printHeld(w, svcs)
 	names := pulled(svcs)
 	if len(names) == 0 {
 		fmt.Fprintln(w, "up to date: no service has an image to pull")
@@ -84,27 +107,24 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	before, err := e.imageIDs(ctx, svcs)
+	before, after, held, err := u.pull(ctx, ex, e, svcs, names, w)
 	if err != nil {
 		return err
 	}
+	svcs = holdBack(svcs, held, w)
 	cts, err := e.containers(ctx)
-	if err != nil {
-		return err
-	}
-	if err := e.stream(ctx, e.composeArgv(append([]string{"pull"}, names...)...)...); err != nil {
-		// What was pulled before the failure is not used: each
-		// reference goes back to the image it named, so that a later
-		// up does not start half an update.
-		u.restoreRefs(ctx, e, before, mask(ex, ex.Cmd.Stderr))
-		return fmt.Errorf("pull failed, nothing recreated: %w", err)
-	}
-	after, err := e.imageIDs(ctx, svcs)
 	if err != nil {
 		return err
 	}
 	cmp := Compare(svcs, cts, before, after)
 	rec := cmp.Recreate(u.IncludeStopped)
+	// The backup comes before anything is recreated, or said to be.
+	var backup string
+	if len(rec) > 0 {
+		if backup, err = u.runBackup(ctx, ex, e, before, w); err != nil {
+			return err
+		}
+	}
 	printOutcome(w, &cmp, rec)
 	if len(rec) == 0 {
 		if u.Prune {
@@ -113,11 +133,13 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return nil
 	}
 
-	// Keep what the services ran, and record it, before recreating.
+	// Keep what the services ran, and record it with the backup, before
+	// recreating.
 	entry, err := u.keep(ctx, e, project, rec)
 	if err != nil {
 		return err
 	}
+	entry.Backup = backup
 	var release []string
 	if len(entry.Services) > 0 {
 		release = h.Add(entry)
@@ -148,6 +170,81 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		u.prune(ctx, e, h, before, after, rec, w, mask(ex, ex.Cmd.Stderr))
 	}
 	return nil
+}
+
+// pull returns the image each pulled service's reference named before
+// and after the pull: the run's one pull per distinct image (Pulls), or,
+// for a stack not planned with the others, its own compose pull.
+func (u *Update) pull(ctx context.Context, ex *plan.ActionEnv, e *engine, svcs []Service, names []string, w io.Writer) (before, after, held map[string]string, err error) {
+	if u.Pulls != nil {
+		u.Pulls.pullAll(ctx, ex, w)
+		before, after, held, ok, err := u.Pulls.ids(ex.Stack, svcs)
+		if err != nil {
+			u.restoreRefs(ctx, e, u.Pulls.restorable(ex.Stack), mask(ex, ex.Cmd.Stderr))
+			return nil, nil, nil, fmt.Errorf("pull failed, nothing recreated: %w", err)
+		}
+		if ok {
+			return before, after, held, nil
+		}
+	}
+	if before, err = e.imageIDs(ctx, svcs); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := e.stream(ctx, e.composeArgv(append([]string{"pull"}, names...)...)...); err != nil {
+		// What was pulled before the failure is not used: each
+		// reference goes back to the image it named, so that a later
+		// up does not start half an update.
+		u.restoreRefs(ctx, e, before, mask(ex, ex.Cmd.Stderr))
+		return nil, nil, nil, fmt.Errorf("pull failed, nothing recreated: %w", err)
+	}
+	if after, err = e.imageIDs(ctx, svcs); err != nil {
+		return nil, nil, nil, err
+	}
+	return before, after, nil, nil
+}
+
+// runBackup backs the stack's database up before update recreates
+// anything (--backup) and returns the dump file. A failed backup stops the
+// stack: nothing is recreated, and the references the run moved for it
+// alone go back to what they named.
+func (u *Update) runBackup(ctx context.Context, ex *plan.ActionEnv, e *engine, before map[string]string, w io.Writer) (string, error) {
+	if u.backup == nil {
+		if u.backupNote != "" {
+			fmt.Fprintln(w, "backup: "+u.backupNote)
+		}
+		return "", nil
+	}
+	fmt.Fprintln(w, "backup: db:export before recreating")
+	if err := u.backup.Run(ctx, ex); err != nil {
+		moved := before
+		if u.Pulls != nil && u.Pulls.result != nil {
+			moved = u.Pulls.restorable(ex.Stack)
+		}
+		u.restoreRefs(ctx, e, moved, mask(ex, ex.Cmd.Stderr))
+		return "", fmt.Errorf("backup failed, nothing recreated: %w", err)
+	}
+	file := ""
+	if df, ok := u.backup.(plan.DumpFiler); ok {
+		file = df.DumpFile()
+	}
+	return file, nil
+}
+
+// holdBack leaves out of the comparison the services whose image was
+// held back (--min-age), saying so.
+func holdBack(svcs []Service, held map[string]string, w io.Writer) []Service {
+	if len(held) == 0 {
+		return svcs
+	}
+	var out []Service
+	for _, s := range svcs {
+		if why, ok := held[s.Image]; ok && s.Pull {
+			fmt.Fprintf(w, "%s: %s held back: %s\n", s.Name, s.Image, why)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // pulled are the names of the services update pulls.

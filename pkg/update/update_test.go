@@ -190,3 +190,119 @@ func TestUpdateMasks(t *testing.T) {
 		t.Errorf("output not masked:\n%s", out)
 	}
 }
+
+// Two stacks planned together share one pull of their image, done before
+// either compares anything; a failed pull fails both, with the reference
+// pointed back.
+func TestUpdatePullsOncePerImage(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		a, b := newStack(t), newStack(t)
+		b.Name = "shop2"
+		f := &fakeDocker{
+			refs:       map[string]string{"app:latest": id('a')},
+			containers: []Container{{ID: "c1", Service: "web", ImageID: id('a'), Running: true}},
+			pull:       map[string]string{"app:latest": id('b')},
+			failPull:   fail,
+		}
+		pol := trust.Current()
+		cmds := Commands(Options{Now: time.Now, Policy: &pol, Pulls: NewPulls()})
+		var acts []plan.Action
+		for _, s := range []*plan.Stack{a, b} {
+			st, err := cmds[CommandUpdate](s, CommandUpdate, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			acts = append(acts, st.Action)
+		}
+		outA, _, errA := runAction(t, acts[0], a, f)
+		outB, _, errB := runAction(t, acts[1], b, f)
+		pulls := 0
+		for _, c := range f.calls {
+			if strings.Contains(c, " pull") {
+				pulls++
+				if !strings.Contains(c, "pull --quiet web") {
+					t.Errorf("pull call %q", c)
+				}
+			}
+		}
+		if pulls != 1 {
+			t.Errorf("fail=%v: %d pulls for one image in two stacks, want 1: %q", fail, pulls, f.calls)
+		}
+		if !fail {
+			if errA != nil || errB != nil {
+				t.Fatalf("%v / %v\n%s\n%s", errA, errB, outA, outB)
+			}
+			if !strings.Contains(outA, "pulled app:latest (for 2 stack(s)): sha256:aaaaaaaaaaaa… → sha256:bbbbbbbbbbbb…") || !strings.Contains(outA, "(recreated)") {
+				t.Errorf("first stack:\n%s", outA)
+			}
+			if strings.Contains(outB, "pulled") {
+				t.Errorf("the second stack pulled again:\n%s", outB)
+			}
+			continue
+		}
+		for _, err := range []error{errA, errB} {
+			if err == nil || !strings.Contains(err.Error(), "pull failed, nothing recreated: app:latest (pulled for shop/web): ") {
+				t.Errorf("fail: %v\n%s\n%s", err, outA, outB)
+			}
+		}
+		if f.refs["app:latest"] != id('a') {
+			t.Errorf("the failed pull left app:latest on %s", f.refs["app:latest"])
+		}
+		for _, c := range f.calls {
+			if strings.Contains(c, " up ") {
+				t.Errorf("recreated after a failed pull: %s", c)
+			}
+		}
+	}
+}
+
+// x-kompose: {update: {pin: [db]}} and --exclude-service hold services
+// back: not pulled, not compared, said so; a pin naming no service, or
+// an unknown key, is an error naming the file.
+func TestUpdateHoldsBack(t *testing.T) {
+	s := newStack(t)
+	write := func(content string) {
+		if err := os.WriteFile(s.ComposeFile, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("name: shop\nservices:\n  web:\n    image: app:latest\n  db:\n    image: pg:15\nx-kompose:\n  update:\n    pin: [db]\n")
+	f := &fakeDocker{
+		refs:       map[string]string{"app:latest": id('a'), "pg:15": id('c')},
+		containers: []Container{{ID: "c1", Service: "web", ImageID: id('a'), Running: true}},
+		pull:       map[string]string{"app:latest": id('b')},
+	}
+	out, _, err := runAction(t, &Update{Now: time.Now, Policy: trust.Current()}, s, f)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "db: pg:15 held back: pinned (x-kompose: {update: {pin: [...]}})") {
+		t.Errorf("output:\n%s", out)
+	}
+	for _, c := range f.calls {
+		if strings.Contains(c, "compose pull") && c != "docker compose pull web" {
+			t.Errorf("pull call %q: the pinned db was pulled", c)
+		}
+	}
+	f.calls = nil
+	out, _, err = runAction(t, &Update{Now: time.Now, Policy: trust.Current(), Exclude: []string{"web"}}, s, f)
+	if err != nil || !strings.Contains(out, "web: app:latest held back: --exclude-service") || !strings.Contains(out, "no service has an image to pull") {
+		t.Errorf("--exclude-service web: %v\n%s", err, out)
+	}
+	for _, c := range f.calls {
+		if strings.Contains(c, "compose pull") {
+			t.Errorf("pulled with every service held back: %q", c)
+		}
+	}
+	for content, want := range map[string]string{
+		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update:\n    pin: [wbe]\n":  `x-kompose.update.pin: no service named "wbe"`,
+		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update:\n    pinn: [web]\n": "x-kompose.update.pinn: unknown key (known: pin)",
+		"name: shop\nservices:\n  web:\n    image: app:latest\nx-kompose:\n  update: [web]\n":            "x-kompose.update must be a mapping",
+	} {
+		write(content)
+		_, _, err := runAction(t, &Update{Now: time.Now, Policy: trust.Current()}, s, f)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), s.ComposeFile) {
+			t.Errorf("%q: %v, want %q naming the file", content, err, want)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/status"
+	"github.com/kompose-dev/kompose/pkg/update"
 	"github.com/kompose-dev/kompose/pkg/vol"
 )
 
@@ -60,6 +61,15 @@ func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Targe
 				}
 				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size, Verified: db.ReadVerified(cfg)}, nil
 			}
+		}
+		dir := s.Dir
+		t.Updates = func() (*status.Updates, error) {
+			rec, err := update.LoadCheck(dir)
+			if rec == nil || err != nil {
+				return nil, err
+			}
+			return &status.Updates{Time: rec.Time, Services: len(rec.Services),
+				Available: rec.Count(update.StateAvailable, update.StateNotPulled), Failed: rec.Count(update.StateFailed)}, nil
 		}
 		if dir, err := vol.Dir(e, s.Name, s.Dir); err == nil {
 			t.Archives = func() ([]status.Archive, error) { return newestArchives(dir) }
@@ -109,6 +119,9 @@ func (s *Status) printErrors(errw io.Writer, est output.Style) {
 		}
 		if r.DumpErr != nil {
 			fmt.Fprintf(errw, "%s %s: dumps: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.DumpErr.Error()))
+		}
+		if r.UpdatesErr != nil {
+			fmt.Fprintf(errw, "%s %s: last update check: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.UpdatesErr.Error()))
 		}
 		if r.ArchiveErr != nil {
 			fmt.Fprintf(errw, "%s %s: volume archives: %s\n", est.Red("!!!"), r.Stack, s.mask.String(r.ArchiveErr.Error()))

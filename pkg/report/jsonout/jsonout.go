@@ -98,6 +98,19 @@ type StackStatus struct {
 	// Volumes is the newest archive of each volume that has one.
 	Volumes      []ArchiveInfo `json:"volumes"`
 	VolumesError *string       `json:"volumes_error,omitempty"`
+	// Updates is what the last update --check found (null: never
+	// checked).
+	Updates *UpdatesInfo `json:"updates"`
+}
+
+// UpdatesInfo is the last update --check of a stack.
+type UpdatesInfo struct {
+	Checked    string  `json:"checked,omitempty"`
+	AgeSeconds int64   `json:"age_seconds,omitempty"`
+	Available  int     `json:"available"`
+	Failed     int     `json:"failed"`
+	Services   int     `json:"services"`
+	Error      *string `json:"error"`
 }
 
 // ArchiveInfo is the newest archive of one volume.
@@ -159,6 +172,11 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 					s.DB.LastVerified = &Verified{Time: Time(d.Verified), AgeSeconds: int64(now.Sub(d.Verified).Seconds())}
 				}
 			}
+		}
+		if u := r.Updates; u != nil {
+			s.Updates = &UpdatesInfo{Checked: Time(u.Time), AgeSeconds: int64(now.Sub(u.Time).Seconds()), Available: u.Available, Failed: u.Failed, Services: u.Services}
+		} else if r.UpdatesErr != nil {
+			s.Updates = &UpdatesInfo{Error: errStr(r.UpdatesErr, m)}
 		}
 		s.Volumes, s.VolumesError = []ArchiveInfo{}, errStr(r.ArchiveErr, m)
 		for _, a := range r.Archives {

@@ -59,6 +59,38 @@ type RunStack struct {
 	Dumps []DumpInfo `json:"dumps,omitempty"`
 	// Archives are the volume archives a vol:export or backup wrote.
 	Archives []WrittenArchive `json:"archives,omitempty"`
+	// Updates are what update --check found, per service.
+	Updates []UpdateCheck `json:"updates,omitempty"`
+}
+
+// UpdateCheck is what update --check found for one service
+// (plan.ImageCheck), masked.
+type UpdateCheck struct {
+	Service string `json:"service"`
+	Image   string `json:"image"`
+	// State is "up to date", "update available", "not pulled",
+	// "unknown", "pinned by digest", "update too new" or "check failed".
+	State string `json:"state"`
+	// Local is the digest of the image the service runs, Remote the
+	// registry's ("" when not known).
+	Local  string `json:"local_digest,omitempty"`
+	Remote string `json:"remote_digest,omitempty"`
+	Why    string `json:"why,omitempty"`
+}
+
+// updateChecks are what an image check found, masked with m.
+func updateChecks(ic plan.ImageChecker, m *env.Masker) []UpdateCheck {
+	ms := func(v string) string {
+		if m == nil {
+			return v
+		}
+		return m.String(v)
+	}
+	var out []UpdateCheck
+	for _, c := range ic.ImageChecks() {
+		out = append(out, UpdateCheck{Service: c.Service, Image: ms(c.Image), State: c.State, Local: c.Local, Remote: c.Remote, Why: ms(c.Why)})
+	}
+	return out
 }
 
 // WrittenArchive is a volume archive a run wrote.
@@ -226,6 +258,9 @@ func (c *Collector) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Dur
 	secs := d.Seconds()
 	step.DurationSeconds = &secs
 	rs.Steps = append(rs.Steps, step)
+	if ic, ok := st.Action.(plan.ImageChecker); ok && st.Kind == plan.KindCommand {
+		rs.Updates = updateChecks(ic, s.Masker)
+	}
 	if a, ok := st.Action.(plan.Archiver); ok && st.Kind == plan.KindCommand {
 		for _, x := range a.Archives() {
 			rs.Archives = append(rs.Archives, WrittenArchive{Volume: x.Volume, File: x.File, Time: Time(x.Time), Size: x.Size, Seconds: x.Seconds})

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +39,9 @@ const (
 	Duration    = "kompose_last_duration_seconds"
 	ExitStatus  = "kompose_last_exit_status"
 	DumpSize    = "kompose_last_dump_size_bytes"
+	// UpdateAvailable is written by update --check (command label
+	// "update --check").
+	UpdateAvailable = "kompose_update_available"
 	// The series of volume archives also have the label volume.
 	ArchiveSize     = "kompose_last_archive_size_bytes"
 	ArchiveTime     = "kompose_last_archive_timestamp_seconds"
@@ -56,9 +60,22 @@ var help = map[string]string{
 	ArchiveTime:     "When the volume's last archive written by the command was taken (Unix time).",
 	ArchiveDuration: "How long writing the volume's last archive took.",
 	LastVerified:    "When a dump of the stack last passed db:verify, a restore drill (Unix time).",
+	UpdateAvailable: "How many of the stack's services have a newer image in their registry, as update --check last found (services it could not check are not counted).",
 }
 
-var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration, LastVerified}
+var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration, LastVerified, UpdateAvailable}
+
+// CommandCheck is the command label of update --check's series, apart
+// from update's.
+const CommandCheck = "update --check"
+
+// commandLabel is the command label of a run of p.
+func commandLabel(p *plan.Plan) string {
+	if p.Command == "update" && slices.Contains(p.Args, "--check") {
+		return CommandCheck
+	}
+	return p.Command
+}
 
 // Key is a series: a stack and a command, and for the archive metrics a
 // volume.
@@ -240,15 +257,19 @@ type Recorder struct {
 	mu      sync.Mutex
 	command string
 	sizes   map[*plan.Stack]int64
-	series  Series
+	// available counts, per stack, the services update --check found an
+	// update for.
+	available map[*plan.Stack]int
+	series    Series
 }
 
 // Begin implements [run.Reporter].
 func (r *Recorder) Begin(p *plan.Plan, _ bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.command = p.Command
+	r.command = commandLabel(p)
 	r.sizes = map[*plan.Stack]int64{}
+	r.available = map[*plan.Stack]int{}
 	r.series = Series{}
 }
 
@@ -268,6 +289,17 @@ func (r *Recorder) StepSkipped(*plan.Stack, *plan.Step) {}
 // and the archives written (also those of a step that failed for another
 // volume).
 func (r *Recorder) StepDone(s *plan.Stack, st *plan.Step, err error, _ time.Duration) {
+	if ic, ok := st.Action.(plan.ImageChecker); ok && st.Kind == plan.KindCommand {
+		n := 0
+		for _, c := range ic.ImageChecks() {
+			if c.State == "update available" || c.State == "not pulled" {
+				n++
+			}
+		}
+		r.mu.Lock()
+		r.available[s] = n
+		r.mu.Unlock()
+	}
 	if a, ok := st.Action.(plan.Archiver); ok && st.Kind == plan.KindCommand {
 		r.mu.Lock()
 		for _, x := range a.Archives() {
@@ -309,6 +341,9 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 	r.series.set(LastRun, k, now)
 	r.series.set(Duration, k, sr.Duration.Seconds())
 	r.series.set(ExitStatus, k, float64(code))
+	if n, ok := r.available[sr.Stack]; ok {
+		r.series.set(UpdateAvailable, k, float64(n))
+	}
 	if code == 0 {
 		r.series.set(LastSuccess, k, now)
 		if n, ok := r.sizes[sr.Stack]; ok {
