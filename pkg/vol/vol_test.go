@@ -15,6 +15,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // tarOf builds a tar stream like the engine's: "./" first, then entries.
@@ -278,6 +279,53 @@ func TestTargetsRefuses(t *testing.T) {
 		s := stackOf(t, map[string]string{"compose.yaml": "services: {web: {image: nginx}}\n" + tc.yaml + "\n"})
 		if _, _, _, err := Targets(context.Background(), s); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+// vol:import reads the whole archive before anything changes; an entry
+// that would land outside the target (an absolute name, "..") is refused
+// there, and so, for a host folder (a bind target, where any local user
+// may reach what is extracted), are device nodes and set-user/group-ID
+// files, which docker cp -a would otherwise create as root on the host.
+func TestImportRefusesHostileEntries(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, h *tar.Header) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, tarOf(t, h), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := []struct {
+		name     string
+		h        *tar.Header
+		bind, vo bool // refused for a bind target, for a volume
+	}{
+		{"setuid", &tar.Header{Name: "./sh", Typeflag: tar.TypeReg, Mode: 0o4755, Size: 4}, true, false},
+		{"setgid", &tar.Header{Name: "./sh", Typeflag: tar.TypeReg, Mode: 0o2755, Size: 4}, true, false},
+		{"blockdev", &tar.Header{Name: "./sda", Typeflag: tar.TypeBlock, Mode: 0o666, Devmajor: 8}, true, false},
+		{"chardev", &tar.Header{Name: "./mem", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 1}, true, false},
+		{"dotdot", &tar.Header{Name: "../escape", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}, true, true},
+		{"absolute", &tar.Header{Name: "/etc/cron.d/x", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}, true, true},
+		{"setgid-dir", &tar.Header{Name: "./shared/", Typeflag: tar.TypeDir, Mode: 0o2775}, false, false},
+		{"plain", &tar.Header{Name: "./a", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}, false, false},
+	}
+	pol := trust.Current()
+	for _, c := range cases {
+		p := write(c.name+".tar", c.h)
+		for _, tc := range []struct {
+			kind    Kind
+			refused bool
+		}{{Bind, c.bind}, {Volume, c.vo}} {
+			x := &Import{Archive: p, Codec: codec.None, Target: Target{Name: "data", Kind: tc.kind}}
+			_, err := x.check(pol)
+			if tc.refused && (err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(c.h.Name, "./")) || !strings.Contains(err.Error(), "nothing was changed")) {
+				t.Errorf("%s into a %s: want a refusal naming the entry, got %v", c.name, tc.kind, err)
+			}
+			if !tc.refused && err != nil {
+				t.Errorf("%s into a %s: %v", c.name, tc.kind, err)
+			}
 		}
 	}
 }
