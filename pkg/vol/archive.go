@@ -39,6 +39,9 @@ type Pipeline struct {
 	Layers  []Layer
 	Exclude []string
 	Tee     io.Writer
+	// Screen, when set, is called by Verify with every entry's header; an
+	// error stops the verification (vol:import refuses hostile entries).
+	Screen func(*tar.Header) error
 }
 
 // Suffix is the stored archive's name suffix: ".tar", the compression's,
@@ -142,6 +145,11 @@ func (p Pipeline) Verify(r io.Reader) (Counts, string, error) {
 		}
 		if err != nil {
 			return c, "", err
+		}
+		if p.Screen != nil {
+			if err := p.Screen(hd); err != nil {
+				return c, "", err
+			}
 		}
 		if hd.Typeflag == tar.TypeReg {
 			n, err := io.Copy(io.Discard, tr)
