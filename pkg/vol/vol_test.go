@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/codec"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/stack"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
@@ -325,6 +327,82 @@ func TestImportRefusesHostileEntries(t *testing.T) {
 			}
 			if !tc.refused && err != nil {
 				t.Errorf("%s into a %s: %v", c.name, tc.kind, err)
+			}
+		}
+	}
+}
+
+// recordingRunner records every process instead of running it.
+type recordingRunner struct{ argv *[][]string }
+
+func (r recordingRunner) Run(_ context.Context, c proc.Cmd) error {
+	*r.argv = append(*r.argv, c.Argv)
+	return nil
+}
+
+// A bind target whose folder is (or passes through) a symlink leading
+// out of the stack's folder is refused before docker mounts it: docker
+// follows the symlink on the host, so whoever can write the folder
+// above it (the app's own user, through its bind mount) would make
+// vol:import empty and overwrite, and vol:export archive, any folder of
+// the host (/etc, /root) as root. A symlink staying inside the stack's
+// folder, a stack folder reached through a symlink, and a link leading
+// out that only trusted accounts could have made (the admin's link to
+// another disk, in a folder only they may write) are fine.
+func TestBindSymlinkOutOfStackRefused(t *testing.T) {
+	root := t.TempDir()
+	stackDir := filepath.Join(root, "stack")
+	outside := filepath.Join(root, "etc")
+	for _, d := range []string{filepath.Join(stackDir, "app"), filepath.Join(stackDir, "real"), outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// app/ is the app's (uid 65534 here), bind-mounted into its
+	// container: it made uploads a link to a folder of the host.
+	must(os.Symlink(outside, filepath.Join(stackDir, "app", "uploads")))
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give app/ to another account")
+	}
+	must(os.Lchown(filepath.Join(stackDir, "app", "uploads"), 65534, 65534))
+	must(os.Chown(filepath.Join(stackDir, "app"), 65534, 65534))
+	must(os.Symlink("real", filepath.Join(stackDir, "inside")))
+	must(os.Symlink(stackDir, filepath.Join(root, "via")))
+	// The admin's own link to a bigger disk, in the stack's folder.
+	must(os.Symlink(outside, filepath.Join(stackDir, "disk")))
+	for _, c := range []struct {
+		dir, rel string
+		refused  bool
+	}{
+		{stackDir, "app/uploads", true},
+		{stackDir, "inside", false},
+		{stackDir, "real", false},
+		{stackDir, "disk", false},
+		{filepath.Join(root, "via"), "app/uploads", true},
+		{filepath.Join(root, "via"), "inside", false},
+	} {
+		var calls [][]string
+		ex := &plan.ActionEnv{Proc: recordingRunner{&calls}, Stack: &plan.Stack{Stack: stack.Stack{Dir: c.dir}}}
+		tg := Target{Name: c.rel, Kind: Bind, Engine: filepath.Join(c.dir, c.rel)}
+		e := engine{ex: ex}
+		errClear := e.clear(context.Background(), tg, "img")
+		_, errHelper := e.helper(context.Background(), "krevp", tg, []string{"img"}, false)
+		for what, err := range map[string]error{"clear": errClear, "helper": errHelper} {
+			if c.refused && (err == nil || !strings.Contains(err.Error(), outside)) {
+				t.Errorf("%s %s: want a refusal naming %s, got %v", what, tg.Engine, outside, err)
+			}
+			if !c.refused && err != nil {
+				t.Errorf("%s %s: %v", what, tg.Engine, err)
+			}
+		}
+		for _, a := range calls {
+			if c.refused && slices.Contains(a, "--mount") {
+				t.Errorf("%s: docker was asked to mount it: %q", tg.Engine, a)
 			}
 		}
 	}
