@@ -191,6 +191,9 @@ func (x *Import) restore(ctx context.Context, e engine, src source, archive stri
 
 // clear empties the target through a throwaway container of image.
 func (e engine) clear(ctx context.Context, t Target, image string) error {
+	if err := e.checkBind(t); err != nil {
+		return err
+	}
 	spec := "type=volume,src=" + t.Engine + ",dst=" + helperMount + ",volume-nocopy"
 	if t.Kind == Bind {
 		spec = "type=bind,src=" + t.Engine + ",dst=" + helperMount
