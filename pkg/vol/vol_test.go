@@ -407,3 +407,24 @@ func TestBindSymlinkOutOfStackRefused(t *testing.T) {
 		}
 	}
 }
+
+// A plain .tar cut exactly after an entry (its end-of-archive blocks
+// missing) is not whole: Go's tar reader takes such a cut for the end, so
+// without a manifest vol:import would have emptied the volume and
+// restored a part of it as a success.
+func TestVerifyWantsTheTarTrailer(t *testing.T) {
+	whole := tarOf(t,
+		&tar.Header{Name: "./a", Typeflag: tar.TypeReg, Mode: 0o644, Size: 700},
+		&tar.Header{Name: "./b", Typeflag: tar.TypeReg, Mode: 0o644, Size: 5},
+	)
+	if _, _, err := (Pipeline{}).Verify(bytes.NewReader(whole)); err != nil {
+		t.Fatalf("whole archive: %v", err)
+	}
+	// "./" (512), a's header and 2 blocks of data (1536), b's header: cut
+	// before b, and after b's data (the trailer gone).
+	for _, n := range []int{512 + 1536, 512 + 1536 + 1024} {
+		if c, _, err := (Pipeline{}).Verify(bytes.NewReader(whole[:n])); err == nil {
+			t.Errorf("cut at %d of %d: verifies (%+v)", n, len(whole), c)
+		}
+	}
+}
