@@ -262,14 +262,16 @@ func (e engine) compose(ctx context.Context, sub string, services []string) erro
 	return nil
 }
 
-// checkBind refuses to have the engine mount a bind target that leads
-// out of the stack's folder through a symbolic link an untrusted account
-// could have made: docker follows it on the host, so an app that may
-// write the folder above its bind-mounted folder could make vol:import
-// empty and overwrite (and vol:export archive) /etc or /root, as root.
-// A link leading out is accepted when the folder holding it, and every
-// folder and link on the way to it, pass the trust rule: only trusted
-// accounts could have made it (the admin's link to another disk).
+// checkBind refuses to have the engine mount a bind target reached
+// through a symbolic link an untrusted account could have made: docker
+// follows it on the host, so an app that may write the folder above its
+// bind-mounted folder could point it at /etc, or at the stack's backup
+// folder, and vol:import would empty and overwrite that (vol:export
+// archive it), as root. A link on the way below the stack's folder is
+// accepted when the folder holding the target, and every folder and link
+// on the way to it, pass the trust rule: only trusted accounts could have
+// made it (the admin's link to another disk). Links above the stack's
+// folder are the trust rule's business where the stack is read.
 func (e engine) checkBind(t Target) error {
 	if t.Kind != Bind {
 		return nil
@@ -278,24 +280,20 @@ func (e engine) checkBind(t Target) error {
 	if err != nil {
 		return nil // missing: docker says so
 	}
-	stackDir := ""
-	if e.ex != nil && e.ex.Stack != nil {
-		stackDir = e.ex.Stack.Dir
-	}
-	if stackDir != "" {
-		realStack, err := filepath.EvalSymlinks(stackDir)
-		if err != nil {
-			realStack = stackDir
-		}
-		if _, ok := inside(realStack, realStack, real); ok {
-			return nil
+	want := filepath.Clean(t.Engine)
+	if e.ex != nil && e.ex.Stack != nil && e.ex.Stack.Dir != "" {
+		dir := filepath.Clean(e.ex.Stack.Dir)
+		if rel, err := filepath.Rel(dir, want); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			if realStack, err := filepath.EvalSymlinks(dir); err == nil {
+				want = filepath.Join(realStack, rel)
+			}
 		}
 	}
-	if real == filepath.Clean(t.Engine) {
-		return nil // no link on the way
+	if real == want {
+		return nil // no link below the stack's folder
 	}
 	if err := trust.NewTree(policyOf(e.ex)).CheckDir("mount the bind folder "+t.Name, filepath.Dir(t.Engine)); err != nil {
-		return fmt.Errorf("bind folder %s leads to %s, out of the stack's folder, through a symbolic link another account could have made (docker would mount %s); nothing was changed: %w", t.Engine, real, real, err)
+		return fmt.Errorf("bind folder %s leads to %s through a symbolic link another account could have made (docker would mount %s); nothing was changed: %w", t.Engine, real, real, err)
 	}
 	return nil
 }
