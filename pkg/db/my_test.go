@@ -171,6 +171,7 @@ func TestWithMariaDB(t *testing.T) {
 	t.Run("PasswordOnlyInEnvironment", func(t *testing.T) { testMyPassword(t, setup(t)) })
 	t.Run("SwapLockedOut", func(t *testing.T) { testMySwapLockedOut(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testMyDiskFull(t, setup(t)) })
+	t.Run("LocalInfile", func(t *testing.T) { testMyLocalInfile(t, setup(t)) })
 }
 
 // A dump with every column type, a view on a view, a trigger, a
@@ -598,6 +599,28 @@ func testMySwapLockedOut(t *testing.T, e *myEnv) {
 		}
 		if side := e.sideDBs(); len(side) != 0 {
 			t.Errorf("%s: left %v", hold, side)
+		}
+	}
+}
+
+// A dump cannot make the client read a file of the machine it runs on
+// (root's, in host mode) into the database: LOAD DATA LOCAL INFILE reads
+// on the client's side, where kompose runs as root.
+func testMyLocalInfile(t *testing.T, e *myEnv) {
+	good, _ := e.export(Plain, time.Date(2024, 1, 1, 0, 0, 0, 0, time.Local))
+	data, _ := os.ReadFile(good)
+	secret := filepath.Join(t.TempDir(), "root-only")
+	if err := os.WriteFile(secret, []byte("root-secret-line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inject := "CREATE TABLE leak (l TEXT);\nLOAD DATA LOCAL INFILE " + QuoteMyLiteral(secret) + " INTO TABLE leak;\n"
+	f := filepath.Join(e.dir, e.cfg.Name+"_20240301_000000.sql")
+	os.WriteFile(f, bytes.Replace(data, []byte("\n--\n"), []byte("\n"+inject+"--\n"), 1), 0o600)
+	err, stderr := e.run(e.newImport(f), nil)
+	for _, db := range append([]string{e.cfg.Name}, e.sideDBs()...) {
+		got, _ := e.srv.SQL(context.Background(), db, "SELECT l FROM leak")
+		if strings.Contains(got, "root-secret-line") {
+			t.Errorf("the dump read %s into %s.leak (import: %v)\n%s", secret, db, err, stderr)
 		}
 	}
 }

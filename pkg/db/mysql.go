@@ -207,11 +207,14 @@ func (m *myServer) drop(ctx context.Context, ex *plan.ActionEnv, name string) er
 }
 
 // loadArgv is the client reading the dump into the scratch database:
-// client commands off, and --one-database, so that a statement after a
-// USE of another database is skipped (the dump was checked for USE
-// already; this is the client's own guard).
+// client commands off, no LOAD DATA LOCAL INFILE (the client would read
+// any file of the machine it runs on, as root on the host in host mode,
+// into a table: the client library allows it unless told not to), and
+// --one-database, so that a statement after a USE of another database is
+// skipped (the dump was checked for USE already; this is the client's
+// own guard).
 func (m *myServer) loadArgv() []string {
-	args := []string{"--batch"}
+	args := []string{"--batch", "--local-infile=0"}
 	if m.noCommands != "" {
 		args = append(args, m.noCommands)
 	}

@@ -302,24 +302,23 @@ type Upload struct {
 	done   chan struct{}
 	mu     sync.Mutex
 	failed bool
-	n      int64
 	err    error
 	id     string
+	// total is every byte written, stored what restic's summary says it
+	// read (-1 when it does not say).
+	total, stored int64
 }
 
 // Write implements io.Writer; it never fails.
 func (u *Upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	failed := u.failed
+	u.total += int64(len(p))
 	u.mu.Unlock()
 	if !failed {
 		if _, err := u.pw.Write(p); err != nil {
 			u.mu.Lock()
 			u.failed = true
-			u.mu.Unlock()
-		} else {
-			u.mu.Lock()
-			u.n += int64(len(p))
 			u.mu.Unlock()
 		}
 	}
@@ -332,6 +331,13 @@ func (u *Upload) Commit() (string, error) {
 	u.pw.Close()
 	<-u.done
 	u.cancel()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	// A restic that stopped reading early and still reported a snapshot
+	// stored part of the stream: not a copy.
+	if u.err == nil && (u.failed || (u.stored >= 0 && u.stored != u.total)) {
+		return "", &Error{Op: "backup", Reason: fmt.Sprintf("restic stored %d of %d bytes (snapshot %s is not a whole copy)", u.stored, u.total, u.id)}
+	}
 	return u.id, u.err
 }
 
@@ -360,12 +366,12 @@ func (r *Repo) Store(ctx context.Context, file string, t Tags) *Upload {
 		err := r.run(ctx, "backup", pr, &out, args...)
 		// restic has ended: writes from now on are dropped.
 		pr.CloseWithError(errors.New("restic ended"))
-		id := summaryID(out.Bytes())
+		id, stored := summaryID(out.Bytes())
 		if err == nil && id == "" {
 			err = &Error{Op: "backup", Reason: "restic reported no snapshot"}
 		}
 		u.mu.Lock()
-		u.err, u.id = err, id
+		u.err, u.id, u.stored = err, id, stored
 		u.mu.Unlock()
 	}()
 	return u
@@ -381,21 +387,26 @@ func (r *Repo) StoreReader(ctx context.Context, rd io.Reader, file string, t Tag
 	return u.Commit()
 }
 
-// summaryID is the snapshot of restic backup --json's summary line.
-func summaryID(out []byte) string {
+// summaryID is the snapshot of restic backup --json's summary line, and
+// the bytes restic says it read (-1 when the summary does not say).
+func summaryID(out []byte) (string, int64) {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	id := ""
+	id, stored := "", int64(-1)
 	for sc.Scan() {
 		var m struct {
-			Type string `json:"message_type"`
-			ID   string `json:"snapshot_id"`
+			Type  string `json:"message_type"`
+			ID    string `json:"snapshot_id"`
+			Bytes *int64 `json:"total_bytes_processed"`
 		}
 		if json.Unmarshal(sc.Bytes(), &m) == nil && m.Type == "summary" {
-			id = m.ID
+			id, stored = m.ID, -1
+			if m.Bytes != nil {
+				stored = *m.Bytes
+			}
 		}
 	}
-	return id
+	return id, stored
 }
 
 // Snapshots lists the snapshots tagged t, newest first.

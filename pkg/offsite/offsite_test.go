@@ -341,3 +341,21 @@ func TestFullRepository(t *testing.T) {
 		t.Errorf("full: %v", err)
 	}
 }
+
+// TestCommitChecksWhatWasStored: a restic that stops reading the stream
+// early and still reports a snapshot (a wrapper, a program that
+// misbehaves) is not an offsite copy: Commit fails, naming what was
+// written and what restic stored. The real restic's summary agrees with
+// the stream (TestStoreListDumpForget).
+func TestCommitChecksWhatWasStored(t *testing.T) {
+	fake := filepath.Join(t.TempDir(), "restic")
+	script := "#!/bin/sh\nhead -c 10 >/dev/null\necho '{\"message_type\":\"summary\",\"total_bytes_processed\":10,\"snapshot_id\":\"0123456789abcdef\"}'\nexit 0\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := &Repo{Program: fake, Env: baseEnv(t), Timeout: time.Minute}
+	id, err := r.StoreReader(context.Background(), bytes.NewReader(randomBytes(t, 4<<20)), "blog.sql", blog)
+	if err == nil || !strings.Contains(err.Error(), "stored 10 of 4194304 bytes") {
+		t.Fatalf("a stream restic stored 10 bytes of: id %q, err %v", id, err)
+	}
+}

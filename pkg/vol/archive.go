@@ -39,6 +39,9 @@ type Pipeline struct {
 	Layers  []Layer
 	Exclude []string
 	Tee     io.Writer
+	// Screen, when set, is called by Verify with every entry's header; an
+	// error stops the verification (vol:import refuses hostile entries).
+	Screen func(*tar.Header) error
 }
 
 // Suffix is the stored archive's name suffix: ".tar", the compression's,
@@ -134,21 +137,36 @@ func (p Pipeline) Verify(r io.Reader) (Counts, string, error) {
 		return c, "", err
 	}
 	defer zr.Close()
-	tr := tar.NewReader(zr)
+	cr := &countingReader{r: zr}
+	tr := tar.NewReader(cr)
 	for {
+		before := cr.n
 		hd, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			// A tar ends with two zero blocks (Go's reader accepts one);
+			// it also takes a cut after an entry, where it read at most
+			// the entry's padding, for the end.
+			if cr.n-before < 512 {
+				return c, "", fmt.Errorf("the tar stream ends without its end-of-archive blocks (cut after %d entries)", c.Files)
+			}
 			break
 		}
 		if err != nil {
 			return c, "", err
 		}
-		if hd.Typeflag == tar.TypeReg {
-			n, err := io.Copy(io.Discard, tr)
-			c.Bytes += n
-			if err != nil {
+		if p.Screen != nil {
+			if err := p.Screen(hd); err != nil {
 				return c, "", err
 			}
+		}
+		// Every entry's data is read (not only regular files'), so that
+		// only its padding is left for the next header's read.
+		n, err := io.Copy(io.Discard, tr)
+		if hd.Typeflag == tar.TypeReg {
+			c.Bytes += n
+		}
+		if err != nil {
+			return c, "", err
 		}
 		c.Files++
 	}
@@ -161,4 +179,16 @@ func (p Pipeline) Verify(r io.Reader) (Counts, string, error) {
 		return c, "", err
 	}
 	return c, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

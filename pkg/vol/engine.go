@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // helperLabel marks the containers vol:export creates (never starts) to
@@ -194,6 +196,9 @@ func (e engine) helper(ctx context.Context, project string, t Target, images []s
 	if img == "" {
 		return source{}, fmt.Errorf("no image of the stack is on the engine to reach %s %s through (kompose pulls nothing): run `up` once, or pull one", t.Kind, t.Name)
 	}
+	if err := e.checkBind(t); err != nil {
+		return source{}, err
+	}
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
 	name := "kompose-vol-" + project + "-" + hex.EncodeToString(rnd[:])
@@ -253,6 +258,42 @@ func (e engine) compose(ctx context.Context, sub string, services []string) erro
 	var tail bytes.Buffer
 	if err := e.ex.Proc.Run(ctx, e.cmd(argv, e.ex.Cmd.Stdout, io.MultiWriter(e.ex.Cmd.Stderr, &tail))); err != nil {
 		return fmt.Errorf("compose %s %s: %w: %s", sub, strings.Join(services, " "), err, proc.LastLine(tail.String()))
+	}
+	return nil
+}
+
+// checkBind refuses to have the engine mount a bind target reached
+// through a symbolic link an untrusted account could have made: docker
+// follows it on the host, so an app that may write the folder above its
+// bind-mounted folder could point it at /etc, or at the stack's backup
+// folder, and vol:import would empty and overwrite that (vol:export
+// archive it), as root. A link on the way below the stack's folder is
+// accepted when the folder holding the target, and every folder and link
+// on the way to it, pass the trust rule: only trusted accounts could have
+// made it (the admin's link to another disk). Links above the stack's
+// folder are the trust rule's business where the stack is read.
+func (e engine) checkBind(t Target) error {
+	if t.Kind != Bind {
+		return nil
+	}
+	real, err := filepath.EvalSymlinks(t.Engine)
+	if err != nil {
+		return nil // missing: docker says so
+	}
+	want := filepath.Clean(t.Engine)
+	if e.ex != nil && e.ex.Stack != nil && e.ex.Stack.Dir != "" {
+		dir := filepath.Clean(e.ex.Stack.Dir)
+		if rel, err := filepath.Rel(dir, want); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			if realStack, err := filepath.EvalSymlinks(dir); err == nil {
+				want = filepath.Join(realStack, rel)
+			}
+		}
+	}
+	if real == want {
+		return nil // no link below the stack's folder
+	}
+	if err := trust.NewTree(policyOf(e.ex)).CheckDir("mount the bind folder "+t.Name, filepath.Dir(t.Engine)); err != nil {
+		return fmt.Errorf("bind folder %s leads to %s through a symbolic link another account could have made (docker would mount %s); nothing was changed: %w", t.Engine, real, real, err)
 	}
 	return nil
 }

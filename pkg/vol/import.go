@@ -1,6 +1,7 @@
 package vol
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,7 +129,11 @@ func (x *Import) check(pol trust.Policy) (Counts, error) {
 		return Counts{}, err
 	}
 	defer f.Close()
-	got, sum, err := Pipeline{Codec: x.Codec}.Verify(f)
+	got, sum, err := Pipeline{Codec: x.Codec, Screen: screen(x.Target)}.Verify(f)
+	var he *HostileEntryError
+	if errors.As(err, &he) {
+		return got, fmt.Errorf("archive %s: refusing it: %w; nothing was changed", x.Archive, he)
+	}
 	if err != nil {
 		return got, fmt.Errorf("archive %s is not whole (%v); nothing was changed", x.Archive, err)
 	}
@@ -185,6 +191,9 @@ func (x *Import) restore(ctx context.Context, e engine, src source, archive stri
 
 // clear empties the target through a throwaway container of image.
 func (e engine) clear(ctx context.Context, t Target, image string) error {
+	if err := e.checkBind(t); err != nil {
+		return err
+	}
 	spec := "type=volume,src=" + t.Engine + ",dst=" + helperMount + ",volume-nocopy"
 	if t.Kind == Bind {
 		spec = "type=bind,src=" + t.Engine + ",dst=" + helperMount
@@ -196,6 +205,41 @@ func (e engine) clear(ctx context.Context, t Target, image string) error {
 	}
 	return nil
 }
+
+// HostileEntryError is an archive entry vol:import refuses.
+type HostileEntryError struct {
+	Name, Why string
+}
+
+func (e *HostileEntryError) Error() string { return fmt.Sprintf("entry %q %s", e.Name, e.Why) }
+
+// screen refuses, in any target, an entry whose name is absolute or
+// climbs out with ".." (docker cp refuses those only after the target was
+// emptied), and, in a bind target, a device node or a set-user/group-ID
+// file: docker cp -a creates them as root in a folder of the host, where
+// any local user who reaches it could use them. A named volume lives in
+// the engine's own folder, out of other users' reach.
+func screen(t Target) func(*tar.Header) error {
+	return func(h *tar.Header) error {
+		name := h.Name
+		if strings.HasPrefix(name, "/") || slices.Contains(strings.Split(name, "/"), "..") {
+			return &HostileEntryError{Name: name, Why: "would land outside the " + string(t.Kind)}
+		}
+		if t.Kind != Bind {
+			return nil
+		}
+		switch {
+		case h.Typeflag == tar.TypeChar || h.Typeflag == tar.TypeBlock:
+			return &HostileEntryError{Name: name, Why: "is a device node, which would be created as root in the host folder " + t.Name + " (extract it by hand if you mean it)"}
+		case h.Typeflag != tar.TypeDir && h.Mode&(cISUID|cISGID) != 0:
+			return &HostileEntryError{Name: name, Why: fmt.Sprintf("is set-user/group-ID (mode %o), which would be created in the host folder %s (extract it by hand if you mean it)", h.Mode, t.Name)}
+		}
+		return nil
+	}
+}
+
+// The set-ID bits of a tar header's mode.
+const cISUID, cISGID = 0o4000, 0o2000
 
 // usersOf are the services with a running container that mounts t.
 func usersOf(cs []container, t Target) []string {

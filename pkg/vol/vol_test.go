@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,9 @@ import (
 	"github.com/kompose-dev/kompose/pkg/codec"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // tarOf builds a tar stream like the engine's: "./" first, then entries.
@@ -278,6 +281,159 @@ func TestTargetsRefuses(t *testing.T) {
 		s := stackOf(t, map[string]string{"compose.yaml": "services: {web: {image: nginx}}\n" + tc.yaml + "\n"})
 		if _, _, _, err := Targets(context.Background(), s); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+// vol:import reads the whole archive before anything changes; an entry
+// that would land outside the target (an absolute name, "..") is refused
+// there, and so, for a host folder (a bind target, where any local user
+// may reach what is extracted), are device nodes and set-user/group-ID
+// files, which docker cp -a would otherwise create as root on the host.
+func TestImportRefusesHostileEntries(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, h *tar.Header) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, tarOf(t, h), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := []struct {
+		name     string
+		h        *tar.Header
+		bind, vo bool // refused for a bind target, for a volume
+	}{
+		{"setuid", &tar.Header{Name: "./sh", Typeflag: tar.TypeReg, Mode: 0o4755, Size: 4}, true, false},
+		{"setgid", &tar.Header{Name: "./sh", Typeflag: tar.TypeReg, Mode: 0o2755, Size: 4}, true, false},
+		{"blockdev", &tar.Header{Name: "./sda", Typeflag: tar.TypeBlock, Mode: 0o666, Devmajor: 8}, true, false},
+		{"chardev", &tar.Header{Name: "./mem", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 1}, true, false},
+		{"dotdot", &tar.Header{Name: "../escape", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}, true, true},
+		{"absolute", &tar.Header{Name: "/etc/cron.d/x", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}, true, true},
+		{"setgid-dir", &tar.Header{Name: "./shared/", Typeflag: tar.TypeDir, Mode: 0o2775}, false, false},
+		{"plain", &tar.Header{Name: "./a", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}, false, false},
+	}
+	pol := trust.Current()
+	for _, c := range cases {
+		p := write(c.name+".tar", c.h)
+		for _, tc := range []struct {
+			kind    Kind
+			refused bool
+		}{{Bind, c.bind}, {Volume, c.vo}} {
+			x := &Import{Archive: p, Codec: codec.None, Target: Target{Name: "data", Kind: tc.kind}}
+			_, err := x.check(pol)
+			if tc.refused && (err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(c.h.Name, "./")) || !strings.Contains(err.Error(), "nothing was changed")) {
+				t.Errorf("%s into a %s: want a refusal naming the entry, got %v", c.name, tc.kind, err)
+			}
+			if !tc.refused && err != nil {
+				t.Errorf("%s into a %s: %v", c.name, tc.kind, err)
+			}
+		}
+	}
+}
+
+// recordingRunner records every process instead of running it.
+type recordingRunner struct{ argv *[][]string }
+
+func (r recordingRunner) Run(_ context.Context, c proc.Cmd) error {
+	*r.argv = append(*r.argv, c.Argv)
+	return nil
+}
+
+// A bind target whose folder is (or passes through) a symlink leading
+// out of the stack's folder is refused before docker mounts it: docker
+// follows the symlink on the host, so whoever can write the folder
+// above it (the app's own user, through its bind mount) would make
+// vol:import empty and overwrite, and vol:export archive, any folder of
+// the host (/etc, /root) as root. A symlink staying inside the stack's
+// folder, a stack folder reached through a symlink, and a link leading
+// out that only trusted accounts could have made (the admin's link to
+// another disk, in a folder only they may write) are fine.
+func TestBindSymlinkOutOfStackRefused(t *testing.T) {
+	root := t.TempDir()
+	stackDir := filepath.Join(root, "stack")
+	outside := filepath.Join(root, "etc")
+	for _, d := range []string{filepath.Join(stackDir, "app"), filepath.Join(stackDir, "real"), outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// app/ is the app's (uid 65534 here), bind-mounted into its
+	// container: it made uploads a link to a folder of the host.
+	must(os.Symlink(outside, filepath.Join(stackDir, "app", "uploads")))
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give app/ to another account")
+	}
+	must(os.Lchown(filepath.Join(stackDir, "app", "uploads"), 65534, 65534))
+	// ... or to the stack's own backup folder, inside the stack: vol:import
+	// would empty it, the safety copy just written with it.
+	must(os.MkdirAll(filepath.Join(stackDir, "backups"), 0o750))
+	must(os.Symlink(filepath.Join(stackDir, "backups"), filepath.Join(stackDir, "app", "media")))
+	must(os.Lchown(filepath.Join(stackDir, "app", "media"), 65534, 65534))
+	must(os.MkdirAll(filepath.Join(stackDir, "app", "plain"), 0o755))
+	must(os.Chown(filepath.Join(stackDir, "app"), 65534, 65534))
+	must(os.Symlink("real", filepath.Join(stackDir, "inside")))
+	must(os.Symlink(stackDir, filepath.Join(root, "via")))
+	// The admin's own link to a bigger disk, in the stack's folder.
+	must(os.Symlink(outside, filepath.Join(stackDir, "disk")))
+	for _, c := range []struct {
+		dir, rel string
+		refused  bool
+	}{
+		{stackDir, "app/uploads", true},
+		{stackDir, "app/media", true},
+		{stackDir, "app/plain", false},
+		{filepath.Join(root, "via"), "app/plain", false},
+		{stackDir, "inside", false},
+		{stackDir, "real", false},
+		{stackDir, "disk", false},
+		{filepath.Join(root, "via"), "app/uploads", true},
+		{filepath.Join(root, "via"), "inside", false},
+	} {
+		var calls [][]string
+		ex := &plan.ActionEnv{Proc: recordingRunner{&calls}, Stack: &plan.Stack{Stack: stack.Stack{Dir: c.dir}}}
+		tg := Target{Name: c.rel, Kind: Bind, Engine: filepath.Join(c.dir, c.rel)}
+		e := engine{ex: ex}
+		errClear := e.clear(context.Background(), tg, "img")
+		_, errHelper := e.helper(context.Background(), "krevp", tg, []string{"img"}, false)
+		for what, err := range map[string]error{"clear": errClear, "helper": errHelper} {
+			if c.refused && (err == nil || !strings.Contains(err.Error(), "symbolic link")) {
+				t.Errorf("%s %s: want a refusal naming the link, got %v", what, tg.Engine, err)
+			}
+			if !c.refused && err != nil {
+				t.Errorf("%s %s: %v", what, tg.Engine, err)
+			}
+		}
+		for _, a := range calls {
+			if c.refused && slices.Contains(a, "--mount") {
+				t.Errorf("%s: docker was asked to mount it: %q", tg.Engine, a)
+			}
+		}
+	}
+}
+
+// A plain .tar cut exactly after an entry (its end-of-archive blocks
+// missing) is not whole: Go's tar reader takes such a cut for the end, so
+// without a manifest vol:import would have emptied the volume and
+// restored a part of it as a success.
+func TestVerifyWantsTheTarTrailer(t *testing.T) {
+	whole := tarOf(t,
+		&tar.Header{Name: "./a", Typeflag: tar.TypeReg, Mode: 0o644, Size: 700},
+		&tar.Header{Name: "./b", Typeflag: tar.TypeReg, Mode: 0o644, Size: 5},
+	)
+	if _, _, err := (Pipeline{}).Verify(bytes.NewReader(whole)); err != nil {
+		t.Fatalf("whole archive: %v", err)
+	}
+	// "./" (512), a's header and 2 blocks of data (1536), b's header: cut
+	// before b, and after b's data (the trailer gone).
+	for _, n := range []int{512 + 1536, 512 + 1536 + 1024} {
+		if c, _, err := (Pipeline{}).Verify(bytes.NewReader(whole[:n])); err == nil {
+			t.Errorf("cut at %d of %d: verifies (%+v)", n, len(whole), c)
 		}
 	}
 }
