@@ -171,6 +171,7 @@ func TestWithMariaDB(t *testing.T) {
 	t.Run("PasswordOnlyInEnvironment", func(t *testing.T) { testMyPassword(t, setup(t)) })
 	t.Run("SwapLockedOut", func(t *testing.T) { testMySwapLockedOut(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testMyDiskFull(t, setup(t)) })
+	t.Run("Verify", func(t *testing.T) { testMyVerify(t, setup(t)) })
 }
 
 // A dump with every column type, a view on a view, a trigger, a
