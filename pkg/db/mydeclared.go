@@ -231,7 +231,7 @@ func (l *myLexer) skipString(q byte) error {
 	}
 }
 
-// quotedName reads a `name` (the first backtick read; `` is one).
+// quotedName reads a `name` (the first backtick read; “ is one).
 func (l *myLexer) quotedName() (string, error) {
 	var b []byte
 	for {
@@ -257,8 +257,8 @@ type myStmt struct {
 	// state: for INSERT, 0 before the table, 1 after it (columns), 2 in
 	// VALUES, 3 done; for CREATE, 0 before TABLE, 1 after, 2 done; for
 	// DROP, 0 before TABLE, 1 names, 2 done.
-	state int
-	depth int
+	state  int
+	depth  int
 	dotted bool // the last name ended with '.': a qualified name follows
 }
 
