@@ -58,7 +58,10 @@ func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Targe
 				if err != nil || len(ds) == 0 {
 					return nil, err
 				}
-				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size, Verified: db.ReadVerified(cfg)}, nil
+				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size, Verified: db.ReadVerified(cfg), Engine: db.EngineOf(db.Config{}, ds[0].Path)}, nil
+			}
+			if cerr == nil {
+				t.DBEngine = db.EngineOf(cfg, "")
 			}
 		}
 		if dir, err := vol.Dir(e, s.Name, s.Dir); err == nil {
