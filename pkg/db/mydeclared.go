@@ -231,7 +231,8 @@ func (l *myLexer) skipString(q byte) error {
 	}
 }
 
-// quotedName reads a `name` (the first backtick read; “ is one).
+// quotedName reads a `name` (the first backtick read); two backticks
+// in it are one.
 func (l *myLexer) quotedName() (string, error) {
 	var b []byte
 	for {

@@ -74,7 +74,9 @@ func TestCountMyDump(t *testing.T) {
 	}
 }
 
-// testMyVerify: db:verify of MariaDB dumps (plain, zstd) loads them into
+// testMyVerify: an export tells the reporters its engine and its tables
+// without transactions, and its dump names its engine; db:verify of
+// MariaDB dumps (plain, zstd) loads them into
 // a throwaway database, finds every table and row the dump declares,
 // drops the throwaway and records the drill, the live database
 // untouched; a dump cut so that it still ends well (a table's data
@@ -100,9 +102,21 @@ func testMyVerify(t *testing.T, e *myEnv) {
 	}
 	var plain string
 	for i, f := range []Format{Plain, Zstd} {
-		file, _ := e.export(f, time.Date(2024, 8, 1, 3, 0, i, 0, time.Local))
+		x := NewExport(e.cfg, e.loc(), f, time.Date(2024, 8, 1, 3, 0, i, 0, time.Local))
+		if err, stderr := e.run(x, nil); err != nil {
+			t.Fatalf("export: %v\n%s", err, stderr)
+		}
+		file := x.Path
 		if f == Plain {
 			plain = file
+		}
+		// The reporters learn the engine and the tables without
+		// transactions; status reads the engine from the real dump.
+		if r := x.DBResult(); r.Engine != "mariadb" || r.Name != e.cfg.Name || !r.NotTransactionalChecked || strings.Join(r.NotTransactional, ",") != "Aria: notes,MyISAM: counters" {
+			t.Errorf("%s: export result %+v", f, r)
+		}
+		if got := EngineOf(Config{}, file); got != "mariadb" {
+			t.Errorf("%s: engine of the dump: %q", f, got)
 		}
 		err, stderr := verify(file)
 		if err != nil {

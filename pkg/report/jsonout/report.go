@@ -59,6 +59,35 @@ type RunStack struct {
 	Dumps []DumpInfo `json:"dumps,omitempty"`
 	// Archives are the volume archives a vol:export or backup wrote.
 	Archives []WrittenArchive `json:"archives,omitempty"`
+	// Database is the database a db:* command worked on; absent for
+	// other commands.
+	Database *RunDatabase `json:"database,omitempty"`
+}
+
+// RunDatabase is the database of a db:* command in a plan or a report.
+type RunDatabase struct {
+	Name string `json:"name"`
+	// Engine is postgres, mariadb or mysql.
+	Engine string `json:"engine"`
+	// NotTransactional are the tables without transactions (MyISAM,
+	// Aria, ...) a MariaDB/MySQL db:export found, "ENGINE: table", which
+	// the dump cannot hold consistently; absent when there are none or
+	// they were not looked for (PostgreSQL, another command, a dry run).
+	NotTransactional []string `json:"not_transactional,omitempty"`
+}
+
+// runDatabase is the database of st's action, nil when it names none.
+func runDatabase(s *plan.Stack, st *plan.Step) *RunDatabase {
+	d, ok := st.Action.(plan.DBReporter)
+	if !ok || st.Kind != plan.KindCommand {
+		return nil
+	}
+	r := d.DBResult()
+	out := &RunDatabase{Name: s.Masker.String(r.Name), Engine: r.Engine}
+	for _, t := range r.NotTransactional {
+		out.NotTransactional = append(out.NotTransactional, s.Masker.String(t))
+	}
+	return out
 }
 
 // WrittenArchive is a volume archive a run wrote.
@@ -201,6 +230,9 @@ func (c *Collector) StepPlanned(s *plan.Stack, st *plan.Step) {
 	defer c.mu.Unlock()
 	if rs := c.stack(s); rs != nil {
 		rs.Steps = append(rs.Steps, PlanStep(s, st))
+		if d := runDatabase(s, st); d != nil {
+			rs.Database = d
+		}
 	}
 }
 
@@ -226,6 +258,9 @@ func (c *Collector) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Dur
 	secs := d.Seconds()
 	step.DurationSeconds = &secs
 	rs.Steps = append(rs.Steps, step)
+	if d := runDatabase(s, st); d != nil {
+		rs.Database = d
+	}
 	if a, ok := st.Action.(plan.Archiver); ok && st.Kind == plan.KindCommand {
 		for _, x := range a.Archives() {
 			rs.Archives = append(rs.Archives, WrittenArchive{Volume: x.Volume, File: x.File, Time: Time(x.Time), Size: x.Size, Seconds: x.Seconds})
