@@ -89,53 +89,70 @@ func (l *myLexer) next() (myToken, error) {
 			l.stmtStart = true
 			return myToken{kind: tokEnd}, nil
 		}
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			continue
-		case l.stmtStart && (c == 'd' || c == 'D') && l.isDelimiterCommand():
-			if err := l.readDelimiter(); err != nil {
-				return myToken{}, err
+		t, skipped, err := l.skip(c)
+		if err != nil || !skipped {
+			if !skipped {
+				return l.token(c)
 			}
-			continue
-		case c == '#' || (c == '-' && l.dashComment()):
-			line, err := l.r.ReadString('\n')
-			if err != nil && err != io.EOF {
-				return myToken{}, err
-			}
-			return myToken{kind: tokComment, text: strings.TrimSpace(strings.TrimPrefix(line, "-"))}, nil
-		case c == '/' && l.peekIs([]byte("*")):
-			if err := l.blockComment(); err != nil {
-				return myToken{}, err
-			}
-			continue
-		case c == '*' && l.inVersion && l.peekIs([]byte("/")):
-			_, _ = l.r.Discard(1)
-			l.inVersion = false
-			continue
-		case c == '\'' || c == '"':
-			l.stmtStart = false
-			return myToken{kind: tokString}, l.skipString(c)
-		case c == '`':
-			l.stmtStart = false
-			name, err := l.quotedName()
-			return myToken{kind: tokIdent, text: name}, err
-		case isWordByte(c):
-			l.stmtStart = false
-			w := []byte{c}
-			for {
-				b, err := l.r.Peek(1)
-				if err != nil || !isWordByte(b[0]) {
-					break
-				}
-				w = append(w, b[0])
-				_, _ = l.r.Discard(1)
-			}
-			return myToken{kind: tokWord, text: string(w)}, nil
+			return myToken{}, err
 		}
-		l.stmtStart = false
-		return myToken{kind: tokPunct, text: string(c)}, nil
+		if t != nil {
+			return *t, nil
+		}
 	}
 }
+
+// skip reads what is no token at c: blanks, the DELIMITER command,
+// comments (a -- or # comment is returned, for its text), the opening
+// and end of a version comment. skipped is false when c starts a token.
+func (l *myLexer) skip(c byte) (comment *myToken, skipped bool, err error) {
+	switch {
+	case isSpace(c):
+		return nil, true, nil
+	case l.stmtStart && (c == 'd' || c == 'D') && l.isDelimiterCommand():
+		return nil, true, l.readDelimiter()
+	case c == '#' || (c == '-' && l.dashComment()):
+		line, err := l.r.ReadString('\n')
+		if err != nil && err != io.EOF {
+			return nil, true, err
+		}
+		return &myToken{kind: tokComment, text: strings.TrimSpace(strings.TrimPrefix(line, "-"))}, true, nil
+	case c == '/' && l.peekIs([]byte("*")):
+		return nil, true, l.blockComment()
+	case c == '*' && l.inVersion && l.peekIs([]byte("/")):
+		_, _ = l.r.Discard(1)
+		l.inVersion = false
+		return nil, true, nil
+	}
+	return nil, false, nil
+}
+
+// token reads the token c starts: a string, a quoted name, a word, or
+// one character.
+func (l *myLexer) token(c byte) (myToken, error) {
+	l.stmtStart = false
+	switch {
+	case c == '\'' || c == '"':
+		return myToken{kind: tokString}, l.skipString(c)
+	case c == '`':
+		name, err := l.quotedName()
+		return myToken{kind: tokIdent, text: name}, err
+	case isWordByte(c):
+		w := []byte{c}
+		for {
+			b, err := l.r.Peek(1)
+			if err != nil || !isWordByte(b[0]) {
+				break
+			}
+			w = append(w, b[0])
+			_, _ = l.r.Discard(1)
+		}
+		return myToken{kind: tokWord, text: string(w)}, nil
+	}
+	return myToken{kind: tokPunct, text: string(c)}, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || ('\t' <= c && c <= '\r') }
 
 func isWordByte(c byte) bool {
 	return c == '_' || c == '$' || c >= 0x80 || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
@@ -343,31 +360,47 @@ func (d *myDeclared) feed(s *myStmt, t myToken) {
 	case "INSERT":
 		d.feedInsert(s, t, w)
 	case "CREATE":
-		switch {
-		case s.state == 0 && w == "TABLE":
-			s.state = 1
-		case s.state == 0 && (w == "OR" || w == "REPLACE"):
-		case s.state == 0:
-			s.state = 2 // a view, a trigger, a temporary table, ...
-		case s.state == 1 && s.table == "" && (w == "IF" || w == "NOT" || w == "EXISTS"):
-		case s.state == 1 && (s.table == "" || s.dotted || isDot(t)) && s.name(t):
-		case s.state == 1:
-			d.created[s.table] = true
-			s.state = 2
-		}
+		d.feedCreate(s, t, w)
 	case "DROP":
-		switch {
-		case s.state == 0 && w == "TABLE":
-			s.state = 1
-		case s.state == 0 && w != "TEMPORARY":
-			s.state = 2
-		case s.state == 1 && (w == "IF" || w == "EXISTS"):
-		case s.state == 1 && t.kind == tokPunct && t.text == ",":
-			delete(d.created, s.table)
-			s.table = ""
-		case s.state == 1 && (s.table == "" || s.dotted || isDot(t)) && s.name(t):
-			delete(d.created, s.table)
-		}
+		d.feedDrop(s, t, w)
+	}
+}
+
+// nameNext reports whether t continues the statement's table name: the
+// first name, or the part after a dot.
+func (s *myStmt) nameNext(t myToken) bool { return s.table == "" || s.dotted || isDot(t) }
+
+// feedCreate follows CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name …:
+// the table is created once a token follows its name.
+func (d *myDeclared) feedCreate(s *myStmt, t myToken, w string) {
+	switch {
+	case s.state == 0 && w == "TABLE":
+		s.state = 1
+	case s.state == 0 && (w == "OR" || w == "REPLACE"):
+	case s.state == 0:
+		s.state = 2 // a view, a trigger, a temporary table, ...
+	case s.state == 1 && s.table == "" && (w == "IF" || w == "NOT" || w == "EXISTS"):
+	case s.state == 1 && s.nameNext(t) && s.name(t):
+	case s.state == 1:
+		d.created[s.table] = true
+		s.state = 2
+	}
+}
+
+// feedDrop follows DROP [TEMPORARY] TABLE [IF EXISTS] a, b: each table
+// named is no longer created.
+func (d *myDeclared) feedDrop(s *myStmt, t myToken, w string) {
+	switch {
+	case s.state == 0 && w == "TABLE":
+		s.state = 1
+	case s.state == 0 && w != "TEMPORARY":
+		s.state = 2
+	case s.state == 1 && (w == "IF" || w == "EXISTS"):
+	case s.state == 1 && t.kind == tokPunct && t.text == ",":
+		delete(d.created, s.table)
+		s.table = ""
+	case s.state == 1 && s.nameNext(t) && s.name(t):
+		delete(d.created, s.table)
 	}
 }
 
@@ -380,39 +413,51 @@ func (d *myDeclared) feedInsert(s *myStmt, t myToken, w string) {
 		case "INTO", "IGNORE", "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY":
 			return
 		}
+		s.state = 3
 		if s.name(t) {
 			s.state = 1
-		} else {
-			s.state = 3
 		}
 	case 1:
-		switch {
-		case s.depth == 0 && (s.dotted || isDot(t)):
-			s.name(t)
-		case s.depth == 0 && (w == "VALUES" || w == "VALUE"):
-			s.state, s.depth = 2, 0
-			d.rows[s.table] += 0
-		case t.kind == tokPunct && t.text == "(":
-			s.depth++
-		case t.kind == tokPunct && t.text == ")":
-			s.depth--
-		case s.depth == 0:
-			s.state = 3 // INSERT … SELECT, SET: no rows to count
-		}
+		d.feedInsertHead(s, t, w)
 	case 2:
-		switch {
-		case t.kind == tokPunct && t.text == "(":
-			if s.depth == 0 {
-				d.rows[s.table]++
-			}
-			s.depth++
-		case t.kind == tokPunct && t.text == ")":
-			s.depth--
-		case s.depth == 0 && t.kind == tokWord:
-			s.state = 3 // ON DUPLICATE KEY UPDATE …
-		}
+		d.feedValues(s, t)
 	}
 }
+
+// feedInsertHead follows what is between an INSERT's table and VALUES:
+// the rest of a qualified name, a column list.
+func (d *myDeclared) feedInsertHead(s *myStmt, t myToken, w string) {
+	switch {
+	case s.depth == 0 && (s.dotted || isDot(t)):
+		s.name(t)
+	case s.depth == 0 && (w == "VALUES" || w == "VALUE"):
+		s.state, s.depth = 2, 0
+		d.rows[s.table] += 0
+	case isPunct(t, "("):
+		s.depth++
+	case isPunct(t, ")"):
+		s.depth--
+	case s.depth == 0:
+		s.state = 3 // INSERT … SELECT, SET: no rows to count
+	}
+}
+
+// feedValues counts the rows of VALUES (…),(…).
+func (d *myDeclared) feedValues(s *myStmt, t myToken) {
+	switch {
+	case isPunct(t, "("):
+		if s.depth == 0 {
+			d.rows[s.table]++
+		}
+		s.depth++
+	case isPunct(t, ")"):
+		s.depth--
+	case s.depth == 0 && t.kind == tokWord:
+		s.state = 3 // ON DUPLICATE KEY UPDATE …
+	}
+}
+
+func isPunct(t myToken, p string) bool { return t.kind == tokPunct && t.text == p }
 
 // compareMy says where the loaded tables differ from what the dump
 // declares: a table named or filled but not created, one created but

@@ -56,19 +56,11 @@ func (v *Verify) runMy(ctx context.Context, ex *plan.ActionEnv, path string) err
 	if err := m.checkClient(ctx, ex); err != nil {
 		return err
 	}
-	dbs, err := m.databases(ctx, ex)
+	liveExists, err := v.dropMyLeftovers(ctx, ex, m)
 	if err != nil {
-		return fmt.Errorf("list databases: %w", err)
+		return err
 	}
-	for _, n := range dbs {
-		if n == x.Scratch || isSide(v.Cfg.Name, verifyInfix, n) {
-			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted db:verify\n", QuoteMyIdent(n))
-			if err := m.drop(ctx, ex, n); err != nil {
-				return fmt.Errorf("drop left-over database %s: %w", QuoteMyIdent(n), err)
-			}
-		}
-	}
-	if err := m.create(ctx, ex, x.Scratch, slices.Contains(dbs, v.Cfg.Name)); err != nil {
+	if err := m.create(ctx, ex, x.Scratch, liveExists); err != nil {
 		return fmt.Errorf("create database %s: %w", QuoteMyIdent(x.Scratch), err)
 	}
 	defer func() {
@@ -105,6 +97,24 @@ func (v *Verify) runMy(ctx context.Context, ex *plan.ActionEnv, path string) err
 	fmt.Fprintf(ex.Cmd.Stderr, "    verified %s: it loads into a throwaway database without error; %d table(s), %d row(s), as the dump declares (%.1fs)\n",
 		v.name(), len(declared.created), rows, time.Since(start).Seconds())
 	return nil
+}
+
+// dropMyLeftovers drops the throwaways of drills that were killed, and
+// says whether the live database exists.
+func (v *Verify) dropMyLeftovers(ctx context.Context, ex *plan.ActionEnv, m *myServer) (liveExists bool, err error) {
+	dbs, err := m.databases(ctx, ex)
+	if err != nil {
+		return false, fmt.Errorf("list databases: %w", err)
+	}
+	for _, n := range dbs {
+		if n == m.x.Scratch || isSide(v.Cfg.Name, verifyInfix, n) {
+			fmt.Fprintf(ex.Cmd.Stderr, "    dropping %s, left over by an interrupted db:verify\n", QuoteMyIdent(n))
+			if err := m.drop(ctx, ex, n); err != nil {
+				return false, fmt.Errorf("drop left-over database %s: %w", QuoteMyIdent(n), err)
+			}
+		}
+	}
+	return slices.Contains(dbs, v.Cfg.Name), nil
 }
 
 // rowCounts counts the rows of every base table of db exactly (COUNT(*),

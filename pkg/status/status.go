@@ -58,6 +58,14 @@ func (t Target) newestArchives() ([]Archive, error) {
 	return t.Archives()
 }
 
+// dbEngine is the database's engine: t.DBEngine, else the newest dump's.
+func (t Target) dbEngine(newest *Dump) string {
+	if t.DBEngine == "" && newest != nil {
+		return newest.Engine
+	}
+	return t.DBEngine
+}
+
 // Archive is the newest archive of one volume of a stack.
 type Archive struct {
 	Volume string
@@ -215,10 +223,7 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 		rows[i].Archives, rows[i].ArchiveErr = t.newestArchives()
 		if t.Dumps != nil {
 			rows[i].Dump, rows[i].DumpErr = t.Dumps()
-			rows[i].DBEngine = t.DBEngine
-			if rows[i].DBEngine == "" && rows[i].Dump != nil {
-				rows[i].DBEngine = rows[i].Dump.Engine
-			}
+			rows[i].DBEngine = t.dbEngine(rows[i].Dump)
 		}
 	}
 	wg.Wait()
