@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/klauspost/compress/gzip"
@@ -50,12 +51,24 @@ func headEngine(head []byte) (Engine, bool) {
 	return 0, false
 }
 
+// HeadReader reads the engine from dumps' first bytes (DumpEngine),
+// reusing one zstd decoder for every dump it reads: creating one costs
+// about half a millisecond, which status would pay per stack. Safe for
+// concurrent use; the zero value is ready.
+type HeadReader struct {
+	mu sync.Mutex
+	zr *zstd.Decoder
+}
+
 // DumpEngine returns the engine that wrote the dump at path, read from
 // its first bytes (decompressed for gzip and zstd; at most 4 KiB of SQL);
 // false when the file is encrypted, unreadable, or says no engine. The
 // file is opened without following a symlink and without blocking (a FIFO
 // is not waited on), and only a regular file is read.
-func DumpEngine(path string) (Engine, bool) {
+func DumpEngine(path string) (Engine, bool) { return new(HeadReader).Engine(path) }
+
+// Engine is [DumpEngine] with h's decoder.
+func (h *HeadReader) Engine(path string) (Engine, bool) {
 	if strings.HasSuffix(path, ageExt) {
 		return 0, false
 	}
@@ -69,7 +82,8 @@ func DumpEngine(path string) (Engine, bool) {
 	}
 	br := bufio.NewReaderSize(f, 4096)
 	magic, _ := br.Peek(4)
-	var r io.Reader = br
+	head := make([]byte, 4096)
+	n := 0
 	switch {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(br)
@@ -77,31 +91,51 @@ func DumpEngine(path string) (Engine, bool) {
 			return 0, false
 		}
 		defer zr.Close()
-		r = zr
+		n, _ = io.ReadFull(zr, head)
 	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		// A small window: the first KiB of a dump need no more, and a
-		// file claiming a huge one is not given the memory.
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderMaxMemory(16<<20))
-		if err != nil {
+		if n, err = h.zstdHead(br, head); err != nil {
 			return 0, false
 		}
-		defer zr.Close()
-		r = zr
+	default:
+		n, _ = io.ReadFull(br, head) // a short file: what was read
 	}
-	head := make([]byte, 4096)
-	n, _ := io.ReadFull(r, head) // a short or damaged file: what was read
 	return headEngine(head[:n])
+}
+
+// zstdHead decompresses the start of r into head with h's decoder.
+func (h *HeadReader) zstdHead(r io.Reader, head []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.zr == nil {
+		// Synchronous (no goroutines), and a small window: the first
+		// KiB of a dump need no more, and a file claiming a huge one
+		// is not given the memory.
+		zr, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderMaxMemory(16<<20))
+		if err != nil {
+			return 0, err
+		}
+		h.zr = zr
+	}
+	if err := h.zr.Reset(r); err != nil {
+		return 0, err
+	}
+	n, _ := io.ReadFull(h.zr, head)
+	return n, nil
 }
 
 // EngineOf is the engine of cfg's database as status names it: DB_ENGINE
 // when set, else the one that wrote newest (a dump's path, "" when there
-// is none); "" when neither says.
-func EngineOf(cfg Config, newest string) string {
+// is none), read with h (nil: a decoder of its own); "" when neither
+// says.
+func EngineOf(cfg Config, newest string, h *HeadReader) string {
 	if cfg.EngineSet {
 		return cfg.Engine.String()
 	}
+	if h == nil {
+		h = new(HeadReader)
+	}
 	if newest != "" {
-		if e, ok := DumpEngine(newest); ok {
+		if e, ok := h.Engine(newest); ok {
 			return e.String()
 		}
 	}

@@ -52,26 +52,27 @@ func TestDumpEngine(t *testing.T) {
 		{"other.sql", []byte("SELECT 1;\n" + strings.Repeat("x", 10000) + "\n-- MariaDB dump\n"), ""},
 		{"empty.sql", nil, ""},
 	}
+	heads := new(HeadReader) // one decoder for every file
 	for _, c := range cases {
-		got := EngineOf(Config{}, write(c.name, c.body))
+		got := EngineOf(Config{}, write(c.name, c.body), heads)
 		if got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
 	}
-	if got := EngineOf(Config{Engine: MySQL, EngineSet: true}, filepath.Join(dir, "maria.sql")); got != "mysql" {
+	if got := EngineOf(Config{Engine: MySQL, EngineSet: true}, filepath.Join(dir, "maria.sql"), nil); got != "mysql" {
 		t.Errorf("DB_ENGINE does not win: %q", got)
 	}
 	if err := os.Symlink(filepath.Join(dir, "maria.sql"), filepath.Join(dir, "link.sql")); err != nil {
 		t.Fatal(err)
 	}
-	if got := EngineOf(Config{}, filepath.Join(dir, "link.sql")); got != "" {
+	if got := EngineOf(Config{}, filepath.Join(dir, "link.sql"), heads); got != "" {
 		t.Errorf("symlink followed: %q", got)
 	}
 	fifo := filepath.Join(dir, "fifo.sql")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got := EngineOf(Config{}, fifo); got != "" { // returns at once: not waited on
+	if got := EngineOf(Config{}, fifo, heads); got != "" { // returns at once: not waited on
 		t.Errorf("fifo: %q", got)
 	}
 }

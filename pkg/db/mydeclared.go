@@ -140,12 +140,16 @@ func (l *myLexer) token(c byte) (myToken, error) {
 	case isWordByte(c):
 		w := []byte{c}
 		for {
-			b, err := l.r.Peek(1)
-			if err != nil || !isWordByte(b[0]) {
+			buf := l.buffered()
+			n := 0
+			for n < len(buf) && isWordByte(buf[n]) {
+				n++
+			}
+			w = append(w, buf[:n]...)
+			_, _ = l.r.Discard(n)
+			if n < len(buf) || n == 0 {
 				break
 			}
-			w = append(w, b[0])
-			_, _ = l.r.Discard(1)
 		}
 		return myToken{kind: tokWord, text: string(w)}, nil
 	}
@@ -226,14 +230,33 @@ func (l *myLexer) blockComment() error {
 	}
 }
 
+// buffered returns the bytes read ahead, reading more when there are
+// none; empty at the end of the input.
+func (l *myLexer) buffered() []byte {
+	if l.r.Buffered() == 0 {
+		_, _ = l.r.Peek(1)
+	}
+	b, _ := l.r.Peek(l.r.Buffered())
+	return b
+}
+
 // skipString reads a string to its closing quote: a backslash escapes
-// the next byte, a doubled quote is one quote.
+// the next byte, a doubled quote is one quote. It skips whole runs of
+// ordinary bytes at once (most of a dump is in strings).
 func (l *myLexer) skipString(q byte) error {
+	stops := string([]byte{q, '\\'})
 	for {
-		c, err := l.r.ReadByte()
-		if err != nil {
+		buf := l.buffered()
+		if len(buf) == 0 {
 			return fmt.Errorf("%w: a string does not end", errDumpSyntax)
 		}
+		i := bytes.IndexAny(buf, stops)
+		if i < 0 {
+			_, _ = l.r.Discard(len(buf))
+			continue
+		}
+		c := buf[i]
+		_, _ = l.r.Discard(i + 1)
 		switch c {
 		case '\\':
 			if _, err := l.r.ReadByte(); err != nil {

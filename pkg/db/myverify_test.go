@@ -115,7 +115,7 @@ func testMyVerify(t *testing.T, e *myEnv) {
 		if r := x.DBResult(); r.Engine != "mariadb" || r.Name != e.cfg.Name || !r.NotTransactionalChecked || strings.Join(r.NotTransactional, ",") != "Aria: notes,MyISAM: counters" {
 			t.Errorf("%s: export result %+v", f, r)
 		}
-		if got := EngineOf(Config{}, file); got != "mariadb" {
+		if got := EngineOf(Config{}, file, nil); got != "mariadb" {
 			t.Errorf("%s: engine of the dump: %q", f, got)
 		}
 		err, stderr := verify(file)
