@@ -112,8 +112,8 @@ func (l *myLexer) skip(c byte) (comment *myToken, skipped bool, err error) {
 	case l.stmtStart && (c == 'd' || c == 'D') && l.isDelimiterCommand():
 		return nil, true, l.readDelimiter()
 	case c == '#' || (c == '-' && l.dashComment()):
-		line, err := l.r.ReadString('\n')
-		if err != nil && err != io.EOF {
+		line, err := l.readLine()
+		if err != nil {
 			return nil, true, err
 		}
 		return &myToken{kind: tokComment, text: strings.TrimSpace(strings.TrimPrefix(line, "-"))}, true, nil
@@ -145,7 +145,7 @@ func (l *myLexer) token(c byte) (myToken, error) {
 			for n < len(buf) && isWordByte(buf[n]) {
 				n++
 			}
-			w = append(w, buf[:n]...)
+			w = append(w, buf[:min(n, max(0, maxKept-len(w)))]...)
 			_, _ = l.r.Discard(n)
 			if n < len(buf) || n == 0 {
 				break
@@ -183,8 +183,8 @@ func (l *myLexer) isDelimiterCommand() bool {
 }
 
 func (l *myLexer) readDelimiter() error {
-	line, err := l.r.ReadString('\n')
-	if err != nil && err != io.EOF {
+	line, err := l.readLine()
+	if err != nil {
 		return err
 	}
 	d := strings.TrimSpace(line[len("elimiter"):])
@@ -196,6 +196,30 @@ func (l *myLexer) readDelimiter() error {
 	}
 	l.delim = []byte(d)
 	return nil
+}
+
+// maxKept is how much of a word, a quoted name or a comment line the
+// lexer keeps: what it looks at is short (keywords, table names of at
+// most 64 characters, mariadb-dump's section comments), and a hostile
+// dump's gigabyte-long line must not become a gigabyte of memory. The
+// rest is read and dropped.
+const maxKept = 1024
+
+// readLine reads the rest of a line (to its newline or the end), keeping
+// at most maxKept bytes of it.
+func (l *myLexer) readLine() (string, error) {
+	var kept []byte
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		kept = append(kept, chunk[:min(len(chunk), max(0, maxKept-len(kept)))]...)
+		switch err {
+		case nil, io.EOF:
+			return string(kept), nil
+		case bufio.ErrBufferFull:
+			continue
+		}
+		return "", err
+	}
 }
 
 // blockComment skips a /* … */ comment (the '/' read); a version comment
@@ -286,7 +310,9 @@ func (l *myLexer) quotedName() (string, error) {
 			}
 			_, _ = l.r.Discard(1)
 		}
-		b = append(b, c)
+		if len(b) < maxKept {
+			b = append(b, c)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +192,24 @@ func testMyVerify(t *testing.T, e *myEnv) {
 	}
 	if left := throwaways(); len(left) != 0 {
 		t.Errorf("throwaways left: %v", left)
+	}
+}
+
+// TestCountMyDumpMemory: a hostile dump's 16 MB comment line, word and
+// quoted name do not become 16 MB of memory each (the lexer keeps at
+// most maxKept bytes of them).
+func TestCountMyDumpMemory(t *testing.T) {
+	big := strings.Repeat("x", 16<<20)
+	dump := "-- " + big + "\nSELECT " + big + ";\nSELECT `" + big + "`;\nCREATE TABLE t (n int);\nINSERT INTO t VALUES (1);\n"
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d, err := countMyDump(strings.NewReader(dump))
+	runtime.ReadMemStats(&after)
+	if err != nil || d.rows["t"] != 1 {
+		t.Fatalf("%v %v", d, err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 4<<20 {
+		t.Errorf("counting allocated %d MB", grown>>20)
 	}
 }
