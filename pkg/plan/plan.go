@@ -827,8 +827,8 @@ type DBResult struct {
 	NotTransactionalChecked bool
 }
 
-// DBReporter is implemented by db:* actions: after Run, the database
-// they worked on.
+// DBReporter is implemented by db:* actions (and backup's): after Run,
+// the database they worked on; a zero Engine means none.
 type DBReporter interface{ DBResult() DBResult }
 
 // DumpFiler is implemented by actions that work on a dump file (db:export,

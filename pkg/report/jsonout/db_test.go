@@ -55,3 +55,19 @@ func TestReportDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestReportNoDatabase: an action that names no engine (a backup of
+// volumes only) gets no database block.
+func TestReportNoDatabase(t *testing.T) {
+	e := env.New()
+	p := &plan.Plan{Command: "backup", Masker: env.NewMasker(e)}
+	s := &plan.Stack{Stack: stack.Stack{Name: "photos"}, Env: e, Masker: env.NewMasker(e).Using(p.Masker)}
+	p.Stacks = []*plan.Stack{s}
+	c := NewCollector("test", []string{"kompose", "photos", "backup"}, time.Now)
+	c.Begin(p, false)
+	c.StepDone(s, &plan.Step{Kind: plan.KindCommand, Label: "backup", Action: dbAction{}}, nil, time.Second)
+	c.End(&run.Result{})
+	if d := c.Doc().Stacks[0].Database; d != nil {
+		t.Errorf("database %+v", d)
+	}
+}

@@ -83,6 +83,9 @@ func runDatabase(s *plan.Stack, st *plan.Step) *RunDatabase {
 		return nil
 	}
 	r := d.DBResult()
+	if r.Engine == "" {
+		return nil // a backup of volumes only
+	}
 	out := &RunDatabase{Name: s.Masker.String(r.Name), Engine: r.Engine}
 	for _, t := range r.NotTransactional {
 		out.NotTransactional = append(out.NotTransactional, s.Masker.String(t))
