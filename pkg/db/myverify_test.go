@@ -2,13 +2,20 @@ package db
 
 import (
 	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kompose-dev/kompose/pkg/offsite"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 // countMyDump reads rows as the server does: strings holding "),(",
@@ -211,5 +218,54 @@ func TestCountMyDumpMemory(t *testing.T) {
 	}
 	if grown := after.TotalAlloc - before.TotalAlloc; grown > 4<<20 {
 		t.Errorf("counting allocated %d MB", grown>>20)
+	}
+}
+
+// testMyVerifyFromRestic: a MariaDB dump stored offsite by db:export
+// passes db:verify --from restic, read back into a private folder that is
+// removed after.
+func testMyVerifyFromRestic(t *testing.T, e *myEnv) {
+	if _, err := exec.LookPath(offsite.Program); err != nil {
+		if os.Getenv("KOMPOSE_REQUIRE_ALL") == "1" {
+			t.Fatal("restic not installed (KOMPOSE_REQUIRE_ALL=1)")
+		}
+		t.Skip("restic not installed")
+	}
+	repoDir := filepath.Join(t.TempDir(), "repo")
+	extra := []string{offsite.VarRepository + "=" + repoDir, "RESTIC_PASSWORD=k20b-db-pw", "XDG_CACHE_HOME=" + t.TempDir()}
+	init := exec.Command(offsite.Program, "init")
+	init.Env = append(os.Environ(), extra...)
+	if out, err := init.CombinedOutput(); err != nil {
+		t.Fatalf("restic init: %v\n%s", err, out)
+	}
+	run := func(a plan.Action) (error, string) {
+		var errb bytes.Buffer
+		var environ []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "MYSQL_PWD=") && !strings.HasPrefix(kv, "RESTIC_") {
+				environ = append(environ, kv)
+			}
+		}
+		ex := &plan.ActionEnv{Proc: proc.OS{}, Stack: &plan.Stack{Policy: trust.Current()},
+			Cmd: proc.Cmd{Dir: e.dir, Env: append(environ, extra...), Stdout: &bytes.Buffer{}, Stderr: &errb}}
+		return a.Run(context.Background(), ex), errb.String()
+	}
+	tags := offsite.Tags{Stack: "k20bshop", Kind: offsite.KindDB, Name: e.cfg.Name}
+	x := NewExport(e.cfg, e.loc(), Zstd, time.Now())
+	x.Offsite = &Offsite{Tags: tags, Repo: offsite.Repo{Timeout: time.Minute}}
+	if err, stderr := run(x); err != nil || !strings.Contains(stderr, "stored offsite: restic snapshot ") {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	v := &Verify{Cfg: e.cfg, Loc: e.loc(), Now: time.Now().Add(time.Second),
+		FromRestic: &FromRestic{Cfg: e.cfg, Loc: e.loc(), Offsite: &Offsite{Tags: tags, Repo: offsite.Repo{Timeout: time.Minute}}, Now: time.Now().Add(time.Second)}}
+	err, stderr := run(v)
+	if err != nil || !strings.Contains(stderr, "4 table(s), 5 row(s), as the dump declares") {
+		t.Fatalf("verify --from restic: %v\n%s", err, stderr)
+	}
+	entries, _ := os.ReadDir(e.dir)
+	for _, en := range entries {
+		if en.IsDir() {
+			t.Errorf("left in the dump folder: %s", en.Name())
+		}
 	}
 }
