@@ -5,10 +5,12 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +75,8 @@ func (e *env) mysql(stack, service, password, db, sql string) string {
 // database and one RENAME TABLE (view, trigger and function included),
 // --undo swaps back; a truncated dump and one with a client command are
 // refused with the live rows intact and nothing run in the container;
+// the report and the metrics name the engine and a MyISAM table; a
+// restore drill (db:verify) passes in the service, recorded in status;
 // DB_CONTAINER with DB_ENGINE=mariadb runs the tools in a container of
 // another stack.
 func TestMariaDBServiceAndContainer(t *testing.T) {
@@ -166,6 +170,38 @@ func TestMariaDBServiceAndContainer(t *testing.T) {
 	e.mustExit(r, 0)
 	if got := e.mysql("shop", "db", password, "shop", "SELECT COUNT(*) FROM items"); got != changed {
 		t.Errorf("after --undo %s rows, want %s", got, changed)
+	}
+
+	// The engine and the tables without transactions in the report and
+	// the metrics; a restore drill in the service (issue 20's db:verify
+	// for MariaDB): it passes, leaves no throwaway, is recorded in
+	// status, and never prints the password.
+	e.mysql("shop", "db", password, "shop", "CREATE TABLE hits (n INT) ENGINE=MyISAM; INSERT INTO hits VALUES (1), (2);")
+	report, prom := filepath.Join(t.TempDir(), "report.json"), filepath.Join(t.TempDir(), "kompose.prom")
+	time.Sleep(time.Second) // dump names have one-second resolution
+	r = e.kompose("--report", report, "--metrics-file", prom, "shop", "db:export")
+	e.mustExit(r, 0)
+	if b, _ := os.ReadFile(report); !strings.Contains(string(b), `"database": {`) || !strings.Contains(string(b), `"engine": "mariadb"`) || !strings.Contains(string(b), `"MyISAM: hits"`) {
+		t.Errorf("the report does not name the engine and the MyISAM table:\n%s", b)
+	}
+	r = e.kompose("--metrics-file", prom, "shop", "db:verify")
+	e.mustExit(r, 0)
+	e.noSecret(r, password)
+	if n, _ := strconv.Atoi(changed); !strings.Contains(r.stderr, fmt.Sprintf("it loads into a throwaway database without error; 2 table(s), %d row(s), as the dump declares", n+2)) {
+		t.Errorf("db:verify:\n%s", r)
+	}
+	if got := e.mysql("shop", "db", password, "", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '%kompose\\_verify%'"); got != "0" {
+		t.Errorf("%s throwaway database(s) left", got)
+	}
+	metrics, _ := os.ReadFile(prom)
+	for _, want := range []string{`kompose_db_info{stack="shop",engine="mariadb"} 1`, `kompose_db_not_transactional_tables{stack="shop",command="db:export"} 1`, `kompose_last_verified_timestamp_seconds{stack="shop",command="db:verify"}`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics)
+		}
+	}
+	r = e.kompose("shop", "status")
+	if !regexp.MustCompile(`mariadb: \S+ ago, .*, verified \S+ ago`).MatchString(r.stdout) {
+		t.Errorf("status does not show the engine and the drill:\n%s", r)
 	}
 
 	// DB_CONTAINER: another stack whose database is in shop's container.

@@ -5,7 +5,8 @@
 #   40 real stacks on the local engine goal: <= 2 s
 #
 # Each stack has a compose.yaml and a .env with DB_NAME (so status also
-# lists its dumps: two dump files per stack). The fake docker logs each
+# lists its dumps: two dump files per stack, the newest a zstd file with
+# mariadb-dump's header, whose engine status reads). The fake docker logs each
 # call and prints one running container per stack for `docker ps`. The
 # real part starts 40 projects of one idle container each (network_mode:
 # none, image kompose-test/debian:bookworm, see scripts/provision.sh) and
@@ -47,7 +48,8 @@ for ((i = 1; i <= 200; i++)); do
   printf 'services:\n  app:\n    image: nginx:1.27\n  db:\n    image: postgres:16\n' >"$work/fake/$name/compose.yaml"
   printf 'DB_NAME=%s\nDB_PASSWORD=secret-%s\n' "$name" "$i" >"$work/fake/$name/.env"
   : >"$work/fake/$name/${name}_20250101_030000.sql.zst"
-  : >"$work/fake/$name/${name}_20250102_030000.sql.zst"
+  # The newest dump has a real header: status reads its engine from it.
+  printf -- '-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB\n--\n' | zstd -q -c >"$work/fake/$name/${name}_20250102_030000.sql.zst"
   for svc in app db; do
     printf '{"project":"%s","service":"%s","oneoff":"","name":"%s-%s-1","state":"running","status":"Up 2 hours (healthy)"}\n' "$name" "$svc" "$name" "$svc" >>"$work/ps.jsonl"
   done

@@ -196,6 +196,17 @@ func (b *Both) DumpFile() string {
 	return ""
 }
 
+// DBResult is the db:export part's database (plan.DBReporter); the zero
+// value, which the reporters skip, when there is none.
+func (b *Both) DBResult() plan.DBResult {
+	for _, p := range b.Parts {
+		if d, ok := p.Action.(plan.DBReporter); ok {
+			return d.DBResult()
+		}
+	}
+	return plan.DBResult{}
+}
+
 // Describe lists each part's plan under its name, then the notes.
 func (b *Both) Describe() []string {
 	var lines []string

@@ -84,3 +84,20 @@ func TestSkipDataVolume(t *testing.T) {
 		t.Errorf("a database on the host: %d targets, want 2", n)
 	}
 }
+
+type dbFake struct{ fakeAction }
+
+func (dbFake) DBResult() plan.DBResult { return plan.DBResult{Name: "shop", Engine: "mariadb"} }
+
+// TestBothDBResult: a backup names the database of its db:export part to
+// the reporters, and none when it has no such part.
+func TestBothDBResult(t *testing.T) {
+	var log []string
+	b := &Both{Parts: []Part{{"db:export", dbFake{fakeAction{"dump", nil, &log}}}, {"vol:export", fakeAction{"archive", nil, &log}}}}
+	if r := b.DBResult(); r.Engine != "mariadb" || r.Name != "shop" {
+		t.Errorf("with a db part: %+v", r)
+	}
+	if r := (&Both{Parts: []Part{{"vol:export", fakeAction{"archive", nil, &log}}}}).DBResult(); r.Engine != "" {
+		t.Errorf("volumes only: %+v", r)
+	}
+}

@@ -39,6 +39,8 @@ type Export struct {
 	// Encrypt, when set, encrypts the dump with age as it is written
 	// (encrypt.go); Path then ends in .age.
 	Encrypt *Encryption
+	// notTx is what warnNotTransactional found (result.go).
+	notTx notTransactional
 }
 
 // NewExport plans an export of cfg's database at loc into a dump taken
@@ -240,6 +242,7 @@ func (x *Export) warnNotTransactional(ctx context.Context, ex *plan.ActionEnv) {
 		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not check %s for tables without transactions: %v\n", x.Cfg.Name, err)
 		return
 	}
+	x.notTx.record(rows)
 	if len(rows) == 0 {
 		return
 	}

@@ -172,6 +172,8 @@ func TestWithMariaDB(t *testing.T) {
 	t.Run("SwapLockedOut", func(t *testing.T) { testMySwapLockedOut(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testMyDiskFull(t, setup(t)) })
 	t.Run("LocalInfile", func(t *testing.T) { testMyLocalInfile(t, setup(t)) })
+	t.Run("Verify", func(t *testing.T) { testMyVerify(t, setup(t)) })
+	t.Run("VerifyFromRestic", func(t *testing.T) { testMyVerifyFromRestic(t, setup(t)) })
 }
 
 // A dump with every column type, a view on a view, a trigger, a

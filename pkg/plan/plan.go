@@ -839,6 +839,24 @@ type ArchiveResult struct {
 // Run, the archives written (also when some volume failed).
 type Archiver interface{ Archives() []ArchiveResult }
 
+// DBResult is the database a db:* action worked on, for the reporters
+// (the --report document, metrics).
+type DBResult struct {
+	Name   string // DB_NAME
+	Engine string // postgres, mariadb or mysql
+	// NotTransactional are the tables without transactions a MariaDB or
+	// MySQL export found ("MyISAM: counters"), which its dump cannot hold
+	// consistently; nil when there are none or the export did not look.
+	NotTransactional []string
+	// NotTransactionalChecked is true when the export looked (MariaDB,
+	// MySQL, and the check answered).
+	NotTransactionalChecked bool
+}
+
+// DBReporter is implemented by db:* actions (and backup's): after Run,
+// the database they worked on; a zero Engine means none.
+type DBReporter interface{ DBResult() DBResult }
+
 // DumpFiler is implemented by actions that work on a dump file (db:export,
 // db:import): its path is KOMPOSE_DUMP_FILE for their hooks.
 type DumpFiler interface{ DumpFile() string }

@@ -1,7 +1,7 @@
 // Package status tells, for many stacks at once, whether their compose
 // projects are up: how many containers run, how many are healthy,
 // unhealthy or starting, which engine each stack targets, and when its
-// database was last dumped.
+// database (and which database engine) was last dumped.
 //
 // It reads each engine through the docker CLI, with one `docker ps` per
 // distinct engine however many stacks target it, and matches containers to
@@ -42,6 +42,9 @@ type Target struct {
 	Environ []string
 	// Dumps, when set, finds the newest dump of the stack's database.
 	Dumps func() (*Dump, error)
+	// DBEngine is the database's engine when the stack's environment
+	// says it (DB_ENGINE); else the newest dump's Engine is used.
+	DBEngine string
 	// Archives, when set, finds the newest archive of each of the stack's
 	// volumes (pkg/vol), by volume name.
 	Archives func() ([]Archive, error)
@@ -65,6 +68,7 @@ func (t Target) files() Row {
 	r.Archives, r.ArchiveErr = t.newestArchives()
 	if t.Dumps != nil {
 		r.Dump, r.DumpErr = t.Dumps()
+		r.DBEngine = t.dbEngine(r.Dump)
 	}
 	if t.Updates != nil {
 		r.Updates, r.UpdatesErr = t.Updates()
@@ -78,6 +82,14 @@ func (t Target) newestArchives() ([]Archive, error) {
 		return nil, nil
 	}
 	return t.Archives()
+}
+
+// dbEngine is the database's engine: t.DBEngine, else the newest dump's.
+func (t Target) dbEngine(newest *Dump) string {
+	if t.DBEngine == "" && newest != nil {
+		return newest.Engine
+	}
+	return t.DBEngine
 }
 
 // Archive is the newest archive of one volume of a stack.
@@ -96,6 +108,9 @@ type Dump struct {
 	// Verified is when a dump of the database last passed db:verify
 	// (zero: never, or no record).
 	Verified time.Time
+	// Engine is the database engine that wrote the dump (postgres,
+	// mariadb, mysql), read from its header; "" when it says none.
+	Engine string
 }
 
 // Row is the status of one stack.
@@ -119,6 +134,9 @@ type Row struct {
 	// could not be read.
 	Updates    *Updates
 	UpdatesErr error
+	// DBEngine is the database's engine: Target.DBEngine, else the
+	// newest dump's; "" when neither says.
+	DBEngine string
 	// Archives are the newest archive of each volume with one (none:
 	// empty), ArchiveErr why they could not be listed.
 	Archives   []Archive

@@ -12,8 +12,8 @@ import (
 
 // Table writes rows as a table for people, one line per stack:
 //
-//	STACK  STATE          HEALTH       ENGINE   LAST DUMP           LAST ARCHIVES                  UPDATES
-//	blog   running 2/2    1 healthy    default  3h12m ago, 1.2 MB   3h10m ago, 2 volumes, 1.4 GB  1 available (2h00m ago)
+//	STACK  STATE          HEALTH       ENGINE   LAST DUMP                    LAST ARCHIVES                  UPDATES
+//	blog   running 2/2    1 healthy    default  mariadb: 3h12m ago, 1.2 MB   3h10m ago, 2 volumes, 1.4 GB  1 available (2h00m ago)
 //
 // The archives' age is that of the oldest of the volumes' newest
 // archives: the volume backed up longest ago. size and age format sizes
@@ -60,16 +60,23 @@ func health(r Row) string {
 	return strings.Join(parts, ", ")
 }
 
+// dump is the LAST DUMP cell: the database engine when known
+// ("mariadb: "), then the newest dump's age and size and the last drill.
 func dump(r Row, now time.Time, size func(int64) string, age func(time.Duration) string) string {
-	switch {
-	case !r.DB:
+	if !r.DB {
 		return "-"
-	case r.DumpErr != nil:
-		return "error (see stderr)"
-	case r.Dump == nil:
-		return "none"
 	}
-	cell := fmt.Sprintf("%s ago, %s", age(now.Sub(r.Dump.Time)), size(r.Dump.Size))
+	eng := ""
+	if r.DBEngine != "" {
+		eng = r.DBEngine + ": "
+	}
+	switch {
+	case r.DumpErr != nil:
+		return eng + "error (see stderr)"
+	case r.Dump == nil:
+		return eng + "none"
+	}
+	cell := eng + fmt.Sprintf("%s ago, %s", age(now.Sub(r.Dump.Time)), size(r.Dump.Size))
 	if !r.Dump.Verified.IsZero() {
 		cell += fmt.Sprintf(", verified %s ago", age(now.Sub(r.Dump.Verified)))
 	}

@@ -40,6 +40,7 @@ type Status struct {
 // stack i's .env could not be read.
 func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Target, envErrs []error) {
 	targets = make([]status.Target, len(stacks))
+	heads := new(db.HeadReader) // one zstd decoder for every stack's newest dump
 	envErrs = make([]error, len(stacks))
 	for i, m := range f.Load(stacks) {
 		s, e := m.Stack, m.Env
@@ -59,7 +60,10 @@ func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Targe
 				if err != nil || len(ds) == 0 {
 					return nil, err
 				}
-				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size, Verified: db.ReadVerified(cfg)}, nil
+				return &status.Dump{File: ds[0].Path, Time: ds[0].Time, Size: ds[0].Size, Verified: db.ReadVerified(cfg), Engine: db.EngineOf(db.Config{}, ds[0].Path, heads)}, nil
+			}
+			if cerr == nil {
+				t.DBEngine = db.EngineOf(cfg, "", nil)
 			}
 		}
 		dir := s.Dir

@@ -124,6 +124,10 @@ type ArchiveInfo struct {
 
 // DBInfo is the database side of a stack's status: its newest dump.
 type DBInfo struct {
+	// Engine is the database's engine (postgres, mariadb, mysql):
+	// DB_ENGINE, else the header of the newest dump; absent when neither
+	// says.
+	Engine   string    `json:"engine,omitempty"`
 	LastDump *DumpInfo `json:"last_dump"`
 	Error    *string   `json:"error"`
 	// LastVerified is when a dump last passed db:verify (a restore
@@ -165,7 +169,7 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 			OK: r.OK(), Error: errStr(r.Err, m),
 		}
 		if r.DB {
-			s.DB = &DBInfo{Error: errStr(r.DumpErr, m)}
+			s.DB = &DBInfo{Engine: r.DBEngine, Error: errStr(r.DumpErr, m)}
 			if d := r.Dump; d != nil {
 				s.DB.LastDump = &DumpInfo{File: d.File, Time: Time(d.Time), AgeSeconds: int64(now.Sub(d.Time).Seconds()), Size: d.Size}
 				if !d.Verified.IsZero() {

@@ -61,6 +61,9 @@ type RunStack struct {
 	Archives []WrittenArchive `json:"archives,omitempty"`
 	// Updates are what update --check found, per service.
 	Updates []UpdateCheck `json:"updates,omitempty"`
+	// Database is the database a db:* command worked on; absent for
+	// other commands.
+	Database *RunDatabase `json:"database,omitempty"`
 }
 
 // UpdateCheck is what update --check found for one service
@@ -89,6 +92,35 @@ func updateChecks(ic plan.ImageChecker, m *env.Masker) []UpdateCheck {
 	var out []UpdateCheck
 	for _, c := range ic.ImageChecks() {
 		out = append(out, UpdateCheck{Service: c.Service, Image: ms(c.Image), State: c.State, Local: c.Local, Remote: c.Remote, Why: ms(c.Why)})
+	}
+	return out
+}
+
+// RunDatabase is the database of a db:* command in a plan or a report.
+type RunDatabase struct {
+	Name string `json:"name"`
+	// Engine is postgres, mariadb or mysql.
+	Engine string `json:"engine"`
+	// NotTransactional are the tables without transactions (MyISAM,
+	// Aria, ...) a MariaDB/MySQL db:export found, "ENGINE: table", which
+	// the dump cannot hold consistently; absent when there are none or
+	// they were not looked for (PostgreSQL, another command, a dry run).
+	NotTransactional []string `json:"not_transactional,omitempty"`
+}
+
+// runDatabase is the database of st's action, nil when it names none.
+func runDatabase(s *plan.Stack, st *plan.Step) *RunDatabase {
+	d, ok := st.Action.(plan.DBReporter)
+	if !ok || st.Kind != plan.KindCommand {
+		return nil
+	}
+	r := d.DBResult()
+	if r.Engine == "" {
+		return nil // a backup of volumes only
+	}
+	out := &RunDatabase{Name: s.Masker.String(r.Name), Engine: r.Engine}
+	for _, t := range r.NotTransactional {
+		out.NotTransactional = append(out.NotTransactional, s.Masker.String(t))
 	}
 	return out
 }
@@ -233,6 +265,9 @@ func (c *Collector) StepPlanned(s *plan.Stack, st *plan.Step) {
 	defer c.mu.Unlock()
 	if rs := c.stack(s); rs != nil {
 		rs.Steps = append(rs.Steps, PlanStep(s, st))
+		if d := runDatabase(s, st); d != nil {
+			rs.Database = d
+		}
 	}
 }
 
@@ -260,6 +295,9 @@ func (c *Collector) StepDone(s *plan.Stack, st *plan.Step, err error, d time.Dur
 	rs.Steps = append(rs.Steps, step)
 	if ic, ok := st.Action.(plan.ImageChecker); ok && st.Kind == plan.KindCommand {
 		rs.Updates = updateChecks(ic, s.Masker)
+	}
+	if d := runDatabase(s, st); d != nil {
+		rs.Database = d
 	}
 	if a, ok := st.Action.(plan.Archiver); ok && st.Kind == plan.KindCommand {
 		for _, x := range a.Archives() {

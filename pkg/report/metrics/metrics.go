@@ -2,7 +2,9 @@
 // textfile collector) with, per stack and command, when kompose last ran
 // it, when it last succeeded, how long it took, its exit status, and for
 // db:export the size of the dump written; and per volume archive written
-// (vol:export, backup: label volume) its size, time and duration.
+// (vol:export, backup: label volume) its size, time and duration; per
+// stack with a database, its engine (kompose_db_info, label engine) and
+// for MariaDB/MySQL exports the number of tables without transactions.
 //
 // Each run merges its own series into the file: the series of other stacks
 // and commands (an earlier `up` when this run is a `db:export`) stay, and a
@@ -48,22 +50,30 @@ const (
 	ArchiveDuration = "kompose_last_archive_duration_seconds"
 	// LastVerified is when db:verify (a restore drill) last passed.
 	LastVerified = "kompose_last_verified_timestamp_seconds"
+	// DBInfo is 1 for the engine of a stack's database (label engine, no
+	// command): the info-series convention, joined on stack.
+	DBInfo = "kompose_db_info"
+	// NotTransactional is the number of tables without transactions the
+	// last MariaDB/MySQL db:export found (0 when none).
+	NotTransactional = "kompose_db_not_transactional_tables"
 )
 
 var help = map[string]string{
-	LastRun:         "When kompose last ran the command for the stack (Unix time).",
-	LastSuccess:     "When the command last succeeded for the stack (Unix time).",
-	Duration:        "How long the stack's last run of the command took.",
-	ExitStatus:      "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
-	DumpSize:        "Size of the dump the stack's last successful db:export wrote.",
-	ArchiveSize:     "Size of the volume's last archive written by the command.",
-	ArchiveTime:     "When the volume's last archive written by the command was taken (Unix time).",
-	ArchiveDuration: "How long writing the volume's last archive took.",
-	LastVerified:    "When a dump of the stack last passed db:verify, a restore drill (Unix time).",
-	UpdateAvailable: "How many of the stack's services have a newer image in their registry, as update --check last found (services it could not check are not counted).",
+	LastRun:          "When kompose last ran the command for the stack (Unix time).",
+	LastSuccess:      "When the command last succeeded for the stack (Unix time).",
+	Duration:         "How long the stack's last run of the command took.",
+	ExitStatus:       "Exit status of the stack's last run of the command: 0 ok, 1 failed, 130 interrupted.",
+	DumpSize:         "Size of the dump the stack's last successful db:export wrote.",
+	ArchiveSize:      "Size of the volume's last archive written by the command.",
+	ArchiveTime:      "When the volume's last archive written by the command was taken (Unix time).",
+	ArchiveDuration:  "How long writing the volume's last archive took.",
+	LastVerified:     "When a dump of the stack last passed db:verify, a restore drill (Unix time).",
+	DBInfo:           "The engine of the stack's database (postgres, mariadb, mysql), as the last db:* command found it; always 1.",
+	NotTransactional: "Tables without transactions (MyISAM, Aria, ...) the last db:export found: its dump is consistent only for the others.",
+	UpdateAvailable:  "How many of the stack's services have a newer image in their registry, as update --check last found (services it could not check are not counted).",
 }
 
-var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration, LastVerified, UpdateAvailable}
+var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration, LastVerified, DBInfo, NotTransactional, UpdateAvailable}
 
 // CommandCheck is the command label of update --check's series, apart
 // from update's.
@@ -77,9 +87,13 @@ func commandLabel(p *plan.Plan) string {
 	return p.Command
 }
 
-// Key is a series: a stack and a command, and for the archive metrics a
-// volume.
-type Key struct{ Stack, Command, Volume string }
+// perStack are the metrics of which a stack has one series: a new one
+// replaces the stack's old ones (another engine) when merged.
+var perStack = map[string]bool{DBInfo: true}
+
+// Key is a series: a stack and a command (none for DBInfo), for the
+// archive metrics a volume, for DBInfo an engine.
+type Key struct{ Stack, Command, Volume, Engine string }
 
 // Series are the values of the metrics, by metric and series.
 type Series map[string]map[Key]float64
@@ -116,7 +130,7 @@ func Parse(r io.Reader) (Series, error) {
 		if err != nil {
 			continue
 		}
-		s.set(name, Key{Stack: labels["stack"], Command: labels["command"], Volume: labels["volume"]}, v)
+		s.set(name, Key{Stack: labels["stack"], Command: labels["command"], Volume: labels["volume"], Engine: labels["engine"]}, v)
 	}
 	return s, sc.Err()
 }
@@ -178,14 +192,23 @@ func Format(s Series) []byte {
 			if keys[i].Command != keys[j].Command {
 				return keys[i].Command < keys[j].Command
 			}
-			return keys[i].Volume < keys[j].Volume
+			if keys[i].Volume != keys[j].Volume {
+				return keys[i].Volume < keys[j].Volume
+			}
+			return keys[i].Engine < keys[j].Engine
 		})
 		for _, k := range keys {
-			vol := ""
-			if k.Volume != "" {
-				vol = ",volume=\"" + escape(k.Volume) + "\""
+			labels := "stack=\"" + escape(k.Stack) + "\""
+			if k.Command != "" || !perStack[m] {
+				labels += ",command=\"" + escape(k.Command) + "\""
 			}
-			fmt.Fprintf(&b, "%s{stack=\"%s\",command=\"%s\"%s} %s\n", m, escape(k.Stack), escape(k.Command), vol, strconv.FormatFloat(s[m][k], 'f', -1, 64))
+			if k.Volume != "" {
+				labels += ",volume=\"" + escape(k.Volume) + "\""
+			}
+			if k.Engine != "" {
+				labels += ",engine=\"" + escape(k.Engine) + "\""
+			}
+			fmt.Fprintf(&b, "%s{%s} %s\n", m, labels, strconv.FormatFloat(s[m][k], 'f', -1, 64))
 		}
 	}
 	return b.Bytes()
@@ -234,6 +257,15 @@ func Merge(ctx context.Context, path string, update Series, lockTimeout time.Dur
 		}
 	}
 	for m, byKey := range update {
+		for k := range byKey {
+			if perStack[m] {
+				for ok := range old[m] {
+					if ok.Stack == k.Stack {
+						delete(old[m], ok)
+					}
+				}
+			}
+		}
 		for k, v := range byKey {
 			old.set(m, k, v)
 		}
@@ -307,6 +339,17 @@ func (r *Recorder) StepDone(s *plan.Stack, st *plan.Step, err error, _ time.Dura
 			r.series.set(ArchiveSize, k, float64(x.Size))
 			r.series.set(ArchiveTime, k, float64(x.Time.Unix()))
 			r.series.set(ArchiveDuration, k, x.Seconds)
+		}
+		r.mu.Unlock()
+	}
+	if d, ok := st.Action.(plan.DBReporter); ok && st.Kind == plan.KindCommand {
+		res := d.DBResult()
+		r.mu.Lock()
+		if res.Engine != "" {
+			r.series.set(DBInfo, Key{Stack: s.Name, Engine: res.Engine}, 1)
+		}
+		if res.NotTransactionalChecked {
+			r.series.set(NotTransactional, Key{Stack: s.Name, Command: r.command}, float64(len(res.NotTransactional)))
 		}
 		r.mu.Unlock()
 	}
