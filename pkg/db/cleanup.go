@@ -12,6 +12,7 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/retention"
+	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -144,7 +145,7 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 			}
 		}
 	}
-	syncDir(c.Cfg.DumpDir)
+	safefile.SyncDir(c.Cfg.DumpDir)
 	if c.KeptDB != "" {
 		if err := c.dropKept(ctx, ex); err != nil {
 			errs = append(errs, err.Error())

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/kompose-dev/kompose/pkg/codec"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/safefile"
 )
 
 // Layer is the seam of the writer: a later stage of what is stored (say,
@@ -249,19 +251,12 @@ func (p Pipeline) WriteFile(ctx context.Context, run proc.Runner, env []string, 
 	}
 	pw.Close() // the program sees the stream's end (or its cut)
 	if perr := <-errc; perr != nil {
-		if diskFull(out) {
+		if safefile.DiskFull(filepath.Dir(out.Name())) {
 			return c, fmt.Errorf("%w (%w)", syscall.ENOSPC, perr)
 		}
 		return c, perr
 	}
 	return c, werr
-}
-
-// diskFull reports whether the file system of f has no space left for
-// kompose (f, not yet removed, keeps it full).
-func diskFull(f *os.File) bool {
-	var st syscall.Statfs_t
-	return syscall.Fstatfs(int(f.Fd()), &st) == nil && st.Bavail == 0
 }
 
 // VerifyFile is Verify of the whole file f, from its start. With the
