@@ -13,6 +13,8 @@
 #   scripts/bench-vol.sh                # ~1 GB, a few minutes
 #   BENCH_SIZE_MB=200 BENCH_RUNS=3 scripts/bench-vol.sh
 #   BENCH_GZIP=1 scripts/bench-vol.sh   # also --compress gzip against gzip -6 (slow)
+#   BENCH_BASE_KOMPOSE=/path/to/kompose scripts/bench-vol.sh
+#                                       # also vol:export against another build (B)
 #
 # Needs root (to read the volume's folder on the host for the baseline),
 # the Docker Engine, the local image kompose-test/debian:bookworm, zstd,
@@ -27,7 +29,7 @@ command -v "$bench" >/dev/null || { echo "no $bench on PATH" >&2; exit 1; }
 command -v zstd >/dev/null || { echo "no zstd: run scripts/install-deps.sh" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/kompose-bench-vol.XXXXXX)
-project=kompose-bench-vol-$$
+project=${BENCH_PROJECT:-kompose-bench-vol-$$}
 cleanup() {
   docker compose -p "$project" down -v >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -76,6 +78,14 @@ echo "== vol:export (A) vs docker cp <container>:/data/. - | zstd (B): the same 
 echo
 echo "== docker cp <container>:/data/. - > /dev/null alone: what streaming through the engine costs"
 "$bench" -n "$runs" --timeout 3000 -- sh -c "docker cp $ctr:/data/. - > /dev/null"
+
+if [[ -n ${BENCH_BASE_KOMPOSE:-} ]]; then
+  echo
+  echo "== vol:export (A) vs vol:export of $BENCH_BASE_KOMPOSE (B)"
+  "$bench" -n "$runs" --timeout 3000 \
+    --vs "sh -c '$BENCH_BASE_KOMPOSE --root $work/root vol vol:export data >/dev/null 2>&1 && rm -f $work/root/vol/backups/data_*'" \
+    -- sh -c "$k --root $work/root vol vol:export data >/dev/null 2>&1 && rm -f $work/root/vol/backups/data_*"
+fi
 
 if [[ ${BENCH_GZIP:-0} == 1 ]]; then
   echo

@@ -3,47 +3,39 @@ package db
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"regexp"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
+	"github.com/kompose-dev/kompose/pkg/codec"
 )
 
-// Why klauspost/compress: its gzip is a drop-in for compress/gzip at about
-// twice the speed, and the standard library has no zstd. Both write streams
-// the standard gzip and zstd tools read.
-
-// compressor wraps w in the compressor of f. Closing it flushes the
-// compressed stream; it does not close w.
-func compressor(w io.Writer, f Format) (io.WriteCloser, error) {
+// codec is the compression of dumps of format f (pkg/codec, shared with
+// volume archives): gzip, zstd, or none for plain SQL and custom
+// archives (pg_dump compresses those itself).
+func (f Format) codec() codec.Codec {
 	switch f {
 	case Gzip:
-		return gzip.NewWriterLevel(w, gzip.DefaultCompression)
+		return codec.Gzip
 	case Zstd:
-		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(2))
+		return codec.Zstd
 	}
-	return nil, fmt.Errorf("no compressor for %s", f)
+	return codec.None
 }
 
-// Magic numbers of the formats.
-var (
-	gzipMagic   = []byte{0x1f, 0x8b}
-	zstdMagic   = []byte{0x28, 0xb5, 0x2f, 0xfd}
-	customMagic = []byte("PGDMP")
-)
+// customMagic starts a pg_dump custom archive.
+var customMagic = []byte("PGDMP")
 
 // sniff returns the format of a dump from its first bytes: gzip, zstd,
 // custom archive, else plain SQL.
 func sniff(head []byte) Format {
-	switch {
-	case bytes.HasPrefix(head, gzipMagic):
-		return Gzip
-	case bytes.HasPrefix(head, zstdMagic):
-		return Zstd
-	case bytes.HasPrefix(head, customMagic):
+	if bytes.HasPrefix(head, customMagic) {
 		return Custom
+	}
+	switch codec.Sniff(head) {
+	case codec.Gzip:
+		return Gzip
+	case codec.Zstd:
+		return Zstd
 	}
 	return Plain
 }
@@ -52,21 +44,7 @@ func sniff(head []byte) Format {
 // for plain SQL and custom archives). A truncated or corrupt stream makes
 // Read fail; it never ends early with io.EOF.
 func decompressor(r io.Reader, f Format) (io.ReadCloser, error) {
-	switch f {
-	case Gzip:
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		return zr, nil
-	case Zstd:
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, fmt.Errorf("zstd: %w", err)
-		}
-		return zr.IOReadCloser(), nil
-	}
-	return io.NopCloser(r), nil
+	return f.codec().Reader(r)
 }
 
 // Open reads the first bytes of r to learn the dump's format and returns it

@@ -25,7 +25,7 @@ func BenchmarkCompress(b *testing.B) {
 	run := func(b *testing.B, f Format) {
 		b.SetBytes(int64(len(data)))
 		for i := 0; i < b.N; i++ {
-			w, err := compressor(io.Discard, f)
+			w, err := f.codec().Writer(io.Discard)
 			if err != nil {
 				b.Fatal(err)
 			}

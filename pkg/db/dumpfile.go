@@ -4,15 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -65,7 +64,7 @@ func takenSeqs(dir, db string, t time.Time) map[int]bool {
 	for _, e := range entries {
 		name := e.Name()
 		if isPartial(db, name) {
-			name = partialFinal(name)
+			name = safefile.PartialFinal(name)
 		}
 		if dt, seq, _, ok := parseName(db, name); ok && dt.Equal(t.Truncate(time.Second)) {
 			taken[seq] = true
@@ -221,48 +220,14 @@ func List(dir, db string) ([]Dump, error) {
 }
 
 // The temporary file a dump is written to before it is complete is
+// pkg/safefile's partial file of its final name,
 // .<final name>.<random digits>.partial: hidden, never a dump's name, and
 // owned by exactly one database (the final name parses as one of its
 // dumps, so news never takes news_archive's).
-const partialSuffix = ".partial"
-
-// createPartial creates the temporary file of the dump final: a new file
-// (O_EXCL: never one that exists, nor through a symlink), mode 0600.
-func createPartial(final string) (*os.File, error) {
-	dir, base := filepath.Split(final)
-	for try := 0; ; try++ {
-		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(uint64(rand.Uint32()), 10)+partialSuffix)
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
-		if err == nil {
-			return f, nil
-		}
-		if !errors.Is(err, fs.ErrExist) || try == 100 {
-			return nil, fmt.Errorf("create temporary dump file in %s: %w", dir, err)
-		}
-	}
-}
-
-// partialFinal is the final name of the temporary file name, "" when name
-// is not one.
-func partialFinal(name string) string {
-	rest, ok := strings.CutSuffix(name, partialSuffix)
-	if !ok || !strings.HasPrefix(rest, ".") {
-		return ""
-	}
-	i := strings.LastIndexByte(rest, '.')
-	if i <= 0 {
-		return ""
-	}
-	digits := rest[i+1:]
-	if digits == "" || strings.Trim(digits, "0123456789") != "" {
-		return ""
-	}
-	return rest[1:i]
-}
 
 // isPartial reports whether name is a temporary file of an export of db.
 func isPartial(db, name string) bool {
-	final := partialFinal(name)
+	final := safefile.PartialFinal(name)
 	if final == "" {
 		return false
 	}

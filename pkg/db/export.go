@@ -7,16 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/codec"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/safefile"
 )
 
 // Export is the db:export step of one stack: pg_dump into a new dump file.
@@ -123,7 +123,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		// format) between the plan and the lock: take the next one.
 		final = x.freePath(dir)
 	}
-	tmp, err := createPartial(final)
+	tmp, err := safefile.CreatePartial(final)
 	if err != nil {
 		return err
 	}
@@ -141,13 +141,13 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if writeErr != nil {
 		// The file could not be written (a full disk): pg_dump was stopped
 		// by it, so its own failure is only the consequence.
-		return fmt.Errorf("%s; no dump written", writeFailure(writeErr, dir))
+		return fmt.Errorf("%w; no dump written", safefile.WriteFailure(writeErr, dir, "the dump"))
 	}
 	if runErr != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w; no dump written", runErr)
 		}
-		if diskFull(dir) {
+		if safefile.DiskFull(dir) {
 			// pg_dump (or docker) wrote the file itself and failed on it.
 			return fmt.Errorf("%s failed: %w: no space left on device in %s (writing the dump); no dump written", x.tool(), runErr, dir)
 		}
@@ -157,20 +157,19 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		return fmt.Errorf("%w; no dump written", context.Cause(ctx))
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("%s; no dump written", writeFailure(err, dir))
+		return fmt.Errorf("%w; no dump written", safefile.WriteFailure(err, dir, "the dump"))
 	}
 	if err := x.verifyWritten(ctx, ex, tmp, unverified); err != nil {
 		return err
 	}
 	fi, _ := tmp.Stat()
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s; no dump written", writeFailure(err, dir))
+		return fmt.Errorf("%w; no dump written", safefile.WriteFailure(err, dir, "the dump"))
 	}
-	if final, err = publish(tmp.Name(), final, func() string { return x.freePath(dir) }); err != nil {
+	if final, err = safefile.Publish(tmp.Name(), final, func() string { return x.freePath(dir) }); err != nil {
 		return err
 	}
 	published = true
-	syncDir(dir)
 	fmt.Fprintf(ex.Cmd.Stderr, "    wrote %s (%s, %s) in %.1fs\n", final, HumanSize(fi.Size()), x.Format, time.Since(start).Seconds())
 	if final != x.Path {
 		fmt.Fprintf(ex.Cmd.Stderr, "    note: another export of the same second took %s; the hooks of this run were told that name\n", filepath.Base(x.Path))
@@ -205,11 +204,11 @@ func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File, up 
 		defer pr.Stop()
 		return ex.Proc.Run(ctx, cmd), nil, ""
 	}
-	if zstdProg, err := exec.LookPath("zstd"); err == nil && direct && x.Format == Zstd {
+	if prog, ok := x.Format.codec().Program(); ok && direct {
 		// Progress counts the compressed bytes written.
 		pr := x.Progress.start(ex.Cmd.Stderr, "written", 0, fileSize)
 		defer pr.Stop()
-		runErr, writeErr = x.zstdRun(ctx, ex.Proc, cmd, tmp, zstdProg, ex.Cmd.Env)
+		runErr, writeErr = x.zstdRun(ctx, ex.Proc, cmd, tmp, prog, ex.Cmd.Env)
 		return runErr, writeErr, ""
 	}
 	var in counter
@@ -282,28 +281,6 @@ func (x *Export) tool() string {
 	return t
 }
 
-// diskFull reports whether the file system of dir has no space left for
-// kompose (the temporary file is still there, so a full disk stays full).
-func diskFull(dir string) bool {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return false
-	}
-	return st.Bavail == 0
-}
-
-// writeFailure describes an error writing a dump into dir, saying "no
-// space left on device" and where when that is the cause.
-func writeFailure(err error, dir string) string {
-	switch {
-	case errors.Is(err, syscall.ENOSPC):
-		return fmt.Sprintf("no space left on device in %s (writing the dump)", dir)
-	case errors.Is(err, syscall.EDQUOT):
-		return fmt.Sprintf("disk quota exceeded in %s (writing the dump)", dir)
-	}
-	return fmt.Sprintf("write dump in %s: %v", dir, err)
-}
-
 // compressRun runs pg_dump with its output going through a pipe into the
 // compressor and the file. Memory stays at the size of the buffers
 // whatever the size of the database. It returns pg_dump's error and the
@@ -352,7 +329,7 @@ func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, 
 // other (decompressed in full). A zstd that fails on a full disk is
 // reported as that. zstd gets the stack's environment env, without the
 // password the dump tool gets.
-func (x *Export) zstdRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, zstdProg string, env []string) (runErr, writeErr error) {
+func (x *Export) zstdRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, prog codec.Program, env []string) (runErr, writeErr error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -364,22 +341,16 @@ func (x *Export) zstdRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out 
 		w.Close() // the tool's end of the pipe is closed too: zstd sees EOF
 		errc <- err
 	}()
-	var zerr bytes.Buffer
-	zcmd := proc.Cmd{Argv: []string{zstdProg, "-q", "-3", "-c"}, Dir: cmd.Dir, Env: env,
-		Stdin: r, Stdout: out, Stderr: &zerr}
-	err = pr.Run(ctx, zcmd)
+	err = prog.Compress(ctx, pr, r, out, env)
 	// zstd has ended: with kompose's copy of the read end closed, a tool
 	// still writing gets EPIPE instead of blocking.
 	r.Close()
 	runErr = <-errc
 	if err != nil && ctx.Err() == nil { // (interrupted: the caller says so)
-		if diskFull(filepath.Dir(out.Name())) {
+		if safefile.DiskFull(filepath.Dir(out.Name())) {
 			return runErr, fmt.Errorf("zstd: %w", syscall.ENOSPC)
 		}
-		if msg := strings.TrimSpace(zerr.String()); msg != "" {
-			return runErr, fmt.Errorf("zstd: %w (%s)", err, msg)
-		}
-		return runErr, fmt.Errorf("zstd: %w", err)
+		return runErr, err
 	}
 	return runErr, nil
 }
@@ -473,19 +444,8 @@ func (x *Export) verifyArchive(ctx context.Context, ex *plan.ActionEnv, f *os.Fi
 // three times faster than the Go one, and verifying is a second pass
 // over the dump), else in kompose.
 func (x *Export) decompressInto(ctx context.Context, ex *plan.ActionEnv, f *os.File, w io.Writer) error {
-	if x.Format == Zstd {
-		if zstdProg, err := exec.LookPath("zstd"); err == nil {
-			var errb bytes.Buffer
-			cmd := proc.Cmd{Argv: []string{zstdProg, "-q", "-dc"}, Dir: ex.Cmd.Dir, Env: ex.Cmd.Env,
-				Stdin: io.NewSectionReader(f, 0, 1<<62), Stdout: w, Stderr: &errb}
-			if err := ex.Proc.Run(ctx, cmd); err != nil {
-				if msg := strings.TrimSpace(errb.String()); msg != "" {
-					return fmt.Errorf("zstd: %w (%s)", err, msg)
-				}
-				return fmt.Errorf("zstd: %w", err)
-			}
-			return nil
-		}
+	if prog, ok := x.Format.codec().Program(); ok {
+		return prog.Decompress(ctx, ex.Proc, io.NewSectionReader(f, 0, 1<<62), w, ex.Cmd.Env)
 	}
 	zr, err := decompressor(io.NewSectionReader(f, 0, 1<<62), x.Format)
 	if err != nil {
@@ -494,40 +454,6 @@ func (x *Export) decompressInto(ctx context.Context, ex *plan.ActionEnv, f *os.F
 	defer zr.Close()
 	_, err = io.CopyBuffer(w, zr, make([]byte, 256<<10))
 	return err
-}
-
-// publish gives the complete temporary file its final name, never
-// replacing an existing file: when final is taken, next gives another
-// name. It returns the name used.
-func publish(tmp, final string, next func() string) (string, error) {
-	for try := 0; try < 10; try++ {
-		err := os.Link(tmp, final)
-		switch {
-		case err == nil:
-			return final, os.Remove(tmp)
-		case errors.Is(err, fs.ErrExist):
-			final = next()
-			continue
-		}
-		// No hard links on this file system: rename, after checking.
-		if _, err := os.Lstat(final); err == nil {
-			final = next()
-			continue
-		}
-		if err := os.Rename(tmp, final); err != nil {
-			return "", fmt.Errorf("rename dump to %s: %w", final, err)
-		}
-		return final, nil
-	}
-	return "", fmt.Errorf("%s and the next names already exist; not overwriting them", final)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // Progress says whether to show progress.

@@ -193,17 +193,11 @@ func (o *Offsite) Snapshots(ctx context.Context, environ []string) ([]offsite.Sn
 }
 
 // streamWriter is what an export writes pg_dump's output through: the
-// compressor of f, or w itself for plain and custom dumps.
+// compressor of f, or w itself for plain and custom dumps. Closing it
+// ends the compressed stream; it does not close w.
 func streamWriter(w io.Writer, f Format) (io.WriteCloser, error) {
-	if f == Plain || f == Custom {
-		return nopCloser{w}, nil
-	}
-	return compressor(w, f)
+	return f.codec().Writer(w)
 }
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }
 
 // stackMasker is the masker of the stack ex runs for (nil: none).
 func stackMasker(ex *plan.ActionEnv) *env.Masker {

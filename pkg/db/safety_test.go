@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -120,7 +121,7 @@ func TestLockDoesNotFollowSymlink(t *testing.T) {
 // Issue 8, defect 7: temporary dump files are created, never opened.
 func TestCreatePartialIsExclusive(t *testing.T) {
 	dir := t.TempDir()
-	f, err := createPartial(filepath.Join(dir, "db_20240101_000000.sql"))
+	f, err := safefile.CreatePartial(filepath.Join(dir, "db_20240101_000000.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}

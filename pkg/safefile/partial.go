@@ -101,3 +101,11 @@ func WriteFailure(err error, dir, what string) error {
 	}
 	return fmt.Errorf("write %s in %s: %w", what, dir, err)
 }
+
+// DiskFull reports whether the file system of dir has no space left for
+// kompose: said instead of a program's own failure when a program (the
+// dump tool, zstd) wrote a file there and failed on it.
+func DiskFull(dir string) bool {
+	var st syscall.Statfs_t
+	return syscall.Statfs(dir, &st) == nil && st.Bavail == 0
+}

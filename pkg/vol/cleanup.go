@@ -192,7 +192,10 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		partials += removePartials(c.Dir, b)
 		l.Release()
 	}
-	safefile.SyncDir(c.Dir)
+	// The folder is not synced: a removal lost in a crash leaves a backup
+	// that the next cleanup removes again, and a sync per stack (a
+	// millisecond or more each) was half of a 500-stack prune's time
+	// (docs/performance.md).
 	msg := fmt.Sprintf("    removed %d archive(s) (%s), kept %d", removed, humanSize(freed), kept)
 	if partials > 0 {
 		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/lock"
@@ -211,7 +211,7 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 	if err != nil {
 		return "", err
 	}
-	got, sum, err := x.Pipe.Verify(io.NewSectionReader(tmp, 0, fi.Size()))
+	got, sum, err := x.Pipe.VerifyFile(ctx, e.ex.Proc, e.ex.Cmd.Env, tmp)
 	if err != nil || got.Files != counts.Files || got.Bytes != counts.Bytes {
 		return "", fmt.Errorf("%s %s: the archive written does not read back whole (%v; %d entries and %d bytes written, %d and %d read); no archive written", t.Kind, t.Name, err, counts.Files, counts.Bytes, got.Files, got.Bytes)
 	}
@@ -258,15 +258,15 @@ func (x *Export) copy(ctx context.Context, e engine, src source, out *os.File) (
 		pw.Close()
 		errc <- err
 	}()
-	counts, werr := x.Pipe.Write(r, out)
-	if werr == nil {
-		_, _ = io.Copy(io.Discard, r) // docker cp's end after the tar's
-	}
+	counts, werr := x.Pipe.WriteFile(ctx, e.ex.Proc, e.ex.Cmd.Env, r, out)
 	r.Close()
 	runErr := <-errc
 	switch {
 	case ctx.Err() != nil:
 		return counts, context.Cause(ctx)
+	case errors.Is(werr, syscall.ENOSPC) || errors.Is(werr, syscall.EDQUOT):
+		// docker cp's failure (a closed pipe) is the consequence.
+		return counts, safefile.WriteFailure(werr, filepath.Dir(out.Name()), "the archive")
 	case runErr != nil:
 		return counts, runErr
 	case werr != nil:

@@ -65,7 +65,7 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		return err
 	}
 	defer l.Release()
-	want, err := x.check(policyOf(ex))
+	want, err := x.check(ctx, ex)
 	if err != nil {
 		return err
 	}
@@ -120,8 +120,8 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 // check reads the whole archive before anything changes: it must
 // decompress and parse, and agree with its manifest. It returns what the
 // archive holds.
-func (x *Import) check(pol trust.Policy) (Counts, error) {
-	f, err := safefile.OpenReadBack(trust.NewTree(pol), "restore the archive", x.Archive)
+func (x *Import) check(ctx context.Context, ex *plan.ActionEnv) (Counts, error) {
+	f, err := safefile.OpenReadBack(trust.NewTree(policyOf(ex)), "restore the archive", x.Archive)
 	if err == nil && f == nil {
 		err = fmt.Errorf("archive %s not found", x.Archive)
 	}
@@ -129,7 +129,7 @@ func (x *Import) check(pol trust.Policy) (Counts, error) {
 		return Counts{}, err
 	}
 	defer f.Close()
-	got, sum, err := Pipeline{Codec: x.Codec, Screen: screen(x.Target)}.Verify(f)
+	got, sum, err := Pipeline{Codec: x.Codec, Screen: screen(x.Target)}.VerifyFile(ctx, ex.Proc, ex.Cmd.Env, f)
 	var he *HostileEntryError
 	if errors.As(err, &he) {
 		return got, fmt.Errorf("archive %s: refusing it: %w; nothing was changed", x.Archive, he)
