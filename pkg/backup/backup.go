@@ -41,9 +41,10 @@ func part(f plan.CommandFunc, s *plan.Stack, name string, args []string) (*plan.
 }
 
 func (c *commands) backup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[VOLUME...], --compress zstd|gzip|none (both the dump and the archives; default: none for the dump, zstd for the archives)"
+	const help = "[VOLUME...], --compress zstd|gzip|none (both the dump and the archives; default: none for the dump, zstd for the archives), --no-offsite"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	compress := fs.String("compress", "", "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	names, err := plan.ParseArgs(command, fs, args, 1<<16, help)
 	if err != nil {
 		return plan.Step{}, err
@@ -52,6 +53,10 @@ func (c *commands) backup(s *plan.Stack, command string, args []string) (plan.St
 	if *compress != "" {
 		dbArgs = []string{"--compress", *compress}
 		volArgs = []string{"--compress", *compress}
+	}
+	if *noOffsite {
+		dbArgs = append(dbArgs, "--no-offsite")
+		volArgs = append(volArgs, "--no-offsite")
 	}
 	dump, dbSkip, err := part(c.db["db:export"], s, "db:export", dbArgs)
 	if err != nil {

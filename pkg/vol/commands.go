@@ -45,9 +45,10 @@ type commands struct {
 }
 
 func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[VOLUME...], --compress zstd|gzip|none (default zstd), --vol-lock-timeout DURATION"
+	const help = "[VOLUME...], --compress zstd|gzip|none (default zstd), --vol-lock-timeout DURATION, --no-offsite"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	compress := fs.String("compress", "zstd", "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
 	names, err := plan.ParseArgs(command, fs, args, 1<<16, help)
 	if err != nil {
@@ -84,6 +85,12 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	}
 	x := &Export{Stack: s.Name, Project: proj.Name, Dir: dir, Targets: targets, Time: c.o.Now(),
 		Pipe: Pipeline{Codec: cod, Exclude: b.Exclude}, LockTimeout: *lockWait, Stop: b.Stop}
+	if x.Offsite, err = offsiteFor(s); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		x.Offsite.Disable = *noOffsite
+	}
 	for _, t := range targets {
 		x.Paths = append(x.Paths, freePath(dir, t.FileBase(), x.Time, x.Pipe.Suffix()))
 	}
@@ -120,9 +127,11 @@ func (c *commands) dir(s *plan.Stack) (string, error) {
 }
 
 func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[VOLUME...], " + retention.FlagsHelp + ", --older-than AGE (30d, 12h), --vol-lock-timeout DURATION (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
+	const help = "[VOLUME...], " + retention.FlagsHelp + ", --older-than AGE (30d, 12h), --vol-lock-timeout DURATION, --prune, --no-offsite (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	keepFlags := retention.AddFlags(fs)
+	prune := fs.Bool("prune", false, "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	older := fs.String("older-than", "", "")
 	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
 	names, err := plan.ParseArgs(command, fs, args, 1<<16, help)
@@ -157,19 +166,36 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 		return plan.Step{}, err
 	}
 	x.LockTimeout = *lockWait
+	if x.Offsite, err = offsiteFor(s); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		// No rule given at all: the repository keeps its history (the
+		// folder's default of one archive is not restic's).
+		x.Offsite.NoRule = !keepFlags.Given(settings.FromEnv(s.Env)) && !isSet(fs, "older-than")
+		x.Offsite.Keep, x.Offsite.Prune, x.Offsite.Disable = keep.ResticArgs(), *prune, *noOffsite
+		x.OffsiteNames = names
+	}
 	return plan.Step{Label: command, Args: args, Action: x}, nil
 }
 
 func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	if _, err := plan.ParseArgs(command, fs, args, 0, "none"); err != nil {
+	noOffsite := fs.Bool("no-offsite", false, "")
+	if _, err := plan.ParseArgs(command, fs, args, 0, "--no-offsite"); err != nil {
 		return plan.Step{}, err
 	}
 	dir, err := c.dir(s)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	return plan.Step{Label: command, Args: []string{dir}, Action: &Lister{Dir: dir, Now: c.o.Now}}, nil
+	l := &Lister{Dir: dir, Now: c.o.Now}
+	if !*noOffsite {
+		if l.Offsite, err = offsiteFor(s); err != nil {
+			return plan.Step{}, err
+		}
+	}
+	return plan.Step{Label: command, Args: []string{dir}, Action: l}, nil
 }
 
 // isSet reports whether the option name was given (even as "").
@@ -180,24 +206,35 @@ func isSet(fs *flag.FlagSet, name string) bool {
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "ARCHIVE, --volume NAME, --force, --vol-lock-timeout DURATION"
+	const help = "ARCHIVE | --from restic[:SNAPSHOT], --volume NAME, --force, --vol-lock-timeout DURATION"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	volume := fs.String("volume", "", "")
 	force := fs.Bool("force", false, "")
+	from := fs.String("from", "", "")
 	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
 	pos, err := plan.ParseArgs(command, fs, args, 1, help)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	if len(pos) != 1 {
+	what := *from
+	if isSet(fs, "from") {
+		if len(pos) != 0 {
+			return plan.Step{}, plan.Usagef("%s --from %s reads the archive from the repository: it takes no ARCHIVE", command, *from)
+		}
+	} else if len(pos) != 1 {
 		return plan.Step{}, plan.Usagef("%s: which archive? (options: %s)", command, help)
+	} else {
+		what = pos[0]
 	}
 	c.importStacks = append(c.importStacks, s.Name)
 	if len(c.importStacks) > 1 {
-		return plan.Step{}, plan.Usagef("%s %s: one archive goes into one stack's volume, and the pattern selects several (%s)", command, pos[0], strings.Join(c.importStacks, ", "))
+		return plan.Step{}, plan.Usagef("%s %s: one archive goes into one stack's volume, and the pattern selects several (%s)", command, what, strings.Join(c.importStacks, ", "))
 	}
 	if *lockWait < 0 {
 		return plan.Step{}, plan.Usagef("%s: --vol-lock-timeout %s: must not be negative", command, *lockWait)
+	}
+	if isSet(fs, "from") {
+		return c.importFrom(s, command, *from, *volume, *force, *lockWait)
 	}
 	dir, err := c.dir(s)
 	if err != nil {

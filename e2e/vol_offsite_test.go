@@ -1,0 +1,184 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// resticSnap is what the tests read of `restic snapshots --json`.
+type resticSnap struct {
+	ShortID string   `json:"short_id"`
+	Paths   []string `json:"paths"`
+	Tags    []string `json:"tags"`
+}
+
+// TestVolumeOffsite: with a restic repository in the stack's .env,
+// vol:export stores each archive as a snapshot tagged for its volume,
+// byte for byte the local archive (--no-offsite: none); vol:list shows
+// the snapshots; vol:import --from restic:ID restores one through the
+// local archive's checks (a snapshot of a forged archive is refused,
+// nothing changed); vol:cleanup thins the repository by the same rules,
+// and no rule leaves it alone. The repository's password appears in no
+// output.
+func TestVolumeOffsite(t *testing.T) {
+	restic := needProgram(t, "restic", "restic")
+	e := newEnv(t)
+	repoDir := filepath.Join(t.TempDir(), "repo")
+	const pw = "k22b-restic-pw-Zq9"
+	e.write("voff/compose.yaml", `name: {{project}}
+services:
+`+idleService("app", "hello", "    volumes: [data:/data]\n")+`volumes:
+  data: {}
+`)
+	cache := t.TempDir()
+	e.write("voff/.env", "RESTIC_REPOSITORY="+repoDir+"\nRESTIC_PASSWORD="+pw+"\nXDG_CACHE_HOME="+cache+"\n")
+	resticEnv := append(os.Environ(), "RESTIC_REPOSITORY="+repoDir, "RESTIC_PASSWORD="+pw, "XDG_CACHE_HOME="+cache)
+	var stdin []byte
+	resticCmd := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(restic, args...)
+		cmd.Env = resticEnv
+		cmd.Stdin = bytes.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("restic %s: %v", strings.Join(args, " "), err)
+		}
+		return string(out)
+	}
+	snapshots := func() []resticSnap {
+		t.Helper()
+		var s []resticSnap
+		if err := json.Unmarshal([]byte(resticCmd("snapshots", "--json", "--tag", "kompose")), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	noSecret := func(r result) {
+		t.Helper()
+		if strings.Contains(r.stdout+r.stderr, pw) {
+			t.Errorf("the restic password is in kompose's output:\n%s", r)
+		}
+	}
+	resticCmd("init")
+	e.mustExit(e.kompose("voff", "up", "-d"), 0)
+	app := e.container("voff", "app").ID
+	e.docker("exec", "-i", app, "bash", "-s", "/data", "small").stdin(awkwardFiles).run()
+	want := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run()
+	backups := filepath.Join(e.root, "voff", "backups")
+
+	r := e.kompose("--dry-run", "voff", "vol:export")
+	e.mustExit(r, 0)
+	noSecret(r)
+	if !strings.Contains(r.stdout, "offsite: restic backup --stdin into RESTIC_REPOSITORY") {
+		t.Errorf("the dry run does not show the offsite step:\n%s", r)
+	}
+
+	r = e.kompose("voff", "vol:export")
+	e.mustExit(r, 0)
+	noSecret(r)
+	if !strings.Contains(r.stderr, "stored offsite: restic snapshot ") {
+		t.Errorf("no snapshot said:\n%s", r)
+	}
+	snaps := snapshots()
+	if len(snaps) != 1 {
+		t.Fatalf("want 1 snapshot, have %+v", snaps)
+	}
+	first := snaps[0]
+	local := archives(t, backups)
+	if len(local) != 1 || first.Paths[0] != "/"+local[0] {
+		t.Errorf("snapshot %v, local archives %v", first.Paths, local)
+	}
+	wantTags := "kompose stack=voff kind=volume name=data"
+	if strings.Join(first.Tags, " ") != wantTags {
+		t.Errorf("tags %v, want %s", first.Tags, wantTags)
+	}
+	stored := resticCmd("dump", first.ShortID, first.Paths[0])
+	if b, _ := os.ReadFile(filepath.Join(backups, local[0])); stored != string(b) {
+		t.Errorf("the snapshot (%d bytes) is not the local archive (%d bytes)", len(stored), len(b))
+	}
+
+	// --no-offsite, also through backup: no new snapshot.
+	e.mustExit(e.kompose("voff", "vol:export", "--no-offsite"), 0)
+	e.mustExit(e.kompose("voff", "backup", "--no-offsite"), 0)
+	if n := len(snapshots()); n != 1 {
+		t.Errorf("--no-offsite stored a snapshot: %d", n)
+	}
+	r = e.kompose("voff", "backup")
+	e.mustExit(r, 0)
+	if n := len(snapshots()); n != 2 {
+		t.Errorf("backup stored %d snapshots in all, want 2:\n%s", n, r)
+	}
+
+	r = e.kompose("voff", "vol:list")
+	e.mustExit(r, 0)
+	noSecret(r)
+	if !strings.Contains(r.stdout, "2 snapshot(s) of data in the restic repository") || !strings.Contains(r.stdout, first.ShortID+"  "+local[0]) {
+		t.Errorf("vol:list does not show the snapshots:\n%s", r)
+	}
+
+	// A forged snapshot, tagged for the volume and named like its
+	// archive, is refused by the archive's own checks.
+	forged := filepath.Join(t.TempDir(), "data_20200101_000000.tar.zst")
+	writeTarZst(t, forged)
+	b, _ := os.ReadFile(forged)
+	stdin = b[:len(b)/2]
+	resticCmd("backup", "--stdin", "--stdin-filename", "data_20200101_000000.tar.zst", "--tag", "kompose", "--tag", "stack=voff", "--tag", "kind=volume", "--tag", "name=data")
+	stdin = nil
+	e.docker("exec", app, "bash", "-c", "echo new > /data/new.txt; rm /data/sub/private").run()
+	changed := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run()
+	r = e.kompose("voff", "vol:import", "--from", "restic")
+	e.mustExit(r, 1)
+	noSecret(r)
+	if !strings.Contains(r.stderr, "is not whole") || !strings.Contains(r.stderr, "nothing was changed") {
+		t.Errorf("a cut snapshot was not refused:\n%s", r)
+	}
+	if got := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run(); got != changed {
+		t.Errorf("a refused snapshot changed the volume:\n%s", diffLines(changed, got))
+	}
+
+	// The local archives gone (the server lost), the first snapshot
+	// restores the volume as it was.
+	for _, a := range archives(t, backups) {
+		_ = os.Remove(filepath.Join(backups, a))
+		_ = os.Remove(filepath.Join(backups, a+".manifest.json"))
+	}
+	r = e.kompose("--dry-run", "voff", "vol:import", "--from", "restic:"+first.ShortID)
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stdout, "reads:   snapshot "+first.ShortID+" of volume data in the restic repository") {
+		t.Errorf("dry run:\n%s", r)
+	}
+	r = e.kompose("voff", "vol:import", "--from", "restic:"+first.ShortID)
+	e.mustExit(r, 0)
+	noSecret(r)
+	if !strings.Contains(r.stderr, "read restic snapshot "+first.ShortID) {
+		t.Errorf("vol:import --from restic:\n%s", r)
+	}
+	got := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run()
+	if withoutTopTime(got) != withoutTopTime(want) {
+		t.Errorf("after vol:import --from restic the volume differs:\n%s", diffLines(withoutTopTime(want), withoutTopTime(got)))
+	}
+	if left, _ := filepath.Glob(filepath.Join(backups, ".restic-restore-*")); len(left) > 0 {
+		t.Errorf("the read-back folder is left: %v", left)
+	}
+
+	// vol:cleanup without a rule leaves the repository alone; with one,
+	// thins it per volume.
+	r = e.kompose("voff", "vol:cleanup")
+	e.mustExit(r, 0)
+	if n := len(snapshots()); n != 3 || !strings.Contains(r.stderr, "not thinned") {
+		t.Errorf("vol:cleanup without a rule: %d snapshots\n%s", n, r)
+	}
+	r = e.kompose("voff", "vol:cleanup", "--keep-last", "1", "--prune")
+	e.mustExit(r, 0)
+	noSecret(r)
+	if s := snapshots(); len(s) != 1 || !strings.Contains(r.stderr, "restic forget removed 2 snapshot(s) (--keep-last 1), unused data pruned") {
+		t.Errorf("vol:cleanup --keep-last 1: %+v\n%s", s, r)
+	}
+}
