@@ -123,6 +123,33 @@ services:
 		t.Errorf("vol:list does not show the snapshots:\n%s", r)
 	}
 
+	r = e.kompose("--json", "voff", "vol:list")
+	e.mustExit(r, 0)
+	noSecret(r)
+	var doc struct {
+		Kind   string `json:"kind"`
+		Stacks []struct {
+			Volumes []struct {
+				Volume   string `json:"volume"`
+				Archives []struct {
+					File  string `json:"file"`
+					Files *int64 `json:"files"`
+				} `json:"archives"`
+				Snapshots []struct {
+					ID   string `json:"id"`
+					File string `json:"file"`
+				} `json:"snapshots"`
+			} `json:"volumes"`
+		} `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Kind != "vol-list" || len(doc.Stacks) != 1 || len(doc.Stacks[0].Volumes) != 1 {
+		t.Fatalf("vol:list --json: %v\n%s", err, r)
+	}
+	v := doc.Stacks[0].Volumes[0]
+	if v.Volume != "data" || len(v.Archives) != 4 || v.Archives[0].Files == nil || len(v.Snapshots) != 2 || v.Snapshots[1].ID != first.ShortID || v.Snapshots[1].File != local[0] {
+		t.Errorf("vol:list --json: %+v\n%s", v, r.stdout)
+	}
+
 	// A forged snapshot, tagged for the volume and named like its
 	// archive, is refused by the archive's own checks.
 	forged := filepath.Join(t.TempDir(), "data_20200101_000000.tar.zst")

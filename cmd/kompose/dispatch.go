@@ -144,8 +144,8 @@ func (a *App) listAction(ctx context.Context, c *cli.Context, args []string, ove
 // runCommand plans the command for the stacks and runs the plan (or, for
 // a dry run, prints it).
 func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo fleetOpts) (int, error) {
-	if fo.json && !in.dryRun && in.Command != "db:list" {
-		return exitUsage, usagef("--json prints --list, hooks, status, hosts, db:list and --dry-run plans; for a run, use --report FILE")
+	if fo.json && !in.dryRun && in.Command != "db:list" && in.Command != "vol:list" {
+		return exitUsage, usagef("--json prints --list, hooks, status, hosts, db:list, vol:list and --dry-run plans; for a run, use --report FILE")
 	}
 	req := in.req
 	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = in.Command, in.Args, in.Passthrough, in.all, c.Bool("with-deps")
@@ -157,6 +157,9 @@ func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo
 	defer a.leftoverLibWarnings(p)
 	if fo.json && in.Command == "db:list" && !in.dryRun {
 		return a.dbListJSON(p), nil
+	}
+	if fo.json && in.Command == "vol:list" && !in.dryRun {
+		return a.volListJSON(p), nil
 	}
 	ios := a.IO
 	if in.dryRun {

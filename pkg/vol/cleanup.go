@@ -291,6 +291,17 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	return l.listOffsite(ctx, ex)
 }
 
+// Archives are the archives vol:list shows, newest first: those in the
+// folder that the trust rule pol accepts.
+func (l *Lister) Archives(pol trust.Policy) ([]Archive, error) {
+	all, err := List(l.Dir, "")
+	if err != nil {
+		return nil, err
+	}
+	own, _ := splitTrusted(pol, all)
+	return own, nil
+}
+
 // contents says what the manifest beside an archive records.
 func contents(a Archive) string {
 	m, err := ReadManifest(a.Path)

@@ -234,3 +234,9 @@ func (l *Lister) listOffsite(ctx context.Context, ex *plan.ActionEnv) error {
 	}
 	return nil
 }
+
+// Snapshots lists the stack's snapshots of volumes, newest first, with
+// restic run in the stack's environment environ.
+func (o *Offsite) Snapshots(ctx context.Context, environ []string) ([]offsite.Snapshot, error) {
+	return o.repo(environ).SnapshotsOf(ctx, o.Stack, offsite.KindVolume)
+}

@@ -24,12 +24,13 @@ const Schema = "kompose/v1"
 
 // The kinds of document.
 const (
-	KindList   = "list"
-	KindHooks  = "hooks"
-	KindStatus = "status"
-	KindDBList = "db-list"
-	KindPlan   = "plan"
-	KindReport = "report"
+	KindList    = "list"
+	KindHooks   = "hooks"
+	KindStatus  = "status"
+	KindDBList  = "db-list"
+	KindVolList = "vol-list"
+	KindPlan    = "plan"
+	KindReport  = "report"
 )
 
 // Header starts every document.
@@ -239,6 +240,47 @@ type DBStack struct {
 	Snapshots []SnapshotInfo `json:"snapshots,omitempty"`
 	// OffsiteError is why the repository could not be listed.
 	OffsiteError *string `json:"offsite_error,omitempty"`
+}
+
+// VolList is the document of `kompose <pattern> vol:list --json`.
+type VolList struct {
+	Header
+	Root   string     `json:"root"`
+	Stacks []VolStack `json:"stacks"`
+}
+
+// VolStack is the archives of one stack's volumes, by volume.
+type VolStack struct {
+	Name    string        `json:"name"`
+	Dir     string        `json:"dir,omitempty"`
+	Skip    string        `json:"skip,omitempty"`
+	Error   *string       `json:"error"`
+	Volumes []VolArchives `json:"volumes"`
+	// OffsiteError is why the repository could not be listed.
+	OffsiteError *string `json:"offsite_error,omitempty"`
+}
+
+// VolArchives are one volume's archives in the backup folder and its
+// snapshots in the stack's restic repository, newest first. Volume is
+// the archives' file base (the volume's name, "/" as "-").
+type VolArchives struct {
+	Volume   string       `json:"volume"`
+	Archives []VolArchive `json:"archives"`
+	// Snapshots are absent when the stack has no repository configured
+	// (or --no-offsite).
+	Snapshots []SnapshotInfo `json:"snapshots,omitempty"`
+}
+
+// VolArchive is one volume archive; Files and Bytes are its manifest's
+// (absent without one), Note why it was made when not by vol:export.
+type VolArchive struct {
+	File       string `json:"file"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Size       int64  `json:"size"`
+	Files      *int64 `json:"files,omitempty"`
+	Bytes      *int64 `json:"bytes,omitempty"`
+	Note       string `json:"note,omitempty"`
 }
 
 // SnapshotInfo is one snapshot of a restic repository.
