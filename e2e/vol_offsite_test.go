@@ -208,4 +208,90 @@ services:
 	if s := snapshots(); len(s) != 1 || !strings.Contains(r.stderr, "restic forget removed 2 snapshot(s) (--keep-last 1), unused data pruned") {
 		t.Errorf("vol:cleanup --keep-last 1: %+v\n%s", s, r)
 	}
+
+	testVolumeAge(t, e, app, snapshots, resticCmd)
+}
+
+// testVolumeAge: with KOMPOSE_AGE_RECIPIENTS_FILE, vol:export writes a
+// .tar.zst.age that `age -d | zstd -d` turns into the volume's tar, and
+// its snapshot is the same ciphertext; vol:import of it needs
+// KOMPOSE_AGE_IDENTITY_FILE (refused without, nothing changed) and
+// restores the volume, from the file and from restic.
+func testVolumeAge(t *testing.T, e *env, app string, snapshots func() []resticSnap, resticCmd func(...string) string) {
+	needProgram(t, "age-keygen", "age")
+	keys := filepath.Join(e.root, "keys")
+	if err := os.MkdirAll(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	id := filepath.Join(keys, "key.txt")
+	if out, err := exec.Command("age-keygen", "-o", id).CombinedOutput(); err != nil {
+		t.Fatalf("age-keygen: %v\n%s", err, out)
+	}
+	pub, err := exec.Command("age-keygen", "-y", id).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := filepath.Join(keys, "recipients.txt")
+	if err := os.WriteFile(rc, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	envFile := filepath.Join(e.root, "voff", ".env")
+	old, _ := os.ReadFile(envFile)
+	if err := os.WriteFile(envFile, append(old, []byte("KOMPOSE_AGE_RECIPIENTS_FILE="+rc+"\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	backups := filepath.Join(e.root, "voff", "backups")
+	e.docker("exec", app, "bash", "-c", "echo sealed > /data/sealed.txt").run()
+	want := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run()
+
+	r := e.kompose("--dry-run", "voff", "vol:export")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stdout, ".tar.zst.age") || !strings.Contains(r.stdout, "encrypt: age, to the 1 recipient(s) of KOMPOSE_AGE_RECIPIENTS_FILE") {
+		t.Errorf("dry run:\n%s", r)
+	}
+	before := archives(t, backups)
+	r = e.kompose("voff", "vol:export")
+	e.mustExit(r, 0)
+	a := newest(t, backups, "data", before)
+	if !strings.HasSuffix(a, ".tar.zst.age") {
+		t.Fatalf("the archive is %s", a)
+	}
+	sh := exec.Command("sh", "-c", `age -d -i "$1" "$2" | zstd -d | tar -t | grep -c .`, "sh", id, a)
+	if out, err := sh.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) == "0" {
+		t.Errorf("age -d | zstd -d | tar -t: %v\n%s", err, out)
+	}
+	snaps := snapshots()
+	last := snaps[len(snaps)-1]
+	for _, s := range snaps {
+		if s.Paths[0] == "/"+filepath.Base(a) {
+			last = s
+		}
+	}
+	if b, _ := os.ReadFile(a); resticCmd("dump", last.ShortID, "/"+filepath.Base(a)) != string(b) {
+		t.Errorf("snapshot %s is not the age file %s", last.ShortID, a)
+	}
+
+	e.docker("exec", app, "bash", "-c", "rm /data/sealed.txt; echo changed > /data/changed.txt").run()
+	changed := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run()
+	r = e.kompose("voff", "vol:import", filepath.Base(a))
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "KOMPOSE_AGE_IDENTITY_FILE") {
+		t.Errorf("an encrypted archive without the identity:\n%s", r)
+	}
+	if got := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run(); got != changed {
+		t.Errorf("a refused import changed the volume")
+	}
+	withID := opts{env: []string{"KOMPOSE_AGE_IDENTITY_FILE=" + id}}
+	for _, how := range [][]string{{filepath.Base(a)}, {"--from", "restic:" + last.ShortID}} {
+		e.docker("exec", app, "bash", "-c", "echo again > /data/changed.txt").run()
+		r = e.komposeWith(withID, append([]string{"voff", "vol:import"}, how...)...)
+		e.mustExit(r, 0)
+		if strings.Contains(r.stdout+r.stderr, "AGE-SECRET-KEY") {
+			t.Errorf("the private key is in the output:\n%s", r)
+		}
+		got := e.docker("exec", "-i", app, "bash", "-s", "/data").stdin(fingerprint).run()
+		if withoutTopTime(got) != withoutTopTime(want) {
+			t.Errorf("vol:import %v of the age archive:\n%s", how, diffLines(withoutTopTime(want), withoutTopTime(got)))
+		}
+	}
 }

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/kompose-dev/kompose/pkg/codec"
+	"github.com/kompose-dev/kompose/pkg/encrypt"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/settings"
@@ -90,6 +93,13 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	}
 	if x.Offsite != nil {
 		x.Offsite.Disable = *noOffsite
+	}
+	enc, err := encryptionFor(s)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	if enc != nil {
+		x.Pipe.Layers = []Layer{enc}
 	}
 	for _, t := range targets {
 		x.Paths = append(x.Paths, freePath(dir, t.FileBase(), x.Time, x.Pipe.Suffix()))
@@ -244,7 +254,13 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
-	cod, err := archiveCodec(path)
+	var ids []age.Identity
+	if strings.HasSuffix(path, encrypt.Ext) {
+		if ids, err = identitiesFor(s, true); err != nil {
+			return plan.Step{}, fmt.Errorf("%s %s: %w", command, pos[0], err)
+		}
+	}
+	rp, err := readPipeline(path, ids)
 	if err != nil {
 		return plan.Step{}, plan.Usagef("%s: %v", command, err)
 	}
@@ -262,7 +278,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 			return plan.Step{}, err
 		}
 	}
-	x := &Import{Stack: s.Name, Project: proj.Name, Dir: dir, Target: t, Archive: path, Codec: cod, Time: c.o.Now(), LockTimeout: *lockWait, Force: *force}
+	x := &Import{Stack: s.Name, Project: proj.Name, Dir: dir, Target: t, Archive: path, Codec: rp.Codec, Layers: rp.Layers, Time: c.o.Now(), LockTimeout: *lockWait, Force: *force}
 	if merr == nil {
 		x.Manifest = m
 	}

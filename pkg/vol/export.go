@@ -89,6 +89,11 @@ func (x *Export) Describe() []string {
 	if len(x.Stop) > 0 {
 		lines = append(lines, "stop:    "+strings.Join(x.Stop, ", ")+" (compose stop) while archiving; then start again those that were running, also on failure or interrupt")
 	}
+	for _, l := range x.Pipe.Layers {
+		if a, ok := l.(*ageLayer); ok {
+			lines = append(lines, a.describe())
+		}
+	}
 	if x.Offsite != nil {
 		lines = append(lines, x.Offsite.describe())
 	}
@@ -213,9 +218,20 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 	defer up.abort()
 	pipe := x.Pipe
 	pipe.Tee = up.tee()
+	var chk *streamCheck
+	if len(pipe.Layers) > 0 {
+		// The compressed stream is checked as it passes, before the
+		// layers (age) finish the file (encrypt.go).
+		chk = &streamCheck{codec: pipe.Codec}
+		pipe.Layers = append([]Layer{chk}, pipe.Layers...)
+	}
 	counts, err := x.copy(ctx, e, src, tmp, pipe)
 	if err != nil {
+		chk.abort()
 		return "", fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, err)
+	}
+	if chk != nil && (chk.counts.Files != counts.Files || chk.counts.Bytes != counts.Bytes) {
+		return "", fmt.Errorf("%s %s: the compressed stream holds %d entries and %d bytes, %d and %d were written; no archive written", t.Kind, t.Name, chk.counts.Files, chk.counts.Bytes, counts.Files, counts.Bytes)
 	}
 	if err := tmp.Sync(); err != nil {
 		return "", fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, safefile.WriteFailure(err, x.Dir, "the archive"))
@@ -225,6 +241,12 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 		return "", err
 	}
 	got, sum, err := x.Pipe.Verify(io.NewSectionReader(tmp, 0, fi.Size()))
+	if x.Pipe.sealed() {
+		// Encrypted without the key here: checked as it passed (above);
+		// the file is read in full for its sha256.
+		got = counts
+		sum, err = hashStored(io.NewSectionReader(tmp, 0, fi.Size()))
+	}
 	if err != nil || got.Files != counts.Files || got.Bytes != counts.Bytes {
 		return "", fmt.Errorf("%s %s: the archive written does not read back whole (%v; %d entries and %d bytes written, %d and %d read); no archive written", t.Kind, t.Name, err, counts.Files, counts.Bytes, got.Files, got.Bytes)
 	}

@@ -9,6 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"filippo.io/age"
+
+	"github.com/kompose-dev/kompose/pkg/encrypt"
 	"github.com/kompose-dev/kompose/pkg/offsite"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/trust"
@@ -29,6 +32,9 @@ type FromRestic struct {
 	Import   Import // Archive and Codec are set once the snapshot is read
 	Offsite  *Offsite
 	Snapshot string // a (short) ID; "" for the newest
+	// Identities decrypt a snapshot of an encrypted archive; read when
+	// the plan is made, when KOMPOSE_AGE_IDENTITY_FILE is set.
+	Identities []age.Identity
 }
 
 // ParseFrom reads --from: "restic" or "restic:SNAPSHOT" ("latest" is
@@ -92,9 +98,14 @@ func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	if imp.Codec, err = archiveCodec(path); err != nil {
+	rp, err := readPipeline(path, x.Identities)
+	if err != nil {
 		return fmt.Errorf("--from restic: %w; nothing was changed", err)
 	}
+	if len(rp.Layers) > 0 && len(x.Identities) == 0 {
+		return fmt.Errorf("--from restic: %s is encrypted (age): set %s to the file of the key that decrypts it; nothing was changed", filepath.Base(path), encrypt.VarIdentity)
+	}
+	imp.Codec, imp.Layers = rp.Codec, rp.Layers
 	imp.Archive = path
 	if m, err := ReadManifest(filepath.Join(imp.Dir, filepath.Base(path))); err == nil && m.Stack == imp.Stack && m.Volume == imp.Target.Name {
 		imp.Manifest = m
@@ -190,6 +201,9 @@ func (c *commands) importFrom(s *plan.Stack, command, from, volume string, force
 		if img := proj.Services[n].Image; img != "" {
 			x.Import.Images = append(x.Import.Images, img)
 		}
+	}
+	if x.Identities, err = identitiesFor(s, false); err != nil {
+		return plan.Step{}, err
 	}
 	return plan.Step{Label: command, Args: []string{"--from", from}, Action: x}, nil
 }
