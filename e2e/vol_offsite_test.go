@@ -150,6 +150,37 @@ services:
 		t.Errorf("vol:list --json: %+v\n%s", v, r.stdout)
 	}
 
+	// vol:verify: the newest archive of each volume, read in full and
+	// compared with its manifest; a damaged copy fails; a snapshot too.
+	r = e.kompose("voff", "vol:verify")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stderr, "reads whole and matches its manifest") {
+		t.Errorf("vol:verify:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(backups, ".data.kompose.verified")); err != nil {
+		t.Errorf("vol:verify recorded nothing: %v", err)
+	}
+	damaged := filepath.Join(backups, "data_20990101_000000.tar.zst")
+	b0, _ := os.ReadFile(filepath.Join(backups, local[0]))
+	b0[len(b0)/2] ^= 0xff
+	m0, _ := os.ReadFile(filepath.Join(backups, local[0]+".manifest.json"))
+	if os.WriteFile(damaged, b0, 0o600) != nil || os.WriteFile(damaged+".manifest.json", m0, 0o600) != nil {
+		t.Fatal("write the damaged copy")
+	}
+	r = e.kompose("voff", "vol:verify", filepath.Base(damaged))
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "verification failed") {
+		t.Errorf("a damaged archive passed vol:verify:\n%s", r)
+	}
+	os.Remove(damaged)
+	os.Remove(damaged + ".manifest.json")
+	r = e.kompose("voff", "vol:verify", "--from", "restic:"+first.ShortID)
+	e.mustExit(r, 0)
+	noSecret(r)
+	if !strings.Contains(r.stderr, "verified restic snapshot of "+local[0]+": reads whole and matches its manifest") {
+		t.Errorf("vol:verify --from restic:\n%s", r)
+	}
+
 	// A forged snapshot, tagged for the volume and named like its
 	// archive, is refused by the archive's own checks.
 	forged := filepath.Join(t.TempDir(), "data_20200101_000000.tar.zst")
@@ -282,6 +313,16 @@ func testVolumeAge(t *testing.T, e *env, app string, snapshots func() []resticSn
 		t.Errorf("a refused import changed the volume")
 	}
 	withID := opts{env: []string{"KOMPOSE_AGE_IDENTITY_FILE=" + id}}
+	r = e.kompose("voff", "vol:verify", filepath.Base(a))
+	e.mustExit(r, 1)
+	if !strings.Contains(r.stderr, "KOMPOSE_AGE_IDENTITY_FILE") {
+		t.Errorf("vol:verify of an encrypted archive without the identity:\n%s", r)
+	}
+	r = e.komposeWith(withID, "voff", "vol:verify", filepath.Base(a))
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stderr, "reads whole and matches its manifest") {
+		t.Errorf("vol:verify of the age archive:\n%s", r)
+	}
 	for _, how := range [][]string{{filepath.Base(a)}, {"--from", "restic:" + last.ShortID}} {
 		e.docker("exec", app, "bash", "-c", "echo again > /data/changed.txt").run()
 		r = e.komposeWith(withID, append([]string{"voff", "vol:import"}, how...)...)

@@ -182,6 +182,7 @@ func Table() []Command {
 		kompose(changes("vol:import", "restore an archive into its volume, keeping a safety copy"), Action),
 		kompose(local(shared("vol:cleanup", "delete old volume archives")), Action),
 		kompose(local(reads("vol:list", "the volume archives")), Action),
+		kompose(local(reads("vol:verify", "read archives in full and compare them with their manifests")), Action),
 		kompose(shared("backup", "db:export, then vol:export"), Action),
 		kompose(local(shared("prune", "db:cleanup and vol:cleanup")), Action),
 		kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action),

@@ -38,6 +38,7 @@ func Commands(o Options) map[string]plan.CommandFunc {
 		"vol:cleanup": c.cleanup,
 		"vol:list":    c.list,
 		"vol:import":  c.importCmd,
+		"vol:verify":  c.verify,
 	}
 }
 
@@ -288,6 +289,58 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 		}
 	}
 	return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
+}
+
+func (c *commands) verify(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "[ARCHIVE...] | --from restic[:SNAPSHOT] [--volume NAME] (default: the newest archive of each volume)"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	from := fs.String("from", "", "")
+	volume := fs.String("volume", "", "")
+	pos, err := plan.ParseArgs(command, fs, args, 1<<16, help)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	dir, err := c.dir(s)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	v := &Verify{Dir: dir}
+	if v.Identities, err = identitiesFor(s, false); err != nil {
+		return plan.Step{}, err
+	}
+	if isSet(fs, "from") {
+		if len(pos) > 0 {
+			return plan.Step{}, plan.Usagef("%s --from %s reads the archive from the repository: it takes no ARCHIVE", command, *from)
+		}
+		st, err := c.importFrom(s, command, *from, *volume, false, 0)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		v.Restic = st.Action.(*FromRestic)
+		return plan.Step{Label: command, Args: []string{"--from", *from}, Action: v}, nil
+	}
+	for _, a := range pos {
+		p, err := resolveArchive(dir, c.o.Cwd, a)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		v.Archives = append(v.Archives, p)
+	}
+	if len(pos) == 0 {
+		all, err := List(dir, "")
+		if err != nil {
+			return plan.Step{}, err
+		}
+		own, _ := splitTrusted(s.Policy, all)
+		bases, groups := byBase(own)
+		for _, b := range bases {
+			v.Archives = append(v.Archives, groups[b][0].Path)
+		}
+	}
+	if len(v.Archives) == 0 {
+		return plan.Step{}, &plan.SkipError{Reason: "no volume archives in " + dir}
+	}
+	return plan.Step{Label: command, Args: args, Action: v}, nil
 }
 
 // resolveArchive finds vol:import's ARCHIVE: an absolute path, a path

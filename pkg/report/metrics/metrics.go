@@ -55,7 +55,7 @@ var help = map[string]string{
 	ArchiveSize:     "Size of the volume's last archive written by the command.",
 	ArchiveTime:     "When the volume's last archive written by the command was taken (Unix time).",
 	ArchiveDuration: "How long writing the volume's last archive took.",
-	LastVerified:    "When a dump of the stack last passed db:verify, a restore drill (Unix time).",
+	LastVerified:    "When a dump of the stack last passed db:verify, a restore drill, or its archives vol:verify (Unix time; the command label says which).",
 }
 
 var order = []string{LastRun, LastSuccess, Duration, ExitStatus, DumpSize, ArchiveSize, ArchiveTime, ArchiveDuration, LastVerified}
@@ -314,7 +314,7 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 		if n, ok := r.sizes[sr.Stack]; ok {
 			r.series.set(DumpSize, k, float64(n))
 		}
-		if r.command == "db:verify" {
+		if r.command == "db:verify" || r.command == "vol:verify" {
 			r.series.set(LastVerified, k, now)
 		}
 	}
