@@ -160,6 +160,18 @@ services:
 	if _, err := os.Stat(filepath.Join(backups, ".data.kompose.verified")); err != nil {
 		t.Errorf("vol:verify recorded nothing: %v", err)
 	}
+	// verify: db:verify (no database here: skipped), then vol:verify;
+	// one step.
+	r = e.kompose("--dry-run", "voff", "verify")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stdout, "db:verify skipped: ") || !strings.Contains(r.stdout, "vol:verify:") {
+		t.Errorf("verify's dry run:\n%s", r)
+	}
+	r = e.kompose("voff", "verify")
+	e.mustExit(r, 0)
+	if !strings.Contains(r.stderr, "reads whole and matches its manifest") {
+		t.Errorf("verify:\n%s", r)
+	}
 	damaged := filepath.Join(backups, "data_20990101_000000.tar.zst")
 	b0, _ := os.ReadFile(filepath.Join(backups, local[0]))
 	b0[len(b0)/2] ^= 0xff

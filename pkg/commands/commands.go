@@ -185,6 +185,7 @@ func Table() []Command {
 		kompose(local(reads("vol:verify", "read archives in full and compare them with their manifests")), Action),
 		kompose(shared("backup", "db:export, then vol:export"), Action),
 		kompose(local(shared("prune", "db:cleanup and vol:cleanup")), Action),
+		kompose(shared("verify", "db:verify, then vol:verify: every backup kind of the stack"), Action),
 		kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action),
 		kompose(changes("update", "pull, recreate what changed"), Action),
 		kompose(changes("rollback", "back to the images before an update"), Action),

@@ -314,7 +314,7 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 		if n, ok := r.sizes[sr.Stack]; ok {
 			r.series.set(DumpSize, k, float64(n))
 		}
-		if r.command == "db:verify" || r.command == "vol:verify" {
+		if r.command == "db:verify" || r.command == "vol:verify" || r.command == "verify" {
 			r.series.set(LastVerified, k, now)
 		}
 	}
