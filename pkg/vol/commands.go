@@ -89,18 +89,8 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	}
 	x := &Export{Stack: s.Name, Project: proj.Name, Dir: dir, Targets: targets, Time: c.o.Now(),
 		Pipe: Pipeline{Codec: cod, Exclude: b.Exclude}, LockTimeout: *lockWait, Stop: b.Stop}
-	if x.Offsite, err = offsiteFor(s); err != nil {
+	if err := x.plugSeams(s, *noOffsite); err != nil {
 		return plan.Step{}, err
-	}
-	if x.Offsite != nil {
-		x.Offsite.Disable = *noOffsite
-	}
-	enc, err := encryptionFor(s)
-	if err != nil {
-		return plan.Step{}, err
-	}
-	if enc != nil {
-		x.Pipe.Layers = []Layer{enc}
 	}
 	for _, t := range targets {
 		x.Paths = append(x.Paths, freePath(dir, t.FileBase(), x.Time, x.Pipe.Suffix()))
@@ -122,6 +112,26 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 		shown = append(shown, filepath.Base(p))
 	}
 	return plan.Step{Label: command, Args: shown, Action: x}, nil
+}
+
+// plugSeams plans what the stack's environment adds to the writer: the
+// restic repository (the Tee) and age (the Layer).
+func (x *Export) plugSeams(s *plan.Stack, noOffsite bool) error {
+	var err error
+	if x.Offsite, err = offsiteFor(s); err != nil {
+		return err
+	}
+	if x.Offsite != nil {
+		x.Offsite.Disable = noOffsite
+	}
+	enc, err := encryptionFor(s)
+	if err != nil {
+		return err
+	}
+	if enc != nil {
+		x.Pipe.Layers = []Layer{enc}
+	}
+	return nil
 }
 
 func (c *commands) dir(s *plan.Stack) (string, error) {
