@@ -160,6 +160,24 @@ services:
 	if _, err := os.Stat(filepath.Join(backups, ".data.kompose.verified")); err != nil {
 		t.Errorf("vol:verify recorded nothing: %v", err)
 	}
+	r = e.kompose("--json", "voff", "status")
+	var st struct {
+		Stacks []struct {
+			Volumes []struct {
+				Volume       string `json:"volume"`
+				LastVerified *struct {
+					Time string `json:"time"`
+				} `json:"last_verified"`
+			} `json:"volumes"`
+		} `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || len(st.Stacks) != 1 || len(st.Stacks[0].Volumes) != 1 || st.Stacks[0].Volumes[0].LastVerified == nil {
+		t.Errorf("status --json shows no last_verified of the volume: %v\n%s", err, r)
+	}
+	if r := e.kompose("voff", "status"); !strings.Contains(r.stdout, ", verified ") {
+		t.Errorf("status shows no verification:\n%s", r)
+	}
+
 	// verify: db:verify (no database here: skipped), then vol:verify;
 	// one step.
 	r = e.kompose("--dry-run", "voff", "verify")

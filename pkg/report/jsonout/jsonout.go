@@ -108,6 +108,9 @@ type ArchiveInfo struct {
 	Time       string `json:"time"`
 	AgeSeconds int64  `json:"age_seconds"`
 	Size       int64  `json:"size"`
+	// LastVerified is when an archive of the volume last passed
+	// vol:verify; absent when none has.
+	LastVerified *Verified `json:"last_verified,omitempty"`
 }
 
 // DBInfo is the database side of a stack's status: its newest dump.
@@ -163,7 +166,11 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 		}
 		s.Volumes, s.VolumesError = []ArchiveInfo{}, errStr(r.ArchiveErr, m)
 		for _, a := range r.Archives {
-			s.Volumes = append(s.Volumes, ArchiveInfo{Volume: a.Volume, File: a.File, Time: Time(a.Time), AgeSeconds: int64(now.Sub(a.Time).Seconds()), Size: a.Size})
+			ai := ArchiveInfo{Volume: a.Volume, File: a.File, Time: Time(a.Time), AgeSeconds: int64(now.Sub(a.Time).Seconds()), Size: a.Size}
+			if !a.Verified.IsZero() {
+				ai.LastVerified = &Verified{Time: Time(a.Verified), AgeSeconds: int64(now.Sub(a.Verified).Seconds())}
+			}
+			s.Volumes = append(s.Volumes, ai)
 		}
 		doc.OK = doc.OK && s.OK
 		doc.Stacks = append(doc.Stacks, s)
