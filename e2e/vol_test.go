@@ -343,7 +343,7 @@ func (e *env) unpack(archive string) string {
 	return e.docker("run", "--rm", "-i", "--network", "none", "-v", vol+":/r", debianImage, "bash", "-s", "/r").stdin(fingerprint).run()
 }
 
-var archiveName = regexp.MustCompile(`^[a-z]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.tar\.zst$`)
+var archiveName = regexp.MustCompile(`^[a-z]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.tar\.zst(\.age)?$`)
 
 // archives lists the files named like archives in dir.
 func archives(t *testing.T, dir string) []string {

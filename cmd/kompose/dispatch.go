@@ -148,8 +148,8 @@ func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo
 	// update --check --json: the run's document (with each stack's
 	// updates) on stdout, what the run says on stderr.
 	checkJSON := fo.json && !in.dryRun && update.IsCheck(in.Command, in.Args)
-	if fo.json && !in.dryRun && in.Command != "db:list" && !checkJSON {
-		return exitUsage, usagef("--json prints --list, hooks, status, hosts, db:list, update --check and --dry-run plans; for a run, use --report FILE")
+	if fo.json && !in.dryRun && in.Command != "db:list" && in.Command != "vol:list" && !checkJSON {
+		return exitUsage, usagef("--json prints --list, hooks, status, hosts, db:list, vol:list, update --check and --dry-run plans; for a run, use --report FILE")
 	}
 	req := in.req
 	req.Command, req.Args, req.Passthrough, req.All, req.WithDeps = in.Command, in.Args, in.Passthrough, in.all, c.Bool("with-deps")
@@ -161,6 +161,9 @@ func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo
 	defer a.leftoverLibWarnings(p)
 	if fo.json && in.Command == "db:list" && !in.dryRun {
 		return a.dbListJSON(p), nil
+	}
+	if fo.json && in.Command == "vol:list" && !in.dryRun {
+		return a.volListJSON(p), nil
 	}
 	ios := a.IO
 	if checkJSON {

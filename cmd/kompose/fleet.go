@@ -74,6 +74,20 @@ func (a *App) dbListJSON(p *plan.Plan) int {
 	return exitOK
 }
 
+// volListJSON prints the archives and snapshots of each stack of a
+// vol:list plan as JSON (pkg/views).
+func (a *App) volListJSON(p *plan.Plan) int {
+	doc, ok := views.VolList(p, a.Clock.Now())
+	if err := jsonout.Write(a.IO.Out, doc); err != nil {
+		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
+		return exitFailed
+	}
+	if !ok {
+		return exitFailed
+	}
+	return exitOK
+}
+
 // earlyReport writes the --report document of a command line whose options
 // did not parse: a usage error (exit 2) with its masked message and
 // command line, as docs/json.md promises for every usage error.

@@ -1,8 +1,8 @@
 // Package backup holds the commands that combine the database and volume
-// actions of a stack: backup (db:export, then vol:export) and prune
-// (db:cleanup and vol:cleanup), each one step of the stack's plan: one
-// stack lock, one report entry, one ping, hooks hook_pre_backup and
-// hook_pre_prune.
+// actions of a stack: backup (db:export, then vol:export), prune
+// (db:cleanup and vol:cleanup) and verify (db:verify, then vol:verify),
+// each one step of the stack's plan: one stack lock, one report entry,
+// one ping, hooks hook_pre_backup, hook_pre_prune and hook_pre_verify.
 package backup
 
 import (
@@ -22,7 +22,7 @@ import (
 // (pkg/db's) and the volume commands vols (pkg/vol's).
 func Commands(dbs, vols map[string]plan.CommandFunc) map[string]plan.CommandFunc {
 	c := &commands{db: dbs, vol: vols}
-	return map[string]plan.CommandFunc{"backup": c.backup, "prune": c.prune}
+	return map[string]plan.CommandFunc{"backup": c.backup, "prune": c.prune, "verify": c.verify}
 }
 
 type commands struct{ db, vol map[string]plan.CommandFunc }
@@ -41,9 +41,10 @@ func part(f plan.CommandFunc, s *plan.Stack, name string, args []string) (*plan.
 }
 
 func (c *commands) backup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[VOLUME...], --compress zstd|gzip|none (both the dump and the archives; default: none for the dump, zstd for the archives)"
+	const help = "[VOLUME...], --compress zstd|gzip|none (both the dump and the archives; default: none for the dump, zstd for the archives), --no-offsite"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	compress := fs.String("compress", "", "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	names, err := plan.ParseArgs(command, fs, args, 1<<16, help)
 	if err != nil {
 		return plan.Step{}, err
@@ -52,6 +53,10 @@ func (c *commands) backup(s *plan.Stack, command string, args []string) (plan.St
 	if *compress != "" {
 		dbArgs = []string{"--compress", *compress}
 		volArgs = []string{"--compress", *compress}
+	}
+	if *noOffsite {
+		dbArgs = append(dbArgs, "--no-offsite")
+		volArgs = append(volArgs, "--no-offsite")
 	}
 	dump, dbSkip, err := part(c.db["db:export"], s, "db:export", dbArgs)
 	if err != nil {
@@ -132,6 +137,38 @@ func (c *commands) prune(s *plan.Stack, command string, args []string) (plan.Ste
 	}
 	if archives != nil {
 		b.Parts = append(b.Parts, Part{"vol:cleanup", archives.Action})
+	}
+	return plan.Step{Label: command, Args: args, Action: b}, nil
+}
+
+// verify is db:verify (the newest dump) then vol:verify (the newest
+// archive of each volume): every backup kind of the stack, one step.
+func (c *commands) verify(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	if _, err := plan.ParseArgs(command, fs, args, 0, "none (db:verify FILE and vol:verify ARCHIVE take one)"); err != nil {
+		return plan.Step{}, err
+	}
+	dump, dbSkip, err := part(c.db["db:verify"], s, "db:verify", nil)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	arch, volSkip, err := part(c.vol["vol:verify"], s, "vol:verify", nil)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	b := &Both{}
+	if dump != nil {
+		b.Parts = append(b.Parts, Part{"db:verify", dump.Action})
+	} else {
+		b.Notes = append(b.Notes, "db:verify skipped: "+dbSkip)
+	}
+	if arch != nil {
+		b.Parts = append(b.Parts, Part{"vol:verify", arch.Action})
+	} else {
+		b.Notes = append(b.Notes, "vol:verify skipped: "+volSkip)
+	}
+	if len(b.Parts) == 0 {
+		return plan.Step{}, &plan.SkipError{Reason: "no dump to verify (" + dbSkip + ") and no volume archives (" + volSkip + ")"}
 	}
 	return plan.Step{Label: command, Args: args, Action: b}, nil
 }

@@ -56,7 +56,7 @@ func GlobalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "hook-timeout", Usage: "kill a hook, with its whole process group, after `DURATION` (30s, 5m; 0: no limit; default $KOMPOSE_HOOK_TIMEOUT from the environment or a stack's .env)"},
 		&cli.BoolFlag{Name: "prefix", Usage: "prefix each line compose and the hooks print with the stack's name (\"blog | \"); default: on when more than one stack is selected and stdout is not a terminal (also KOMPOSE_PREFIX=1/0)"},
 		&cli.BoolFlag{Name: "no-prefix", Usage: "never prefix the lines compose and the hooks print"},
-		&cli.BoolFlag{Name: "json", Usage: "print --list, hooks, status, hosts, db:list or a --dry-run plan as JSON (docs/json.md); nothing else on stdout"},
+		&cli.BoolFlag{Name: "json", Usage: "print --list, hooks, status, hosts, db:list, vol:list or a --dry-run plan as JSON (docs/json.md); nothing else on stdout"},
 		&cli.StringFlag{Name: "report", Usage: "write a JSON report of the run to `FILE` at the end, also after a failure or interrupt (docs/json.md)"},
 		&cli.StringFlag{Name: "metrics-file", Usage: "merge the run's results into the Prometheus text file `FILE` (node_exporter textfile collector)"},
 		&cli.StringFlag{Name: "parallel", Aliases: []string{"j"}, Usage: "run up to `N` independent stacks at once, within the dependency order; their lines are prefixed with the stack (default 1, one after the other; also $KOMPOSE_PARALLEL)"},

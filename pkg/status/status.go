@@ -98,6 +98,9 @@ type Archive struct {
 	File   string
 	Time   time.Time
 	Size   int64
+	// Verified is when an archive of the volume last passed vol:verify
+	// (zero: never).
+	Verified time.Time
 }
 
 // Dump is the newest dump of a stack's database.

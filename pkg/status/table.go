@@ -102,7 +102,18 @@ func archives(r Row, now time.Time, size func(int64) string, age func(time.Durat
 	if len(r.Archives) == 1 {
 		n = r.Archives[0].Volume
 	}
-	return fmt.Sprintf("%s ago, %s, %s", age(now.Sub(oldest)), n, size(total))
+	cell := fmt.Sprintf("%s ago, %s, %s", age(now.Sub(oldest)), n, size(total))
+	// The oldest verification, when every volume has one.
+	var verified time.Time
+	for _, a := range r.Archives {
+		if a.Verified.IsZero() {
+			return cell
+		}
+		if verified.IsZero() || a.Verified.Before(verified) {
+			verified = a.Verified
+		}
+	}
+	return cell + fmt.Sprintf(", verified %s ago", age(now.Sub(verified)))
 }
 
 // updates is the UPDATES cell: what the last update --check found, and

@@ -219,7 +219,7 @@ func newestArchives(dir string) ([]status.Archive, error) {
 	for _, a := range all { // newest first
 		if !seen[a.Base] {
 			seen[a.Base] = true
-			out = append(out, status.Archive{Volume: a.Base, File: a.Path, Time: a.Time, Size: a.Size})
+			out = append(out, status.Archive{Volume: a.Base, File: a.Path, Time: a.Time, Size: a.Size, Verified: vol.ReadVerified(dir, a.Base)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Volume < out[j].Volume })

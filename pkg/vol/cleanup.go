@@ -69,6 +69,11 @@ type Cleanup struct {
 	Foreign map[string]string
 	// LockTimeout bounds the wait for each volume's lock.
 	LockTimeout time.Duration
+	// Offsite, when set, also applies the retention rules to the stack's
+	// restic snapshots of its volumes (those of OffsiteNames, the volumes
+	// named on the command line; every volume when none is).
+	Offsite      *Offsite
+	OffsiteNames []string
 }
 
 // NewCleanup plans a cleanup of the archives in dir by keep.
@@ -148,6 +153,9 @@ func (c *Cleanup) Describe() []string {
 	for _, n := range sortedKeys(c.Foreign) {
 		lines = append(lines, fmt.Sprintf("not an archive of yours: %s (%s): left alone, never counted nor removed", n, c.Foreign[n]))
 	}
+	if c.Offsite != nil {
+		lines = append(lines, c.Offsite.describeForget(c.OffsiteNames))
+	}
 	return lines
 }
 
@@ -165,7 +173,7 @@ func sortedKeys(m map[string]string) []string {
 func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if _, err := os.Lstat(c.Dir); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(ex.Cmd.Stderr, "    no archives in %s\n", c.Dir)
-		return nil
+		return c.Offsite.forget(ctx, ex, c.OffsiteNames)
 	}
 	if err := trust.NewTree(policyOf(ex)).CheckDir(dirUse, c.Dir); err != nil {
 		return err
@@ -201,10 +209,11 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
 	}
 	fmt.Fprintln(ex.Cmd.Stderr, msg)
+	ferr := c.Offsite.forget(ctx, ex, c.OffsiteNames)
 	if len(errs) > 0 {
-		return fmt.Errorf("could not remove: %s", strings.Join(errs, "; "))
+		return errors.Join(fmt.Errorf("could not remove: %s", strings.Join(errs, "; ")), ferr)
 	}
-	return nil
+	return ferr
 }
 
 // removePartials removes the temporary files of base's exports in dir;
@@ -243,6 +252,8 @@ func humanAge(d time.Duration) string {
 type Lister struct {
 	Dir string
 	Now func() time.Time
+	// Offsite, when set, lists the stack's restic snapshots too.
+	Offsite *Offsite
 }
 
 // Run prints the stack's archives by volume, newest first, with size,
@@ -280,7 +291,18 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 			fmt.Fprintf(w, "    not an archive: %s (an export running now, or one that was killed; vol:cleanup removes it)\n", e.Name())
 		}
 	}
-	return nil
+	return l.listOffsite(ctx, ex)
+}
+
+// Archives are the archives vol:list shows, newest first: those in the
+// folder that the trust rule pol accepts.
+func (l *Lister) Archives(pol trust.Policy) ([]Archive, error) {
+	all, err := List(l.Dir, "")
+	if err != nil {
+		return nil, err
+	}
+	own, _ := splitTrusted(pol, all)
+	return own, nil
 }
 
 // contents says what the manifest beside an archive records.

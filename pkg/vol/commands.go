@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/kompose-dev/kompose/pkg/codec"
+	"github.com/kompose-dev/kompose/pkg/encrypt"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/settings"
@@ -35,6 +38,7 @@ func Commands(o Options) map[string]plan.CommandFunc {
 		"vol:cleanup": c.cleanup,
 		"vol:list":    c.list,
 		"vol:import":  c.importCmd,
+		"vol:verify":  c.verify,
 	}
 }
 
@@ -45,9 +49,10 @@ type commands struct {
 }
 
 func (c *commands) export(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[VOLUME...], --compress zstd|gzip|none (default zstd), --vol-lock-timeout DURATION"
+	const help = "[VOLUME...], --compress zstd|gzip|none (default zstd), --vol-lock-timeout DURATION, --no-offsite"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	compress := fs.String("compress", "zstd", "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
 	names, err := plan.ParseArgs(command, fs, args, 1<<16, help)
 	if err != nil {
@@ -84,6 +89,9 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	}
 	x := &Export{Stack: s.Name, Project: proj.Name, Dir: dir, Targets: targets, Time: c.o.Now(),
 		Pipe: Pipeline{Codec: cod, Exclude: b.Exclude}, LockTimeout: *lockWait, Stop: b.Stop}
+	if err := x.plugSeams(s, *noOffsite); err != nil {
+		return plan.Step{}, err
+	}
 	for _, t := range targets {
 		x.Paths = append(x.Paths, freePath(dir, t.FileBase(), x.Time, x.Pipe.Suffix()))
 	}
@@ -106,6 +114,26 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	return plan.Step{Label: command, Args: shown, Action: x}, nil
 }
 
+// plugSeams plans what the stack's environment adds to the writer: the
+// restic repository (the Tee) and age (the Layer).
+func (x *Export) plugSeams(s *plan.Stack, noOffsite bool) error {
+	var err error
+	if x.Offsite, err = offsiteFor(s); err != nil {
+		return err
+	}
+	if x.Offsite != nil {
+		x.Offsite.Disable = noOffsite
+	}
+	enc, err := encryptionFor(s)
+	if err != nil {
+		return err
+	}
+	if enc != nil {
+		x.Pipe.Layers = []Layer{enc}
+	}
+	return nil
+}
+
 func (c *commands) dir(s *plan.Stack) (string, error) {
 	dir, err := Dir(s.Env, s.Name, s.Dir)
 	if err != nil {
@@ -120,9 +148,11 @@ func (c *commands) dir(s *plan.Stack) (string, error) {
 }
 
 func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "[VOLUME...], " + retention.FlagsHelp + ", --older-than AGE (30d, 12h), --vol-lock-timeout DURATION (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
+	const help = "[VOLUME...], " + retention.FlagsHelp + ", --older-than AGE (30d, 12h), --vol-lock-timeout DURATION, --prune, --no-offsite (default: --keep-last 1, or the stack's KOMPOSE_KEEP_* variables)"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	keepFlags := retention.AddFlags(fs)
+	prune := fs.Bool("prune", false, "")
+	noOffsite := fs.Bool("no-offsite", false, "")
 	older := fs.String("older-than", "", "")
 	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
 	names, err := plan.ParseArgs(command, fs, args, 1<<16, help)
@@ -157,19 +187,36 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 		return plan.Step{}, err
 	}
 	x.LockTimeout = *lockWait
+	if x.Offsite, err = offsiteFor(s); err != nil {
+		return plan.Step{}, err
+	}
+	if x.Offsite != nil {
+		// No rule given at all: the repository keeps its history (the
+		// folder's default of one archive is not restic's).
+		x.Offsite.NoRule = !keepFlags.Given(settings.FromEnv(s.Env)) && !isSet(fs, "older-than")
+		x.Offsite.Keep, x.Offsite.Prune, x.Offsite.Disable = keep.ResticArgs(), *prune, *noOffsite
+		x.OffsiteNames = names
+	}
 	return plan.Step{Label: command, Args: args, Action: x}, nil
 }
 
 func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	if _, err := plan.ParseArgs(command, fs, args, 0, "none"); err != nil {
+	noOffsite := fs.Bool("no-offsite", false, "")
+	if _, err := plan.ParseArgs(command, fs, args, 0, "--no-offsite"); err != nil {
 		return plan.Step{}, err
 	}
 	dir, err := c.dir(s)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	return plan.Step{Label: command, Args: []string{dir}, Action: &Lister{Dir: dir, Now: c.o.Now}}, nil
+	l := &Lister{Dir: dir, Now: c.o.Now}
+	if !*noOffsite {
+		if l.Offsite, err = offsiteFor(s); err != nil {
+			return plan.Step{}, err
+		}
+	}
+	return plan.Step{Label: command, Args: []string{dir}, Action: l}, nil
 }
 
 // isSet reports whether the option name was given (even as "").
@@ -180,24 +227,35 @@ func isSet(fs *flag.FlagSet, name string) bool {
 }
 
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
-	const help = "ARCHIVE, --volume NAME, --force, --vol-lock-timeout DURATION"
+	const help = "ARCHIVE | --from restic[:SNAPSHOT], --volume NAME, --force, --vol-lock-timeout DURATION"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	volume := fs.String("volume", "", "")
 	force := fs.Bool("force", false, "")
+	from := fs.String("from", "", "")
 	lockWait := fs.Duration("vol-lock-timeout", DefaultLockTimeout, "")
 	pos, err := plan.ParseArgs(command, fs, args, 1, help)
 	if err != nil {
 		return plan.Step{}, err
 	}
-	if len(pos) != 1 {
+	what := *from
+	if isSet(fs, "from") {
+		if len(pos) != 0 {
+			return plan.Step{}, plan.Usagef("%s --from %s reads the archive from the repository: it takes no ARCHIVE", command, *from)
+		}
+	} else if len(pos) != 1 {
 		return plan.Step{}, plan.Usagef("%s: which archive? (options: %s)", command, help)
+	} else {
+		what = pos[0]
 	}
 	c.importStacks = append(c.importStacks, s.Name)
 	if len(c.importStacks) > 1 {
-		return plan.Step{}, plan.Usagef("%s %s: one archive goes into one stack's volume, and the pattern selects several (%s)", command, pos[0], strings.Join(c.importStacks, ", "))
+		return plan.Step{}, plan.Usagef("%s %s: one archive goes into one stack's volume, and the pattern selects several (%s)", command, what, strings.Join(c.importStacks, ", "))
 	}
 	if *lockWait < 0 {
 		return plan.Step{}, plan.Usagef("%s: --vol-lock-timeout %s: must not be negative", command, *lockWait)
+	}
+	if isSet(fs, "from") {
+		return c.importFrom(s, command, *from, *volume, *force, *lockWait)
 	}
 	dir, err := c.dir(s)
 	if err != nil {
@@ -207,7 +265,13 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err != nil {
 		return plan.Step{}, err
 	}
-	cod, err := archiveCodec(path)
+	var ids []age.Identity
+	if strings.HasSuffix(path, encrypt.Ext) {
+		if ids, err = identitiesFor(s, true); err != nil {
+			return plan.Step{}, fmt.Errorf("%s %s: %w", command, pos[0], err)
+		}
+	}
+	rp, err := readPipeline(path, ids)
 	if err != nil {
 		return plan.Step{}, plan.Usagef("%s: %v", command, err)
 	}
@@ -225,7 +289,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 			return plan.Step{}, err
 		}
 	}
-	x := &Import{Stack: s.Name, Project: proj.Name, Dir: dir, Target: t, Archive: path, Codec: cod, Time: c.o.Now(), LockTimeout: *lockWait, Force: *force}
+	x := &Import{Stack: s.Name, Project: proj.Name, Dir: dir, Target: t, Archive: path, Codec: rp.Codec, Layers: rp.Layers, Time: c.o.Now(), LockTimeout: *lockWait, Force: *force}
 	if merr == nil {
 		x.Manifest = m
 	}
@@ -235,6 +299,58 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 		}
 	}
 	return plan.Step{Label: command, Args: []string{path}, Action: x}, nil
+}
+
+func (c *commands) verify(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	const help = "[ARCHIVE...] | --from restic[:SNAPSHOT] [--volume NAME] (default: the newest archive of each volume)"
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	from := fs.String("from", "", "")
+	volume := fs.String("volume", "", "")
+	pos, err := plan.ParseArgs(command, fs, args, 1<<16, help)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	dir, err := c.dir(s)
+	if err != nil {
+		return plan.Step{}, err
+	}
+	v := &Verify{Dir: dir}
+	if v.Identities, err = identitiesFor(s, false); err != nil {
+		return plan.Step{}, err
+	}
+	if isSet(fs, "from") {
+		if len(pos) > 0 {
+			return plan.Step{}, plan.Usagef("%s --from %s reads the archive from the repository: it takes no ARCHIVE", command, *from)
+		}
+		st, err := c.importFrom(s, command, *from, *volume, false, 0)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		v.Restic = st.Action.(*FromRestic)
+		return plan.Step{Label: command, Args: []string{"--from", *from}, Action: v}, nil
+	}
+	for _, a := range pos {
+		p, err := resolveArchive(dir, c.o.Cwd, a)
+		if err != nil {
+			return plan.Step{}, err
+		}
+		v.Archives = append(v.Archives, p)
+	}
+	if len(pos) == 0 {
+		all, err := List(dir, "")
+		if err != nil {
+			return plan.Step{}, err
+		}
+		own, _ := splitTrusted(s.Policy, all)
+		bases, groups := byBase(own)
+		for _, b := range bases {
+			v.Archives = append(v.Archives, groups[b][0].Path)
+		}
+	}
+	if len(v.Archives) == 0 {
+		return plan.Step{}, &plan.SkipError{Reason: "no volume archives in " + dir}
+	}
+	return plan.Step{Label: command, Args: args, Action: v}, nil
 }
 
 // resolveArchive finds vol:import's ARCHIVE: an absolute path, a path

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,10 @@ type Export struct {
 	Stop []string
 	// Notes are said in the plan: volumes left out and why.
 	Notes []string
-	Now   func() time.Time
+	// Offsite, when set, also stores each archive in the stack's restic
+	// repository as it is written (offsite.go).
+	Offsite *Offsite
+	Now     func() time.Time
 	// written are the archives Run made ([Export.Archives]).
 	written []plan.ArchiveResult
 }
@@ -85,6 +89,14 @@ func (x *Export) Describe() []string {
 	}
 	if len(x.Stop) > 0 {
 		lines = append(lines, "stop:    "+strings.Join(x.Stop, ", ")+" (compose stop) while archiving; then start again those that were running, also on failure or interrupt")
+	}
+	for _, l := range x.Pipe.Layers {
+		if a, ok := l.(*ageLayer); ok {
+			lines = append(lines, a.describe())
+		}
+	}
+	if x.Offsite != nil {
+		lines = append(lines, x.Offsite.describe())
 	}
 	for _, n := range x.Notes {
 		lines = append(lines, "note:    "+n)
@@ -172,7 +184,7 @@ func (x *Export) one(ctx context.Context, e engine, t Target, final string, cs [
 	defer e.remove(ctx, src)
 	start := time.Now()
 	name, err := x.write(ctx, e, t, final, src, "")
-	if err == nil {
+	if name != "" {
 		r := plan.ArchiveResult{Volume: t.Name, File: name, Time: x.Time, Seconds: time.Since(start).Seconds()}
 		if fi, serr := os.Stat(name); serr == nil {
 			r.Size = fi.Size()
@@ -185,7 +197,10 @@ func (x *Export) one(ctx context.Context, e engine, t Target, final string, cs [
 // write archives what src holds into final (or the next free name), as
 // every archive is written: a hidden .partial file, read back in full,
 // the manifest beside it, then the name. note is kept in the manifest.
-// It returns the archive's path.
+// With an offsite repository, the stored bytes are teed into a restic
+// snapshot as they are written, committed only once the archive is
+// verified and named. It returns the archive's path ("" when none was
+// written; set with the error of a failed offsite copy).
 func (x *Export) write(ctx context.Context, e engine, t Target, final string, src source, note string) (string, error) {
 	start := time.Now()
 	w := e.ex.Cmd.Stderr
@@ -200,9 +215,24 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 			os.Remove(tmp.Name())
 		}
 	}()
-	counts, err := x.copy(ctx, e, src, tmp)
+	up := x.startOffsite(ctx, e.ex, t, filepath.Base(final))
+	defer up.abort()
+	pipe := x.Pipe
+	pipe.Tee = up.tee()
+	var chk *streamCheck
+	if len(pipe.Layers) > 0 {
+		// The compressed stream is checked as it passes, before the
+		// layers (age) finish the file (encrypt.go).
+		chk = &streamCheck{codec: pipe.Codec}
+		pipe.Layers = append([]Layer{chk}, pipe.Layers...)
+	}
+	counts, err := x.copy(ctx, e, src, tmp, pipe)
 	if err != nil {
+		chk.abort()
 		return "", fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, err)
+	}
+	if chk != nil && (chk.counts.Files != counts.Files || chk.counts.Bytes != counts.Bytes) {
+		return "", fmt.Errorf("%s %s: the compressed stream holds %d entries and %d bytes, %d and %d were written; no archive written", t.Kind, t.Name, chk.counts.Files, chk.counts.Bytes, counts.Files, counts.Bytes)
 	}
 	if err := tmp.Sync(); err != nil {
 		return "", fmt.Errorf("%s %s: %w; no archive written", t.Kind, t.Name, safefile.WriteFailure(err, x.Dir, "the archive"))
@@ -211,7 +241,16 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 	if err != nil {
 		return "", err
 	}
-	got, sum, err := x.Pipe.VerifyFile(ctx, e.ex.Proc, e.ex.Cmd.Env, tmp)
+	var got Counts
+	var sum string
+	if x.Pipe.sealed() {
+		// Encrypted without the key here: checked as it passed (above);
+		// the file is read in full for its sha256.
+		got = counts
+		sum, err = hashStored(io.NewSectionReader(tmp, 0, fi.Size()))
+	} else {
+		got, sum, err = x.Pipe.VerifyFile(ctx, e.ex.Proc, e.ex.Cmd.Env, tmp)
+	}
 	if err != nil || got.Files != counts.Files || got.Bytes != counts.Bytes {
 		return "", fmt.Errorf("%s %s: the archive written does not read back whole (%v; %d entries and %d bytes written, %d and %d read); no archive written", t.Kind, t.Name, err, counts.Files, counts.Bytes, got.Files, got.Bytes)
 	}
@@ -240,13 +279,13 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 	}
 	published = true
 	fmt.Fprintf(w, "    wrote %s (%s; %d entries, %s of files) in %.1fs from %s\n", name, humanSize(fi.Size()), counts.Files, humanSize(counts.Bytes), time.Since(start).Seconds(), src.Desc)
-	return name, nil
+	return name, up.commit(w, name, stackMasker(e.ex))
 }
 
 // copy streams the target out of the engine through the pipeline into
 // out. A failed write stops docker cp (its pipe closes); docker cp's
 // failure with a complete-looking stream still fails the archive.
-func (x *Export) copy(ctx context.Context, e engine, src source, out *os.File) (Counts, error) {
+func (x *Export) copy(ctx context.Context, e engine, src source, out *os.File, pipe Pipeline) (Counts, error) {
 	r, pw, err := os.Pipe()
 	if err != nil {
 		return Counts{}, err
@@ -258,7 +297,10 @@ func (x *Export) copy(ctx context.Context, e engine, src source, out *os.File) (
 		pw.Close()
 		errc <- err
 	}()
-	counts, werr := x.Pipe.WriteFile(ctx, e.ex.Proc, e.ex.Cmd.Env, r, out)
+	counts, werr := pipe.WriteFile(ctx, e.ex.Proc, e.ex.Cmd.Env, r, out)
+	if werr == nil {
+		_, _ = io.Copy(io.Discard, r) // docker cp's end after the tar's
+	}
 	r.Close()
 	runErr := <-errc
 	switch {

@@ -28,6 +28,9 @@ type Import struct {
 	Target         Target
 	Archive        string
 	Codec          codec.Codec
+	// Layers unwrap an encrypted archive (age, with the identities of
+	// KOMPOSE_AGE_IDENTITY_FILE).
+	Layers []Layer
 	// Manifest is the archive's, when it has one (Manifest.Version > 0).
 	Manifest    Manifest
 	Images      []string
@@ -101,7 +104,7 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		return fmt.Errorf("the safety copy of the current contents failed, nothing was changed: %w", err)
 	}
 	fmt.Fprintf(w, "    safety copy of the current contents: %s\n", saved)
-	rerr := x.restore(ctx, e, src, x.Archive, x.Codec, want)
+	rerr := x.restore(ctx, e, src, x.Archive, Pipeline{Codec: x.Codec, Layers: x.Layers}, want)
 	if rerr == nil {
 		fmt.Fprintf(w, "    restored %s into %s %s (%d entries, %s of files)\n", x.Archive, x.Target.Kind, x.Target.Name, want.Files, humanSize(want.Bytes))
 		return nil
@@ -111,7 +114,7 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	}
 	fmt.Fprintf(w, "    restore failed: %v; putting the old contents back from %s\n", rerr, saved)
 	m, _ := ReadManifest(saved)
-	if uerr := x.restore(context.WithoutCancel(ctx), e, src, saved, codec.Zstd, m.Counts); uerr != nil {
+	if uerr := x.restore(context.WithoutCancel(ctx), e, src, saved, Pipeline{Codec: codec.Zstd}, m.Counts); uerr != nil {
 		return fmt.Errorf("restore failed: %v; putting the old contents back failed too: %v; they are in %s", rerr, uerr, saved)
 	}
 	return fmt.Errorf("restore failed: %v; the old contents were put back (from %s)", rerr, saved)
@@ -129,7 +132,7 @@ func (x *Import) check(ctx context.Context, ex *plan.ActionEnv) (Counts, error) 
 		return Counts{}, err
 	}
 	defer f.Close()
-	got, sum, err := Pipeline{Codec: x.Codec, Screen: screen(x.Target)}.VerifyFile(ctx, ex.Proc, ex.Cmd.Env, f)
+	got, sum, err := Pipeline{Codec: x.Codec, Layers: x.Layers, Screen: screen(x.Target)}.VerifyFile(ctx, ex.Proc, ex.Cmd.Env, f)
 	var he *HostileEntryError
 	if errors.As(err, &he) {
 		return got, fmt.Errorf("archive %s: refusing it: %w; nothing was changed", x.Archive, he)
@@ -147,7 +150,7 @@ func (x *Import) check(ctx context.Context, ex *plan.ActionEnv) (Counts, error) 
 // empties it (a throwaway container of the helper's image running
 // /bin/sh), extracts the tar with docker cp -a (owners kept), and reads
 // the result back to compare the counts.
-func (x *Import) restore(ctx context.Context, e engine, src source, archive string, c codec.Codec, want Counts) error {
+func (x *Import) restore(ctx context.Context, e engine, src source, archive string, p Pipeline, want Counts) error {
 	if err := e.clear(ctx, x.Target, src.Image); err != nil {
 		return err
 	}
@@ -156,7 +159,13 @@ func (x *Import) restore(ctx context.Context, e engine, src source, archive stri
 		return err
 	}
 	defer f.Close()
-	zr, err := c.Reader(bufio.NewReaderSize(f, 1<<20))
+	var in io.Reader = bufio.NewReaderSize(f, 1<<20)
+	for _, l := range p.Layers {
+		if in, err = l.Unwrap(in); err != nil {
+			return err
+		}
+	}
+	zr, err := p.Codec.Reader(in)
 	if err != nil {
 		return err
 	}

@@ -24,12 +24,13 @@ const Schema = "kompose/v1"
 
 // The kinds of document.
 const (
-	KindList   = "list"
-	KindHooks  = "hooks"
-	KindStatus = "status"
-	KindDBList = "db-list"
-	KindPlan   = "plan"
-	KindReport = "report"
+	KindList    = "list"
+	KindHooks   = "hooks"
+	KindStatus  = "status"
+	KindDBList  = "db-list"
+	KindVolList = "vol-list"
+	KindPlan    = "plan"
+	KindReport  = "report"
 )
 
 // Header starts every document.
@@ -120,6 +121,9 @@ type ArchiveInfo struct {
 	Time       string `json:"time"`
 	AgeSeconds int64  `json:"age_seconds"`
 	Size       int64  `json:"size"`
+	// LastVerified is when an archive of the volume last passed
+	// vol:verify; absent when none has.
+	LastVerified *Verified `json:"last_verified,omitempty"`
 }
 
 // DBInfo is the database side of a stack's status: its newest dump.
@@ -184,7 +188,11 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 		}
 		s.Volumes, s.VolumesError = []ArchiveInfo{}, errStr(r.ArchiveErr, m)
 		for _, a := range r.Archives {
-			s.Volumes = append(s.Volumes, ArchiveInfo{Volume: a.Volume, File: a.File, Time: Time(a.Time), AgeSeconds: int64(now.Sub(a.Time).Seconds()), Size: a.Size})
+			ai := ArchiveInfo{Volume: a.Volume, File: a.File, Time: Time(a.Time), AgeSeconds: int64(now.Sub(a.Time).Seconds()), Size: a.Size}
+			if !a.Verified.IsZero() {
+				ai.LastVerified = &Verified{Time: Time(a.Verified), AgeSeconds: int64(now.Sub(a.Verified).Seconds())}
+			}
+			s.Volumes = append(s.Volumes, ai)
 		}
 		doc.OK = doc.OK && s.OK
 		doc.Stacks = append(doc.Stacks, s)
@@ -261,6 +269,47 @@ type DBStack struct {
 	Snapshots []SnapshotInfo `json:"snapshots,omitempty"`
 	// OffsiteError is why the repository could not be listed.
 	OffsiteError *string `json:"offsite_error,omitempty"`
+}
+
+// VolList is the document of `kompose <pattern> vol:list --json`.
+type VolList struct {
+	Header
+	Root   string     `json:"root"`
+	Stacks []VolStack `json:"stacks"`
+}
+
+// VolStack is the archives of one stack's volumes, by volume.
+type VolStack struct {
+	Name    string        `json:"name"`
+	Dir     string        `json:"dir,omitempty"`
+	Skip    string        `json:"skip,omitempty"`
+	Error   *string       `json:"error"`
+	Volumes []VolArchives `json:"volumes"`
+	// OffsiteError is why the repository could not be listed.
+	OffsiteError *string `json:"offsite_error,omitempty"`
+}
+
+// VolArchives are one volume's archives in the backup folder and its
+// snapshots in the stack's restic repository, newest first. Volume is
+// the archives' file base (the volume's name, "/" as "-").
+type VolArchives struct {
+	Volume   string       `json:"volume"`
+	Archives []VolArchive `json:"archives"`
+	// Snapshots are absent when the stack has no repository configured
+	// (or --no-offsite).
+	Snapshots []SnapshotInfo `json:"snapshots,omitempty"`
+}
+
+// VolArchive is one volume archive; Files and Bytes are its manifest's
+// (absent without one), Note why it was made when not by vol:export.
+type VolArchive struct {
+	File       string `json:"file"`
+	Time       string `json:"time"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Size       int64  `json:"size"`
+	Files      *int64 `json:"files,omitempty"`
+	Bytes      *int64 `json:"bytes,omitempty"`
+	Note       string `json:"note,omitempty"`
 }
 
 // SnapshotInfo is one snapshot of a restic repository.

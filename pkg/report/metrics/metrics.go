@@ -67,7 +67,7 @@ var help = map[string]string{
 	ArchiveSize:      "Size of the volume's last archive written by the command.",
 	ArchiveTime:      "When the volume's last archive written by the command was taken (Unix time).",
 	ArchiveDuration:  "How long writing the volume's last archive took.",
-	LastVerified:     "When a dump of the stack last passed db:verify, a restore drill (Unix time).",
+	LastVerified:     "When a dump of the stack last passed db:verify, a restore drill, or its archives vol:verify (Unix time; the command label says which).",
 	DBInfo:           "The engine of the stack's database (postgres, mariadb, mysql), as the last db:* command found it; always 1.",
 	NotTransactional: "Tables without transactions (MyISAM, Aria, ...) the last db:export found: its dump is consistent only for the others.",
 	UpdateAvailable:  "How many of the stack's services have a newer image in their registry, as update --check last found (services it could not check are not counted).",
@@ -392,7 +392,7 @@ func (r *Recorder) StackDone(sr run.StackResult) {
 		if n, ok := r.sizes[sr.Stack]; ok {
 			r.series.set(DumpSize, k, float64(n))
 		}
-		if r.command == "db:verify" {
+		if r.command == "db:verify" || r.command == "vol:verify" || r.command == "verify" {
 			r.series.set(LastVerified, k, now)
 		}
 	}

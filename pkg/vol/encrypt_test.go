@@ -1,0 +1,130 @@
+package vol
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kompose-dev/kompose/pkg/codec"
+	"github.com/kompose-dev/kompose/pkg/encrypt"
+	"github.com/kompose-dev/kompose/pkg/trust"
+)
+
+// ageKeys makes a real key pair with age-keygen and reads it back as
+// kompose does.
+func ageKeys(t *testing.T) (idFile string, l *ageLayer) {
+	t.Helper()
+	for _, p := range []string{"age", "age-keygen", "zstd", "tar"} {
+		if _, err := exec.LookPath(p); err != nil {
+			if os.Getenv("KOMPOSE_REQUIRE_ALL") == "1" {
+				t.Fatalf("%s not installed (KOMPOSE_REQUIRE_ALL=1)", p)
+			}
+			t.Skip(p + " not installed")
+		}
+	}
+	dir := t.TempDir()
+	idFile = filepath.Join(dir, "key.txt")
+	if out, err := exec.Command("age-keygen", "-o", idFile).CombinedOutput(); err != nil {
+		t.Fatalf("age-keygen: %v\n%s", err, out)
+	}
+	pub, err := exec.Command("age-keygen", "-y", idFile).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcFile := filepath.Join(dir, "recipients.txt")
+	if err := os.WriteFile(rcFile, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := encrypt.Recipients(trust.Current(), rcFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idFile, &ageLayer{recipients: rs}
+}
+
+// TestAgeArchive: an archive written through the age layer (with the
+// stream check before it, as vol:export writes it) is a .tar.zst.age
+// that `age -d | zstd -d | tar` reads whole; kompose reads it back with
+// the identity and refuses it without; the Tee gets the ciphertext.
+func TestAgeArchive(t *testing.T) {
+	idFile, l := ageKeys(t)
+	chk := &streamCheck{codec: codec.Zstd}
+	var tee bytes.Buffer
+	p := Pipeline{Codec: codec.Zstd, Layers: []Layer{chk, l}, Tee: &tee}
+	if p.Suffix() != ".tar.zst.age" {
+		t.Errorf("suffix %q", p.Suffix())
+	}
+	if !p.sealed() {
+		t.Error("an age layer without identities is not sealed")
+	}
+	var out bytes.Buffer
+	counts, err := p.Write(bytes.NewReader(sample(t)), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chk.counts != counts {
+		t.Errorf("the stream check counted %+v, the writer %+v", chk.counts, counts)
+	}
+	if !bytes.Equal(tee.Bytes(), out.Bytes()) || !encrypt.IsEncrypted(out.Bytes()) {
+		t.Error("the tee did not get the age file")
+	}
+	sh := exec.Command("sh", "-c", `age -d -i "$1" | zstd -d | tar -tv`, "sh", idFile)
+	sh.Stdin = bytes.NewReader(out.Bytes())
+	listing, err := sh.CombinedOutput()
+	if err != nil || !strings.Contains(string(listing), "./link -> a") {
+		t.Fatalf("age -d | zstd -d | tar -t: %v\n%s", err, listing)
+	}
+	ids, err := encrypt.Identities(trust.Current(), idFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := readPipeline("data_20260101_000000.tar.zst.age", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := rp.Verify(bytes.NewReader(out.Bytes()))
+	if err != nil || got.Files != counts.Files || got.Bytes != counts.Bytes {
+		t.Errorf("read back with the identity: %+v %v, wrote %+v", got, err, counts)
+	}
+	rp, _ = readPipeline("data_20260101_000000.tar.zst.age", nil)
+	if _, _, err := rp.Verify(bytes.NewReader(out.Bytes())); err == nil || !strings.Contains(err.Error(), encrypt.VarIdentity) {
+		t.Errorf("read back without the identity: %v", err)
+	}
+}
+
+// TestStreamCheckStopsAge: a compressed stream cut short fails the
+// check's Close, which comes before age's: the age file is never
+// finished, and age refuses it.
+func TestStreamCheckStopsAge(t *testing.T) {
+	idFile, l := ageKeys(t)
+	var whole bytes.Buffer
+	if _, err := (Pipeline{Codec: codec.Zstd}).Write(bytes.NewReader(sample(t)), &whole); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	aw, err := l.Wrap(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chk := &streamCheck{codec: codec.Zstd}
+	cw, err := chk.Wrap(aw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cw.Write(whole.Bytes()[:whole.Len()/2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := cw.Close(); err == nil || !strings.Contains(err.Error(), "does not read back whole before encryption") {
+		t.Fatalf("a cut stream passed the check: %v", err)
+	}
+	// Pipeline.Write returns at the first Close that fails: age's is
+	// never called.
+	cmd := exec.Command("age", "-d", "-i", idFile)
+	cmd.Stdin = bytes.NewReader(out.Bytes())
+	if b, err := cmd.CombinedOutput(); err == nil {
+		t.Errorf("age decrypted an unfinished file: %s", b)
+	}
+}
