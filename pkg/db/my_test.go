@@ -172,6 +172,9 @@ func TestWithMariaDB(t *testing.T) {
 	t.Run("SwapLockedOut", func(t *testing.T) { testMySwapLockedOut(t, setup(t)) })
 	t.Run("DiskFull", func(t *testing.T) { testMyDiskFull(t, setup(t)) })
 	t.Run("LocalInfile", func(t *testing.T) { testMyLocalInfile(t, setup(t)) })
+	for i := 0; i < 4; i++ {
+		t.Run(fmt.Sprintf("HiddenUse%d", i), func(t *testing.T) { testMyHiddenUse(t, setup(t), i) })
+	}
 }
 
 // A dump with every column type, a view on a view, a trigger, a
@@ -621,6 +624,41 @@ func testMyLocalInfile(t *testing.T, e *myEnv) {
 		got, _ := e.srv.SQL(context.Background(), db, "SELECT l FROM leak")
 		if strings.Contains(got, "root-secret-line") {
 			t.Errorf("the dump read %s into %s.leak (import: %v)\n%s", secret, db, err, stderr)
+		}
+	}
+}
+
+// A dump of one database cannot reach another one, not even the live
+// database being replaced: a USE the client does not see as its own
+// command (inside a line, in an executable comment, after a comment)
+// still reaches the server, and --one-database only follows the client's
+// own use command. Nothing may change outside the scratch database before
+// the swap.
+func testMyHiddenUse(t *testing.T, e *myEnv, only int) {
+	good, _ := e.export(Plain, time.Date(2024, 1, 1, 0, 0, 0, 0, time.Local))
+	data, _ := os.ReadFile(good)
+	live := QuoteMyIdent(e.cfg.Name)
+	for i, inject := range []string{
+		"SELECT 1; USE " + live + ";\nDROP TABLE counters;\n",
+		"/*!40101 USE " + live + " */;\nDROP TABLE counters;\n",
+		"/* x */ USE " + live + ";\nDROP TABLE counters;\n",
+		"DROP TABLE " + live + ".counters;\n",
+	} {
+		if i != only {
+			continue
+		}
+		before := e.state()
+		f := filepath.Join(e.dir, fmt.Sprintf("%s_2024020%d_000000.sql", e.cfg.Name, i+2))
+		os.WriteFile(f, bytes.Replace(data, []byte("\n--\n"), []byte("\n"+inject+"--\n"), 1), 0o600)
+		err, stderr := e.run(e.newImport(f), nil)
+		if err == nil {
+			t.Errorf("%q: imported\n%s", inject, stderr)
+		}
+		if got := e.srv.MustSQL(t, "", "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+QuoteMyLiteral(e.cfg.Name)+" AND TABLE_NAME = 'counters'"); got != "1" {
+			t.Errorf("%q: the live database lost its table counters before any swap (err %v)", inject, err)
+		}
+		if err != nil && e.state() != before {
+			t.Errorf("%q: failed import changed the live data", inject)
 		}
 	}
 }
