@@ -175,6 +175,8 @@ func TestWithMariaDB(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		t.Run(fmt.Sprintf("HiddenUse%d", i), func(t *testing.T) { testMyHiddenUse(t, setup(t), i) })
 	}
+	t.Run("LoaderAccount", func(t *testing.T) { testMyLoaderAccount(t, setup(t)) })
+	t.Run("LoaderRefused", func(t *testing.T) { testMyLoaderRefused(t, setup(t)) })
 }
 
 // A dump with every column type, a view on a view, a trigger, a
@@ -454,7 +456,7 @@ func testMyKilledLoad(t *testing.T, e *myEnv) {
 	// runner's relay passes the signal to the client, which dies).
 	partial := `head -c 300000 | "$@"; kill -KILL $$`
 	err, stderr := e.runCtx(ctx, e.newImport(file), func(argv []string) []string {
-		if slices.Contains(argv, "--one-database") {
+		if slices.Contains(argv, "--local-infile=0") {
 			cancel()
 			return append([]string{"sh", "-c", partial, "sh"}, argv...)
 		}
@@ -659,6 +661,12 @@ func testMyHiddenUse(t *testing.T, e *myEnv, only int) {
 		}
 		if err != nil && e.state() != before {
 			t.Errorf("%q: failed import changed the live data", inject)
+		}
+		if err != nil && !strings.Contains(err.Error(), "outside the scratch database") {
+			t.Errorf("%q: the message does not say why: %v", inject, err)
+		}
+		if got := e.loaderAccounts(); got != "NULL" {
+			t.Errorf("%q: loading accounts left: %s", inject, got)
 		}
 	}
 }
