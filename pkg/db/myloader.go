@@ -24,7 +24,9 @@ import (
 // live.t), reaches the server whatever a scanner of ours or the
 // client's --one-database make of it. The account cannot reach any
 // other database, so such a statement fails (the client stops at the
-// first error) and the live database stays as it was.
+// first error) and the live database stays as it was. (The client's
+// --one-database is no guard: it follows only the client's own use
+// command, and after one it skips all but SELECTs silently.)
 //
 // The account is created by DB_USER just before the load (SQL on the
 // client's standard input, never in an argument), with a random name
@@ -173,13 +175,8 @@ func (m *myServer) LoadRestricted(ctx context.Context, ex *plan.ActionEnv, db st
 	defer m.dropLoader(context.WithoutCancel(ctx), ex, l)
 	loc := m.x.Loc
 	loc.cfg.User, loc.cfg.Password = l.user, l.password
-	args := []string{"--batch", "--local-infile=0"}
-	if m.noCommands != "" {
-		args = append(args, m.noCommands)
-	}
-	args = append(args, "--default-character-set=utf8mb4", "--", db)
 	fr := newDefinerFilter(dump)
-	cmd := proc.Cmd{Argv: loc.Argv(loc.clientTool(), args...), Dir: ex.Cmd.Dir, Env: loc.Env(ex.Cmd.Env),
+	cmd := proc.Cmd{Argv: m.loadArgvAs(loc, db), Dir: ex.Cmd.Dir, Env: loc.Env(ex.Cmd.Env),
 		Stdin: fr, Stdout: io.Discard, Stderr: stderr}
 	ld := &myLoad{db: db, definers: fr.definers, loader: l.definer()}
 	if err := ex.Proc.Run(ctx, cmd); err != nil {

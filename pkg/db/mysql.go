@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/plan"
@@ -210,20 +209,27 @@ func (m *myServer) drop(ctx context.Context, ex *plan.ActionEnv, name string) er
 }
 
 // loadArgv is the client reading the dump into the scratch database, as
-// the dry run shows it ([myServer.LoadRestricted] runs it): client
+// the dry run shows it ([myServer.LoadRestricted] runs it).
+func (m *myServer) loadArgv() []string {
+	loc := m.x.Loc
+	loc.cfg.User = myLoaderPrefix + "<random>"
+	return m.loadArgvAs(loc, m.x.Scratch)
+}
+
+// loadArgvAs is the client loading a dump into db at loc: client
 // commands off, no LOAD DATA LOCAL INFILE (the client would read any file
 // of the machine it runs on, as root on the host in host mode, into a
-// table: the client library allows it unless told not to), and
-// --one-database; as a throwaway account that may touch the scratch
-// database only, its password in MYSQL_PWD.
-func (m *myServer) loadArgv() []string {
+// table: the client library allows it unless told not to). No
+// --one-database: it follows only the client's own use command, and
+// after one naming another database it silently skips every statement
+// but SELECTs, to the end of the dump (an empty database, "loaded");
+// the loading account is what keeps a dump in db.
+func (m *myServer) loadArgvAs(loc Location, db string) []string {
 	args := []string{"--batch", "--local-infile=0"}
 	if m.noCommands != "" {
 		args = append(args, m.noCommands)
 	}
-	loc := m.x.Loc
-	loc.cfg.User = myLoaderPrefix + "<random>"
-	return loc.Argv(loc.clientTool(), append(args, "--default-character-set=utf8mb4", "--", m.x.Scratch)...)
+	return loc.Argv(loc.clientTool(), append(args, "--default-character-set=utf8mb4", "--", db)...)
 }
 
 // load streams the dump into the scratch database, as an account that
@@ -255,8 +261,12 @@ func (m *myServer) load(ctx context.Context, ex *plan.ActionEnv) error {
 		case errors.As(runErr, new(*proc.InterruptedError)):
 		case strings.Contains(errb.String(), "Not allowed in the sandbox mode"):
 			return fmt.Errorf("%s: %s refused a client command in the dump (%s): kompose loads dumps with client commands off, so none runs; nothing was changed", x.File, x.Loc.clientTool(), msg)
-		case strings.Contains(msg, "ERROR 1044") || strings.Contains(msg, "ERROR 1142") || strings.Contains(msg, "ERROR 1227") || strings.Contains(msg, "ERROR 1045"):
+		case strings.Contains(msg, "ERROR 1227"):
+			return fmt.Errorf("%s: the dump needs a privilege beyond its own database (%s): kompose loads a dump as an account that may touch the scratch database %s only; a DEFINER written otherwise than mariadb-dump writes it, or a SET of a server or replication setting, is refused; the load stopped", x.File, msg, QuoteMyIdent(x.Scratch))
+		case strings.Contains(msg, "ERROR 1044") || strings.Contains(msg, "ERROR 1142") || strings.Contains(msg, "ERROR 1045"):
 			return fmt.Errorf("%s: the dump reached for something outside the scratch database %s (%s): kompose loads a dump as an account that may touch that database only, so it was refused and the load stopped; a dump of one database by mariadb-dump (db:export) never does this", x.File, QuoteMyIdent(x.Scratch), msg)
+		case strings.Contains(msg, "ERROR 1419"):
+			return fmt.Errorf("%s stopped: %w (%s: %s): the server keeps a binary log, and then only an account with SUPER may create functions and triggers, which the loading account has not; set log_bin_trust_function_creators=1 on the server", x.Loc.clientTool(), runErr, x.File, msg)
 		case msg != "":
 			return fmt.Errorf("%s stopped: %w (%s: %s)", x.Loc.clientTool(), runErr, x.File, msg)
 		}
@@ -461,9 +471,6 @@ func (m *myServer) swap(ctx context.Context, ex *plan.ActionEnv, from, to string
 	}
 	s.add("DROP DATABASE %s", QuoteMyIdent(from))
 	if err := m.run(context.WithoutCancel(ctx), ex, s.String(), io.Discard); err != nil {
-		if os.Getenv("K20C_DEBUG") != "" {
-			fmt.Fprintln(os.Stderr, s.String())
-		}
 		return &PartialSwapError{Live: live, Kept: to, Scratch: from, Err: err}
 	}
 	return nil
