@@ -468,6 +468,9 @@ func testMyKilledLoad(t *testing.T, e *myEnv) {
 	if got := e.state(); got != before {
 		t.Errorf("live data changed by a killed import")
 	}
+	if got := e.loaderAccounts(); got != "NULL" {
+		t.Errorf("a killed import left its loading account: %s", got)
+	}
 	if side := e.sideDBs(); len(side) != 0 {
 		t.Errorf("left %v", side)
 	}
