@@ -117,4 +117,39 @@ func testMyLoaderRefused(t *testing.T, e *myEnv) {
 	if got := e.loaderAccounts(); got != "NULL" {
 		t.Errorf("loading accounts left: %s", got)
 	}
+	if strings.Contains(stderr, "warning") {
+		t.Errorf("a refused import warns about something else:\n%s", stderr)
+	}
+}
+
+// An administrative DB_USER that is not root imports with the privileges
+// docs/database.md names: CREATE USER, SET USER (the dump's definers are
+// root's), SELECT on mysql.proc (to read back routines it did not
+// define) and ALL on the stack's databases WITH GRANT OPTION; it cannot
+// read mysql.user, so leftover accounts are not looked for (a warning).
+func testMyLoaderLimitedAdmin(t *testing.T, e *myEnv) {
+	admin := "k20c_admin"
+	e.srv.MustSQL(t, "", "CREATE USER '"+admin+"'@'%' IDENTIFIED BY 'Adm1n-pw!'; GRANT CREATE USER, SET USER ON *.* TO '"+admin+"'@'%'; GRANT SELECT ON mysql.proc TO '"+admin+"'@'%'; GRANT ALL ON "+grantDB(e.cfg.Name)[:len(grantDB(e.cfg.Name))-1]+"%`.* TO '"+admin+"'@'%' WITH GRANT OPTION")
+	t.Cleanup(func() { _, _ = e.srv.SQL(context.Background(), "", "DROP USER IF EXISTS '"+admin+"'@'%'") })
+	file, _ := e.export(Plain, time.Now())
+	before := e.state()
+	defs := e.myDefinersOf(e.cfg.Name)
+	e.cfg.User, e.cfg.Password = admin, "Adm1n-pw!"
+	err, stderr := e.run(e.newImport(file), nil)
+	e.cfg.User, e.cfg.Password = mytest.User, mytest.Password
+	if err != nil {
+		t.Fatalf("import as %s: %v\n%s", admin, err, stderr)
+	}
+	if got := e.state(); got != before {
+		t.Error("round trip changed the data")
+	}
+	if got := e.myDefinersOf(e.cfg.Name); got != defs {
+		t.Errorf("definers %s, want %s", got, defs)
+	}
+	if got := e.loaderAccounts(); got != "NULL" {
+		t.Errorf("loading accounts left: %s", got)
+	}
+	if !strings.Contains(stderr, "warning: list loading accounts left over") {
+		t.Errorf("no warning that leftovers were not looked for:\n%s", stderr)
+	}
 }

@@ -177,6 +177,7 @@ func TestWithMariaDB(t *testing.T) {
 	}
 	t.Run("LoaderAccount", func(t *testing.T) { testMyLoaderAccount(t, setup(t)) })
 	t.Run("LoaderRefused", func(t *testing.T) { testMyLoaderRefused(t, setup(t)) })
+	t.Run("LoaderLimitedAdmin", func(t *testing.T) { testMyLoaderLimitedAdmin(t, setup(t)) })
 }
 
 // A dump with every column type, a view on a view, a trigger, a

@@ -249,7 +249,8 @@ func (m *myServer) load(ctx context.Context, ex *plan.ActionEnv) error {
 	ld, runErr := m.LoadRestricted(ctx, ex, x.Scratch, src, io.MultiWriter(ex.Cmd.Stderr, &errb))
 	pr.Stop()
 	var missing *MissingPrivilegeError
-	if errors.As(runErr, &missing) {
+	var readBack *loadedReadError
+	if errors.As(runErr, &missing) || errors.As(runErr, &readBack) {
 		return runErr
 	}
 	if rerr := src.Err(); rerr != nil {
