@@ -114,6 +114,8 @@ func (m *myServer) newMyLoader(ctx context.Context, ex *plan.ActionEnv, db strin
 	l := &myLoader{user: loaderStem(m.x.Cfg.Name) + r[:8], host: who[i+1:], password: "Kl-" + r[8:] + "#9Z"}
 	acct := QuoteMyLiteral(l.user) + "@" + QuoteMyLiteral(l.host)
 	if err := m.run(ctx, ex, "CREATE USER "+acct+" IDENTIFIED BY "+QuoteMyLiteral(l.password)+";\n", io.Discard); err != nil {
+		// A server's message may quote the statement: never the password.
+		err = errors.New(strings.ReplaceAll(err.Error(), l.password, "<password>"))
 		return nil, &MissingPrivilegeError{User: m.x.Cfg.User, Where: m.x.Loc.String(), Err: err}
 	}
 	if err := m.run(ctx, ex, "GRANT ALL ON "+grantDB(db)+".* TO "+acct+";\n", io.Discard); err != nil {
