@@ -166,11 +166,17 @@ func (m *myServer) checkLoader(ctx context.Context, ex *plan.ActionEnv, db strin
 // LoadRestricted streams a MariaDB/MySQL dump (plain SQL) into database
 // db as a throwaway account that may touch db only (see the top of this
 // file): db:import's load, and any other step that loads a dump into a
-// scratch database (a restore drill). The account is dropped before it
+// scratch database (a restore drill). [myServer.checkClient] must have
+// run first: it picks the option that turns client commands off (and
+// refuses a DB_USER that may not create the account, before anything
+// changes). The account is dropped before it
 // returns, also when ctx is cancelled. It returns the dump's DEFINERs,
 // for creating the objects again elsewhere with them ([restoreDefiners]);
 // a run that failed returns them too, with the error.
 func (m *myServer) LoadRestricted(ctx context.Context, ex *plan.ActionEnv, db string, dump io.Reader, stderr io.Writer) (*myLoad, error) {
+	if m.noCommands == "" {
+		return nil, errors.New("internal error: a dump is loaded only after checkClient turned client commands off")
+	}
 	l, err := m.newMyLoader(ctx, ex, db)
 	if err != nil {
 		return nil, err
