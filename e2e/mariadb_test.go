@@ -138,6 +138,8 @@ func TestMariaDBServiceAndContainer(t *testing.T) {
 		"shop_20200101_000000.sql": data[:len(data)/2],
 		"shop_20200102_000000.sql": bytes.Replace(data, []byte("\n--\n"), []byte("\nSELECT 1; \\! touch /tmp/kompose-my-marker\n--\n"), 1),
 		"shop_20200103_000000.sql": bytes.Replace(data, []byte("\n--\n"), []byte("\nUSE mysql;\n--\n"), 1),
+		// A USE the line check does not see: the loading account stops it.
+		"shop_20200104_000000.sql": bytes.Replace(data, []byte("\n--\n"), []byte("\n/*!40101 USE `shop` */;\nDROP TABLE items;\n--\n"), 1),
 	}
 	for name, content := range broken {
 		path := filepath.Join(e.root, "shop", name)
@@ -152,7 +154,7 @@ func TestMariaDBServiceAndContainer(t *testing.T) {
 		if got := e.mysql("shop", "db", password, "shop", myFingerprintSQL); got != live {
 			t.Errorf("after a failed db:import of %s: %q, want %q", name, got, live)
 		}
-		why := map[string]string{"shop_20200101_000000.sql": "is truncated", "shop_20200102_000000.sql": "refused a client command in the dump", "shop_20200103_000000.sql": "switches database"}[name]
+		why := map[string]string{"shop_20200101_000000.sql": "is truncated", "shop_20200102_000000.sql": "refused a client command in the dump", "shop_20200103_000000.sql": "switches database", "shop_20200104_000000.sql": "outside the scratch database"}[name]
 		if !strings.Contains(r.stderr, why) {
 			t.Errorf("db:import of %s: want %q, got:\n%s", name, why, r)
 		}
@@ -164,6 +166,14 @@ func TestMariaDBServiceAndContainer(t *testing.T) {
 	if got := e.mysql("shop", "db", password, "", "SELECT GROUP_CONCAT(SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'shop\\_\\_%'"); !regexp.MustCompile(`^shop__kompose_previous_[0-9]{8}_[0-9]{6}$`).MatchString(got) {
 		t.Errorf("databases beside shop: %q, want the one kept by the import", got)
 	}
+
+	noLoader := func(mode string) {
+		t.Helper()
+		if got := e.mysql("shop", "db", password, "", `SELECT COUNT(*) FROM mysql.user WHERE User LIKE 'kompose\_load\_%'`); got != "0" {
+			t.Errorf("%s: %s loading accounts left", mode, got)
+		}
+	}
+	noLoader("service mode")
 
 	// --undo: the changed data is back.
 	r = e.kompose("shop", "db:import", "--undo")
@@ -227,6 +237,7 @@ func TestMariaDBServiceAndContainer(t *testing.T) {
 	if got := e.mysql("shop", "db", password, "shop", "SELECT COUNT(*) FROM items"); got != changed {
 		t.Errorf("after db:import in container mode %s rows, want %s", got, changed)
 	}
+	noLoader("container mode")
 	e.mustExit(e.kompose("reports", "db:cleanup"), 0)
 	e.mustExit(e.kompose("shop", "down", "-v"), 0)
 }

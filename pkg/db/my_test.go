@@ -174,6 +174,12 @@ func TestWithMariaDB(t *testing.T) {
 	t.Run("LocalInfile", func(t *testing.T) { testMyLocalInfile(t, setup(t)) })
 	t.Run("Verify", func(t *testing.T) { testMyVerify(t, setup(t)) })
 	t.Run("VerifyFromRestic", func(t *testing.T) { testMyVerifyFromRestic(t, setup(t)) })
+	for i := 0; i < 4; i++ {
+		t.Run(fmt.Sprintf("HiddenUse%d", i), func(t *testing.T) { testMyHiddenUse(t, setup(t), i) })
+	}
+	t.Run("LoaderAccount", func(t *testing.T) { testMyLoaderAccount(t, setup(t)) })
+	t.Run("LoaderRefused", func(t *testing.T) { testMyLoaderRefused(t, setup(t)) })
+	t.Run("LoaderLimitedAdmin", func(t *testing.T) { testMyLoaderLimitedAdmin(t, setup(t)) })
 }
 
 // A dump with every column type, a view on a view, a trigger, a
@@ -453,7 +459,7 @@ func testMyKilledLoad(t *testing.T, e *myEnv) {
 	// runner's relay passes the signal to the client, which dies).
 	partial := `head -c 300000 | "$@"; kill -KILL $$`
 	err, stderr := e.runCtx(ctx, e.newImport(file), func(argv []string) []string {
-		if slices.Contains(argv, "--one-database") {
+		if slices.Contains(argv, "--local-infile=0") {
 			cancel()
 			return append([]string{"sh", "-c", partial, "sh"}, argv...)
 		}
@@ -464,6 +470,9 @@ func testMyKilledLoad(t *testing.T, e *myEnv) {
 	}
 	if got := e.state(); got != before {
 		t.Errorf("live data changed by a killed import")
+	}
+	if got := e.loaderAccounts(); got != "NULL" {
+		t.Errorf("a killed import left its loading account: %s", got)
 	}
 	if side := e.sideDBs(); len(side) != 0 {
 		t.Errorf("left %v", side)
@@ -623,6 +632,47 @@ func testMyLocalInfile(t *testing.T, e *myEnv) {
 		got, _ := e.srv.SQL(context.Background(), db, "SELECT l FROM leak")
 		if strings.Contains(got, "root-secret-line") {
 			t.Errorf("the dump read %s into %s.leak (import: %v)\n%s", secret, db, err, stderr)
+		}
+	}
+}
+
+// A dump of one database cannot reach another one, not even the live
+// database being replaced: a USE the client does not see as its own
+// command (inside a line, in an executable comment, after a comment)
+// still reaches the server, and --one-database only follows the client's
+// own use command. Nothing may change outside the scratch database before
+// the swap.
+func testMyHiddenUse(t *testing.T, e *myEnv, only int) {
+	good, _ := e.export(Plain, time.Date(2024, 1, 1, 0, 0, 0, 0, time.Local))
+	data, _ := os.ReadFile(good)
+	live := QuoteMyIdent(e.cfg.Name)
+	for i, inject := range []string{
+		"SELECT 1; USE " + live + ";\nDROP TABLE counters;\n",
+		"/*!40101 USE " + live + " */;\nDROP TABLE counters;\n",
+		"/* x */ USE " + live + ";\nDROP TABLE counters;\n",
+		"DROP TABLE " + live + ".counters;\n",
+	} {
+		if i != only {
+			continue
+		}
+		before := e.state()
+		f := filepath.Join(e.dir, fmt.Sprintf("%s_2024020%d_000000.sql", e.cfg.Name, i+2))
+		os.WriteFile(f, bytes.Replace(data, []byte("\n--\n"), []byte("\n"+inject+"--\n"), 1), 0o600)
+		err, stderr := e.run(e.newImport(f), nil)
+		if err == nil {
+			t.Errorf("%q: imported\n%s", inject, stderr)
+		}
+		if got := e.srv.MustSQL(t, "", "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+QuoteMyLiteral(e.cfg.Name)+" AND TABLE_NAME = 'counters'"); got != "1" {
+			t.Errorf("%q: the live database lost its table counters before any swap (err %v)", inject, err)
+		}
+		if err != nil && e.state() != before {
+			t.Errorf("%q: failed import changed the live data", inject)
+		}
+		if err != nil && !strings.Contains(err.Error(), "outside the scratch database") {
+			t.Errorf("%q: the message does not say why: %v", inject, err)
+		}
+		if got := e.loaderAccounts(); got != "NULL" {
+			t.Errorf("%q: loading accounts left: %s", inject, got)
 		}
 	}
 }

@@ -73,7 +73,7 @@ func (x *Import) describeMy() []string {
 		"runs on: " + x.Loc.String(),
 		fmt.Sprintf("reads:   %s (%s, %s%s); refused before anything changes unless it ends with %q and switches no database (USE, CREATE DATABASE) nor holds client commands", x.File, x.Format, HumanSize(x.Size), from, myCompleteMarker),
 		fmt.Sprintf("creates: database %s with the character set and collation of %s", q(x.Scratch), q(x.Cfg.Name)),
-		"loads:   " + shellJoin(m.loadArgv()) + " < dump: client commands off (\\! and system never run; a client without --sandbox is refused, checked first); stops at the first error",
+		"loads:   " + shellJoin(m.loadArgv()) + " < dump, as a throwaway account " + x.Cfg.User + " creates with ALL on " + q(x.Scratch) + " only (its password in MYSQL_PWD; dropped after the load, whatever happens; a DB_USER that may not create it is refused, checked first) and DEFINER clauses loaded as CURRENT_USER: a statement reaching any other database fails; client commands off (\\! and system never run; a client without --sandbox is refused, checked first); stops at the first error",
 		fmt.Sprintf("swaps:   only when the whole dump loaded: one RENAME TABLE moves the tables of %s to %s and those of %s to %s; views, triggers, routines and events are created again from their definitions",
 			q(x.Cfg.Name), q(x.Previous), q(x.Scratch), q(x.Cfg.Name)),
 		fmt.Sprintf("keeps:   the replaced data as %s (db:import --undo swaps it back) until the next successful import or db:cleanup; then drops what an earlier import kept", q(x.Previous)),
@@ -83,8 +83,10 @@ func (x *Import) describeMy() []string {
 
 // myRefusedLine matches a line that switches database or is a client
 // command: what a dump of one database by mariadb-dump never holds.
-// This is an early refusal, before anything changes; what stops such a
-// line at load time is the client itself (--sandbox, --one-database).
+// This is an early, friendly refusal of the obvious cases, before
+// anything changes; what holds whatever the SQL says is the account the
+// dump is loaded as, which may touch the scratch database only
+// (myloader.go), and the client's --sandbox for client commands.
 var myRefusedLine = regexp.MustCompile(`(?i)^[ \t]*(use[ \t` + "`" + `;]|(create|drop)[ \t]+(database|schema)\b|\\[a-z!.#?]|(system|source|connect|tee|pager|charset|nopager|notee)\b)`)
 
 // precheckMy reads the whole dump before anything changes: it must

@@ -47,6 +47,8 @@ type myServer struct {
 	// --sandbox (MariaDB's client), or --commands=OFF (MySQL's 8.0.40 and
 	// later); set by checkClient.
 	noCommands string
+	// loaded is what the load left for the swap (nil before a load).
+	loaded *myLoad
 }
 
 // QuoteMyIdent quotes a MariaDB/MySQL identifier: `a“b`.
@@ -152,7 +154,7 @@ func (m *myServer) checkClient(ctx context.Context, ex *plan.ActionEnv) error {
 		m.noCommands = o
 		err := m.run(ctx, ex, "SELECT 1;\n", io.Discard)
 		if err == nil {
-			return nil
+			return m.checkLoader(ctx, ex, m.x.Scratch)
 		}
 		if !strings.Contains(err.Error(), "unknown option") && !strings.Contains(err.Error(), "unknown variable") {
 			return fmt.Errorf("%s on %s: %w", m.x.Loc.clientTool(), m.x.Loc, err)
@@ -206,22 +208,32 @@ func (m *myServer) drop(ctx context.Context, ex *plan.ActionEnv, name string) er
 	return m.exec(ctx, ex, "DROP DATABASE IF EXISTS "+QuoteMyIdent(name)+";\n")
 }
 
-// loadArgv is the client reading the dump into the scratch database:
-// client commands off, no LOAD DATA LOCAL INFILE (the client would read
-// any file of the machine it runs on, as root on the host in host mode,
-// into a table: the client library allows it unless told not to), and
-// --one-database, so that a statement after a USE of another database is
-// skipped (the dump was checked for USE already; this is the client's
-// own guard).
+// loadArgv is the client reading the dump into the scratch database, as
+// the dry run shows it ([myServer.LoadRestricted] runs it).
 func (m *myServer) loadArgv() []string {
+	loc := m.x.Loc
+	loc.cfg.User = myLoaderPrefix + "<random>"
+	return m.loadArgvAs(loc, m.x.Scratch)
+}
+
+// loadArgvAs is the client loading a dump into db at loc: client
+// commands off, no LOAD DATA LOCAL INFILE (the client would read any file
+// of the machine it runs on, as root on the host in host mode, into a
+// table: the client library allows it unless told not to). No
+// --one-database: it follows only the client's own use command, and
+// after one naming another database it silently skips every statement
+// but SELECTs, to the end of the dump (an empty database, "loaded");
+// the loading account is what keeps a dump in db.
+func (m *myServer) loadArgvAs(loc Location, db string) []string {
 	args := []string{"--batch", "--local-infile=0"}
 	if m.noCommands != "" {
 		args = append(args, m.noCommands)
 	}
-	return m.clientArgv(append(args, "--one-database", "--default-character-set=utf8mb4", "--", m.x.Scratch)...)
+	return loc.Argv(loc.clientTool(), append(args, "--default-character-set=utf8mb4", "--", db)...)
 }
 
-// load streams the dump into the scratch database.
+// load streams the dump into the scratch database, as an account that
+// can touch nothing else.
 func (m *myServer) load(ctx context.Context, ex *plan.ActionEnv) error {
 	x := m.x
 	var raw counter
@@ -233,13 +245,14 @@ func (m *myServer) load(ctx context.Context, ex *plan.ActionEnv) error {
 	tail := newTail(1024)
 	src := &recordingReader{r: io.TeeReader(body, tail)}
 	var errb bytes.Buffer
-	cmd := proc.Cmd{
-		Argv: m.loadArgv(), Dir: ex.Cmd.Dir, Env: x.Loc.Env(ex.Cmd.Env),
-		Stdin: src, Stdout: io.Discard, Stderr: io.MultiWriter(ex.Cmd.Stderr, &errb),
-	}
 	pr := x.Progress.start(ex.Cmd.Stderr, "loaded", x.Size, raw.Load)
-	runErr := ex.Proc.Run(ctx, cmd)
+	ld, runErr := m.LoadRestricted(ctx, ex, x.Scratch, src, io.MultiWriter(ex.Cmd.Stderr, &errb))
 	pr.Stop()
+	var missing *MissingPrivilegeError
+	var readBack *loadedReadError
+	if errors.As(runErr, &missing) || errors.As(runErr, &readBack) {
+		return runErr
+	}
 	if rerr := src.Err(); rerr != nil {
 		return fmt.Errorf("%s is corrupt or truncated: %w", x.File, rerr)
 	}
@@ -249,6 +262,12 @@ func (m *myServer) load(ctx context.Context, ex *plan.ActionEnv) error {
 		case errors.As(runErr, new(*proc.InterruptedError)):
 		case strings.Contains(errb.String(), "Not allowed in the sandbox mode"):
 			return fmt.Errorf("%s: %s refused a client command in the dump (%s): kompose loads dumps with client commands off, so none runs; nothing was changed", x.File, x.Loc.clientTool(), msg)
+		case strings.Contains(msg, "ERROR 1227"):
+			return fmt.Errorf("%s: the dump needs a privilege beyond its own database (%s): kompose loads a dump as an account that may touch the scratch database %s only; a DEFINER written otherwise than mariadb-dump writes it, or a SET of a server or replication setting, is refused; the load stopped", x.File, msg, QuoteMyIdent(x.Scratch))
+		case strings.Contains(msg, "ERROR 1044") || strings.Contains(msg, "ERROR 1142") || strings.Contains(msg, "ERROR 1045"):
+			return fmt.Errorf("%s: the dump reached for something outside the scratch database %s (%s): kompose loads a dump as an account that may touch that database only, so it was refused and the load stopped; a dump of one database by mariadb-dump (db:export) never does this", x.File, QuoteMyIdent(x.Scratch), msg)
+		case strings.Contains(msg, "ERROR 1419"):
+			return fmt.Errorf("%s stopped: %w (%s: %s): the server keeps a binary log, and then only an account with SUPER may create functions and triggers, which the loading account has not; set log_bin_trust_function_creators=1 on the server", x.Loc.clientTool(), runErr, x.File, msg)
 		case msg != "":
 			return fmt.Errorf("%s stopped: %w (%s: %s)", x.Loc.clientTool(), runErr, x.File, msg)
 		}
@@ -257,6 +276,7 @@ func (m *myServer) load(ctx context.Context, ex *plan.ActionEnv) error {
 	if !tail.myComplete() {
 		return fmt.Errorf("%s is truncated: it does not end with the %q line", x.File, myCompleteMarker)
 	}
+	m.loaded = ld
 	return nil
 }
 
@@ -391,8 +411,11 @@ func parseXMLResults(b []byte) ([]map[string]string, error) {
 // [PartialSwapError] says what is missing.
 func (m *myServer) swap(ctx context.Context, ex *plan.ActionEnv, from, to string, liveExists bool) error {
 	live := m.x.Cfg.Name
-	src, err := m.content(ctx, ex, from)
-	if err != nil {
+	var err error
+	var src myContent
+	if m.loaded != nil && m.loaded.db == from && m.loaded.content != nil {
+		src = *m.loaded.content // read while the loading account existed
+	} else if src, err = m.content(ctx, ex, from); err != nil {
 		return err
 	}
 	var old myContent
