@@ -87,6 +87,21 @@ var (
 	volumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._/-]*$`)
 )
 
+// isVolumeName reports whether v can be a vol.Target name: a volume's
+// key, or a bind mount's folder relative to the stack, without "." or
+// ".." elements.
+func isVolumeName(v string) bool {
+	if !volumeName.MatchString(v) {
+		return false
+	}
+	for _, el := range strings.Split(v, "/") {
+		if el == "" || el == "." || el == ".." {
+			return false
+		}
+	}
+	return true
+}
+
 // cleanAbs reports whether p is an absolute, clean path on one line.
 func cleanAbs(p string) bool {
 	return filepath.IsAbs(p) && filepath.Clean(p) == p && !strings.ContainsAny(p, "\x00\n\r")
@@ -106,7 +121,7 @@ func (h *History) validate() error {
 			return fmt.Errorf("entry %d: backup %q: expected an absolute, clean path", i+1, e.Backup)
 		}
 		for _, a := range e.Archives {
-			if !volumeName.MatchString(a.Volume) || strings.Contains(a.Volume, "..") {
+			if !isVolumeName(a.Volume) {
 				return fmt.Errorf("entry %d: archive of volume %q: not a volume name", i+1, a.Volume)
 			}
 			if !cleanAbs(a.File) {

@@ -231,7 +231,8 @@ func TestHistoryArchives(t *testing.T) {
 	}
 
 	want := []Archive{{Volume: "files", File: "/srv/stacks/blog/backups/files_20261121_030004.tar.zst"},
-		{Volume: "data/uploads", File: "/srv/stacks/blog/backups/data-uploads_20261121_030004.tar.zst"}}
+		{Volume: "data/uploads", File: "/srv/stacks/blog/backups/data-uploads_20261121_030004.tar.zst"},
+		{Volume: "files..old", File: "/srv/stacks/blog/backups/files..old_20261121_030004.tar.zst"}}
 	h.Entries[0].Archives = want
 	if err := h.Save(path); err != nil {
 		t.Fatal(err)
@@ -249,6 +250,8 @@ func TestHistoryArchives(t *testing.T) {
 		{Volume: "files", File: "/srv/x\n/y"},
 		{Volume: "--force", File: "/srv/x/files_1.tar.zst"},
 		{Volume: "../etc", File: "/srv/x/files_1.tar.zst"},
+		{Volume: "data/../../etc", File: "/srv/x/files_1.tar.zst"},
+		{Volume: "data//x", File: "/srv/x/files_1.tar.zst"},
 		{Volume: "", File: "/srv/x/files_1.tar.zst"},
 	} {
 		h.Entries[0].Archives = []Archive{bad}
