@@ -240,6 +240,15 @@ func (u *Update) runBackup(ctx context.Context, ex *plan.ActionEnv, e *engine, b
 	return out, nil
 }
 
+// Archives are the volume archives update --backup wrote
+// (plan.Archiver): the report and the metrics count them as any other.
+func (u *Update) Archives() []plan.ArchiveResult {
+	if a, ok := u.backup.(plan.Archiver); ok {
+		return a.Archives()
+	}
+	return nil
+}
+
 // backupParts names the parts of a backup action ("db:export, vol:export").
 func backupParts(a plan.Action) string {
 	b, ok := a.(*backup.Both)

@@ -335,3 +335,22 @@ func TestRollbackRestoreWithoutBackup(t *testing.T) {
 		t.Errorf("app:latest names %s after the refused rollback", f.refs["app:latest"])
 	}
 }
+
+type archivingAction struct{ got []plan.ArchiveResult }
+
+func (a *archivingAction) Run(context.Context, *plan.ActionEnv) error { return nil }
+func (a *archivingAction) Archives() []plan.ArchiveResult             { return a.got }
+
+// The archives update --backup wrote reach the report and the metrics
+// (plan.Archiver), and none without a backup.
+func TestUpdateArchives(t *testing.T) {
+	want := []plan.ArchiveResult{{Volume: "files", File: "/srv/shop/backups/files_1.tar.zst", Size: 10}}
+	var u plan.Action = &Update{backup: &archivingAction{got: want}}
+	a, ok := u.(plan.Archiver)
+	if !ok || len(a.Archives()) != 1 || a.Archives()[0] != want[0] {
+		t.Fatalf("update --backup's archives are not reported: %v", ok)
+	}
+	if got := (&Update{}).Archives(); got != nil {
+		t.Errorf("an update without a backup reports archives %v", got)
+	}
+}
