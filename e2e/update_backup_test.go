@@ -8,9 +8,11 @@ import (
 	"testing"
 )
 
-// update --backup takes a real db:export before recreating and records
-// it in the history; rollback --restore imports it and brings the
-// previous image back; a failed backup (KOMPOSE_UPDATE_BACKUP=1 in the
+// update --backup runs the stack's real backup before recreating (the
+// db:export dump and the vol:export archive of the app's named volume;
+// the database's own volume is left to the dump) and records every file
+// in the history; rollback --restore imports the dump, puts the volume's
+// contents back (vol:import) and brings the previous image back; a failed backup (KOMPOSE_UPDATE_BACKUP=1 in the
 // .env, the database stopped) stops the stack before anything is
 // recreated, with the pulled reference pointed back.
 func TestUpdateBackup(t *testing.T) {
@@ -23,11 +25,12 @@ func TestUpdateBackup(t *testing.T) {
 	ref := reg.addr + "/" + strings.TrimSuffix(e.prefix, "-") + "/app:1"
 	v1 := im.build(ref, "app 1")
 	im.push(ref)
-	e.write("shop/compose.yaml", "name: {{project}}\n"+registryService(ref)+pgService("db", "pgdata")+"volumes:\n  pgdata:\n")
+	e.write("shop/compose.yaml", "name: {{project}}\n"+registryService(ref)+"    volumes: [files:/data]\n"+pgService("db", "pgdata")+"volumes:\n  pgdata:\n  files:\n")
 	e.write("shop/.env", "DB_NAME=shop\nDB_USER="+dbUser+"\nDB_PASSWORD="+password+"\n")
 	e.mustExit(e.kompose("shop", "up", "-d", "--wait"), 0)
 	e.psql("shop", "db", "shop", seedSQL)
 	before := e.psql("shop", "db", "shop", fingerprintSQL)
+	e.appExec("shop", "echo v1 >/data/state && mkdir /data/sub && echo kept >/data/sub/f")
 
 	v2 := im.build(ref, "app 2")
 	im.push(ref)
@@ -37,7 +40,7 @@ func TestUpdateBackup(t *testing.T) {
 	t.Logf("%s", r)
 	e.mustExit(r, 0)
 	e.noSecret(r, password)
-	if !strings.Contains(r.stdout, "backup: db:export before recreating") {
+	if !strings.Contains(r.stdout, "backup: db:export, vol:export before recreating") {
 		t.Errorf("the backup is not said:\n%s", r)
 	}
 	if img, _ := e.runningImage("shop"); img != v2 {
@@ -52,10 +55,18 @@ func TestUpdateBackup(t *testing.T) {
 	if fi, err := os.Stat(dumps[0]); err != nil || fi.Size() == 0 {
 		t.Fatalf("backup %s: %v", dumps[0], err)
 	}
+	arch := h.Entries[0].Archives
+	if len(arch) != 1 || arch[0].Volume != "files" || !strings.HasPrefix(arch[0].File, e.root+"/shop/backups/files_") {
+		t.Fatalf("the archive of volume files is not recorded (pgdata is the dump's):\n%s", raw)
+	}
+	if fi, err := os.Stat(arch[0].File); err != nil || fi.Size() == 0 {
+		t.Fatalf("archive %s: %v", arch[0].File, err)
+	}
 
 	// The new version changes the data; rollback --restore brings back
 	// the rows of the backup and the previous image.
 	e.psql("shop", "db", "shop", "DELETE FROM items WHERE id < 1000;")
+	e.appExec("shop", "echo v2 >/data/state && rm -r /data/sub && echo new >/data/new")
 	r = e.kompose("shop", "rollback", "--restore")
 	t.Logf("%s", r)
 	e.mustExit(r, 0)
@@ -65,6 +76,12 @@ func TestUpdateBackup(t *testing.T) {
 	}
 	if img, _ := e.runningImage("shop"); img != v1 {
 		t.Errorf("after rollback --restore shop runs %s, want %s", img, v1)
+	}
+	if got := e.appExec("shop", "cat /data/state /data/sub/f; ls /data"); got != "v1\nkept\nstate\nsub\n" {
+		t.Errorf("after rollback --restore the volume holds %q, want the state of the backup", got)
+	}
+	if !strings.Contains(r.stdout+r.stderr, "restore: vol:import "+arch[0].File) || !strings.Contains(r.stderr, "safety copy of the current contents") {
+		t.Errorf("the volume's restore (and its safety copy) is not said:\n%s", r)
 	}
 
 	// A failed backup stops the update: the database is stopped, the
@@ -90,4 +107,14 @@ func TestUpdateBackup(t *testing.T) {
 	if n := len(e.history("shop").Entries); n != 2 {
 		t.Errorf("history holds %d entries after a failed backup, want 2 (update, rollback)", n)
 	}
+}
+
+// appExec runs script in stack's app container and returns its output.
+func (e *env) appExec(stack, script string) string {
+	e.t.Helper()
+	out, err := dockerOut(e.ctx, "exec", e.container(stack, "app").ID, "sh", "-c", script)
+	if err != nil {
+		e.t.Fatalf("%s: %s: %v", stack, script, err)
+	}
+	return out
 }

@@ -45,6 +45,7 @@ type historyFile struct {
 		Kind     string
 		Time     time.Time
 		Services []struct{ Service, Image, From, To, Keep string }
+		Archives []struct{ Volume, File string }
 	}
 }
 

@@ -136,10 +136,13 @@ func (c *Check) check(ctx context.Context, ex *plan.ActionEnv, ss *session) ([]S
 	if err != nil {
 		return nil, err
 	}
-	cts, err := e.containers(ctx)
+	// The engine's containers and images, read once for every stack on
+	// it (engineView), not three or four docker processes per stack.
+	view, err := c.Regs.engineView(ctx, e, host+"\x00"+dctx+"\x00"+cfgDir)
 	if err != nil {
 		return nil, err
 	}
+	cts := view.containers[ss.project]
 	// What each service runs: its container's image, else the image its
 	// reference names here (what up would start).
 	runs := map[string]string{}
@@ -150,14 +153,14 @@ func (c *Check) check(ctx context.Context, ex *plan.ActionEnv, ss *session) ([]S
 		}
 		id := runningImage(s.Name, cts)
 		if id == "" {
-			if id, err = e.imageID(ctx, s.Image); err != nil {
+			if id, err = c.localImage(ctx, e, view, s.Image); err != nil {
 				return nil, err
 			}
 		}
 		runs[s.Name] = id
 		refs[s.Image] = question{ref: s.Image, configDir: cfgDir, insecure: c.insecure(regCfg, s.Image)}
 	}
-	digests, err := e.repoDigests(ctx, runs)
+	digests, err := view.repoDigests(ctx, e, runs)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +185,15 @@ func (c *Check) check(ctx context.Context, ex *plan.ActionEnv, ss *session) ([]S
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// localImage is the image ref names on the engine: the view's answer,
+// or docker's when the reference is one the view cannot parse.
+func (c *Check) localImage(ctx context.Context, e *engine, view *engineView, ref string) (string, error) {
+	if id, ok := view.imageID(ref); ok {
+		return id, nil
+	}
+	return e.imageID(ctx, ref)
 }
 
 // ageGate turns an update whose image the registry created less than

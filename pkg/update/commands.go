@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/backup"
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/trust"
+	"github.com/kompose-dev/kompose/pkg/vol"
 )
 
 // The commands.
@@ -121,9 +123,10 @@ func (o Options) update(s *plan.Stack, command string, args []string) (plan.Step
 const VarBackup = "KOMPOSE_UPDATE_BACKUP"
 
 // planBackup plans update's backup (--backup or KOMPOSE_UPDATE_BACKUP=1
-// in the stack's environment): today the stack's db:export. A stack
-// without DB_NAME has nothing to back up; a database configuration
-// db:export refuses fails the stack now.
+// in the stack's environment): the stack's backup command (pkg/backup:
+// db:export, then vol:export), planned as `kompose <stack> backup` is. A
+// stack with neither a database nor a volume has nothing to back up; a
+// configuration backup refuses fails the stack now.
 func (o Options) planBackup(s *plan.Stack, u *Update, flag bool) error {
 	on := flag
 	if v, ok := s.Env.Lookup(VarBackup); ok && !flag {
@@ -138,7 +141,10 @@ func (o Options) planBackup(s *plan.Stack, u *Update, flag bool) error {
 	if !on {
 		return nil
 	}
-	st, err := db.Commands(db.Options{Now: o.Now})["db:export"](s, "db:export", nil)
+	// Fresh command values: each stack's plan is its own.
+	dbs := db.Commands(db.Options{Now: o.Now})
+	vols := vol.Commands(vol.Options{Now: o.Now})
+	st, err := backup.Commands(dbs, vols)["backup"](s, "backup", nil)
 	var skip *plan.SkipError
 	switch {
 	case errors.As(err, &skip):

@@ -52,6 +52,17 @@ type Entry struct {
 	// Backup, in an update entry, is the database dump taken just before
 	// the update recreated anything (update --backup).
 	Backup string `json:"backup,omitempty"`
+	// Archives, in an update entry, are the volume archives the same
+	// backup wrote, one per volume or bind mount. A history written
+	// before volumes were backed up has none: it reads as before.
+	Archives []Archive `json:"archives,omitempty"`
+}
+
+// Archive is one volume archive recorded with an update: Volume as the
+// compose file names it (vol:import --volume), File its absolute path.
+type Archive struct {
+	Volume string `json:"volume"`
+	File   string `json:"file"`
 }
 
 // Change is what happened to one service: it ran image ID From and runs To
@@ -71,7 +82,30 @@ var (
 	// imageRef is what a compose image: may hold, loosely: no spaces, no
 	// leading dash (it ends up in docker's arguments).
 	imageRef = regexp.MustCompile(`^[a-zA-Z0-9][^\s]*$`)
+	// volumeName is a volume's key or a bind mount's folder relative to
+	// the stack (vol.Target.Name).
+	volumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._/-]*$`)
 )
+
+// isVolumeName reports whether v can be a vol.Target name: a volume's
+// key, or a bind mount's folder relative to the stack, without "." or
+// ".." elements.
+func isVolumeName(v string) bool {
+	if !volumeName.MatchString(v) {
+		return false
+	}
+	for _, el := range strings.Split(v, "/") {
+		if el == "" || el == "." || el == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanAbs reports whether p is an absolute, clean path on one line.
+func cleanAbs(p string) bool {
+	return filepath.IsAbs(p) && filepath.Clean(p) == p && !strings.ContainsAny(p, "\x00\n\r")
+}
 
 // validate checks what a history file says before kompose acts on it: the
 // IDs, names and tags end up in docker's arguments.
@@ -83,8 +117,16 @@ func (h *History) validate() error {
 		if e.Kind != KindUpdate && e.Kind != KindRollback {
 			return fmt.Errorf("entry %d: kind %q: expected %q or %q", i+1, e.Kind, KindUpdate, KindRollback)
 		}
-		if e.Backup != "" && (!filepath.IsAbs(e.Backup) || filepath.Clean(e.Backup) != e.Backup || strings.ContainsAny(e.Backup, "\x00\n\r")) {
+		if e.Backup != "" && !cleanAbs(e.Backup) {
 			return fmt.Errorf("entry %d: backup %q: expected an absolute, clean path", i+1, e.Backup)
+		}
+		for _, a := range e.Archives {
+			if !isVolumeName(a.Volume) {
+				return fmt.Errorf("entry %d: archive of volume %q: not a volume name", i+1, a.Volume)
+			}
+			if !cleanAbs(a.File) {
+				return fmt.Errorf("entry %d: archive %q: expected an absolute, clean path", i+1, a.File)
+			}
 		}
 		for _, c := range e.Services {
 			switch {
@@ -278,19 +320,19 @@ func (h *History) Target(n int) (map[string]Change, error) {
 }
 
 // BackupFor is the backup recorded with the update rollback n undoes
-// last (the Nth last update: the state before it), "" when that update
-// recorded none.
-func (h *History) BackupFor(n int) string {
+// last (the Nth last update: the state before it): its database dump
+// ("" when none) and its volume archives (none when none).
+func (h *History) BackupFor(n int) (dump string, archives []Archive) {
 	seen := 0
 	for i := len(h.Entries) - 1; i >= 0; i-- {
 		if h.Entries[i].Kind != KindUpdate {
 			continue
 		}
 		if seen++; seen == n {
-			return h.Entries[i].Backup
+			return h.Entries[i].Backup, h.Entries[i].Archives
 		}
 	}
-	return ""
+	return "", nil
 }
 
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

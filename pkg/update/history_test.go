@@ -3,6 +3,7 @@ package update
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -171,10 +172,10 @@ func TestHistoryBackup(t *testing.T) {
 	h.Add(Entry{Kind: KindUpdate, Time: t0, Services: chg, Backup: "/srv/blog/blog_1.sql"})
 	h.Add(Entry{Kind: KindUpdate, Time: t0, Services: chg})
 	h.Add(Entry{Kind: KindRollback, Time: t0, Services: chg})
-	if got := h.BackupFor(1); got != "" {
-		t.Errorf("BackupFor(1) = %q, want none (the last update had no backup)", got)
+	if got, arch := h.BackupFor(1); got != "" || arch != nil {
+		t.Errorf("BackupFor(1) = %q, %v, want none (the last update had no backup)", got, arch)
 	}
-	if got := h.BackupFor(2); got != "/srv/blog/blog_1.sql" {
+	if got, _ := h.BackupFor(2); got != "/srv/blog/blog_1.sql" {
 		t.Errorf("BackupFor(2) = %q", got)
 	}
 	path := filepath.Join(t.TempDir(), FileName)
@@ -185,6 +186,80 @@ func TestHistoryBackup(t *testing.T) {
 		}
 		if _, err := LoadHistory(path, "blog"); err == nil || !strings.Contains(err.Error(), "backup") {
 			t.Errorf("backup %q: %v", bad, err)
+		}
+	}
+}
+
+// A history file written before volume archives were recorded (an entry
+// with "backup" and no "archives") reads as before; one with archives
+// reads them back; an archive whose volume or path could steer vol:import
+// elsewhere is refused on load.
+func TestHistoryArchives(t *testing.T) {
+	old := `{
+  "version": 1,
+  "project": "blog",
+  "entries": [
+    {
+      "kind": "update",
+      "time": "2026-11-21T03:00:04Z",
+      "services": [
+        {"service": "app", "image": "nginx:1.27", "from": "` + id('a') + `", "to": "` + id('b') + `", "keep": "` + KeepTag("blog", "app", id('a')) + `"}
+      ],
+      "backup": "/srv/stacks/blog/blog_20261121_030004.sql"
+    }
+  ]
+}
+`
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := LoadHistory(path, "blog")
+	if err != nil {
+		t.Fatalf("a history written before archives were recorded: %v", err)
+	}
+	if dump, arch := h.BackupFor(1); dump != "/srv/stacks/blog/blog_20261121_030004.sql" || len(arch) != 0 {
+		t.Fatalf("BackupFor(1) = %q, %v", dump, arch)
+	}
+	// Saved again without archives, the file has no "archives" key: an
+	// older kompose still reads it.
+	if err := h.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); strings.Contains(string(b), "archives") {
+		t.Errorf("an entry without archives is written with the key:\n%s", b)
+	}
+
+	want := []Archive{{Volume: "files", File: "/srv/stacks/blog/backups/files_20261121_030004.tar.zst"},
+		{Volume: "data/uploads", File: "/srv/stacks/blog/backups/data-uploads_20261121_030004.tar.zst"},
+		{Volume: "files..old", File: "/srv/stacks/blog/backups/files..old_20261121_030004.tar.zst"}}
+	h.Entries[0].Archives = want
+	if err := h.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	h2, err := LoadHistory(path, "blog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, arch := h2.BackupFor(1); !slices.Equal(arch, want) {
+		t.Errorf("archives read back as %v, want %v", arch, want)
+	}
+	for _, bad := range []Archive{
+		{Volume: "files", File: "files_1.tar.zst"},
+		{Volume: "files", File: "/srv/x/../../etc/shadow"},
+		{Volume: "files", File: "/srv/x\n/y"},
+		{Volume: "--force", File: "/srv/x/files_1.tar.zst"},
+		{Volume: "../etc", File: "/srv/x/files_1.tar.zst"},
+		{Volume: "data/../../etc", File: "/srv/x/files_1.tar.zst"},
+		{Volume: "data//x", File: "/srv/x/files_1.tar.zst"},
+		{Volume: "", File: "/srv/x/files_1.tar.zst"},
+	} {
+		h.Entries[0].Archives = []Archive{bad}
+		if err := h.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadHistory(path, "blog"); err == nil || !strings.Contains(err.Error(), "archive") {
+			t.Errorf("archive %+v: %v", bad, err)
 		}
 	}
 }

@@ -288,6 +288,11 @@ type engineRegs struct {
 	once sync.Once
 	cfg  registryConfig
 	err  error
+	// view is the engine's containers and images, read once for all
+	// the stacks the check finds on it.
+	viewOnce sync.Once
+	view     *engineView
+	viewErr  error
 }
 
 // platform is the engine's OS and architecture as image platforms name
@@ -346,6 +351,20 @@ func (r *Registries) engineConfig(ctx context.Context, e *engine, key string) (r
 		er.cfg.OSType, er.cfg.Architecture = f[0], f[1]
 	})
 	return er.cfg, er.err
+}
+
+// engineView returns the containers and images of the engine e talks to
+// (read once per engine and run; key as for engineConfig).
+func (r *Registries) engineView(ctx context.Context, e *engine, key string) (*engineView, error) {
+	r.mu.Lock()
+	er, ok := r.engines[key]
+	if !ok {
+		er = &engineRegs{}
+		r.engines[key] = er
+	}
+	r.mu.Unlock()
+	er.viewOnce.Do(func() { er.view, er.viewErr = readView(ctx, e) })
+	return er.view, er.viewErr
 }
 
 // insecure says whether the engine would reach registry host (host or

@@ -13,14 +13,16 @@ import (
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/trust"
+	"github.com/kompose-dev/kompose/pkg/vol"
 )
 
 // Rollback is the rollback command of one stack: it brings back the
 // images the services ran N updates back.
 type Rollback struct {
 	N int
-	// Restore also imports the database backup recorded with the update
-	// undone (update --backup), before the images go back.
+	// Restore also brings back the data recorded with the update undone
+	// (update --backup): its database dump and its volume archives,
+	// before the images go back.
 	Restore bool
 	Now     func() time.Time
 	Policy  trust.Policy
@@ -37,9 +39,6 @@ func (r *Rollback) HookArgs() []string { return append([]string{CommandRollback}
 func (r *Rollback) Describe() []string {
 	s := r.stack
 	out := []string{fmt.Sprintf("bring back the images the services ran %d update(s) ago, recorded in %s; recreate the running ones on them (docker compose up -d --no-deps --force-recreate <services>)", r.N, FileName)}
-	if r.Restore {
-		out = append(out, "first import the database backup recorded with that update (db:import FILE)")
-	}
 	project := compose.ProjectName(s.Dir, s.ComposeFile, s.Env.Lookup)
 	h, err := LoadHistory(filepath.Join(s.Dir, FileName), project)
 	if err != nil {
@@ -49,9 +48,28 @@ func (r *Rollback) Describe() []string {
 	if err != nil {
 		return append(out, err.Error())
 	}
+	if r.Restore {
+		out = append(out, describeRestore(h, r.N)...)
+	}
 	for _, name := range sortedKeys(target) {
 		c := target[name]
 		out = append(out, fmt.Sprintf("%s: %s → %s", name, c.Image, Short(c.From)))
+	}
+	return out
+}
+
+// describeRestore lists what rollback --restore N brings back first.
+func describeRestore(h *History, n int) []string {
+	dump, archives := h.BackupFor(n)
+	if dump == "" && len(archives) == 0 {
+		return []string{"restore: the update it undoes recorded no backup (update --backup records one): the rollback would fail"}
+	}
+	out := []string{"first bring back the data recorded with that update, then the images:"}
+	if dump != "" {
+		out = append(out, "restore: db:import "+dump+" (the data it replaces is kept: db:import --undo)")
+	}
+	for _, a := range archives {
+		out = append(out, "restore: vol:import "+a.File+" into volume "+a.Volume+" (its current contents archived first)")
 	}
 	return out
 }
@@ -104,21 +122,48 @@ func (r *Rollback) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	return nil
 }
 
-// restore imports the backup recorded with the update the rollback
-// undoes last (db:import FILE, which keeps the data it replaces), before
-// any image goes back; it fails the rollback when there is none.
+// restore brings back the data recorded with the update the rollback
+// undoes last, before any image goes back: the database (db:import FILE,
+// which keeps the data it replaces) and each volume (vol:import ARCHIVE
+// --volume NAME, which archives the current contents first). Every step
+// is planned (files found, archives made for this stack) before the first
+// runs; an update with nothing recorded, or a step that fails, fails the
+// rollback with no image rolled back.
 func (r *Rollback) restore(ctx context.Context, ex *plan.ActionEnv, h *History, w io.Writer) error {
-	file := h.BackupFor(r.N)
-	if file == "" {
-		return fmt.Errorf("rollback --restore: the update it undoes recorded no backup (update --backup records one); nothing rolled back")
+	dump, archives := h.BackupFor(r.N)
+	if dump == "" && len(archives) == 0 {
+		return fmt.Errorf("rollback --restore: the update it undoes recorded no backup, neither a database dump nor a volume archive (update --backup records them); nothing rolled back")
 	}
-	st, err := db.Commands(db.Options{Now: r.Now})["db:import"](ex.Stack, "db:import", []string{file})
-	if err != nil {
-		return fmt.Errorf("rollback --restore: %w; nothing rolled back", err)
+	type step struct {
+		what string
+		plan.Step
 	}
-	fmt.Fprintf(w, "restore: db:import %s\n", file)
-	if err := st.Action.Run(ctx, ex); err != nil {
-		return fmt.Errorf("rollback --restore: importing %s failed, no image rolled back: %w", file, err)
+	var steps []step
+	if dump != "" {
+		st, err := db.Commands(db.Options{Now: r.Now})["db:import"](ex.Stack, "db:import", []string{dump})
+		if err != nil {
+			return fmt.Errorf("rollback --restore: %w; nothing rolled back", err)
+		}
+		steps = append(steps, step{"db:import " + dump, st})
+	}
+	for _, a := range archives {
+		// A fresh vol.Commands for each: vol:import plans one archive
+		// into one stack per value.
+		st, err := vol.Commands(vol.Options{Now: r.Now})["vol:import"](ex.Stack, "vol:import", []string{"--volume", a.Volume, a.File})
+		if err != nil {
+			return fmt.Errorf("rollback --restore: volume %s: %w; nothing rolled back", a.Volume, err)
+		}
+		steps = append(steps, step{"vol:import " + a.File + " (volume " + a.Volume + ")", st})
+	}
+	for i, st := range steps {
+		fmt.Fprintf(w, "restore: %s\n", st.what)
+		if err := st.Action.Run(ctx, ex); err != nil {
+			done := ""
+			if i > 0 {
+				done = " (what was restored before it stays restored)"
+			}
+			return fmt.Errorf("rollback --restore: %s failed, no image rolled back%s: %w", st.what, done, err)
+		}
 	}
 	return nil
 }

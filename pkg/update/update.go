@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/backup"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
@@ -29,8 +30,9 @@ type Update struct {
 	// Exclude are the services --exclude-service holds back.
 	Exclude []string
 	args    []string
-	// backup, when set, runs before anything is recreated (db:export);
-	// backupNote says why a backup asked for has nothing to do.
+	// backup, when set, runs before anything is recreated (the stack's
+	// backup: db:export, then vol:export); backupNote says why a backup
+	// asked for has nothing to do.
 	backup     plan.Action
 	backupNote string
 }
@@ -53,16 +55,18 @@ func (u *Update) Describe() []string {
 	if u.Pulls != nil && u.Pulls.minAge > 0 {
 		out = append(out, fmt.Sprintf("hold back (neither pull nor recreate) the images their registry created less than %s ago (--min-age)", u.Pulls.minAge))
 	}
-	if u.Pulls != nil && u.Pulls.minAge > 0 {
-		out = append(out, fmt.Sprintf("hold back (neither pull nor recreate) the images their registry created less than %s ago (--min-age)", u.Pulls.minAge))
-	}
 	out = append(out, "keep the images they ran as "+KeepRepo+"/<project>:<service>-<id> and record them in "+FileName+" (the last 5 updates)")
 	if u.Prune {
 		out = append(out, "remove the images this update left unused that no rollback entry keeps")
 	}
 	switch {
 	case u.backup != nil:
-		out = append(out, "before recreating anything, back up the database (db:export); a failed backup stops the stack; the dump is recorded with the update (rollback --restore)")
+		out = append(out, "before recreating anything, run the stack's backup (the database dump, then the volume archives); a failed backup stops the stack; every file it writes is recorded with the update (rollback --restore)")
+		if d, ok := u.backup.(interface{ Describe() []string }); ok {
+			for _, l := range d.Describe() {
+				out = append(out, "  backup: "+l)
+			}
+		}
 	case u.backupNote != "":
 		out = append(out, "backup: "+u.backupNote)
 	}
@@ -119,7 +123,7 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	cmp := Compare(svcs, cts, before, after)
 	rec := cmp.Recreate(u.IncludeStopped)
 	// The backup comes before anything is recreated, or said to be.
-	var backup string
+	var backup Entry
 	if len(rec) > 0 {
 		if backup, err = u.runBackup(ctx, ex, e, before, w); err != nil {
 			return err
@@ -139,7 +143,7 @@ func (u *Update) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	entry.Backup = backup
+	entry.Backup, entry.Archives = backup.Backup, backup.Archives
 	var release []string
 	if len(entry.Services) > 0 {
 		release = h.Add(entry)
@@ -203,31 +207,59 @@ func (u *Update) pull(ctx context.Context, ex *plan.ActionEnv, e *engine, svcs [
 	return before, after, nil, nil
 }
 
-// runBackup backs the stack's database up before update recreates
-// anything (--backup) and returns the dump file. A failed backup stops the
-// stack: nothing is recreated, and the references the run moved for it
-// alone go back to what they named.
-func (u *Update) runBackup(ctx context.Context, ex *plan.ActionEnv, e *engine, before map[string]string, w io.Writer) (string, error) {
+// runBackup runs the stack's backup (--backup: its database dump, then
+// its volume archives) before update recreates anything, and returns what
+// it wrote as the Backup and Archives of an entry. A failed backup (any
+// part of it) stops the stack: nothing is recreated, and the references
+// the run moved for it alone go back to what they named.
+func (u *Update) runBackup(ctx context.Context, ex *plan.ActionEnv, e *engine, before map[string]string, w io.Writer) (Entry, error) {
+	var out Entry
 	if u.backup == nil {
 		if u.backupNote != "" {
 			fmt.Fprintln(w, "backup: "+u.backupNote)
 		}
-		return "", nil
+		return out, nil
 	}
-	fmt.Fprintln(w, "backup: db:export before recreating")
+	fmt.Fprintln(w, "backup: "+backupParts(u.backup)+" before recreating")
 	if err := u.backup.Run(ctx, ex); err != nil {
 		moved := before
 		if u.Pulls != nil && u.Pulls.result != nil {
 			moved = u.Pulls.restorable(ex.Stack)
 		}
 		u.restoreRefs(ctx, e, moved, mask(ex, ex.Cmd.Stderr))
-		return "", fmt.Errorf("backup failed, nothing recreated: %w", err)
+		return out, fmt.Errorf("backup failed, nothing recreated: %w", err)
 	}
-	file := ""
 	if df, ok := u.backup.(plan.DumpFiler); ok {
-		file = df.DumpFile()
+		out.Backup = df.DumpFile()
 	}
-	return file, nil
+	if a, ok := u.backup.(plan.Archiver); ok {
+		for _, r := range a.Archives() {
+			out.Archives = append(out.Archives, Archive{Volume: r.Volume, File: r.File})
+		}
+	}
+	return out, nil
+}
+
+// Archives are the volume archives update --backup wrote
+// (plan.Archiver): the report and the metrics count them as any other.
+func (u *Update) Archives() []plan.ArchiveResult {
+	if a, ok := u.backup.(plan.Archiver); ok {
+		return a.Archives()
+	}
+	return nil
+}
+
+// backupParts names the parts of a backup action ("db:export, vol:export").
+func backupParts(a plan.Action) string {
+	b, ok := a.(*backup.Both)
+	if !ok {
+		return "backup"
+	}
+	var names []string
+	for _, p := range b.Parts {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // holdBack leaves out of the comparison the services whose image was

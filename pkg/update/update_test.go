@@ -306,3 +306,51 @@ func TestUpdateHoldsBack(t *testing.T) {
 		}
 	}
 }
+
+// rollback --restore of an update that recorded neither a dump nor an
+// archive says so and changes nothing: no image is tagged back.
+func TestRollbackRestoreWithoutBackup(t *testing.T) {
+	s := newStack(t)
+	h := &History{Version: FileVersion, Project: "shop"}
+	h.Add(Entry{Kind: KindUpdate, Time: time.Now().UTC().Truncate(time.Second), Services: []Change{
+		{Service: "web", Image: "app:latest", From: id('a'), To: id('b'), Keep: KeepTag("shop", "web", id('a'))}}})
+	if err := h.Save(filepath.Join(s.Dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeDocker{
+		refs:       map[string]string{"app:latest": id('b')},
+		containers: []Container{{ID: "c1", Service: "web", ImageID: id('b'), Running: true}},
+	}
+	r := &Rollback{N: 1, Restore: true, Now: time.Now, Policy: trust.Current(), stack: s}
+	out, _, err := runAction(t, r, s, f)
+	if err == nil || !strings.Contains(err.Error(), "recorded no backup, neither a database dump nor a volume archive") {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	for _, c := range f.calls {
+		if strings.Contains(c, "image tag") || strings.Contains(c, " up ") {
+			t.Errorf("rollback --restore without a backup changed something: %s", c)
+		}
+	}
+	if f.refs["app:latest"] != id('b') {
+		t.Errorf("app:latest names %s after the refused rollback", f.refs["app:latest"])
+	}
+}
+
+type archivingAction struct{ got []plan.ArchiveResult }
+
+func (a *archivingAction) Run(context.Context, *plan.ActionEnv) error { return nil }
+func (a *archivingAction) Archives() []plan.ArchiveResult             { return a.got }
+
+// The archives update --backup wrote reach the report and the metrics
+// (plan.Archiver), and none without a backup.
+func TestUpdateArchives(t *testing.T) {
+	want := []plan.ArchiveResult{{Volume: "files", File: "/srv/shop/backups/files_1.tar.zst", Size: 10}}
+	var u plan.Action = &Update{backup: &archivingAction{got: want}}
+	a, ok := u.(plan.Archiver)
+	if !ok || len(a.Archives()) != 1 || a.Archives()[0] != want[0] {
+		t.Fatalf("update --backup's archives are not reported: %v", ok)
+	}
+	if got := (&Update{}).Archives(); got != nil {
+		t.Errorf("an update without a backup reports archives %v", got)
+	}
+}
