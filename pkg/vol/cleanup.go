@@ -110,8 +110,38 @@ func NewCleanup(pol trust.Policy, dir string, only []string, keep retention.Poli
 		if len(list) > 0 && len(c.Kept[b]) == 0 {
 			return nil, fmt.Errorf("vol:cleanup of %s: %w", b, retention.ErrKeepsNothing)
 		}
+		c.keepNewestWithData(b)
 	}
 	return c, nil
+}
+
+// keepNewestWithData keeps b's newest archive that holds file data when
+// every archive the rules keep holds none (by their manifests): a volume
+// emptied by `down -v` or a wrong mount archives as ok, and rotating the
+// last real backup out behind such archives would lose the data. An
+// archive without a readable manifest counts as holding data.
+func (c *Cleanup) keepNewestWithData(b string) {
+	for _, a := range c.Kept[b] {
+		if m, err := ReadManifest(a.Path); err != nil || m.Counts.Bytes > 0 {
+			return
+		}
+	}
+	rm, best := c.Remove[b], -1
+	for i, a := range rm {
+		if best >= 0 && !a.Time.After(rm[best].Time) {
+			continue
+		}
+		if m, err := ReadManifest(a.Path); err == nil && m.Counts.Bytes > 0 {
+			best = i
+		}
+	}
+	if best < 0 {
+		return
+	}
+	a := rm[best]
+	c.Remove[b] = append(rm[:best:best], rm[best+1:]...)
+	c.Kept[b] = append(c.Kept[b], a)
+	c.Why[a.Path] = "keep newest with contents (the newer archives hold no file data: an emptied volume?)"
 }
 
 func contains(l []string, s string) bool {
