@@ -15,6 +15,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/kompose-dev/kompose/pkg/encrypt"
+	"github.com/kompose-dev/kompose/pkg/offsite"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
 )
@@ -81,7 +82,7 @@ func (x *Export) verifyWritten(ctx context.Context, ex *plan.ActionEnv, f *os.Fi
 // full, before the age stream is finished: a dump that is not complete
 // never becomes a valid age file (nor a snapshot). unverified says why
 // the stream is not a complete dump.
-func (x *Export) encryptRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, up *offsiteUpload) (runErr, writeErr error, unverified string) {
+func (x *Export) encryptRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, up *offsite.Pending) (runErr, writeErr error, unverified string) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err, ""
@@ -95,7 +96,7 @@ func (x *Export) encryptRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, o
 	}()
 	bw := bufio.NewWriterSize(out, 1<<20)
 	var werr error
-	aw, err := encrypt.Writer(errWriter{up.tee(bw), &werr}, x.Encrypt.Recipients)
+	aw, err := encrypt.Writer(errWriter{up.Tee(bw), &werr}, x.Encrypt.Recipients)
 	if err != nil {
 		r.Close()
 		return <-errc, err, ""

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/codec"
+	"github.com/kompose-dev/kompose/pkg/offsite"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/safefile"
@@ -135,7 +136,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		}
 	}()
 	up := x.startOffsite(ctx, ex, filepath.Base(final))
-	defer up.abort()
+	defer up.Close()
 
 	runErr, writeErr, unverified := x.dump(ctx, ex, tmp, up)
 	if writeErr != nil {
@@ -174,7 +175,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	if final != x.Path {
 		fmt.Fprintf(ex.Cmd.Stderr, "    note: another export of the same second took %s; the hooks of this run were told that name\n", filepath.Base(x.Path))
 	}
-	return up.commit(ex.Cmd.Stderr, final, stackMasker(ex))
+	return up.Commit(ex.Cmd.Stderr, final, "dump", stackMasker(ex).String)
 }
 
 // dump runs the dump tool into tmp: straight into the file for plain SQL
@@ -183,7 +184,7 @@ func (x *Export) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 // It returns the tool's error, the error writing the file, and, for an
 // encrypted dump, why the stream was not a complete dump ("" when it
 // was).
-func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File, up *offsiteUpload) (runErr, writeErr error, unverified string) {
+func (x *Export) dump(ctx context.Context, ex *plan.ActionEnv, tmp *os.File, up *offsite.Pending) (runErr, writeErr error, unverified string) {
 	if x.Loc.Engine.isMySQLFamily() {
 		x.warnNotTransactional(ctx, ex)
 	}
@@ -288,7 +289,7 @@ func (x *Export) tool() string {
 //
 // With an upload (offsite), the bytes written to the file also go to it,
 // and plain and custom dumps take this way too, uncompressed.
-func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, up *offsiteUpload) (runErr, writeErr error) {
+func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, out *os.File, in *counter, up *offsite.Pending) (runErr, writeErr error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -301,7 +302,7 @@ func (x *Export) compressRun(ctx context.Context, pr proc.Runner, cmd proc.Cmd, 
 		errc <- err
 	}()
 	bw := bufio.NewWriterSize(out, 1<<20)
-	zw, err := streamWriter(up.tee(bw), x.Format)
+	zw, err := streamWriter(up.Tee(bw), x.Format)
 	if err == nil {
 		var werr error
 		_, err = io.CopyBuffer(errWriter{zw, &werr}, countingReader{r, in}, make([]byte, 256<<10))

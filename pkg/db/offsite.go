@@ -110,53 +110,13 @@ func (o *Offsite) forget(ctx context.Context, ex *plan.ActionEnv) error {
 	return nil
 }
 
-// offsiteUpload is an export's upload under way; nil without one.
-type offsiteUpload struct {
-	up       *offsite.Upload
-	finished bool
-}
-
 // startOffsite starts storing the dump named file, when x has a
-// repository.
-func (x *Export) startOffsite(ctx context.Context, ex *plan.ActionEnv, file string) *offsiteUpload {
+// repository (nil: none).
+func (x *Export) startOffsite(ctx context.Context, ex *plan.ActionEnv, file string) *offsite.Pending {
 	if x.Offsite == nil || x.Offsite.Disable {
 		return nil
 	}
-	return &offsiteUpload{up: x.Offsite.repo(ex.Cmd.Env).Store(ctx, file, x.Offsite.Tags)}
-}
-
-// tee is w, and the upload beside it when there is one. The upload's
-// writes never fail: a repository that stopped does not stop the dump.
-func (u *offsiteUpload) tee(w io.Writer) io.Writer {
-	if u == nil {
-		return w
-	}
-	return io.MultiWriter(w, u.up)
-}
-
-// abort stops an upload not committed: the dump was not verified, so it
-// must not become a snapshot.
-func (u *offsiteUpload) abort() {
-	if u != nil && !u.finished {
-		u.finished = true
-		u.up.Abort()
-	}
-}
-
-// commit makes the snapshot of the verified dump final (written), and
-// says so; its error fails the stack with restic's reason, the local dump
-// kept.
-func (u *offsiteUpload) commit(w io.Writer, final string, m *env.Masker) error {
-	if u == nil {
-		return nil
-	}
-	u.finished = true
-	id, err := u.up.Commit()
-	if err != nil {
-		return fmt.Errorf("offsite copy of %s failed: %s (the local dump is kept)", final, m.String(err.Error()))
-	}
-	fmt.Fprintf(w, "    stored offsite: restic snapshot %s\n", id)
-	return nil
+	return x.Offsite.repo(ex.Cmd.Env).Start(ctx, file, x.Offsite.Tags)
 }
 
 // listOffsite prints the snapshots of l's database in the stack's

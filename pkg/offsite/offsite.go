@@ -495,3 +495,59 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return string(t.buf)
 }
+
+// Pending is the upload of a backup while it is written: nil when the
+// stack stores nothing offsite (every method is then a no-op), and
+// aborted by Close unless committed, so that `defer p.Close()` makes sure
+// a backup that was not verified never becomes a snapshot.
+type Pending struct {
+	up       *Upload
+	finished bool
+}
+
+// Start starts storing the stream of the backup named file, tagged t.
+func (r *Repo) Start(ctx context.Context, file string, t Tags) *Pending {
+	return &Pending{up: r.Store(ctx, file, t)}
+}
+
+// Writer is what the backup's stored bytes are teed into; nil (no
+// writer) for a nil Pending. Its writes never fail: a repository that
+// stopped does not stop the backup.
+func (p *Pending) Writer() io.Writer {
+	if p == nil {
+		return nil
+	}
+	return p.up
+}
+
+// Tee is w, and the upload beside it when there is one.
+func (p *Pending) Tee(w io.Writer) io.Writer {
+	if p == nil {
+		return w
+	}
+	return io.MultiWriter(w, p.up)
+}
+
+// Close aborts the upload unless it was committed.
+func (p *Pending) Close() {
+	if p != nil && !p.finished {
+		p.finished = true
+		p.up.Abort()
+	}
+}
+
+// Commit makes the snapshot of the verified, named backup final and says
+// so in w. Its error, restic's reason masked with mask, names the backup
+// (file, a "dump" or an "archive") and says the local copy is kept.
+func (p *Pending) Commit(w io.Writer, file, kind string, mask func(string) string) error {
+	if p == nil {
+		return nil
+	}
+	p.finished = true
+	id, err := p.up.Commit()
+	if err != nil {
+		return fmt.Errorf("offsite copy of %s failed: %s (the local %s is kept)", file, mask(err.Error()), kind)
+	}
+	fmt.Fprintf(w, "    stored offsite: restic snapshot %s\n", id)
+	return nil
+}

@@ -216,9 +216,9 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 		}
 	}()
 	up := x.startOffsite(ctx, e.ex, t, filepath.Base(final))
-	defer up.abort()
+	defer up.Close()
 	pipe := x.Pipe
-	pipe.Tee = up.tee()
+	pipe.Tee = up.Writer()
 	var chk *streamCheck
 	if len(pipe.Layers) > 0 {
 		// The compressed stream is checked as it passes, before the
@@ -279,7 +279,7 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 	}
 	published = true
 	fmt.Fprintf(w, "    wrote %s (%s; %d entries, %s of files) in %.1fs from %s\n", name, humanSize(fi.Size()), counts.Files, humanSize(counts.Bytes), time.Since(start).Seconds(), src.Desc)
-	return name, up.commit(w, name, stackMasker(e.ex))
+	return name, up.Commit(w, name, "archive", stackMasker(e.ex).String)
 }
 
 // copy streams the target out of the engine through the pipeline into

@@ -3,7 +3,6 @@ package vol
 import (
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -141,54 +140,13 @@ func forgotten(out string) int {
 	return removed
 }
 
-// upload is one archive's upload under way; nil without one.
-type upload struct {
-	up       *offsite.Upload
-	finished bool
-}
-
 // startOffsite starts storing the archive of t named file, when x has a
-// repository.
-func (x *Export) startOffsite(ctx context.Context, ex *plan.ActionEnv, t Target, file string) *upload {
+// repository (nil: none).
+func (x *Export) startOffsite(ctx context.Context, ex *plan.ActionEnv, t Target, file string) *offsite.Pending {
 	if x.Offsite == nil || x.Offsite.Disable {
 		return nil
 	}
-	return &upload{up: x.Offsite.repo(ex.Cmd.Env).Store(ctx, file, x.Offsite.Tags(t))}
-}
-
-// tee is the writer the pipeline tees the stored bytes into (nil: none).
-// Its writes never fail: a repository that stopped does not stop the
-// archive.
-func (u *upload) tee() io.Writer {
-	if u == nil {
-		return nil
-	}
-	return u.up
-}
-
-// abort stops an upload not committed: the archive was not verified, so
-// it must not become a snapshot.
-func (u *upload) abort() {
-	if u != nil && !u.finished {
-		u.finished = true
-		u.up.Abort()
-	}
-}
-
-// commit makes the snapshot of the verified, named archive final, and
-// says so; its error fails the stack with restic's reason, the local
-// archive kept.
-func (u *upload) commit(w io.Writer, name string, m *env.Masker) error {
-	if u == nil {
-		return nil
-	}
-	u.finished = true
-	id, err := u.up.Commit()
-	if err != nil {
-		return fmt.Errorf("offsite copy of %s failed: %s (the local archive is kept)", name, m.String(err.Error()))
-	}
-	fmt.Fprintf(w, "    stored offsite: restic snapshot %s\n", id)
-	return nil
+	return x.Offsite.repo(ex.Cmd.Env).Start(ctx, file, x.Offsite.Tags(t))
 }
 
 // stackMasker is the masker of the stack ex runs for (nil: none).
