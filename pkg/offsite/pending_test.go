@@ -22,3 +22,20 @@ func TestNilPending(t *testing.T) {
 		t.Errorf("Commit of nil Pending: %v, wrote %q", err, b.String())
 	}
 }
+
+// TestParseFrom: --from restic[:ID] and its refusals.
+func TestParseFrom(t *testing.T) {
+	for v, want := range map[string]string{"restic": "", "restic:latest": "", "restic:1a2B3c4d": "1a2B3c4d"} {
+		if got, err := ParseFrom(v); err != nil || got != want {
+			t.Errorf("ParseFrom(%q) = %q, %v; want %q", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"s3:x", "restic:../x", "restic:abc;rm", ""} {
+		if _, err := ParseFrom(v); err == nil {
+			t.Errorf("ParseFrom(%q) accepted", v)
+		}
+	}
+	if HookArg("") != "restic:latest" || HookArg("ab12") != "restic:ab12" || Which("") != "the newest snapshot" {
+		t.Errorf("HookArg/Which")
+	}
+}

@@ -37,38 +37,14 @@ type FromRestic struct {
 	Identities []age.Identity
 }
 
-// ParseFrom reads --from: "restic" or "restic:SNAPSHOT" ("latest" is
-// the newest, as is no ID).
-func ParseFrom(v string) (snapshot string, err error) {
-	src, id, _ := strings.Cut(v, ":")
-	if src != "restic" {
-		return "", fmt.Errorf("--from %q: the one source is restic (restic or restic:SNAPSHOT)", v)
-	}
-	if id == "latest" {
-		return "", nil
-	}
-	if strings.Trim(strings.ToLower(id), "0123456789abcdef") != "" {
-		return "", fmt.Errorf("--from %q: %q is not a snapshot ID", v, id)
-	}
-	return id, nil
-}
+// ParseFrom reads --from ([offsite.ParseFrom]).
+func ParseFrom(v string) (snapshot string, err error) { return offsite.ParseFrom(v) }
 
-func (x *FromRestic) which() string {
-	if x.Snapshot == "" {
-		return "the newest snapshot"
-	}
-	return "snapshot " + x.Snapshot
-}
+func (x *FromRestic) which() string { return offsite.Which(x.Snapshot) }
 
-// HookArgs: the import's hooks receive restic:<snapshot> (the archive is
+// HookArgs: the import's hooks receive restic:<snapshot> (the file is
 // read back only when the step runs).
-func (x *FromRestic) HookArgs() []string {
-	id := x.Snapshot
-	if id == "" {
-		id = "latest"
-	}
-	return []string{"restic:" + id}
-}
+func (x *FromRestic) HookArgs() []string { return []string{offsite.HookArg(x.Snapshot)} }
 
 // Describe says what the import does, for the dry run.
 func (x *FromRestic) Describe() []string {
