@@ -159,11 +159,10 @@ func (a *App) runCommand(ctx context.Context, c *cli.Context, in *invocation, fo
 		return exitUsage, usageError{err}
 	}
 	defer a.leftoverLibWarnings(p)
-	if fo.json && in.Command == "db:list" && !in.dryRun {
-		return a.dbListJSON(p), nil
-	}
-	if fo.json && in.Command == "vol:list" && !in.dryRun {
-		return a.volListJSON(p), nil
+	if fo.json && !in.dryRun {
+		if v := views.PlanJSON(p, a.Clock.Now()); v != nil {
+			return a.show(v, nil, true)
+		}
 	}
 	ios := a.IO
 	if checkJSON {

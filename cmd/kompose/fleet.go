@@ -13,7 +13,6 @@ import (
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/trust"
-	"github.com/kompose-dev/kompose/pkg/views"
 	"github.com/urfave/cli/v2"
 )
 
@@ -58,34 +57,6 @@ func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetO
 		return exitFailed
 	}
 	return res.ExitCode()
-}
-
-// dbListJSON prints the dumps of each stack of a db:list plan as JSON
-// (pkg/views).
-func (a *App) dbListJSON(p *plan.Plan) int {
-	doc, ok := views.DBList(p, a.Clock.Now())
-	if err := jsonout.Write(a.IO.Out, doc); err != nil {
-		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
-		return exitFailed
-	}
-	if !ok {
-		return exitFailed
-	}
-	return exitOK
-}
-
-// volListJSON prints the archives and snapshots of each stack of a
-// vol:list plan as JSON (pkg/views).
-func (a *App) volListJSON(p *plan.Plan) int {
-	doc, ok := views.VolList(p, a.Clock.Now())
-	if err := jsonout.Write(a.IO.Out, doc); err != nil {
-		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
-		return exitFailed
-	}
-	if !ok {
-		return exitFailed
-	}
-	return exitOK
 }
 
 // earlyReport writes the --report document of a command line whose options

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 	"github.com/kompose-dev/kompose/pkg/vol"
@@ -82,3 +83,28 @@ func VolList(p *plan.Plan, now time.Time) (doc jsonout.VolList, ok bool) {
 	}
 	return doc, ok
 }
+
+// PlanJSON is the --json view of a listing command's plan (db:list,
+// vol:list: its document, not OK when a stack could not be read); nil
+// for the other commands, which have none.
+func PlanJSON(p *plan.Plan, now time.Time) View {
+	switch p.Command {
+	case "db:list":
+		d, ok := DBList(p, now)
+		return jsonView{d, ok}
+	case "vol:list":
+		d, ok := VolList(p, now)
+		return jsonView{d, ok}
+	}
+	return nil
+}
+
+// jsonView is a view that is only a JSON document.
+type jsonView struct {
+	doc any
+	ok  bool
+}
+
+func (v jsonView) OK() bool { return v.ok }
+
+func (v jsonView) Print(ios *output.IOStreams, _ bool) error { return jsonout.Write(ios.Out, v.doc) }
