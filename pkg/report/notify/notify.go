@@ -39,6 +39,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/hooks"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
+	"github.com/kompose-dev/kompose/pkg/report/ping"
 	"github.com/kompose-dev/kompose/pkg/run"
 )
 
@@ -142,7 +143,7 @@ type Notifier struct {
 	mu      sync.Mutex
 	mask    *env.Masker
 	marks   map[*plan.Stack]int64
-	outs    map[*plan.Stack]*stackTail
+	outs    map[*plan.Stack]*ping.Tail
 	warns   []string
 	wg      sync.WaitGroup
 }
@@ -188,7 +189,7 @@ func (n *Notifier) Begin(p *plan.Plan, dryRun bool) {
 	n.command = p.Command
 	n.off = dryRun || !commands.Lookup(p.Command).Pings
 	n.marks = map[*plan.Stack]int64{}
-	n.outs = map[*plan.Stack]*stackTail{}
+	n.outs = map[*plan.Stack]*ping.Tail{}
 	n.mask = p.Masker
 	for _, s := range p.Stacks {
 		n.mask = n.mask.WithValues(stackURLs(s, n.Environ)...)
@@ -215,7 +216,7 @@ func (n *Notifier) StackOutput(s *plan.Stack) io.Writer {
 	defer n.mu.Unlock()
 	t := n.outs[s]
 	if t == nil {
-		t = &stackTail{}
+		t = &ping.Tail{}
 		n.outs[s] = t
 	}
 	return t
@@ -530,32 +531,4 @@ func secretParts(rawURL string) []string {
 		}
 	}
 	return out
-}
-
-// stackTail keeps the end of one stack's output when stacks run at once.
-type stackTail struct {
-	mu    sync.Mutex
-	buf   []byte
-	total int64
-}
-
-const keep = 4 * TailSize
-
-func (t *stackTail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.total += int64(len(p))
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 2*keep {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-keep:]...)
-	}
-	return len(p), nil
-}
-
-func (t *stackTail) Mark() int64 { return 0 }
-
-func (t *stackTail) Since(int64) ([]byte, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]byte(nil), t.buf...), t.total > int64(len(t.buf))
 }
