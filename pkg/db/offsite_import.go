@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"filippo.io/age"
@@ -88,23 +87,12 @@ func (x *FromRestic) readBack(ctx context.Context, ex *plan.ActionEnv, dir strin
 		return "", fmt.Errorf("restic snapshot %s holds %s, encrypted (age): set %s to the file of the key that decrypts it; nothing was changed", snap.ShortID, name, encrypt.VarIdentity)
 	}
 	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("restore file: %w", err)
-	}
 	start := time.Now()
-	err = repo.Dump(ctx, snap, f)
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	size, err := repo.DumpTo(ctx, snap, path)
 	if err != nil {
 		return "", fmt.Errorf("read back restic snapshot %s: %s; nothing was changed", snap.ShortID, stackMasker(ex).String(err.Error()))
 	}
-	fi, _ := os.Stat(path)
-	fmt.Fprintf(ex.Cmd.Stderr, "    read restic snapshot %s (%s, %s, taken %s on %s) in %.1fs\n", snap.ShortID, name, HumanSize(fi.Size()), snap.Time.Local().Format("2006-01-02 15:04:05"), snap.Hostname, time.Since(start).Seconds())
+	fmt.Fprintf(ex.Cmd.Stderr, "    read restic snapshot %s (%s, %s, taken %s on %s) in %.1fs\n", snap.ShortID, name, HumanSize(size), snap.Time.Local().Format("2006-01-02 15:04:05"), snap.Hostname, time.Since(start).Seconds())
 	return path, nil
 }
 

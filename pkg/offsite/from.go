@@ -1,8 +1,11 @@
 package offsite
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 )
 
 // ParseFrom reads the --from of an import or a drill: "restic" or
@@ -38,4 +41,27 @@ func HookArg(snapshot string) string {
 		return "restic:latest"
 	}
 	return "restic:" + snapshot
+}
+
+// DumpTo reads snapshot snap's one file back into a new file at path
+// (created exclusively, mode 0600, not through a symlink; synced) and
+// returns its size. A file that could not be read back whole is left for
+// the caller to remove with its private folder.
+func (r *Repo) DumpTo(ctx context.Context, snap Snapshot, path string) (int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("restore file: %w", err)
+	}
+	err = r.Dump(ctx, snap, f)
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
+	var size int64
+	if fi, serr := f.Stat(); serr == nil {
+		size = fi.Size()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return size, err
 }
