@@ -254,8 +254,16 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if *lockWait < 0 {
 		return plan.Step{}, plan.Usagef("%s: --vol-lock-timeout %s: must not be negative", command, *lockWait)
 	}
+	seal, err := sealFor(s)
+	if err != nil {
+		return plan.Step{}, fmt.Errorf("%s: %w", command, err)
+	}
 	if isSet(fs, "from") {
-		return c.importFrom(s, command, *from, *volume, *force, *lockWait)
+		st, err := c.importFrom(s, command, *from, *volume, *force, *lockWait)
+		if err == nil {
+			st.Action.(*FromRestic).Import.Seal = seal
+		}
+		return st, err
 	}
 	dir, err := c.dir(s)
 	if err != nil {
@@ -290,6 +298,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 		}
 	}
 	x := &Import{Stack: s.Name, Project: proj.Name, Dir: dir, Target: t, Archive: path, Codec: rp.Codec, Layers: rp.Layers, Time: c.o.Now(), LockTimeout: *lockWait, Force: *force}
+	x.Seal = seal
 	if merr == nil {
 		x.Manifest = m
 	}

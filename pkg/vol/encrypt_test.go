@@ -10,6 +10,7 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/codec"
 	"github.com/kompose-dev/kompose/pkg/encrypt"
+	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -126,5 +127,59 @@ func TestStreamCheckStopsAge(t *testing.T) {
 	cmd.Stdin = bytes.NewReader(out.Bytes())
 	if b, err := cmd.CombinedOutput(); err == nil {
 		t.Errorf("age decrypted an unfinished file: %s", b)
+	}
+}
+
+// TestSafetyCopySealed: when the stack encrypts its archives, vol:import
+// writes its safety copy through age (.tar.zst.age, what `age -d` reads)
+// and the undo reads it back with the identity; with recipients but no
+// identity, vol:import is refused before anything changes.
+func TestSafetyCopySealed(t *testing.T) {
+	idFile, _ := ageKeys(t)
+	rcFile := filepath.Join(filepath.Dir(idFile), "recipients.txt")
+	s := stackOf(t, map[string]string{"compose.yaml": "services: {}\n"})
+	s.Policy = trust.Current()
+	s.Env.Set(encrypt.VarRecipients, rcFile, env.SourceStackEnv)
+
+	if _, err := sealFor(s); err == nil || !strings.Contains(err.Error(), encrypt.VarIdentity) || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Errorf("recipients without an identity: %v", err)
+	}
+	s.Env.Set(encrypt.VarIdentity, idFile, env.SourceStackEnv)
+	seal, err := sealFor(s)
+	if err != nil || seal == nil {
+		t.Fatalf("sealFor: %v %v", seal, err)
+	}
+	x := &Import{Seal: seal}
+	p := x.safetyPipeline()
+	if p.Suffix() != ".tar.zst.age" {
+		t.Errorf("the safety copy is a %s", p.Suffix())
+	}
+	var out bytes.Buffer
+	counts, err := p.Write(bytes.NewReader(sample(t)), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !encrypt.IsEncrypted(out.Bytes()) || bytes.Contains(out.Bytes(), []byte("ustar")) {
+		t.Fatal("the safety copy is not encrypted")
+	}
+	sh := exec.Command("sh", "-c", `age -d -i "$1" | zstd -d | tar -t`, "sh", idFile)
+	sh.Stdin = bytes.NewReader(out.Bytes())
+	if listing, err := sh.CombinedOutput(); err != nil || !strings.Contains(string(listing), "link") {
+		t.Errorf("age -d | zstd -d | tar -t: %v\n%s", err, listing)
+	}
+	// The undo reads it with the same pipeline (Import.restore unwraps
+	// its layers in order).
+	got, _, err := x.safetyPipeline().Verify(bytes.NewReader(out.Bytes()))
+	if err != nil || got.Files != counts.Files || got.Bytes != counts.Bytes {
+		t.Errorf("the undo reads back %+v (%v), wrote %+v", got, err, counts)
+	}
+
+	// Without recipients: plain zstd, as before.
+	s.Env = env.New()
+	if seal, err := sealFor(s); seal != nil || err != nil {
+		t.Errorf("no recipients: %v %v", seal, err)
+	}
+	if p := (&Import{}).safetyPipeline(); p.Suffix() != ".tar.zst" {
+		t.Errorf("an unencrypted stack's safety copy is a %s", p.Suffix())
 	}
 }
