@@ -2,15 +2,21 @@ package vol
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kompose-dev/kompose/pkg/codec"
 	"github.com/kompose-dev/kompose/pkg/encrypt"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/plan"
+	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
@@ -181,5 +187,73 @@ func TestSafetyCopySealed(t *testing.T) {
 	}
 	if p := (&Import{}).safetyPipeline(); p.Suffix() != ".tar.zst" {
 		t.Errorf("an unencrypted stack's safety copy is a %s", p.Suffix())
+	}
+}
+
+// TestCleanupRemovesRestoreDirs: vol:cleanup removes the restore folders
+// a killed `--from restic` run left (also of a volume with no archive in
+// the folder), under the volume's lock, and only kompose's: not another
+// volume's, not a symlink (nor what it points to), not a name that is
+// not one of ours.
+func TestCleanupRemovesRestoreDirs(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "keep"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "data_20260101_000000.tar.zst"), []byte("plain"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk(".restic-restore-data-123")
+	mk(".restic-restore-db-x-456")
+	mk(".restic-restore-data-abc")
+	if err := os.Symlink(outside, filepath.Join(dir, ".restic-restore-data-789")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCleanup(trust.Current(), dir, []string{"data"}, retention.Policy{Last: 1}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry := strings.Join(c.Describe(), "\n")
+	if !strings.Contains(dry, "remove: .restic-restore-data-123") || strings.Contains(dry, "db-x") {
+		t.Errorf("dry run:\n%s", dry)
+	}
+	var errb bytes.Buffer
+	ex := &plan.ActionEnv{Stack: &plan.Stack{Policy: trust.Current()}}
+	ex.Cmd.Stderr = &errb
+	if err := c.Run(context.Background(), ex); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, ".restic-restore-data-123")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the killed run's folder is still there: %v", err)
+	}
+	if !strings.Contains(errb.String(), "1 restore folder(s)") {
+		t.Errorf("output: %s", errb.String())
+	}
+	for _, n := range []string{".restic-restore-db-x-456", ".restic-restore-data-abc", ".restic-restore-data-789"} {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed: %v", n, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outside, "keep")); err != nil {
+		t.Errorf("the symlink's target lost its file: %v", err)
+	}
+	// A run holding the volume's lock keeps its folder.
+	mk(".restic-restore-data-321")
+	l, err := lockTarget(context.Background(), trust.Current(), dir, Target{Name: "data", Kind: Volume}, 0, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	c, _ = NewCleanup(trust.Current(), dir, nil, retention.Policy{Last: 1}, time.Now())
+	_ = c.Run(context.Background(), ex)
+	if _, err := os.Lstat(filepath.Join(dir, ".restic-restore-data-321")); err != nil {
+		t.Errorf("the folder of a run holding the lock was removed: %v", err)
 	}
 }

@@ -64,8 +64,7 @@ func (x *Import) Describe() []string {
 }
 
 // Run performs the restore.
-func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
-	w := ex.Cmd.Stderr
+func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := os.MkdirAll(x.Dir, 0o750); err != nil {
 		return fmt.Errorf("backup folder: %w", err)
 	}
@@ -77,6 +76,13 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		return err
 	}
 	defer l.Release()
+	return x.runLocked(ctx, ex)
+}
+
+// runLocked is Run once the backup folder is checked and the target's
+// lock held.
+func (x *Import) runLocked(ctx context.Context, ex *plan.ActionEnv) (err error) {
+	w := ex.Cmd.Stderr
 	want, err := x.check(ctx, ex)
 	if err != nil {
 		return err
