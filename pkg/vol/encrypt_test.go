@@ -257,3 +257,18 @@ func TestCleanupRemovesRestoreDirs(t *testing.T) {
 		t.Errorf("the folder of a run holding the lock was removed: %v", err)
 	}
 }
+
+// TestFreePathSameSecond: a second export in the same second (a time
+// with sub-second digits, as the clock gives) gets the next free name,
+// not the name of the archive already there.
+func TestFreePathSameSecond(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 12, 6, 6, 18, 48, 123456789, time.Local)
+	first := filepath.Join(dir, FileName("data", at, 1, ".tar.zst"))
+	if err := os.WriteFile(first, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := freePath(dir, "data", at.Add(time.Millisecond), ".tar.zst"); got != filepath.Join(dir, FileName("data", at, 2, ".tar.zst")) {
+		t.Errorf("freePath gave %s, %s is taken", got, first)
+	}
+}
