@@ -226,7 +226,27 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
+// importCmd plans vol:import, with its safety copy sealed (age) when the
+// stack encrypts its archives (sealFor).
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	st, err := c.importStep(s, command, args)
+	if err != nil {
+		return st, err
+	}
+	seal, err := sealFor(s)
+	if err != nil {
+		return plan.Step{}, fmt.Errorf("%s: %w", command, err)
+	}
+	switch a := st.Action.(type) {
+	case *Import:
+		a.Seal = seal
+	case *FromRestic:
+		a.Import.Seal = seal
+	}
+	return st, nil
+}
+
+func (c *commands) importStep(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	const help = "ARCHIVE | --from restic[:SNAPSHOT], --volume NAME, --force, --vol-lock-timeout DURATION"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	volume := fs.String("volume", "", "")
@@ -254,16 +274,8 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if *lockWait < 0 {
 		return plan.Step{}, plan.Usagef("%s: --vol-lock-timeout %s: must not be negative", command, *lockWait)
 	}
-	seal, err := sealFor(s)
-	if err != nil {
-		return plan.Step{}, fmt.Errorf("%s: %w", command, err)
-	}
 	if isSet(fs, "from") {
-		st, err := c.importFrom(s, command, *from, *volume, *force, *lockWait)
-		if err == nil {
-			st.Action.(*FromRestic).Import.Seal = seal
-		}
-		return st, err
+		return c.importFrom(s, command, *from, *volume, *force, *lockWait)
 	}
 	dir, err := c.dir(s)
 	if err != nil {
@@ -298,7 +310,6 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 		}
 	}
 	x := &Import{Stack: s.Name, Project: proj.Name, Dir: dir, Target: t, Archive: path, Codec: rp.Codec, Layers: rp.Layers, Time: c.o.Now(), LockTimeout: *lockWait, Force: *force}
-	x.Seal = seal
 	if merr == nil {
 		x.Manifest = m
 	}
