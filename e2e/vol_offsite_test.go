@@ -355,8 +355,15 @@ func testVolumeAge(t *testing.T, e *env, app string, snapshots func() []resticSn
 	}
 	for _, how := range [][]string{{filepath.Base(a)}, {"--from", "restic:" + last.ShortID}} {
 		e.docker("exec", app, "bash", "-c", "echo again > /data/changed.txt").run()
+		before := archives(t, backups)
 		r = e.komposeWith(withID, append([]string{"voff", "vol:import"}, how...)...)
 		e.mustExit(r, 0)
+		// The safety copy is encrypted like every archive of the stack.
+		if sc := newest(t, backups, "data", before); !strings.HasSuffix(sc, ".tar.zst.age") {
+			t.Errorf("vol:import %v wrote the safety copy %s in plain text", how, sc)
+		} else if out, err := exec.Command("sh", "-c", `age -d -i "$1" "$2" | zstd -d | tar -t | grep -c changed.txt`, "sh", id, sc).CombinedOutput(); err != nil {
+			t.Errorf("the safety copy %s does not decrypt to the old contents: %v\n%s", sc, err, out)
+		}
 		if strings.Contains(r.stdout+r.stderr, "AGE-SECRET-KEY") {
 			t.Errorf("the private key is in the output:\n%s", r)
 		}

@@ -144,6 +144,7 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 			}
 		}
 	}
+	restores := removeRestoreDirs(policyOf(ex), c.Cfg.DumpDir, time.Now())
 	// The folder is not synced: a removal lost in a crash leaves a backup
 	// that the next cleanup removes again, and a sync per stack (a
 	// millisecond or more each) was half of a 500-stack prune's time
@@ -156,6 +157,9 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	msg := fmt.Sprintf("    removed %d dump(s) (%s), kept %d", removed, HumanSize(freed), len(c.Kept))
 	if partials > 0 {
 		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
+	}
+	if restores > 0 {
+		msg += fmt.Sprintf(", and %d restore folder(s) of killed runs", restores)
 	}
 	fmt.Fprintln(ex.Cmd.Stderr, msg)
 	if err := c.Offsite.forget(ctx, ex); err != nil {

@@ -313,33 +313,16 @@ func (x *DecryptImport) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := CheckDumpFile(policyOf(ex), x.File); err != nil {
 		return err
 	}
-	dir, err := restoreDir(x.Cfg, ex)
+	dir, done, err := restoreDir(x.Cfg, ex)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer done()
 	plain, err := decryptTo(x.Identities, x.File, dir)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	return importPlain(ctx, ex, x.Cfg, x.Loc, plain, x.Now, x.FromOther, x.LockTimeout, x.Progress)
-}
-
-// restoreDir makes a private folder (0700, a name no dump nor temporary
-// file has, so db:cleanup never takes it for a killed export's) in the
-// dump folder, once the trust rule accepts that folder.
-func restoreDir(cfg Config, ex *plan.ActionEnv) (string, error) {
-	if err := os.MkdirAll(cfg.DumpDir, 0o750); err != nil {
-		return "", fmt.Errorf("dump folder: %w", err)
-	}
-	if err := checkDumpDir(cfg, ex); err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp(cfg.DumpDir, ".kompose-restore-")
-	if err != nil {
-		return "", fmt.Errorf("restore folder: %w", err)
-	}
-	return dir, nil
 }
 
 // importPlain imports the file at path (read back or decrypted) as

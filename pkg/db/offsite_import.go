@@ -54,11 +54,11 @@ func (x *FromRestic) Describe() []string {
 
 // Run reads the snapshot back and imports it.
 func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
-	dir, err := restoreDir(x.Cfg, ex)
+	dir, done, err := restoreDir(x.Cfg, ex)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer done()
 	path, err := x.readBack(ctx, ex, dir)
 	if err != nil {
 		return err

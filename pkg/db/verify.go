@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -163,11 +162,10 @@ func (v *Verify) plainFile(ctx context.Context, ex *plan.ActionEnv) (path string
 	if v.FromRestic == nil && !strings.HasSuffix(v.File, ageExt) {
 		return v.File, cleanup, CheckDumpFile(policyOf(ex), v.File)
 	}
-	dir, err := restoreDir(v.Cfg, ex)
+	dir, cleanup, err := restoreDir(v.Cfg, ex)
 	if err != nil {
-		return "", cleanup, err
+		return "", func() {}, err
 	}
-	cleanup = func() { os.RemoveAll(dir) }
 	path = v.File
 	if v.FromRestic != nil {
 		if path, err = v.FromRestic.readBack(ctx, ex, dir); err != nil {

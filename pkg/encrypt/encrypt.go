@@ -45,8 +45,10 @@ const maxKeyFile = 1 << 20
 
 // readTrusted reads the file at path once the trust rule accepts it and
 // the folders leading to it; its owner and mode are checked again on the
-// open file, so the content read is the content checked.
-func readTrusted(pol trust.Policy, use, path string) ([]byte, error) {
+// open file, so the content read is the content checked. A private file
+// (a key) must also be unreadable by group and others, as ssh requires
+// of a private key.
+func readTrusted(pol trust.Policy, use, path string, private bool) ([]byte, error) {
 	if err := trust.NewTree(pol).CheckFile(use, path); err != nil {
 		return nil, err
 	}
@@ -65,6 +67,9 @@ func readTrusted(pol trust.Policy, use, path string) ([]byte, error) {
 	if err := pol.Check(use, path, fi); err != nil {
 		return nil, err
 	}
+	if perm := fi.Mode().Perm(); private && perm&0o077 != 0 {
+		return nil, fmt.Errorf("%s is readable by its group or others (mode %04o): a private key must be its owner's only; run chmod 600 %s", path, perm, path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -78,7 +83,7 @@ func readTrusted(pol trust.Policy, use, path string) ([]byte, error) {
 // Recipients reads the recipients file at path (one age public key,
 // age1…, per line; # comments): those every backup is encrypted to.
 func Recipients(pol trust.Policy, path string) ([]age.Recipient, error) {
-	b, err := readTrusted(pol, "encrypt backups to the recipients of", path)
+	b, err := readTrusted(pol, "encrypt backups to the recipients of", path, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", VarRecipients, err)
 	}
@@ -92,9 +97,11 @@ func Recipients(pol trust.Policy, path string) ([]age.Recipient, error) {
 }
 
 // Identities reads the identity file at path (age private keys,
-// AGE-SECRET-KEY-1…, as age-keygen writes them).
+// AGE-SECRET-KEY-1…, as age-keygen writes them). It refuses a file
+// readable by group or others (age-keygen writes 0600): the key should
+// have been private, and a backup encrypted to it is not.
 func Identities(pol trust.Policy, path string) ([]age.Identity, error) {
-	b, err := readTrusted(pol, "decrypt backups with the keys of", path)
+	b, err := readTrusted(pol, "decrypt backups with the keys of", path, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", VarIdentity, err)
 	}

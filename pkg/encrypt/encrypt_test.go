@@ -167,3 +167,43 @@ func TestKeyFilesAreTrustChecked(t *testing.T) {
 		t.Errorf("bad identity: %v", err)
 	}
 }
+
+// TestIdentityFileMustBePrivate: an identity file readable by its group
+// or others is refused (as ssh refuses such a private key), naming the
+// file, its mode and the chmod to run, without quoting the key; 0600 and
+// 0400 are read. A recipients file (public keys) may be 0644.
+func TestIdentityFileMustBePrivate(t *testing.T) {
+	dir := t.TempDir()
+	idPath, rcPath := keyPair(t, dir)
+	pol := trust.Current()
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644} {
+		if err := os.Chmod(idPath, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Identities(pol, idPath)
+		if err == nil {
+			t.Errorf("mode %04o: the identity file was read", mode)
+			continue
+		}
+		msg := err.Error()
+		for _, want := range []string{VarIdentity, idPath, "chmod 600 " + idPath, "readable by its group or others"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("mode %04o: %q does not say %q", mode, msg, want)
+			}
+		}
+		if strings.Contains(msg, "AGE-SECRET-KEY") {
+			t.Errorf("the key is in the message: %s", msg)
+		}
+	}
+	for _, mode := range []os.FileMode{0o600, 0o400} {
+		if err := os.Chmod(idPath, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Identities(pol, idPath); err != nil {
+			t.Errorf("mode %04o: %v", mode, err)
+		}
+	}
+	if _, err := Recipients(pol, rcPath); err != nil {
+		t.Errorf("a 0644 recipients file: %v", err)
+	}
+}

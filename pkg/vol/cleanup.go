@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -74,6 +75,9 @@ type Cleanup struct {
 	// named on the command line; every volume when none is).
 	Offsite      *Offsite
 	OffsiteNames []string
+	// Restores are the restore folders killed `--from restic` runs may
+	// have left (base -> folder names), removed under base's lock.
+	Restores map[string][]string
 }
 
 // NewCleanup plans a cleanup of the archives in dir by keep.
@@ -112,8 +116,30 @@ func NewCleanup(pol trust.Policy, dir string, only []string, keep retention.Poli
 		}
 		c.keepNewestWithData(b)
 	}
+	c.Restores = restoreDirs(dir, only)
 	return c, nil
 }
+
+// restoreDirs finds the restore folders in dir (restoreDirPrefix), by
+// base, of the bases in only (all when empty). A restore from restic on
+// a new host leaves one for a volume with no archive in the folder yet.
+func restoreDirs(dir string, only []string) map[string][]string {
+	m := map[string][]string{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), restoreDirStart)
+		i := strings.LastIndexByte(rest, '-')
+		if !ok || i <= 0 || !allDigits(rest[i+1:]) {
+			continue
+		}
+		if b := rest[:i]; len(only) == 0 || contains(only, b) {
+			m[b] = append(m[b], e.Name())
+		}
+	}
+	return m
+}
+
+func allDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
 // keepNewestWithData keeps b's newest archive that holds file data when
 // every archive the rules keep holds none (by their manifests): a volume
@@ -183,13 +209,18 @@ func (c *Cleanup) Describe() []string {
 	for _, n := range sortedKeys(c.Foreign) {
 		lines = append(lines, fmt.Sprintf("not an archive of yours: %s (%s): left alone, never counted nor removed", n, c.Foreign[n]))
 	}
+	for _, b := range sortedKeys(c.Restores) {
+		for _, n := range c.Restores[b] {
+			lines = append(lines, fmt.Sprintf("remove: %s (the restore folder of a --from restic run of %s, when no such run holds its lock: one that was killed)", n, b))
+		}
+	}
 	if c.Offsite != nil {
 		lines = append(lines, c.Offsite.describeForget(c.OffsiteNames))
 	}
 	return lines
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -209,9 +240,9 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		return err
 	}
 	var errs []string
-	removed, partials, kept := 0, 0, 0
+	removed, partials, restores, kept := 0, 0, 0, 0
 	var freed int64
-	for _, b := range c.Bases {
+	for _, b := range c.lockBases() {
 		l, err := lockTarget(ctx, policyOf(ex), c.Dir, Target{Name: b, Kind: Volume}, c.LockTimeout, "vol:cleanup of "+b)
 		if err != nil {
 			errs = append(errs, err.Error())
@@ -228,6 +259,7 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		}
 		kept += len(c.Kept[b])
 		partials += removePartials(c.Dir, b)
+		restores += removeRestoreDirs(policyOf(ex), c.Dir, b)
 		l.Release()
 	}
 	// The folder is not synced: a removal lost in a crash leaves a backup
@@ -237,6 +269,9 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	msg := fmt.Sprintf("    removed %d archive(s) (%s), kept %d", removed, humanSize(freed), kept)
 	if partials > 0 {
 		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
+	}
+	if restores > 0 {
+		msg += fmt.Sprintf(", and %d restore folder(s) of killed --from restic runs", restores)
 	}
 	fmt.Fprintln(ex.Cmd.Stderr, msg)
 	ferr := c.Offsite.forget(ctx, ex, c.OffsiteNames)
@@ -257,6 +292,53 @@ func removePartials(dir, base string) int {
 			if os.Remove(filepath.Join(dir, e.Name())) == nil {
 				n++
 			}
+		}
+	}
+	return n
+}
+
+// lockBases are the bases Run locks: those with archives, then those
+// with only restore folders.
+func (c *Cleanup) lockBases() []string {
+	out := slices.Clone(c.Bases)
+	for _, b := range sortedKeys(c.Restores) {
+		if !contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// restoreDirPrefix starts the name of the private folder a `--from
+// restic` run reads the archive of base into (os.MkdirTemp adds digits).
+func restoreDirPrefix(base string) string { return restoreDirStart + base + "-" }
+
+// restoreDirStart starts the name of every restore folder.
+const restoreDirStart = ".restic-restore-"
+
+// removeRestoreDirs removes the restore folders of base in dir that a
+// killed `--from restic` run left; call it holding base's lock (such a
+// run holds it while its folder exists). Only folders are removed that
+// are kompose's: real directories (not symlinks) the trust rule pol
+// accepts (owned by us, not writable by others), named
+// restoreDirPrefix(base) and digits, so another base's ("data-x" for
+// "data") is never taken.
+func removeRestoreDirs(pol trust.Policy, dir, base string) int {
+	n := 0
+	prefix := restoreDirPrefix(base)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !allDigits(rest) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.IsDir() || pol.Check("remove the restore folder", p, fi) != nil {
+			continue
+		}
+		if os.RemoveAll(p) == nil {
+			n++
 		}
 	}
 	return n

@@ -226,7 +226,27 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
+// importCmd plans vol:import, with its safety copy sealed (age) when the
+// stack encrypts its archives (sealFor).
 func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan.Step, error) {
+	st, err := c.importStep(s, command, args)
+	if err != nil {
+		return st, err
+	}
+	seal, err := sealFor(s)
+	if err != nil {
+		return plan.Step{}, fmt.Errorf("%s: %w", command, err)
+	}
+	switch a := st.Action.(type) {
+	case *Import:
+		a.Seal = seal
+	case *FromRestic:
+		a.Import.Seal = seal
+	}
+	return st, nil
+}
+
+func (c *commands) importStep(s *plan.Stack, command string, args []string) (plan.Step, error) {
 	const help = "ARCHIVE | --from restic[:SNAPSHOT], --volume NAME, --force, --vol-lock-timeout DURATION"
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	volume := fs.String("volume", "", "")

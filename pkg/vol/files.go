@@ -109,7 +109,8 @@ func freePath(dir, base string, t time.Time, suffix string) string {
 	taken := map[int]bool{}
 	all, _ := List(dir, base)
 	for _, a := range all {
-		if a.Time.Equal(t) {
+		// By the name's stamp: t has sub-second digits the name has not.
+		if a.Time.Format(stamp) == t.Format(stamp) {
 			taken[a.Seq] = true
 		}
 	}

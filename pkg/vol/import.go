@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/codec"
+	"github.com/kompose-dev/kompose/pkg/encrypt"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
@@ -31,6 +32,10 @@ type Import struct {
 	// Layers unwrap an encrypted archive (age, with the identities of
 	// KOMPOSE_AGE_IDENTITY_FILE).
 	Layers []Layer
+	// Seal encrypts the safety copy as vol:export encrypts the stack's
+	// archives (KOMPOSE_AGE_RECIPIENTS_FILE); it holds the identities
+	// that read it back when the restore fails (sealFor).
+	Seal *ageLayer
 	// Manifest is the archive's, when it has one (Manifest.Version > 0).
 	Manifest    Manifest
 	Images      []string
@@ -45,18 +50,21 @@ func (x *Import) HookArgs() []string { return []string{x.Archive} }
 
 // Describe says what the import does, for the dry run.
 func (x *Import) Describe() []string {
-	return []string{
+	d := []string{
 		fmt.Sprintf("restore: %s into %s %s (%s)", x.Archive, x.Target.Kind, x.Target.Name, x.Target.Engine),
 		"check:   the whole archive decompresses and parses (and matches its manifest) before anything changes",
 		"stop:    the stack's running containers that mount it (compose stop), started again afterwards, also on failure",
 		"safety:  the current contents archived first into " + x.Dir + " (listed by vol:list), then the contents replaced through a container of the stack's image (needs /bin/sh in it)",
 		"undo:    if the restore fails, the old contents are put back from that safety copy",
 	}
+	if x.Seal != nil {
+		d = append(d, "seal:    the safety copy is encrypted with age to the recipients of "+encrypt.VarRecipients+" (.tar.zst.age), read back with "+encrypt.VarIdentity)
+	}
+	return d
 }
 
 // Run performs the restore.
-func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
-	w := ex.Cmd.Stderr
+func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := os.MkdirAll(x.Dir, 0o750); err != nil {
 		return fmt.Errorf("backup folder: %w", err)
 	}
@@ -68,6 +76,13 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		return err
 	}
 	defer l.Release()
+	return x.runLocked(ctx, ex)
+}
+
+// runLocked is Run once the backup folder is checked and the target's
+// lock held.
+func (x *Import) runLocked(ctx context.Context, ex *plan.ActionEnv) (err error) {
+	w := ex.Cmd.Stderr
 	want, err := x.check(ctx, ex)
 	if err != nil {
 		return err
@@ -97,7 +112,7 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 		return err
 	}
 	defer e.remove(ctx, src)
-	safety := &Export{Stack: x.Stack, Project: x.Project, Dir: x.Dir, Time: x.Time, Pipe: Pipeline{Codec: codec.Zstd}}
+	safety := &Export{Stack: x.Stack, Project: x.Project, Dir: x.Dir, Time: x.Time, Pipe: x.safetyPipeline()}
 	saved, err := safety.write(ctx, e, x.Target, freePath(x.Dir, x.Target.FileBase(), x.Time, safety.Pipe.Suffix()), src,
 		"safety copy before vol:import of "+filepath.Base(x.Archive))
 	if err != nil {
@@ -114,10 +129,35 @@ func (x *Import) Run(ctx context.Context, ex *plan.ActionEnv) (err error) {
 	}
 	fmt.Fprintf(w, "    restore failed: %v; putting the old contents back from %s\n", rerr, saved)
 	m, _ := ReadManifest(saved)
-	if uerr := x.restore(context.WithoutCancel(ctx), e, src, saved, Pipeline{Codec: codec.Zstd}, m.Counts); uerr != nil {
+	if uerr := x.restore(context.WithoutCancel(ctx), e, src, saved, x.safetyPipeline(), m.Counts); uerr != nil {
 		return fmt.Errorf("restore failed: %v; putting the old contents back failed too: %v; they are in %s", rerr, uerr, saved)
 	}
 	return fmt.Errorf("restore failed: %v; the old contents were put back (from %s)", rerr, saved)
+}
+
+// safetyPipeline writes the safety copy and reads it back for the undo:
+// zstd, and age when the stack encrypts its archives.
+func (x *Import) safetyPipeline() Pipeline {
+	p := Pipeline{Codec: codec.Zstd}
+	if x.Seal != nil {
+		p.Layers = []Layer{x.Seal}
+	}
+	return p
+}
+
+// sealFor plans the encryption of vol:import's safety copy: nil when the
+// stack does not encrypt its archives; refused when it does without
+// KOMPOSE_AGE_IDENTITY_FILE, since the undo could not read the copy
+// back (nothing is changed then).
+func sealFor(s *plan.Stack) (*ageLayer, error) {
+	enc, err := encryptionFor(s)
+	if err != nil || enc == nil {
+		return nil, err
+	}
+	if len(enc.ids) == 0 {
+		return nil, fmt.Errorf("the stack encrypts its archives (%s), so the safety copy of the current contents is encrypted too, and putting it back if the restore fails needs the key: set %s; nothing was changed", encrypt.VarRecipients, encrypt.VarIdentity)
+	}
+	return enc, nil
 }
 
 // check reads the whole archive before anything changes: it must

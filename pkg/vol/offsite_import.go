@@ -64,7 +64,15 @@ func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := trust.NewTree(policyOf(ex)).CheckDir(dirUse, imp.Dir); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(imp.Dir, ".restic-restore-")
+	// The target's lock is held from before the restore folder is made
+	// until it is removed: vol:cleanup, under the same lock, removes the
+	// folders a killed run left (removeRestoreDirs).
+	l, err := lockTarget(ctx, policyOf(ex), imp.Dir, imp.Target, imp.LockTimeout, "vol:import into "+imp.Target.Name)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	dir, err := os.MkdirTemp(imp.Dir, restoreDirPrefix(imp.Target.FileBase()))
 	if err != nil {
 		return fmt.Errorf("restore folder: %w", err)
 	}
@@ -86,7 +94,7 @@ func (x *FromRestic) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		imp.Manifest = m
 		fmt.Fprintf(ex.Cmd.Stderr, "    checked against the manifest of %s in %s\n", filepath.Base(path), imp.Dir)
 	}
-	return imp.Run(ctx, ex)
+	return imp.runLocked(ctx, ex)
 }
 
 // readBack finds x's snapshot and writes the archive it holds into dir

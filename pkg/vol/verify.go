@@ -115,7 +115,13 @@ func (v *Verify) fromRestic(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := trust.NewTree(policyOf(ex)).CheckDir(dirUse, v.Dir); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(v.Dir, ".restic-restore-")
+	t := v.Restic.Import.Target
+	l, err := lockTarget(ctx, policyOf(ex), v.Dir, t, DefaultLockTimeout, "vol:verify --from restic of "+t.Name)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	dir, err := os.MkdirTemp(v.Dir, restoreDirPrefix(t.FileBase()))
 	if err != nil {
 		return fmt.Errorf("restore folder: %w", err)
 	}
