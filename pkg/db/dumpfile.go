@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
@@ -235,32 +236,8 @@ func isPartial(db, name string) bool {
 	return ok
 }
 
-// HumanSize formats a byte count (1.5 MB).
-func HumanSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
+// HumanSize formats a byte count (1.5 MB): [output.HumanSize].
+func HumanSize(n int64) string { return output.HumanSize(n) }
 
-// HumanAge formats an age (3d 4h, 12m).
-func HumanAge(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "in the future"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
-	}
-}
+// HumanAge formats an age (3d04h, 12m): [output.HumanAge].
+func HumanAge(d time.Duration) string { return output.HumanAge(d) }

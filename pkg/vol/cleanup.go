@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/retention"
 	"github.com/kompose-dev/kompose/pkg/safefile"
@@ -200,10 +201,10 @@ func (c *Cleanup) Describe() []string {
 	for _, b := range c.Bases {
 		lines = append(lines, fmt.Sprintf("%d archive(s) of %s in %s, keeping %s", len(c.Remove[b])+len(c.Kept[b]), b, c.Dir, c.Policy))
 		for _, a := range c.Remove[b] {
-			lines = append(lines, fmt.Sprintf("remove: %s (%s, %s old)", a.Name, humanSize(a.Size), humanAge(c.Now.Sub(a.Time))))
+			lines = append(lines, fmt.Sprintf("remove: %s (%s, %s old)", a.Name, output.HumanSize(a.Size), output.HumanAge(c.Now.Sub(a.Time))))
 		}
 		for _, a := range c.Kept[b] {
-			lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old): %s", a.Name, humanSize(a.Size), humanAge(c.Now.Sub(a.Time)), c.Why[a.Path]))
+			lines = append(lines, fmt.Sprintf("keep:   %s (%s, %s old): %s", a.Name, output.HumanSize(a.Size), output.HumanAge(c.Now.Sub(a.Time)), c.Why[a.Path]))
 		}
 	}
 	for _, n := range sortedKeys(c.Foreign) {
@@ -266,7 +267,7 @@ func (c *Cleanup) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	// that the next cleanup removes again, and a sync per stack (a
 	// millisecond or more each) was half of a 500-stack prune's time
 	// (docs/performance.md).
-	msg := fmt.Sprintf("    removed %d archive(s) (%s), kept %d", removed, humanSize(freed), kept)
+	msg := fmt.Sprintf("    removed %d archive(s) (%s), kept %d", removed, output.HumanSize(freed), kept)
 	if partials > 0 {
 		msg += fmt.Sprintf(", and %d unfinished export file(s)", partials)
 	}
@@ -344,22 +345,6 @@ func removeRestoreDirs(pol trust.Policy, dir, base string) int {
 	return n
 }
 
-// humanAge formats an age (3d04h, 12m).
-func humanAge(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "in the future"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
-	}
-}
-
 // Lister is the vol:list step of one stack.
 type Lister struct {
 	Dir string
@@ -389,9 +374,9 @@ func (l *Lister) Run(ctx context.Context, ex *plan.ActionEnv) error {
 			total += a.Size
 			width = max(width, len(a.Name))
 		}
-		fmt.Fprintf(w, "    %d archive(s) of %s in %s, %s\n", len(groups[b]), b, l.Dir, humanSize(total))
+		fmt.Fprintf(w, "    %d archive(s) of %s in %s, %s\n", len(groups[b]), b, l.Dir, output.HumanSize(total))
 		for _, a := range groups[b] {
-			fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, a.Name, humanSize(a.Size), humanAge(now.Sub(a.Time)), contents(a))
+			fmt.Fprintf(w, "    %-*s  %9s  %8s  %s\n", width, a.Name, output.HumanSize(a.Size), output.HumanAge(now.Sub(a.Time)), contents(a))
 		}
 	}
 	for _, n := range sortedKeys(foreign) {
@@ -423,5 +408,5 @@ func contents(a Archive) string {
 	if err != nil {
 		return "no manifest"
 	}
-	return fmt.Sprintf("%d entries, %s of files", m.Counts.Files, humanSize(m.Counts.Bytes))
+	return fmt.Sprintf("%d entries, %s of files", m.Counts.Files, output.HumanSize(m.Counts.Bytes))
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/lock"
+	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
@@ -278,7 +279,7 @@ func (x *Export) write(ctx context.Context, e engine, t Target, final string, sr
 		}
 	}
 	published = true
-	fmt.Fprintf(w, "    wrote %s (%s; %d entries, %s of files) in %.1fs from %s\n", name, humanSize(fi.Size()), counts.Files, humanSize(counts.Bytes), time.Since(start).Seconds(), src.Desc)
+	fmt.Fprintf(w, "    wrote %s (%s; %d entries, %s of files) in %.1fs from %s\n", name, output.HumanSize(fi.Size()), counts.Files, output.HumanSize(counts.Bytes), time.Since(start).Seconds(), src.Desc)
 	return name, up.Commit(w, name, "archive", stackMasker(e.ex).String)
 }
 
@@ -350,18 +351,4 @@ func policyOf(ex *plan.ActionEnv) trust.Policy {
 		return ex.Stack.Policy
 	}
 	return trust.Current()
-}
-
-// humanSize formats a byte count (1.5 MB).
-func humanSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/codec"
 	"github.com/kompose-dev/kompose/pkg/encrypt"
+	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
@@ -121,7 +122,7 @@ func (x *Import) runLocked(ctx context.Context, ex *plan.ActionEnv) (err error) 
 	fmt.Fprintf(w, "    safety copy of the current contents: %s\n", saved)
 	rerr := x.restore(ctx, e, src, x.Archive, Pipeline{Codec: x.Codec, Layers: x.Layers}, want)
 	if rerr == nil {
-		fmt.Fprintf(w, "    restored %s into %s %s (%d entries, %s of files)\n", x.Archive, x.Target.Kind, x.Target.Name, want.Files, humanSize(want.Bytes))
+		fmt.Fprintf(w, "    restored %s into %s %s (%d entries, %s of files)\n", x.Archive, x.Target.Kind, x.Target.Name, want.Files, output.HumanSize(want.Bytes))
 		return nil
 	}
 	if ctx.Err() != nil {

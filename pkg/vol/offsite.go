@@ -8,6 +8,7 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/offsite"
+	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 )
 
@@ -187,7 +188,7 @@ func (l *Lister) listOffsite(ctx context.Context, ex *plan.ActionEnv) error {
 	for _, n := range names {
 		fmt.Fprintf(w, "    %d snapshot(s) of %s in the restic repository (%s); vol:import --from restic:ID\n", len(byName[n]), n, offsite.VarRepository)
 		for _, s := range byName[n] {
-			fmt.Fprintf(w, "    %-8s  %-*s  %8s  %s\n", s.ShortID, width, s.File(), humanAge(now.Sub(s.Time)), s.Hostname)
+			fmt.Fprintf(w, "    %-8s  %-*s  %8s  %s\n", s.ShortID, width, s.File(), output.HumanAge(now.Sub(s.Time)), s.Hostname)
 		}
 	}
 	return nil

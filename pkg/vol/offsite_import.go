@@ -12,6 +12,7 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/encrypt"
 	"github.com/kompose-dev/kompose/pkg/offsite"
+	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/trust"
 )
@@ -121,7 +122,7 @@ func (x *FromRestic) readBack(ctx context.Context, ex *plan.ActionEnv, dir strin
 	if err != nil {
 		return "", fmt.Errorf("read back restic snapshot %s: %s; nothing was changed", snap.ShortID, m.String(err.Error()))
 	}
-	fmt.Fprintf(ex.Cmd.Stderr, "    read restic snapshot %s (%s, %s, taken %s on %s) in %.1fs\n", snap.ShortID, name, humanSize(size), snap.Time.Local().Format("2006-01-02 15:04:05"), snap.Hostname, time.Since(start).Seconds())
+	fmt.Fprintf(ex.Cmd.Stderr, "    read restic snapshot %s (%s, %s, taken %s on %s) in %.1fs\n", snap.ShortID, name, output.HumanSize(size), snap.Time.Local().Format("2006-01-02 15:04:05"), snap.Hostname, time.Since(start).Seconds())
 	return path, nil
 }
 

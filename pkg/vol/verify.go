@@ -13,6 +13,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/kompose-dev/kompose/pkg/encrypt"
+	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/safefile"
 	"github.com/kompose-dev/kompose/pkg/trust"
@@ -96,16 +97,16 @@ func (v *Verify) one(ctx context.Context, ex *plan.ActionEnv, path, name string,
 	}
 	if m.Version == 0 {
 		if needManifest {
-			return fmt.Errorf("verification failed: %s has no manifest to compare with (it reads whole: %d entries, %s of files)", name, got.Files, humanSize(got.Bytes))
+			return fmt.Errorf("verification failed: %s has no manifest to compare with (it reads whole: %d entries, %s of files)", name, got.Files, output.HumanSize(got.Bytes))
 		}
-		fmt.Fprintf(ex.Cmd.Stderr, "    verified %s: reads whole (%d entries, %s of files); no manifest of it left in %s to compare with\n", name, got.Files, humanSize(got.Bytes), v.Dir)
+		fmt.Fprintf(ex.Cmd.Stderr, "    verified %s: reads whole (%d entries, %s of files); no manifest of it left in %s to compare with\n", name, got.Files, output.HumanSize(got.Bytes), v.Dir)
 		return nil
 	}
 	base := Target{Name: m.Volume}.FileBase()
 	if err := safefile.WriteFile(VerifiedPath(v.Dir, base), []byte(strconv.FormatInt(time.Now().Unix(), 10)+"\n"), 0o600); err != nil {
 		fmt.Fprintf(ex.Cmd.Stderr, "    warning: could not record the verification in %s: %v\n", VerifiedPath(v.Dir, base), err)
 	}
-	fmt.Fprintf(ex.Cmd.Stderr, "    verified %s: reads whole and matches its manifest (%d entries, %s of files, sha256 %.12s…) in %.1fs\n", name, got.Files, humanSize(got.Bytes), m.SHA256, time.Since(start).Seconds())
+	fmt.Fprintf(ex.Cmd.Stderr, "    verified %s: reads whole and matches its manifest (%d entries, %s of files, sha256 %.12s…) in %.1fs\n", name, got.Files, output.HumanSize(got.Bytes), m.SHA256, time.Since(start).Seconds())
 	return nil
 }
 
