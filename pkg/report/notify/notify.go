@@ -225,12 +225,7 @@ func (n *Notifier) StackOutput(s *plan.Stack) io.Writer {
 // HookEnv implements [run.EnvReporter]: a secret a hook passed on is
 // masked in every message from now on.
 func (n *Notifier) HookEnv(s *plan.Stack, _ *plan.Step, vars []hooks.Assignment, _ []string) {
-	var secrets []string
-	for _, v := range vars {
-		if s.Masker.IsSecret(v.Name) {
-			secrets = append(secrets, v.Value)
-		}
-	}
+	secrets := ping.HookSecrets(s, vars)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.mask = n.mask.WithValues(secrets...)

@@ -242,15 +242,23 @@ func (pg *Pinger) StackOutput(s *plan.Stack) io.Writer {
 // HookEnv implements [run.EnvReporter]: a secret a hook passed on through
 // $KOMPOSE_ENV is masked in every body from now on, the run's included.
 func (pg *Pinger) HookEnv(s *plan.Stack, _ *plan.Step, vars []hooks.Assignment, _ []string) {
+	secrets := HookSecrets(s, vars)
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	pg.mask = pg.mask.WithValues(secrets...)
+}
+
+// HookSecrets are the values of the variables of a secret name (by s's
+// masker) among vars, the KEY=VALUE lines a hook of s passed on: what a
+// reporter that quotes output must mask from then on.
+func HookSecrets(s *plan.Stack, vars []hooks.Assignment) []string {
 	var secrets []string
 	for _, v := range vars {
 		if s.Masker.IsSecret(v.Name) {
 			secrets = append(secrets, v.Value)
 		}
 	}
-	pg.mu.Lock()
-	defer pg.mu.Unlock()
-	pg.mask = pg.mask.WithValues(secrets...)
+	return secrets
 }
 
 // learn adds the secrets of m (a stack's masker, with what its hooks
