@@ -83,7 +83,12 @@ func Normalise(p *types.Project, where string) (*Normalised, error) {
 		return nil, fmt.Errorf("%s: the resolved project: %w", where, err)
 	}
 	n := &Normalised{Images: map[string]string{}}
-	warn := func(key, why string) { n.Warnings = append(n.Warnings, fmt.Sprintf("%s: %s: %s", where, key, why)) }
+	warn := func(key, why string) {
+		if where != "" {
+			key = where + ": " + key
+		}
+		n.Warnings = append(n.Warnings, key+": "+why)
+	}
 	delete(doc, "name")
 	services, _ := doc["services"].(map[string]any)
 	for name, v := range services {
