@@ -103,3 +103,61 @@ func TestSwarmDatabaseHostMode(t *testing.T) {
 		t.Errorf("DB_SERVICE on a Swarm stack:\n%s", res.all())
 	}
 }
+
+// TestSwarmDatabaseContainerMode: the database task's container reached
+// through its node's engine: DB_CONTAINER names the task's container,
+// DOCKER_HOST the node's engine (here the manager, the only node), for the
+// run; db:export dumps it, with the password in no output.
+func TestSwarmDatabaseContainerMode(t *testing.T) {
+	c := needSwarm(t)
+	if err := exec.Command("docker", "image", "inspect", postgresImage).Run(); err != nil {
+		t.Skip(postgresImage + " is not on the machine's engine")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.Load(ctx, postgresImage); err != nil {
+		t.Fatal(err)
+	}
+	r := newRoot(t)
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	project := "i24db" + hex.EncodeToString(b[:])
+	r.write("shop/compose.yaml", "name: "+project+"\nx-kompose: {deploy: swarm}\nservices:\n  db:\n    image: "+postgresImage+
+		"\n    environment:\n      POSTGRES_USER: ${DB_USER}\n      POSTGRES_PASSWORD: ${DB_PASSWORD}\n      POSTGRES_DB: ${DB_NAME}\n")
+	r.write("shop/.env", "DOCKER_HOST="+c.Manager().Host+"\nDB_NAME=shop\nDB_USER=kompose\nDB_PASSWORD="+r.secret+"\nDB_HOST=unused.invalid\n")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = c.Manager().Docker(ctx, "stack", "rm", project)
+	})
+	r.must(r.kompose("shop", "up"), 0, "up")
+	node := c.Manager() // the node that runs the task: the only one
+	var container string
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		out, _ := node.Docker(ctx, "ps", "--filter", "label=com.docker.swarm.service.name="+project+"_db", "--format", "{{.Names}}")
+		container = strings.TrimSpace(out)
+		if container != "" {
+			if _, err := node.Docker(ctx, "exec", container, "psql", "-U", "kompose", "-d", "shop", "-c", "CREATE TABLE IF NOT EXISTS t (id int)"); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the database task did not come up (container %q)", container)
+		}
+		time.Sleep(time.Second)
+	}
+	res := r.kompose("-e", "DB_CONTAINER="+container, "-e", node.Env(), "shop", "db:export")
+	r.must(res, 0, "db:export in the task's container through its node's engine")
+	if !strings.Contains(res.all(), "in container "+container) && !strings.Contains(res.all(), container) {
+		t.Logf("db:export output:\n%s", res.all())
+	}
+	dumps, _ := filepath.Glob(filepath.Join(r.dir, "shop", "shop_*.sql"))
+	if len(dumps) != 1 {
+		t.Fatalf("dumps: %v", dumps)
+	}
+	if b, _ := os.ReadFile(dumps[0]); !strings.Contains(string(b), "CREATE TABLE public.t") {
+		t.Errorf("the dump holds no table t")
+	}
+	r.must(r.kompose("shop", "down"), 0, "down")
+}
