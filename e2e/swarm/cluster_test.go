@@ -27,7 +27,7 @@ const stackLabel = "com.docker.stack.namespace"
 const versionLabel = "org.kompose.test.version"
 
 // clusterCompose is the stack of the cluster test: three replicas of an
-// idle service that is healthy a second after it starts, rolled one
+// idle service that is healthy at its first health check, a second after it starts, rolled one
 // task at a time. No published port, dnsrr: the kernel here has no IPVS
 // for the routing mesh's virtual IPs.
 const clusterCompose = `x-kompose:
@@ -35,7 +35,7 @@ const clusterCompose = `x-kompose:
 services:
   app:
     image: ${APP_IMAGE}
-    command: ["bash", "-c", "sleep 1; touch /tmp/ready; trap 'exit 0' TERM; sleep infinity & wait"]
+    command: ["bash", "-c", "touch /tmp/ready; trap 'exit 0' TERM; sleep infinity & wait"]
     stop_grace_period: 1s
     healthcheck:
       test: ["CMD", "test", "-e", "/tmp/ready"]
@@ -45,8 +45,8 @@ services:
     deploy:
       replicas: 3
       endpoint_mode: dnsrr
-      update_config: {parallelism: 1, delay: 0s, monitor: 2s, order: stop-first}
-      rollback_config: {parallelism: 1, delay: 0s, monitor: 2s, order: stop-first}
+      update_config: {parallelism: 1, delay: 0s, monitor: 1s, order: stop-first}
+      rollback_config: {parallelism: 1, delay: 0s, monitor: 1s, order: stop-first}
 `
 
 // clusterHooks records, after up and down, how many of the stack's tasks
