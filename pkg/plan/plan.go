@@ -189,6 +189,22 @@ func (s *Stack) ComposeCommand() ([]string, error) {
 	return s.compose()
 }
 
+// ErrSwarmExec is the error of [Stack.ExecCommand] for a Swarm stack.
+var ErrSwarmExec = errors.New("a stack deployed on Docker Swarm has no compose containers to exec into: " +
+	"set DB_HOST (host mode: the tools run here against the address the database publishes), " +
+	"or DB_CONTAINER with DOCKER_CONTEXT (or DOCKER_HOST) of the node that runs the database's task " +
+	"(docker stack ps <project> names the node and the task)")
+
+// ExecCommand is [Stack.ComposeCommand] for commands that reach into the
+// stack's compose containers (docker compose exec: the database tools in
+// DB_SERVICE); a Swarm stack has none: [ErrSwarmExec].
+func (s *Stack) ExecCommand() ([]string, error) {
+	if s.Swarm() {
+		return nil, ErrSwarmExec
+	}
+	return s.ComposeCommand()
+}
+
 // Plan is the whole plan of one kompose invocation.
 type Plan struct {
 	Root    string
