@@ -3,10 +3,8 @@
 package swarm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -85,24 +83,24 @@ func TestClusterStack(t *testing.T) {
 	}
 	t.Logf("the v2 image loaded into the 3 nodes in %v", time.Since(loadBegin).Round(time.Millisecond))
 
-	root := t.TempDir()
-	dir := filepath.Join(root, stack)
-	hookLog := filepath.Join(root, "hooks.log")
-	write(t, filepath.Join(dir, "compose.yaml"), clusterCompose)
-	write(t, filepath.Join(dir, "hooks.sh"), clusterHooks)
+	r := newRoot(t)
+	hookLog := filepath.Join(r.dir, "hooks.log")
+	r.write(stack+"/compose.yaml", clusterCompose)
+	r.write(stack+"/hooks.sh", clusterHooks)
 	setEnv := func(image string) {
-		write(t, filepath.Join(dir, ".env"), fmt.Sprintf("DOCKER_HOST=%s\nAPP_IMAGE=%s\nHOOK_LOG=%s\n", m.Host, image, hookLog))
+		r.write(stack+"/.env", fmt.Sprintf("DOCKER_HOST=%s\nAPP_IMAGE=%s\nHOOK_LOG=%s\n", m.Host, image, hookLog))
 	}
 	setEnv(debianImage)
 	t.Cleanup(func() { removeStack(t, c, stack) })
 
 	if !t.Run("dry run", func(t *testing.T) {
-		r := runKompose(ctx, root, stack, "up", "--dry-run")
-		if r.code != 0 {
-			t.Fatalf("exit %d\n%s", r.code, r)
+		r := r.on(t)
+		res := r.kompose(stack, "up", "--dry-run")
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.all())
 		}
-		if !strings.Contains(r.stdout+r.stderr, "stack deploy") {
-			t.Errorf("the plan does not say docker stack deploy:\n%s", r)
+		if !strings.Contains(res.all(), "stack deploy") {
+			t.Errorf("the plan does not say docker stack deploy:\n%s", res.all())
 		}
 		if ids := dockerLines(t, ctx, m, "service", "ls", "-q"); len(ids) > 0 {
 			t.Errorf("the dry run created services %v", ids)
@@ -112,11 +110,12 @@ func TestClusterStack(t *testing.T) {
 	}
 
 	if !t.Run("up spreads three replicas", func(t *testing.T) {
+		r := r.on(t)
 		begin := time.Now()
-		r := runKompose(ctx, root, stack, "up")
+		res := r.kompose(stack, "up")
 		t.Logf("up took %v", time.Since(begin).Round(time.Millisecond))
-		if r.code != 0 {
-			t.Fatalf("exit %d\n%s", r.code, r)
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.all())
 		}
 		// up returns once the services have converged: no waiting here.
 		checkTasks(t, ctx, c, stack, debianImage, 3)
@@ -128,19 +127,21 @@ func TestClusterStack(t *testing.T) {
 		return
 	}
 	t.Run("status running", func(t *testing.T) {
-		row := status(t, ctx, root, stack)
+		r := r.on(t)
+		row := status(r, stack)
 		if row.State != "running" || row.Running != 3 || row.Containers != 3 || !row.OK {
 			t.Errorf("status: %+v, want running 3/3", row)
 		}
 	})
 
 	if !t.Run("up with a new image tag rolls the tasks", func(t *testing.T) {
+		r := r.on(t)
 		setEnv(v2)
 		begin := time.Now()
-		r := runKompose(ctx, root, stack, "up")
+		res := r.kompose(stack, "up")
 		t.Logf("the rolling update took %v", time.Since(begin).Round(time.Millisecond))
-		if r.code != 0 {
-			t.Fatalf("exit %d\n%s", r.code, r)
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.all())
 		}
 		checkTasks(t, ctx, c, stack, v2, 3)
 		checkVersionOnNodes(t, ctx, c, stack, "v2")
@@ -149,11 +150,12 @@ func TestClusterStack(t *testing.T) {
 	}
 
 	t.Run("rollback", func(t *testing.T) {
+		r := r.on(t)
 		begin := time.Now()
-		r := runKompose(ctx, root, stack, "rollback")
+		res := r.kompose(stack, "rollback")
 		t.Logf("rollback took %v", time.Since(begin).Round(time.Millisecond))
-		if r.code != 0 {
-			t.Fatalf("exit %d\n%s", r.code, r)
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.all())
 		}
 		checkTasks(t, ctx, c, stack, debianImage, 3)
 		checkVersionOnNodes(t, ctx, c, stack, "")
@@ -165,6 +167,7 @@ func TestClusterStack(t *testing.T) {
 	setEnv(debianImage) // what runs now
 
 	t.Run("a killed worker: degraded, then converged", func(t *testing.T) {
+		r := r.on(t)
 		w := c.Workers()[1]
 		begin := time.Now()
 		if err := c.Kill(w); err != nil {
@@ -177,15 +180,15 @@ func TestClusterStack(t *testing.T) {
 				t.Errorf("restarting %s: %v", w.Name, err)
 			}
 		}()
-		row := waitStatus(t, ctx, root, stack, 90*time.Second, func(r statusRow) bool { return r.State == "degraded" })
+		row := waitStatus(r, stack, 90*time.Second, func(r statusRow) bool { return r.State == "degraded" })
 		t.Logf("degraded %v after the kill: %+v", time.Since(begin).Round(time.Millisecond), row)
 		if row.Running != 2 || row.Containers != 3 || row.OK {
 			t.Errorf("degraded row: %+v, want 2 of 3 running, not ok", row)
 		}
-		if r := runKompose(ctx, root, stack, "status"); r.code != 1 || !strings.Contains(r.stdout, "degraded 2/3") {
-			t.Errorf("status of a degraded stack: exit %d, want 1 and degraded 2/3\n%s", r.code, r)
+		if res := r.kompose(stack, "status"); res.code != 1 || !strings.Contains(res.stdout, "degraded 2/3") {
+			t.Errorf("status of a degraded stack: exit %d, want 1 and degraded 2/3\n%s", res.code, res.all())
 		}
-		row = waitStatus(t, ctx, root, stack, 120*time.Second, func(r statusRow) bool { return r.State == "running" && r.OK })
+		row = waitStatus(r, stack, 120*time.Second, func(r statusRow) bool { return r.State == "running" && r.OK })
 		t.Logf("converged again %v after the kill: %+v", time.Since(begin).Round(time.Millisecond), row)
 		if row.Running != 3 || row.Containers != 3 {
 			t.Errorf("converged row: %+v, want running 3/3", row)
@@ -196,17 +199,18 @@ func TestClusterStack(t *testing.T) {
 				t.Errorf("a task runs on the killed node: %+v", tk)
 			}
 		}
-		if r := runKompose(ctx, root, stack, "status"); r.code != 0 {
-			t.Errorf("status of the converged stack: exit %d\n%s", r.code, r)
+		if res := r.kompose(stack, "status"); res.code != 0 {
+			t.Errorf("status of the converged stack: exit %d\n%s", res.code, res.all())
 		}
 	})
 
 	t.Run("down waits until the stack is gone", func(t *testing.T) {
+		r := r.on(t)
 		begin := time.Now()
-		r := runKompose(ctx, root, stack, "down")
+		res := r.kompose(stack, "down")
 		t.Logf("down took %v", time.Since(begin).Round(time.Millisecond))
-		if r.code != 0 {
-			t.Fatalf("exit %d\n%s", r.code, r)
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.all())
 		}
 		// Right after down: nothing of the stack on the manager, and no
 		// task's container left running on any node.
@@ -225,11 +229,18 @@ func TestClusterStack(t *testing.T) {
 		if got := readFile(t, hookLog); !strings.HasSuffix(got, "post_down 0\n") {
 			t.Errorf("hook log %q, want post_down seeing no service", got)
 		}
-		row := status(t, ctx, root, stack)
+		row := status(r, stack)
 		if row.State != "not created" {
 			t.Errorf("status after down: %+v, want not created", row)
 		}
 	})
+}
+
+// on is r for the subtest t.
+func (r *root) on(t *testing.T) *root {
+	c := *r
+	c.t = t
+	return &c
 }
 
 // buildV2 builds, on the machine's engine, an image from debianImage
@@ -238,8 +249,14 @@ func TestClusterStack(t *testing.T) {
 func buildV2(t *testing.T, ctx context.Context, tag string) string {
 	t.Helper()
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "version"), "v2\n")
-	write(t, filepath.Join(dir, "Dockerfile"), fmt.Sprintf("FROM %s\nLABEL %s=v2\nCOPY version /version\n", debianImage, versionLabel))
+	for name, content := range map[string]string{
+		"version":    "v2\n",
+		"Dockerfile": fmt.Sprintf("FROM %s\nLABEL %s=v2\nCOPY version /version\n", debianImage, versionLabel),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("docker", "rmi", tag).CombinedOutput(); err != nil {
 			t.Errorf("removing %s: %v\n%s", tag, err, out)
@@ -311,35 +328,37 @@ type statusRow struct {
 }
 
 // status is the stack's row of `kompose <stack> status --json`.
-func status(t *testing.T, ctx context.Context, root, stack string) statusRow {
+func status(r *root, stack string) statusRow {
+	t := r.t
 	t.Helper()
-	row, err := statusOnce(ctx, root, stack)
+	row, err := statusOnce(r, stack)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return row
 }
 
-func statusOnce(ctx context.Context, root, stack string) (statusRow, error) {
-	r := runKompose(ctx, root, stack, "status", "--json")
+func statusOnce(r *root, stack string) (statusRow, error) {
+	res := r.kompose(stack, "status", "--json")
 	var doc struct {
 		Kind   string      `json:"kind"`
 		Stacks []statusRow `json:"stacks"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Kind != "status" || len(doc.Stacks) != 1 {
-		return statusRow{}, fmt.Errorf("status --json: %v\n%s", err, r)
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || doc.Kind != "status" || len(doc.Stacks) != 1 {
+		return statusRow{}, fmt.Errorf("status --json: %v\n%s", err, res.all())
 	}
 	return doc.Stacks[0], nil
 }
 
 // waitStatus polls status until ok says so, and fails t after timeout
 // with the rows seen.
-func waitStatus(t *testing.T, ctx context.Context, root, stack string, timeout time.Duration, ok func(statusRow) bool) statusRow {
+func waitStatus(r *root, stack string, timeout time.Duration, ok func(statusRow) bool) statusRow {
+	t := r.t
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var seen []string
 	for {
-		row, err := statusOnce(ctx, root, stack)
+		row, err := statusOnce(r, stack)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +371,7 @@ func waitStatus(t *testing.T, ctx context.Context, root, stack string, timeout t
 		if time.Now().After(deadline) {
 			t.Fatalf("status after %v: %v", timeout, seen)
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 }
 
@@ -383,51 +402,6 @@ func removeStack(t *testing.T, c *swarmtest.Cluster, stack string) {
 	t.Errorf("clean-up: the stack %s is still there after docker stack rm", stack)
 }
 
-// result is what a kompose run printed and its exit code.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("--- stdout\n%s--- stderr\n%s", r.stdout, r.stderr)
-}
-
-// runKompose runs the kompose binary on root in a hermetic environment
-// (nothing of the caller's KOMPOSE_*, COMPOSE_*, DB_*, DOCKER_HOST or
-// DOCKER_CONTEXT).
-func runKompose(ctx context.Context, root string, args ...string) result {
-	cmd := exec.CommandContext(ctx, the.kompose, append([]string{"--root", root}, args...)...)
-	cmd.Dir = root
-	cmd.Env = hermeticEnv()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		code = -1
-		stderr.WriteString(err.Error())
-	}
-	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
-}
-
-func hermeticEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "KOMPOSE_") || strings.HasPrefix(k, "COMPOSE_") || strings.HasPrefix(k, "DB_") ||
-			k == "DOCKER_HOST" || k == "DOCKER_CONTEXT" || k == "NO_COLOR" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "NO_COLOR=1")
-}
-
 // dockerLines runs docker on node n and returns its non-empty output
 // lines, sorted; t fails on an error.
 func dockerLines(t *testing.T, ctx context.Context, n *swarmtest.Node, args ...string) []string {
@@ -444,16 +418,6 @@ func dockerLines(t *testing.T, ctx context.Context, n *swarmtest.Node, args ...s
 	}
 	sort.Strings(lines)
 	return lines
-}
-
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func readFile(t *testing.T, path string) string {

@@ -1,144 +1,100 @@
 //go:build e2e
 
+// Package swarm holds kompose's end-to-end tests on real Docker Swarms:
+// a single-node swarm shared by this package's tests (TestMain starts it
+// once, on a dockerd of its own in a network namespace, never the
+// machine's engine), and the three-node cluster of cluster_test.go.
+// Everything is made by internal/swarmtest and removed at the end, also
+// when a test fails; leftovers of killed runs are swept first.
 package swarm
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kompose-dev/kompose/internal/swarmtest"
 )
 
-const (
-	// debianImage is the image the fixtures run (scripts/build-images.sh).
-	debianImage = "kompose-test/debian:bookworm"
-	// requireVar makes a missing dependency a failure (CI sets it).
-	requireVar = "KOMPOSE_REQUIRE_ALL"
-	// clusterPrefix starts the ID of the clusters of this package
-	// (swarmtest.Options.Prefix), apart from swarmtest's own tests.
-	clusterPrefix = "kse-"
-)
+// The image every task runs, built by scripts/build-images.sh and loaded
+// into every node.
+const debianImage = "kompose-test/debian:bookworm"
 
-// suite is what the tests of this package share. TestMain sets it up.
-type suite struct {
+// single is the prefix of this package's single-node swarm.
+const single = "i24s-"
+
+// shared is what the tests of this package share; TestMain sets it.
+type shared struct {
 	kompose string // the kompose binary under test
-
-	clusterOnce sync.Once
-	mu          sync.Mutex
-	cluster     *swarmtest.Cluster // the shared 3-node cluster, once started
-	clusterErr  error
+	skip    string // why nothing can run here
+	one     *swarmtest.Cluster
 }
 
-// the is the suite of this test binary; TestMain sets it before any test
-// runs.
-var the *suite
+var the shared
 
-func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
+func TestMain(m *testing.M) { os.Exit(run(m)) }
 
-func runSuite(m *testing.M) int {
-	flag.Parse()
-	the = &suite{}
-	if swarmtest.Missing() == "" {
-		// Clusters of earlier runs that were killed (SIGKILL, a panic,
-		// go test's -timeout) before they could stop them.
-		if removed, err := swarmtest.Sweep(clusterPrefix); len(removed) > 0 || err != nil {
-			fmt.Fprintf(os.Stderr, "e2e/swarm: removed what killed runs left: %v %v\n", removed, err)
-		}
+func run(m *testing.M) int {
+	if why := swarmtest.Missing(); why != "" {
+		the.skip = why
+	} else if err := exec.Command("docker", "image", "inspect", debianImage).Run(); err != nil {
+		the.skip = debianImage + " is not on the machine's engine (scripts/build-images.sh builds it)"
 	}
-	dir, err := os.MkdirTemp("", "kompose-e2e-swarm-bin-")
+	dir, err := os.MkdirTemp("", "i24-swarm-e2e-")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "e2e/swarm: %v\n", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
 	the.kompose = filepath.Join(dir, "kompose")
-	build := exec.Command("go", "build", "-o", the.kompose, "../../cmd/kompose")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e/swarm: building kompose: %v\n", err)
+	if out, err := exec.Command("go", "build", "-o", the.kompose, "../../cmd/kompose").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build kompose: %v\n%s", err, out)
 		return 1
 	}
-
-	// Ctrl-C or SIGTERM: stop the cluster before going.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		if _, ok := <-sig; ok {
-			fmt.Fprintln(os.Stderr, "e2e/swarm: interrupted: stopping the test cluster")
-			the.stopCluster()
-			os.Exit(130)
+	if the.skip == "" {
+		for _, prefix := range []string{single, clusterPrefix} {
+			if removed, err := swarmtest.Sweep(prefix); err != nil || len(removed) > 0 {
+				fmt.Fprintf(os.Stderr, "swarm e2e: removed leftovers of killed runs %v: %v\n", removed, err)
+			}
 		}
-	}()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		the.one, err = swarmtest.Start(ctx, swarmtest.Options{Prefix: single, Images: []string{debianImage}})
+		cancel()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "start a single-node swarm: %v\n", err)
+			return 1
+		}
+		defer func() {
+			if err := the.one.Stop(); err != nil {
+				fmt.Fprintf(os.Stderr, "stop the single-node swarm: %v\n", err)
+			}
+		}()
+	}
+	// The three-node cluster (cluster_test.go) is started by the first
+	// test that needs it; stopped here, or on SIGINT/SIGTERM.
+	stopSignals := the3.stopOnSignal()
 	code := m.Run()
-	signal.Stop(sig)
-	close(sig)
-	if err := the.stopCluster(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e/swarm: FAIL: %v\n", err)
+	stopSignals()
+	if err := the3.stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "swarm e2e: FAIL: %v\n", err)
 		code = 1
 	}
 	return code
 }
 
-// sharedCluster is the three-node cluster the cluster tests share (one
-// manager, two workers, debianImage loaded into each), started by the
-// first test that asks and stopped by TestMain. It skips or fails t
-// when it cannot start.
-func sharedCluster(t *testing.T) *swarmtest.Cluster {
+// needSwarm returns the shared single-node swarm, skipping t (failing it
+// with KOMPOSE_REQUIRE_ALL=1) when none can run here.
+func needSwarm(t *testing.T) *swarmtest.Cluster {
 	t.Helper()
-	swarmtest.Require(t)
-	needImage(t, debianImage)
-	the.clusterOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		c, err := swarmtest.Start(ctx, swarmtest.Options{Prefix: clusterPrefix, Workers: 2, Images: []string{debianImage}})
-		the.mu.Lock()
-		the.cluster, the.clusterErr = c, err
-		the.mu.Unlock()
-		if err == nil {
-			fmt.Fprintf(os.Stderr, "e2e/swarm: cluster %s (1 manager, 2 workers) ready in %v\n", c.ID, c.Setup.Round(time.Millisecond))
+	if the.skip != "" {
+		if os.Getenv("KOMPOSE_REQUIRE_ALL") == "1" {
+			t.Fatalf("%s; KOMPOSE_REQUIRE_ALL=1 makes this test required", the.skip)
 		}
-	})
-	the.mu.Lock()
-	defer the.mu.Unlock()
-	if the.clusterErr != nil {
-		t.Fatalf("starting the test cluster: %v", the.clusterErr)
+		t.Skip(the.skip)
 	}
-	return the.cluster
-}
-
-// stopCluster stops the shared cluster when it was started.
-func (s *suite) stopCluster() error {
-	s.mu.Lock()
-	c := s.cluster
-	s.mu.Unlock()
-	if c == nil {
-		return nil
-	}
-	begin := time.Now()
-	err := c.Stop()
-	fmt.Fprintf(os.Stderr, "e2e/swarm: cluster %s stopped and removed in %v\n", c.ID, time.Since(begin).Round(time.Millisecond))
-	return err
-}
-
-// needImage skips or fails (KOMPOSE_REQUIRE_ALL=1) t when the machine's
-// engine does not have image.
-func needImage(t *testing.T, image string) {
-	t.Helper()
-	if err := exec.Command("docker", "image", "inspect", image).Run(); err == nil {
-		return
-	}
-	why := image + " is not on the machine's Docker Engine (scripts/build-images.sh builds it)"
-	if os.Getenv(requireVar) == "1" {
-		t.Fatalf("%s; %s=1 makes this test required", why, requireVar)
-	}
-	t.Skip(why)
+	return the.one
 }

@@ -304,32 +304,36 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 			swarmRow(r, g.stacks[t.Project])
 			continue
 		}
-		cs := byProject[groupKey(t)][t.Project]
-		r.Containers = len(cs)
-		for _, c := range cs {
-			if c.State != "running" {
-				continue
-			}
-			r.Running++
-			switch c.Health() {
-			case "healthy":
-				r.Healthy++
-			case "unhealthy":
-				r.Unhealthy++
-			case "starting":
-				r.Starting++
-			}
-		}
-		switch {
-		case r.Containers == 0:
-			r.State = NotCreated
-		case r.Running == r.Containers:
-			r.State = Running
-		case r.Running == 0:
-			r.State = Stopped
-		default:
-			r.State = Partial
-		}
+		composeRow(r, byProject[groupKey(t)][t.Project])
 	}
 	return rows
+}
+
+// composeRow fills r from its compose project's containers.
+func composeRow(r *Row, cs []Container) {
+	r.Containers = len(cs)
+	for _, c := range cs {
+		if c.State != "running" {
+			continue
+		}
+		r.Running++
+		switch c.Health() {
+		case "healthy":
+			r.Healthy++
+		case "unhealthy":
+			r.Unhealthy++
+		case "starting":
+			r.Starting++
+		}
+	}
+	switch {
+	case r.Containers == 0:
+		r.State = NotCreated
+	case r.Running == r.Containers:
+		r.State = Running
+	case r.Running == 0:
+		r.State = Stopped
+	default:
+		r.State = Partial
+	}
 }

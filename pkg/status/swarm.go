@@ -179,57 +179,16 @@ func assemble(specs []serviceSpec, tasks []swarmTask, nodes []swarmNode) map[str
 			down[n.Hostname] = true
 		}
 	}
-	byName := map[string]*SwarmService{}
-	var names []string
-	for _, sp := range specs {
-		sv := &SwarmService{Name: sp.Spec.Name}
-		if r := sp.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
-			sv.Desired = *r.Replicas
-		}
-		if sp.UpdateStatus != nil {
-			sv.Update = sp.UpdateStatus.State
-		}
-		byName[sv.Name] = sv
-		names = append(names, sv.Name)
-	}
-	// Longest names first, so that web_api's tasks are not web's.
-	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
-	global := map[string]bool{}
-	for _, sp := range specs {
-		global[sp.Spec.Name] = sp.Spec.Mode.Global != nil
-	}
+	byName, names, global := services(specs)
 	for _, t := range tasks {
 		if !strings.EqualFold(t.DesiredState, "running") {
 			continue
 		}
-		var sv *SwarmService
-		for _, n := range names {
-			if strings.HasPrefix(t.Name, n+".") {
-				sv = byName[n]
-				break
+		if sv := serviceOf(t.Name, names, byName); sv != nil {
+			if global[sv.Name] {
+				sv.Desired++
 			}
-		}
-		if sv == nil {
-			continue
-		}
-		if global[sv.Name] {
-			sv.Desired++
-		}
-		state := strings.ToLower(strings.Fields(t.CurrentState + " ?")[0])
-		switch {
-		case down[t.Node]:
-			sv.Pending = append(sv.Pending, t.Name+" on "+t.Node+": node down")
-		case state == "running":
-			sv.Running++
-		case state == "new" || state == "pending" || state == "assigned" || state == "accepted" || state == "preparing" || state == "ready" || state == "starting":
-			sv.Starting++
-			sv.Pending = append(sv.Pending, t.Name+": "+state)
-		default:
-			p := t.Name + ": " + state
-			if t.Error != "" {
-				p += " " + t.Error
-			}
-			sv.Pending = append(sv.Pending, p)
+			count(sv, t, down[t.Node])
 		}
 	}
 	stacks := map[string]*SwarmStack{}
@@ -244,6 +203,66 @@ func assemble(specs []serviceSpec, tasks []swarmTask, nodes []swarmNode) map[str
 		sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
 	}
 	return stacks
+}
+
+// services are the services of specs by name, their names longest first
+// (so that web_api's tasks are not web's), and which are global.
+func services(specs []serviceSpec) (byName map[string]*SwarmService, names []string, global map[string]bool) {
+	byName, global = map[string]*SwarmService{}, map[string]bool{}
+	for _, sp := range specs {
+		sv := &SwarmService{Name: sp.Spec.Name}
+		if r := sp.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
+			sv.Desired = *r.Replicas
+		}
+		if sp.UpdateStatus != nil {
+			sv.Update = sp.UpdateStatus.State
+		}
+		byName[sv.Name] = sv
+		names = append(names, sv.Name)
+		global[sv.Name] = sp.Spec.Mode.Global != nil
+	}
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	return byName, names, global
+}
+
+// serviceOf is the service a task (<service>.<slot or node id>) is of.
+func serviceOf(task string, names []string, byName map[string]*SwarmService) *SwarmService {
+	for _, n := range names {
+		if strings.HasPrefix(task, n+".") {
+			return byName[n]
+		}
+	}
+	return nil
+}
+
+// count adds task t, which should run, to sv: running, on its way, or
+// pending (its node down, failed, ...).
+func count(sv *SwarmService, t swarmTask, nodeDown bool) {
+	state := strings.ToLower(strings.Fields(t.CurrentState + " ?")[0])
+	switch {
+	case nodeDown:
+		sv.Pending = append(sv.Pending, t.Name+" on "+t.Node+": node down")
+	case state == "running":
+		sv.Running++
+	case starting(state):
+		sv.Starting++
+		sv.Pending = append(sv.Pending, t.Name+": "+state)
+	default:
+		p := t.Name + ": " + state
+		if t.Error != "" {
+			p += " " + t.Error
+		}
+		sv.Pending = append(sv.Pending, p)
+	}
+}
+
+// starting reports whether a task state is on the way to running.
+func starting(state string) bool {
+	switch state {
+	case "new", "pending", "assigned", "accepted", "preparing", "ready", "starting":
+		return true
+	}
+	return false
 }
 
 // swarmRow fills r from the stack as its manager runs it (nil: no

@@ -29,43 +29,47 @@ type Normalised struct {
 
 // serviceKeys are the service keys docker stack deploy's schema (3.x)
 // holds and Swarm uses; they pass unchanged.
-var serviceKeys = []string{
-	"cap_add", "cap_drop", "command", "configs", "credential_spec", "depends_on", "deploy", "dns", "dns_opt", "dns_search",
-	"domainname", "entrypoint", "environment", "expose", "extra_hosts", "healthcheck", "hostname", "image",
-	"init", "isolation", "labels", "logging", "networks", "ports", "read_only", "secrets", "stop_grace_period",
-	"stop_signal", "stdin_open", "sysctls", "tmpfs", "tty", "ulimits", "user", "volumes", "working_dir",
+func serviceKeys() []string {
+	return []string{
+		"cap_add", "cap_drop", "command", "configs", "credential_spec", "depends_on", "deploy", "dns", "dns_opt", "dns_search",
+		"domainname", "entrypoint", "environment", "expose", "extra_hosts", "healthcheck", "hostname", "image",
+		"init", "isolation", "labels", "logging", "networks", "ports", "read_only", "secrets", "stop_grace_period",
+		"stop_signal", "stdin_open", "sysctls", "tmpfs", "tty", "ulimits", "user", "volumes", "working_dir",
+	}
 }
 
-// ignored are service keys Swarm ignores (or stack deploy rejects), with
-// what to do instead; they are left out of the deployed file and warned
-// about.
-var ignored = map[string]string{
-	"build":           "Swarm does not build: build and push the image, name it in image:",
-	"container_name":  "Swarm names the tasks <project>_<service>.<n>",
-	"restart":         "use deploy.restart_policy",
-	"links":           "services reach each other by name on the stack's networks",
-	"external_links":  "attach the service to the other stack's network",
-	"network_mode":    "use networks:",
-	"security_opt":    "Swarm ignores it",
-	"userns_mode":     "Swarm ignores it",
-	"cgroup_parent":   "Swarm ignores it",
-	"devices":         "Swarm ignores it",
-	"privileged":      "Swarm ignores it",
-	"pid":             "Swarm ignores it",
-	"ipc":             "Swarm ignores it",
-	"mem_limit":       "use deploy.resources.limits.memory",
-	"mem_reservation": "use deploy.resources.reservations.memory",
-	"cpus":            "use deploy.resources.limits.cpus",
-	"scale":           "use deploy.replicas",
-	"pull_policy":     "the nodes pull at deploy time (--with-registry-auth)",
-	"platform":        "use deploy.placement.constraints",
-	"profiles":        "every service of the resolved project is deployed",
+// ignoredKeys are service keys Swarm ignores (or stack deploy rejects),
+// with what to do instead; they are left out of the deployed file and
+// warned about.
+func ignoredKeys() map[string]string {
+	return map[string]string{
+		"build":           "Swarm does not build: build and push the image, name it in image:",
+		"container_name":  "Swarm names the tasks <project>_<service>.<n>",
+		"restart":         "use deploy.restart_policy",
+		"links":           "services reach each other by name on the stack's networks",
+		"external_links":  "attach the service to the other stack's network",
+		"network_mode":    "use networks:",
+		"security_opt":    "Swarm ignores it",
+		"userns_mode":     "Swarm ignores it",
+		"cgroup_parent":   "Swarm ignores it",
+		"devices":         "Swarm ignores it",
+		"privileged":      "Swarm ignores it",
+		"pid":             "Swarm ignores it",
+		"ipc":             "Swarm ignores it",
+		"mem_limit":       "use deploy.resources.limits.memory",
+		"mem_reservation": "use deploy.resources.reservations.memory",
+		"cpus":            "use deploy.resources.limits.cpus",
+		"scale":           "use deploy.replicas",
+		"pull_policy":     "the nodes pull at deploy time (--with-registry-auth)",
+		"platform":        "use deploy.placement.constraints",
+		"profiles":        "every service of the resolved project is deployed",
+	}
 }
 
-// quiet are service keys left out without a warning: compose-go adds
-// them, or their content is already in the file (env_file's variables
-// are in environment).
-var quiet = map[string]bool{"env_file": true}
+// quiet reports the service keys left out without a warning: their
+// content is already in the file (env_file's variables are in
+// environment).
+func quiet(k string) bool { return k == "env_file" }
 
 // Normalise turns p, the project as compose resolves it with the stack's
 // environment (interpolation done), into what docker stack deploy
@@ -128,15 +132,16 @@ func normaliseService(name string, svc map[string]any, warn func(key, why string
 		svc["depends_on"] = dependsOn(deps, key("depends_on"), warn)
 	}
 	keep := map[string]bool{}
-	for _, k := range serviceKeys {
+	for _, k := range serviceKeys() {
 		keep[k] = true
 	}
+	ignored := ignoredKeys()
 	for k, v := range svc {
 		switch {
 		case v == nil:
 			delete(svc, k) // entrypoint: null, command: null
 		case keep[k] || strings.HasPrefix(k, "x-"):
-		case quiet[k]:
+		case quiet(k):
 			delete(svc, k)
 		case ignored[k] != "":
 			warn(key(k), "left out for Swarm: "+ignored[k])
