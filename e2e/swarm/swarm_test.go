@@ -164,9 +164,13 @@ func TestSwarmStackLifecycle(t *testing.T) {
 	local := "i24-local-" + hex.EncodeToString(b[:])
 	r.write("local/compose.yaml", "name: "+local+"\nservices:\n  db:\n    image: "+debianImage+"\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n    healthcheck: {test: [\"CMD\", \"true\"], interval: 1s}\n")
 	r.write("app/compose.yaml", swarmStack(project, c.Manager().Host))
+	// after depends on the Swarm stack: it starts once app's services
+	// have converged (app's health gate, read from the manager)
+	r.write("after/compose.yaml", "name: "+local+"-after\nx-kompose: {depends_on: [app]}\nservices:\n  web:\n    image: "+debianImage+"\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n")
 	r.write("app/.env", "DOCKER_HOST="+c.Manager().Host+"\nAPP_SECRET="+r.secret+"\n")
 	t.Cleanup(func() {
 		_ = exec.Command("docker", "compose", "-p", local, "down", "--timeout", "1").Run()
+		_ = exec.Command("docker", "compose", "-p", local+"-after", "down", "--timeout", "1").Run()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		_, _ = c.Manager().Docker(ctx, "stack", "rm", project)
@@ -176,7 +180,7 @@ func TestSwarmStackLifecycle(t *testing.T) {
 	// the dry run: the deploy command and the warnings; nothing deployed
 	res := r.kompose("-n", "*", "up", "-d")
 	r.must(res, 0, "dry run")
-	for _, want := range []string{"docker stack deploy --compose-file TMPDIR/kompose-swarm-XXXXXX/stack.yaml --with-registry-auth --prune '--detach=false' " + project, "depends on: local"} {
+	for _, want := range []string{"docker stack deploy --compose-file TMPDIR/kompose-swarm-XXXXXX/stack.yaml --with-registry-auth --prune '--detach=false' " + project, "depends on: local", "wave 3: after"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("dry run: no %q in\n%s", want, res.stdout)
 		}
@@ -200,6 +204,15 @@ func TestSwarmStackLifecycle(t *testing.T) {
 	}
 	if out, _ := exec.Command("docker", "compose", "-p", local, "ps", "--format", "{{.Service}} {{.State}}").Output(); !strings.Contains(string(out), "db running") {
 		t.Errorf("the local stack does not run: %s", out)
+	}
+	// after started only once app had converged: its container was
+	// created after app's last task started running
+	created, _ := exec.Command("docker", "compose", "-p", local+"-after", "ps", "--format", "{{.CreatedAt}}").Output()
+	if i, j := strings.Index(res.all(), "==> app"), strings.Index(res.all(), "==> after"); i < 0 || j < i || !strings.Contains(res.all(), "3 succeeded") {
+		t.Errorf("up: app (Swarm) not before after, or not all succeeded:\n%s", res.all())
+	}
+	if strings.TrimSpace(string(created)) == "" {
+		t.Errorf("the stack depending on the Swarm stack does not run:\n%s%s", res.stdout, res.stderr)
 	}
 
 	// status: desired and running tasks, exit 0

@@ -653,6 +653,11 @@ func (b *Builder) planStackSteps(req Request, s *Stack, cmdFunc CommandFunc, ri 
 	if s.Swarm() {
 		var err error
 		if cmdFunc, err = b.swarmFunc(req.Command, cmdFunc); err != nil {
+			var skip *SkipError
+			if errors.As(err, &skip) {
+				s.Skip = skip.Reason
+				return nil
+			}
 			s.CommandErr = true
 			return err
 		}
@@ -690,13 +695,20 @@ func (b *Builder) planStackSteps(req Request, s *Stack, cmdFunc CommandFunc, ri 
 
 // swarmFunc returns what plans command for a Swarm stack, as the table's
 // Swarm column says: cmdFunc (as for compose), b.Swarm, or an error that
-// says what to do instead (nothing of the stack runs, not its hooks).
+// says what to do instead (nothing of the stack runs, not its hooks): a
+// [*SkipError] for kompose's own commands (the stack is skipped), else a
+// failure of the stack.
 func (b *Builder) swarmFunc(command string, cmdFunc CommandFunc) (CommandFunc, error) {
 	row := commands.Lookup(command)
 	switch row.Swarm {
 	case commands.SwarmSame:
 		return cmdFunc, nil
 	case commands.SwarmRefused:
+		if row.Owner == commands.Kompose {
+			// kompose's fleet commands (backup, vol:export) run from
+			// cron over every stack: a Swarm stack is skipped, not failed.
+			return nil, &SkipError{Reason: "a Swarm stack: " + row.Hint}
+		}
 		return nil, fmt.Errorf("%s has no meaning for a stack deployed on Docker Swarm (x-kompose.deploy: swarm): %s", command, row.Hint)
 	}
 	if b.Swarm == nil {

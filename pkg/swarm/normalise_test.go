@@ -134,3 +134,25 @@ func TestNormaliseRejectsPortRange(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestWriteTemp: the resolved file is private (0600 in a 0700 folder of
+// its own) and gone, folder and all, after remove.
+func TestWriteTemp(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	path, remove, err := WriteTemp([]byte("APP_SECRET: s3cret\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 || !fi.Mode().IsRegular() {
+		t.Fatalf("the file: %v %v", fi.Mode(), err)
+	}
+	di, err := os.Lstat(filepath.Dir(path))
+	if err != nil || di.Mode().Perm() != 0o700 {
+		t.Fatalf("its folder: %v %v", di.Mode(), err)
+	}
+	remove()
+	if _, err := os.Lstat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Fatalf("left behind: %v", err)
+	}
+}

@@ -254,6 +254,12 @@ func (p *planned) config() error {
 // error for any).
 func (p *planned) perService(allowed []string, argv func(svc, image string) []string) error {
 	opts, names := split(p.args)
+	if (p.command == "update" || p.command == "rollback") && len(opts) > 0 {
+		// update --check, rollback --restore ... over the fleet (cron):
+		// compose stacks only; a Swarm stack is skipped, not failed.
+		return &plan.SkipError{Reason: fmt.Sprintf("%s %s: compose stacks only; a Swarm stack %ss with docker service %s (kompose %s without options)",
+			p.command, strings.Join(opts, " "), p.command, p.command, p.command)}
+	}
 	if err := only(p.command, opts, allowed...); err != nil {
 		return err
 	}
