@@ -56,8 +56,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	if the.skip == "" {
-		if removed, err := swarmtest.Sweep(single); err != nil || len(removed) > 0 {
-			fmt.Fprintf(os.Stderr, "swarm e2e: removed leftovers of killed runs %v: %v\n", removed, err)
+		for _, prefix := range []string{single, clusterPrefix} {
+			if removed, err := swarmtest.Sweep(prefix); err != nil || len(removed) > 0 {
+				fmt.Fprintf(os.Stderr, "swarm e2e: removed leftovers of killed runs %v: %v\n", removed, err)
+			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		the.one, err = swarmtest.Start(ctx, swarmtest.Options{Prefix: single, Images: []string{debianImage}})
@@ -72,7 +74,16 @@ func run(m *testing.M) int {
 			}
 		}()
 	}
-	return m.Run()
+	// The three-node cluster (cluster_test.go) is started by the first
+	// test that needs it; stopped here, or on SIGINT/SIGTERM.
+	stopSignals := the3.stopOnSignal()
+	code := m.Run()
+	stopSignals()
+	if err := the3.stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "swarm e2e: FAIL: %v\n", err)
+		code = 1
+	}
+	return code
 }
 
 // needSwarm returns the shared single-node swarm, skipping t (failing it

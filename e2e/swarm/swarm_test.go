@@ -155,6 +155,7 @@ func tempLeftovers(t *testing.T) []string {
 // networks, tasks and containers are gone. No output holds the stack's
 // secret, and no resolved file is left behind.
 func TestSwarmStackLifecycle(t *testing.T) {
+	t.Parallel() // beside the three-node cluster test
 	c := needSwarm(t)
 	r := newRoot(t)
 	var b [3]byte

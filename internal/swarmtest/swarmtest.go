@@ -654,7 +654,7 @@ func Sweep(prefix string) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, d := range dirs {
-		if ownerAlive(d) {
+		if !ours(d) || ownerAlive(d) {
 			continue
 		}
 		removed = append(removed, filepath.Base(d))
@@ -671,6 +671,19 @@ func Sweep(prefix string) ([]string, error) {
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// ours reports whether path can be a cluster's folder: a directory (not
+// a symlink) of root's, closed to others, as newCluster makes them. /tmp
+// is open to every user: a name of the prefix made by someone else is
+// never swept.
+func ours(path string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Uid == 0
 }
 
 // ownerAlive reports whether the process that made the cluster folder dir

@@ -200,6 +200,36 @@ func TestSweep(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(c.Dir, ownerFile), []byte("999999 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Names of the prefix that are not the folders of a cluster: a
+	// symlink another user could plant in /tmp, a folder of another
+	// user's. Sweep leaves both, and what they point to, alone.
+	target := t.TempDir()
+	keep := filepath.Join(target, "keep")
+	if err := os.WriteFile(keep, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join("/tmp", testPrefix+"zzlink")
+	other := filepath.Join("/tmp", testPrefix+"zzother")
+	t.Cleanup(func() { _ = os.Remove(link); _ = os.RemoveAll(other) })
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(other, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	// Both look like the folders of killed runs: a dead owner, old.
+	old := time.Now().Add(-2 * time.Hour)
+	for _, d := range []string{target, other} {
+		if err := os.WriteFile(filepath.Join(d, ownerFile), []byte("999999 1\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(d, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
 	removed, err := Sweep(testPrefix)
 	if err != nil {
 		t.Fatal(err)
@@ -208,4 +238,9 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("Sweep removed %v, want [%s]", removed, c.ID)
 	}
 	checkGone(t, c, links)
+	for _, p := range []string{link, other, keep} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("Sweep removed %s: %v", p, err)
+		}
+	}
 }
