@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,12 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kompose-dev/kompose/internal/hostclean"
 )
 
 // The test set-up of stacks on other engines: a second Docker Engine on
@@ -225,8 +225,8 @@ func (g *secondEngine) removeOnce() {
 // shims and containers: their command lines name the folder) and removes
 // its mounts and folder.
 func removeEngineDir(dir string) {
-	killMentioning(dir)
-	unmountUnder(dir)
+	hostclean.KillMentioning(dir)
+	hostclean.UnmountUnder(dir)
 	_ = os.RemoveAll(dir)
 }
 
@@ -279,86 +279,6 @@ func sweepStaleEngines(now time.Time) {
 			fmt.Fprintf(os.Stderr, "e2e: removing stale %s\n", d)
 			removeEngineDir(d)
 		}
-	}
-}
-
-// killMentioning kills every process whose command line mentions s (the
-// containerd and shims of a second engine), with their descendants.
-func killMentioning(s string) {
-	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), s) {
-			pids = append(pids, pid)
-		}
-	}
-	for _, p := range pids {
-		for _, d := range descendants(p) {
-			_ = syscall.Kill(d, syscall.SIGKILL)
-		}
-		_ = syscall.Kill(p, syscall.SIGKILL)
-	}
-	if len(pids) > 0 {
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// descendants are the processes below pid.
-func descendants(pid int) []int {
-	children := map[int][]int{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 {
-			if pp, err := strconv.Atoi(f[1]); err == nil {
-				children[pp] = append(children[pp], p)
-			}
-		}
-	}
-	var out []int
-	var walk func(int)
-	walk = func(p int) {
-		for _, c := range children[p] {
-			out = append(out, c)
-			walk(c)
-		}
-	}
-	walk(pid)
-	return out
-}
-
-// unmountUnder lazily unmounts everything mounted below dir, deepest first.
-func unmountUnder(dir string) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	var mounts []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 && strings.HasPrefix(fields[4], dir+"/") {
-			mounts = append(mounts, fields[4])
-		}
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(mounts)))
-	for _, m := range mounts {
-		_ = syscall.Unmount(m, syscall.MNT_DETACH)
 	}
 }
 
@@ -490,7 +410,7 @@ func (s *sshServer) stopOnce() {
 	if s.cmd != nil {
 		// Sessions run in processes sshd forked (each in a session of
 		// its own), docker's dial-stdio below them.
-		for _, p := range descendants(s.cmd.Process.Pid) {
+		for _, p := range hostclean.Descendants(s.cmd.Process.Pid) {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}
 		select {
@@ -505,7 +425,7 @@ func (s *sshServer) stopOnce() {
 			}
 		}
 	}
-	killMentioning(s.dir)
+	hostclean.KillMentioning(s.dir)
 	if err := os.RemoveAll(s.dir); err != nil {
 		s.t.Errorf("clean-up of sshd: %v", err)
 	}

@@ -57,5 +57,6 @@ if [[ -d e2e ]]; then
   # skip; -parallel 4: the tests mostly wait on the engine (docs/testing.md).
   # TestCleanupHelper is not a test of its own: TestCleanupAfterFailure runs it
   # in a copy of the test binary, so it is left out of the run here.
-  go test -count=1 -tags e2e -timeout 20m -v -parallel 4 -skip '^TestCleanupHelper$' ./e2e/...
+  # internal/swarmtest: the Swarm test harness's own tests (docs/testing.md).
+  go test -count=1 -tags e2e -timeout 20m -v -parallel 4 -skip '^TestCleanupHelper$' ./e2e/... ./internal/swarmtest/
 fi

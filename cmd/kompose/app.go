@@ -19,6 +19,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/run"
 	"github.com/kompose-dev/kompose/pkg/settings"
 	"github.com/kompose-dev/kompose/pkg/stack"
+	"github.com/kompose-dev/kompose/pkg/swarm"
 	"github.com/kompose-dev/kompose/pkg/trust"
 	"github.com/kompose-dev/kompose/pkg/update"
 	"github.com/kompose-dev/kompose/pkg/vol"
@@ -184,7 +185,7 @@ func (a *App) leftoverLibWarnings(p *plan.Plan) {
 // invoking user's).
 func (a *App) newBuilder(pol *trust.Policy) *plan.Builder {
 	b := &plan.Builder{Commands: a.commands(), Own: commands.OfKind(commands.View), Checks: db.Checks(), Detect: a.Detect,
-		Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take, Policy: pol}
+		Version: a.Version, Now: a.Clock.Now, LibLog: a.LibLog.Take, Policy: pol, Swarm: swarm.Plan}
 	a.pulls = update.NewPulls()
 	for name, f := range update.Commands(update.Options{Now: a.Clock.Now, Policy: pol, Pulls: a.pulls}) {
 		b.Commands[name] = f

@@ -106,6 +106,45 @@ type Command struct {
 	ReadOnly bool
 	// Summary says what the command is for, in a few words.
 	Summary string
+	// Swarm is what the command means for a stack deployed on Docker
+	// Swarm (x-kompose.deploy: swarm); Hint, for a refused command, what
+	// to do instead.
+	Swarm SwarmUse
+	Hint  string
+}
+
+// SwarmUse is what a command means for a Swarm stack (pkg/swarm).
+type SwarmUse int
+
+// The meanings of a command for a Swarm stack.
+const (
+	// SwarmRefused: no Swarm meaning; the stack fails with Hint, nothing
+	// runs (not even its hooks).
+	SwarmRefused SwarmUse = iota
+	// SwarmSame: as for a compose stack (kompose's commands that read
+	// files or reach the database in host mode, compose's local ones).
+	SwarmSame
+	// SwarmDeploy: docker stack deploy of the resolved, normalised file.
+	SwarmDeploy
+	// SwarmRemove: docker stack rm, then wait until the stack is gone.
+	SwarmRemove
+	// SwarmAnswers: answered by the Swarm's own commands (docker stack
+	// ps, docker service logs/update/rollback).
+	SwarmAnswers
+)
+
+func (u SwarmUse) String() string {
+	switch u {
+	case SwarmSame:
+		return "as for compose"
+	case SwarmDeploy:
+		return "docker stack deploy"
+	case SwarmRemove:
+		return "docker stack rm, wait until gone"
+	case SwarmAnswers:
+		return "from the Swarm"
+	}
+	return "refused"
 }
 
 // row builders keep the table below one line per command.
@@ -118,6 +157,23 @@ func reads(name, summary string) Command {
 }
 
 func reverses(c Command) Command { c.Reverses = true; return c }
+
+// on sets what c means for a Swarm stack.
+func on(u SwarmUse, c Command) Command { c.Swarm = u; return c }
+
+// refused sets why c has no Swarm meaning and what to do instead.
+func refused(hint string, c Command) Command { c.Swarm, c.Hint = SwarmRefused, hint; return c }
+
+// Hints of the commands a Swarm stack refuses.
+const (
+	hintNode    = "run it on the task's node: docker --context <node> ... (docker stack ps <project> names the node)"
+	hintImage   = "build and push the image, name it in image: and run up"
+	hintLife    = "the Swarm keeps the services running: use up (docker stack deploy) or down (docker stack rm); scale with deploy.replicas and up"
+	hintService = "ask the Swarm: docker stack services <project>, docker service inspect, docker node ls"
+	hintVolume  = "volumes live on the nodes: back them up on the node that runs the task (kompose against that node's engine, or a hook)"
+	hintRun     = "one-off tasks: a service with deploy.restart_policy.condition: none, or docker service create"
+	hintBackup  = "db:export works in host mode (DB_HOST); volumes live on the nodes: back them up there"
+)
 
 func local(c Command) Command { c.Engine = false; return c }
 
@@ -136,62 +192,62 @@ func Table() []Command {
 	attach := session("attach", "attach to a service's running container")
 	attach.Pings = false // a person's session at a terminal, never a cron job's
 	return []Command{
-		changes("alpha", "experimental commands"),
-		attach,
-		changes("bridge", "convert the project to other formats"),
-		changes("build", "build or rebuild services"),
-		changes("commit", "create an image from a container"),
-		local(reads("config", "the project's resolved configuration")),
-		changes("cp", "copy files between a container and the host"),
-		changes("create", "create the containers"),
-		reverses(changes("down", "stop and remove the containers and networks")),
-		reads("events", "the containers' events"),
-		session("exec", "run a command in a running container"),
-		changes("export", "export a container's file system as a tar archive"),
-		local(reads("help", "compose's help")),
-		reads("images", "the images the containers use"),
-		reverses(changes("kill", "kill the containers")),
-		reads("logs", "the containers' output"),
-		reads("ls", "the running projects"),
-		reverses(changes("pause", "pause the services")),
-		reads("port", "the public port of a binding"),
-		reads("ps", "the containers"),
-		changes("publish", "publish the project as an artifact"),
-		changes("pull", "pull the services' images"),
-		changes("push", "push the services' images"),
-		changes("restart", "restart the containers"),
-		reverses(changes("rm", "remove stopped containers")),
-		changes("run", "run a one-off command"),
-		changes("scale", "scale services"),
-		changes("start", "start the services"),
-		reads("stats", "the containers' resource usage"),
-		reverses(changes("stop", "stop the services")),
-		reads("top", "the containers' processes"),
-		changes("unpause", "unpause the services"),
-		{Name: "up", Kind: Pass, Lock: LockExclusive, HealthGated: true, Engine: true, Pings: true, Summary: "create and start the containers"},
-		local(reads("version", "compose's version")),
-		reads("volumes", "the project's volumes"),
-		reads("wait", "wait for the containers to stop"),
-		changes("watch", "rebuild and refresh on file changes"),
+		refused(hintImage, changes("alpha", "experimental commands")),
+		refused(hintNode, attach),
+		refused(hintImage, changes("bridge", "convert the project to other formats")),
+		refused(hintImage, changes("build", "build or rebuild services")),
+		refused(hintNode, changes("commit", "create an image from a container")),
+		on(SwarmAnswers, local(reads("config", "the project's resolved configuration"))),
+		refused(hintNode, changes("cp", "copy files between a container and the host")),
+		refused(hintLife, changes("create", "create the containers")),
+		on(SwarmRemove, reverses(changes("down", "stop and remove the containers and networks"))),
+		refused(hintService, reads("events", "the containers' events")),
+		refused(hintNode, session("exec", "run a command in a running container")),
+		refused(hintNode, changes("export", "export a container's file system as a tar archive")),
+		on(SwarmSame, local(reads("help", "compose's help"))),
+		refused(hintService, reads("images", "the images the containers use")),
+		refused(hintLife, reverses(changes("kill", "kill the containers"))),
+		on(SwarmAnswers, reads("logs", "the containers' output")),
+		refused(hintService, reads("ls", "the running projects")),
+		refused(hintLife, reverses(changes("pause", "pause the services"))),
+		refused(hintService, reads("port", "the public port of a binding")),
+		on(SwarmAnswers, reads("ps", "the containers")),
+		refused(hintImage, changes("publish", "publish the project as an artifact")),
+		on(SwarmAnswers, changes("pull", "pull the services' images")),
+		refused(hintImage, changes("push", "push the services' images")),
+		on(SwarmAnswers, changes("restart", "restart the containers")),
+		refused(hintLife, reverses(changes("rm", "remove stopped containers"))),
+		refused(hintRun, changes("run", "run a one-off command")),
+		refused(hintLife, changes("scale", "scale services")),
+		refused(hintLife, changes("start", "start the services")),
+		refused(hintNode, reads("stats", "the containers' resource usage")),
+		refused(hintLife, reverses(changes("stop", "stop the services"))),
+		refused(hintNode, reads("top", "the containers' processes")),
+		refused(hintLife, changes("unpause", "unpause the services")),
+		{Name: "up", Kind: Pass, Lock: LockExclusive, HealthGated: true, Engine: true, Pings: true, Summary: "create and start the containers", Swarm: SwarmDeploy},
+		on(SwarmSame, local(reads("version", "compose's version"))),
+		refused(hintVolume, reads("volumes", "the project's volumes")),
+		refused(hintNode, reads("wait", "wait for the containers to stop")),
+		refused(hintImage, changes("watch", "rebuild and refresh on file changes")),
 
-		kompose(shared("db:export", "dump the database"), Action),
-		kompose(shared("db:import", "load a dump into a scratch database, then swap it in"), Action),
-		kompose(local(shared("db:cleanup", "delete old dumps")), Action),
-		kompose(local(reads("db:list", "the dumps")), Action),
-		kompose(shared("vol:export", "archive the volumes and bind mounts"), Action),
-		kompose(changes("vol:import", "restore an archive into its volume, keeping a safety copy"), Action),
-		kompose(local(shared("vol:cleanup", "delete old volume archives")), Action),
-		kompose(local(reads("vol:list", "the volume archives")), Action),
-		kompose(local(reads("vol:verify", "read archives in full and compare them with their manifests")), Action),
-		kompose(shared("backup", "db:export, then vol:export"), Action),
-		kompose(local(shared("prune", "db:cleanup and vol:cleanup")), Action),
-		kompose(shared("verify", "db:verify, then vol:verify: every backup kind of the stack"), Action),
-		kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action),
-		kompose(changes("update", "pull, recreate what changed"), Action),
-		kompose(changes("rollback", "back to the images before an update"), Action),
-		kompose(local(reads("hooks", "the hooks a command would run")), View),
-		kompose(reads("hosts", "the engines the stacks use"), View),
-		kompose(reads("status", "state, health, engine and last dump of each stack"), View),
+		on(SwarmSame, kompose(shared("db:export", "dump the database"), Action)),
+		on(SwarmSame, kompose(shared("db:import", "load a dump into a scratch database, then swap it in"), Action)),
+		on(SwarmSame, kompose(local(shared("db:cleanup", "delete old dumps")), Action)),
+		on(SwarmSame, kompose(local(reads("db:list", "the dumps")), Action)),
+		refused(hintVolume, kompose(shared("vol:export", "archive the volumes and bind mounts"), Action)),
+		refused(hintVolume, kompose(changes("vol:import", "restore an archive into its volume, keeping a safety copy"), Action)),
+		on(SwarmSame, kompose(local(shared("vol:cleanup", "delete old volume archives")), Action)),
+		on(SwarmSame, kompose(local(reads("vol:list", "the volume archives")), Action)),
+		on(SwarmSame, kompose(local(reads("vol:verify", "read archives in full and compare them with their manifests")), Action)),
+		refused(hintBackup, kompose(shared("backup", "db:export, then vol:export"), Action)),
+		on(SwarmSame, kompose(local(shared("prune", "db:cleanup and vol:cleanup")), Action)),
+		on(SwarmSame, kompose(shared("verify", "db:verify, then vol:verify: every backup kind of the stack"), Action)),
+		on(SwarmSame, kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action)),
+		on(SwarmAnswers, kompose(changes("update", "pull, recreate what changed"), Action)),
+		on(SwarmAnswers, kompose(changes("rollback", "back to the images before an update"), Action)),
+		on(SwarmSame, kompose(local(reads("hooks", "the hooks a command would run")), View)),
+		on(SwarmSame, kompose(reads("hosts", "the engines the stacks use"), View)),
+		on(SwarmAnswers, kompose(reads("status", "state, health, engine and last dump of each stack"), View)),
 	}
 }
 
@@ -203,12 +259,13 @@ func shared(name, summary string) Command {
 
 // Lookup returns the row of name. A name the table does not hold is taken
 // for a subcommand of a newer compose and gets the cautious row: compose's,
-// an exclusive lock, an engine check and pings, not read-only.
+// an exclusive lock, an engine check and pings, not read-only, refused on
+// a Swarm stack.
 func Lookup(name string) Command {
 	if c, ok := Find(name); ok {
 		return c
 	}
-	c := changes(name, "")
+	c := refused(hintService, changes(name, ""))
 	return c
 }
 
@@ -251,8 +308,8 @@ func InKomposeNamespace(name string) bool { return strings.Contains(name, ":") }
 // Markdown prints the table as docs/commands.md holds it.
 func Markdown() string {
 	var b strings.Builder
-	b.WriteString("| command | owner | kind | stack lock | reverses order | health-gated | reaches an engine | pings | read-only |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| command | owner | kind | stack lock | reverses order | health-gated | reaches an engine | pings | read-only | on Swarm |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	yes := func(v bool) string {
 		if v {
 			return "yes"
@@ -261,7 +318,7 @@ func Markdown() string {
 	}
 	for _, c := range Table() {
 		b.WriteString("| `" + c.Name + "` | " + c.Owner.String() + " | " + c.Kind.String() + " | " + c.Lock.String() +
-			" | " + yes(c.Reverses) + " | " + yes(c.HealthGated) + " | " + yes(c.Engine) + " | " + yes(c.Pings) + " | " + yes(c.ReadOnly) + " |\n")
+			" | " + yes(c.Reverses) + " | " + yes(c.HealthGated) + " | " + yes(c.Engine) + " | " + yes(c.Pings) + " | " + yes(c.ReadOnly) + " | " + c.Swarm.String() + " |\n")
 	}
 	return b.String()
 }

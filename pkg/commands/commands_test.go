@@ -88,3 +88,22 @@ func TestResolvedDisagreements(t *testing.T) {
 		t.Error("Find: an unknown command is found")
 	}
 }
+
+// TestSwarmColumn: every command a Swarm stack refuses says what to do
+// instead; up deploys, down removes.
+func TestSwarmColumn(t *testing.T) {
+	for _, c := range Table() {
+		if (c.Swarm == SwarmRefused) != (c.Hint != "") {
+			t.Errorf("%s: on Swarm %s with hint %q", c.Name, c.Swarm, c.Hint)
+		}
+	}
+	if c, _ := Find("up"); c.Swarm != SwarmDeploy {
+		t.Errorf("up on Swarm: %s", c.Swarm)
+	}
+	if c, _ := Find("down"); c.Swarm != SwarmRemove {
+		t.Errorf("down on Swarm: %s", c.Swarm)
+	}
+	if c := Lookup("newer-subcommand"); c.Swarm != SwarmRefused || c.Hint == "" {
+		t.Errorf("an unknown compose subcommand on Swarm: %s %q", c.Swarm, c.Hint)
+	}
+}

@@ -23,9 +23,21 @@ type Project struct {
 	dir, file string
 	env       map[string]string
 
+	// resolved: paths made absolute and env_file read into environment,
+	// as a file deployed from elsewhere needs ([NewResolvedProject]).
+	resolved bool
+
 	once sync.Once
 	p    *types.Project
 	err  error
+}
+
+// NewResolvedProject is [NewProject] for a file that is deployed from
+// another folder (docker stack deploy of a temporary file): relative paths
+// are made absolute from the project's folder, and each service's
+// env_file is read into its environment.
+func NewResolvedProject(dir, file string, env map[string]string) *Project {
+	return &Project{dir: dir, file: file, env: env, resolved: true}
 }
 
 // NewProject returns the project of the stack in dir (whose compose file
@@ -77,9 +89,11 @@ func (p *Project) load(ctx context.Context) (*types.Project, error) {
 		cli.WithConfigFileEnv,
 		cli.WithDefaultConfigPath,
 		cli.WithDefaultProfiles(),
-		cli.WithoutEnvironmentResolution,
-		cli.WithResolvedPaths(false),
+		cli.WithResolvedPaths(p.resolved),
 	)
+	if !p.resolved {
+		opts = append(opts, cli.WithoutEnvironmentResolution)
+	}
 	po, err := cli.NewProjectOptions(files, opts...)
 	if err == nil {
 		var proj *types.Project

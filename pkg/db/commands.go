@@ -128,7 +128,7 @@ func (c *commands) export(s *plan.Stack, command string, args []string) (plan.St
 	if err != nil {
 		return plan.Step{}, err
 	}
-	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ExecCommand)
 	if err != nil {
 		return plan.Step{}, err
 	}
@@ -188,7 +188,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 		return plan.Step{}, err
 	}
 	if *undo {
-		loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
+		loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ExecCommand)
 		if err != nil {
 			return plan.Step{}, err
 		}
@@ -201,7 +201,7 @@ func (c *commands) importCmd(s *plan.Stack, command string, args []string) (plan
 	if err := CheckDumpFile(s.Policy, path); err != nil {
 		return plan.Step{}, err
 	}
-	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ExecCommand)
 	if err != nil {
 		return plan.Step{}, err
 	}
@@ -273,7 +273,7 @@ func (c *commands) cleanup(s *plan.Stack, command string, args []string) (plan.S
 	// The database the last import kept goes too: the server is asked
 	// only when there is one.
 	if x.KeptDB = ReadKept(cfg); x.KeptDB != "" {
-		if x.Loc, err = Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand); err != nil {
+		if x.Loc, err = Locate(context.Background(), cfg, s.Stack, s.Env, s.ExecCommand); err != nil {
 			return plan.Step{}, err
 		}
 	}
@@ -291,7 +291,7 @@ func (c *commands) list(s *plan.Stack, command string, args []string) (plan.Step
 		return plan.Step{}, err
 	}
 	engine := cfg.Engine
-	if loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand); err == nil {
+	if loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ExecCommand); err == nil {
 		engine = loc.Engine
 	}
 	l := &Lister{Cfg: cfg, Now: c.o.Now, Engine: engine}

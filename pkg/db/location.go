@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
 
@@ -76,10 +78,16 @@ func Locate(ctx context.Context, cfg Config, st stack.Stack, e *env.Env, compose
 	}
 	if l.Mode == Service {
 		argv, err := composeCmd()
-		if err != nil {
+		switch {
+		case errors.Is(err, plan.ErrSwarmExec) && cfg.Service == "":
+			// A Swarm stack's database service found by its image:
+			// the tools run here, against DB_HOST.
+			l.Mode, l.Service, l.Why = Host, "", "a Swarm stack: host mode, against "+VarHost
+		case err != nil:
 			return l, err
+		default:
+			l.Compose = argv
 		}
-		l.Compose = argv
 	}
 	if l.Mode == Host && l.Engine.isMySQLFamily() {
 		l.hostTools = hostMySQLTools(l.Engine)

@@ -104,7 +104,7 @@ func (c *commands) importFrom(s *plan.Stack, command, from string, pos []string,
 	if err != nil {
 		return plan.Step{}, err
 	}
-	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ExecCommand)
 	if err != nil {
 		return plan.Step{}, err
 	}

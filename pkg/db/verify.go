@@ -373,7 +373,7 @@ func (c *commands) verify(s *plan.Stack, command string, args []string) (plan.St
 	if err != nil {
 		return plan.Step{}, err
 	}
-	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ComposeCommand)
+	loc, err := Locate(context.Background(), cfg, s.Stack, s.Env, s.ExecCommand)
 	if err != nil {
 		return plan.Step{}, err
 	}

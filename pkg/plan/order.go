@@ -111,6 +111,9 @@ type graph struct {
 	byName map[string]stack.Stack
 	deps   map[string][]string
 	where  map[string]string // the compose files that declare them
+	// swarm are the stacks deployed on Docker Swarm (x-kompose.deploy,
+	// KOMPOSE_DEPLOY), read with their dependencies.
+	swarm map[string]bool
 	// broken are the stacks whose dependencies cannot be known: their
 	// .env or compose files do not load, they name a stack that does not
 	// exist, or they are on a dependency cycle. Each fails on its own,
@@ -140,7 +143,7 @@ func (e *FailedToLoadError) Error() string {
 // g.broken with the reason: that fails it and its dependents
 // ([graph.failure]), never the whole run.
 func readGraph(all, start []stack.Stack, everything bool, files *compose.Files, envs func(stack.Stack) (*env.Env, error)) *graph {
-	g := &graph{byName: map[string]stack.Stack{}, deps: map[string][]string{}, where: map[string]string{}, broken: map[string]error{}}
+	g := &graph{byName: map[string]stack.Stack{}, deps: map[string][]string{}, where: map[string]string{}, broken: map[string]error{}, swarm: map[string]bool{}}
 	names := make([]string, 0, len(all))
 	for _, st := range all {
 		g.byName[st.Name] = st
@@ -187,12 +190,17 @@ func readGraph(all, start []stack.Stack, everything bool, files *compose.Files, 
 // declared reads the dependencies st declares and checks that each names
 // another stack of the root.
 func (g *graph) declared(st stack.Stack, files *compose.Files, e *env.Env, names []string) ([]string, string, error) {
-	deps, where, err := files.Dependencies(context.Background(), st.Dir, st.ComposeFile, e.Map())
+	set, err := files.Settings(context.Background(), st.Dir, st.ComposeFile, e.Map())
+	deps, where := set.DependsOn, set.Where
 	if err != nil {
 		// compose-go may quote values: the stack's secrets are masked.
 		m := env.NewMasker(e).WithPublic(PublicWords(filepath.Dir(st.Dir), st)...)
+		if errors.Is(err, compose.ErrDeployMode) {
+			return nil, where, Usagef("%s: %s", st.Name, m.String(err.Error()))
+		}
 		return nil, where, errors.New(m.String(err.Error()))
 	}
+	g.swarm[st.Name] = set.Swarm()
 	for _, d := range deps {
 		if d == st.Name {
 			return nil, where, fmt.Errorf("%s: %s.depends_on: %s depends on itself", where, compose.Extension, d)

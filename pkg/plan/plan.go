@@ -166,7 +166,17 @@ type Stack struct {
 	// (db:export of a stack without DB_NAME): it runs nothing, not even its
 	// hooks, and counts as skipped, not failed.
 	Skip string
+	// Deploy is how the stack is deployed: compose.DeployCompose or
+	// compose.DeploySwarm (x-kompose.deploy, KOMPOSE_DEPLOY).
+	Deploy string
+	// Ready, when set, tells whether the stack is up for its dependents
+	// (a Swarm stack: its services converged) instead of its compose
+	// containers; final says waiting will not help.
+	Ready func(ctx context.Context, p proc.Runner) (ready bool, pending string, final bool, err error)
 }
+
+// Swarm reports whether the stack is deployed on Docker Swarm.
+func (s *Stack) Swarm() bool { return s.Deploy == compose.DeploySwarm }
 
 // ComposeCommand returns the stack's compose command ("docker",
 // "compose"), to which a subcommand and its arguments are appended: found
@@ -177,6 +187,22 @@ func (s *Stack) ComposeCommand() ([]string, error) {
 		return compose.Detect(s.Env.Lookup)
 	}
 	return s.compose()
+}
+
+// ErrSwarmExec is the error of [Stack.ExecCommand] for a Swarm stack.
+var ErrSwarmExec = errors.New("a stack deployed on Docker Swarm has no compose containers to exec into: " +
+	"set DB_HOST (host mode: the tools run here against the address the database publishes), " +
+	"or DB_CONTAINER with DOCKER_CONTEXT (or DOCKER_HOST) of the node that runs the database's task " +
+	"(docker stack ps <project> names the node and the task)")
+
+// ExecCommand is [Stack.ComposeCommand] for commands that reach into the
+// stack's compose containers (docker compose exec: the database tools in
+// DB_SERVICE); a Swarm stack has none: [ErrSwarmExec].
+func (s *Stack) ExecCommand() ([]string, error) {
+	if s.Swarm() {
+		return nil, ErrSwarmExec
+	}
+	return s.ComposeCommand()
 }
 
 // Plan is the whole plan of one kompose invocation.
@@ -272,6 +298,10 @@ func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 // field is usable.
 type Builder struct {
 	Commands map[string]CommandFunc
+	// Swarm plans the command step of a Swarm stack for the commands the
+	// table gives a Swarm meaning (commands.SwarmDeploy, SwarmRemove,
+	// SwarmAnswers): pkg/swarm. nil: such stacks fail with a message.
+	Swarm CommandFunc
 	// Own are kompose's commands that are handled before planning
 	// ("hooks"): never passed to compose, and typos of them are caught.
 	Own []string
@@ -382,6 +412,9 @@ type runInfo struct {
 	// files reads each compose file once, for the dependencies and the
 	// project names.
 	files *compose.Files
+	// swarm are the stacks deployed on Swarm (read with the
+	// dependencies).
+	swarm map[string]bool
 }
 
 // stackEnv returns st's merged environment, read once per run.
@@ -430,6 +463,12 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	// only --with-deps on a command that reverses the order needs every
 	// stack (their dependents).
 	g := readGraph(req.Fleet.All(), stacks, req.WithDeps && reverse, ri.files, ri.stackEnv)
+	ri.swarm = g.swarm
+	for _, st := range stacks {
+		if err := g.broken[st.Name]; errors.Is(err, ErrUsage) {
+			return nil, err // an unknown deploy mode
+		}
+	}
 	clashes := ProjectClashes(req.Fleet.All(), fleetProjectNames(req.Fleet, base, stacks, ri.files))
 	var added map[string]bool
 	if req.WithDeps {
@@ -453,7 +492,7 @@ func (b *Builder) Build(req Request, stacks []stack.Stack) (*Plan, error) {
 	for _, st := range stacks {
 		s := b.planStack(req, st, cmdFunc, ri)
 		if b.LibLog != nil {
-			s.Warnings = b.LibLog()
+			s.Warnings = append(b.LibLog(), s.Warnings...)
 		}
 		if errors.Is(s.Err, ErrUsage) {
 			return nil, s.Err
@@ -581,7 +620,10 @@ func (b *Builder) names() []string {
 // Err; the other stacks are planned all the same.
 func (b *Builder) planStack(req Request, st stack.Stack, cmdFunc CommandFunc, ri *runInfo) *Stack {
 	m := ri.fleet.Stack(st)
-	s := &Stack{Stack: st, Env: m.Env, Notes: m.Env.Notes(), Masker: m.Masker.WithPublic(req.Command), Policy: ri.policy}
+	s := &Stack{Stack: st, Env: m.Env, Notes: m.Env.Notes(), Masker: m.Masker.WithPublic(req.Command), Policy: ri.policy, Deploy: compose.DeployCompose}
+	if ri.swarm[st.Name] {
+		s.Deploy = compose.DeploySwarm
+	}
 	if m.Err != nil {
 		s.Err = m.Err
 		return s
@@ -608,6 +650,18 @@ func (b *Builder) planStackSteps(req Request, s *Stack, cmdFunc CommandFunc, ri 
 		return err
 	}
 	s.compose = func() ([]string, error) { return b.composeCommand(s.Env) }
+	if s.Swarm() {
+		var err error
+		if cmdFunc, err = b.swarmFunc(req.Command, cmdFunc); err != nil {
+			var skip *SkipError
+			if errors.As(err, &skip) {
+				s.Skip = skip.Reason
+				return nil
+			}
+			s.CommandErr = true
+			return err
+		}
+	}
 	main, err := b.mainStep(req, s, cmdFunc)
 	if err != nil || s.Skip != "" {
 		return err
@@ -637,6 +691,30 @@ func (b *Builder) planStackSteps(req Request, s *Stack, cmdFunc CommandFunc, ri 
 		}
 	}
 	return nil
+}
+
+// swarmFunc returns what plans command for a Swarm stack, as the table's
+// Swarm column says: cmdFunc (as for compose), b.Swarm, or an error that
+// says what to do instead (nothing of the stack runs, not its hooks): a
+// [*SkipError] for kompose's own commands (the stack is skipped), else a
+// failure of the stack.
+func (b *Builder) swarmFunc(command string, cmdFunc CommandFunc) (CommandFunc, error) {
+	row := commands.Lookup(command)
+	switch row.Swarm {
+	case commands.SwarmSame:
+		return cmdFunc, nil
+	case commands.SwarmRefused:
+		if row.Owner == commands.Kompose {
+			// kompose's fleet commands (backup, vol:export) run from
+			// cron over every stack: a Swarm stack is skipped, not failed.
+			return nil, &SkipError{Reason: "a Swarm stack: " + row.Hint}
+		}
+		return nil, fmt.Errorf("%s has no meaning for a stack deployed on Docker Swarm (x-kompose.deploy: swarm): %s", command, row.Hint)
+	}
+	if b.Swarm == nil {
+		return nil, fmt.Errorf("%s of a Swarm stack: this kompose was built without Swarm support", command)
+	}
+	return b.Swarm, nil
 }
 
 // stackHookSet is the hooks of s: the root's, its hooks/ and its hooks.sh.

@@ -107,42 +107,53 @@ func Readiness(cs []Container) (ready bool, pending string, final bool) {
 	return len(wait) == 0, strings.Join(wait, ", "), false
 }
 
-// waitHealthy waits until s's containers are all up (see [Readiness]),
-// up to timeout.
-func (r *Runner) waitHealthy(ctx context.Context, s *plan.Stack, timeout time.Duration) error {
+// composeReady is the readiness of s's compose containers (see
+// [Readiness]): one docker compose ps.
+func (r *Runner) composeReady(ctx context.Context, s *plan.Stack) (ready bool, pending string, final bool, err error) {
 	argv, err := s.ComposeCommand()
 	if err != nil {
-		return err
+		return false, "", true, err
 	}
 	argv = append(argv[:len(argv):len(argv)], "ps", "--all", "--format", "json")
+	var out, errOut bytes.Buffer
+	if err := r.Proc.Run(ctx, proc.Cmd{Argv: argv, Dir: s.Dir, Env: s.Env.Environ(), Stdout: &out, Stderr: &errOut}); err != nil {
+		msg := strings.TrimSpace(errOut.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return false, "docker compose ps: " + s.Masker.String(msg), false, nil
+	}
+	cs, err := ParseContainers(out.Bytes())
+	if err != nil {
+		return false, "", true, err
+	}
+	ready, pending, final = Readiness(cs)
+	return ready, pending, final, nil
+}
+
+// waitHealthy waits until s is up for its dependents, up to timeout: its
+// containers all up (see [Readiness]), or, for a stack with its own
+// plan.Stack.Ready (Swarm: its services converged), what that says.
+func (r *Runner) waitHealthy(ctx context.Context, s *plan.Stack, timeout time.Duration) error {
+	ready := s.Ready
+	if ready == nil {
+		ready = func(ctx context.Context, _ proc.Runner) (bool, string, bool, error) { return r.composeReady(ctx, s) }
+	}
 	start := time.Now()
 	said := ""
 	for {
-		var out, errOut bytes.Buffer
-		err := r.Proc.Run(ctx, proc.Cmd{Argv: argv, Dir: s.Dir, Env: s.Env.Environ(), Stdout: &out, Stderr: &errOut})
+		ok, pending, final, err := ready(ctx, r.Proc)
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		var pending string
 		if err != nil {
-			msg := strings.TrimSpace(errOut.String())
-			if msg == "" {
-				msg = err.Error()
-			}
-			pending = "docker compose ps: " + s.Masker.String(msg)
-		} else {
-			cs, perr := ParseContainers(out.Bytes())
-			if perr != nil {
-				return perr
-			}
-			ready, p, final := Readiness(cs)
-			if ready {
-				return nil
-			}
-			if final {
-				return &WaitError{Stack: s.Name, Pending: p, Final: true}
-			}
-			pending = p
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if final {
+			return &WaitError{Stack: s.Name, Pending: pending, Final: true}
 		}
 		if time.Since(start) >= timeout {
 			return &WaitError{Stack: s.Name, Waited: timeout, Pending: pending}

@@ -51,6 +51,10 @@ type Target struct {
 	// Updates, when set, reads the stack's last update check (nil when
 	// there has been none).
 	Updates func() (*Updates, error)
+	// Swarm is set for a stack deployed on Docker Swarm: its engine is a
+	// manager, read with [SwarmArgs]' calls, and Project is the stack's
+	// name there.
+	Swarm bool
 }
 
 // Updates is what the stack's last update --check found.
@@ -144,6 +148,13 @@ type Row struct {
 	// empty), ArchiveErr why they could not be listed.
 	Archives   []Archive
 	ArchiveErr error
+	// Deploy is "swarm" for a Swarm stack ("" for compose): then
+	// Containers counts the tasks that should run, Running those that do
+	// on a node that is up, Services each service's, and Pending says
+	// what does not run.
+	Deploy   string
+	Services []SwarmService
+	Pending  string
 }
 
 // OK reports whether the stack is running with no container unhealthy or
@@ -218,22 +229,34 @@ func ParsePs(out []byte) ([]Container, error) {
 	return cs, sc.Err()
 }
 
+// groupKey is the engine group of t: compose stacks and Swarm stacks of
+// one engine are read apart.
+func groupKey(t Target) string {
+	if t.Swarm {
+		return "swarm\x00" + t.Engine.Key()
+	}
+	return t.Engine.Key()
+}
+
 // Collect returns the status of every target, in order. It runs docker
-// once per distinct engine (engine.Key), the engines at once, and lists
-// the dumps of the stacks with a database meanwhile. An engine that cannot
-// be read makes its stacks Unknown, not the others.
+// once per distinct engine (engine.Key) of compose stacks and
+// [SwarmArgs]' four calls per manager of Swarm stacks, the engines at
+// once, and lists the dumps of the stacks with a database meanwhile. An
+// engine that cannot be read makes its stacks Unknown, not the others.
 func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 	type group struct {
 		environ []string
+		swarm   bool
 		cs      []Container
+		stacks  map[string]*SwarmStack
 		err     error
 	}
 	groups := map[string]*group{}
 	var order []string
 	for _, t := range targets {
-		k := t.Engine.Key()
+		k := groupKey(t)
 		if groups[k] == nil {
-			groups[k] = &group{environ: t.Environ}
+			groups[k] = &group{environ: t.Environ, swarm: t.Swarm}
 			order = append(order, k)
 		}
 	}
@@ -244,6 +267,10 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if g.swarm {
+				g.stacks, g.err = ReadSwarm(ctx, docker, g.environ, "")
+				return
+			}
 			out, err := docker(ctx, g.environ, PsArgs)
 			if err == nil {
 				g.cs, err = ParsePs(out)
@@ -268,37 +295,45 @@ func Collect(ctx context.Context, docker Docker, targets []Target) []Row {
 	}
 	for i, t := range targets {
 		r := &rows[i]
-		g := groups[t.Engine.Key()]
+		g := groups[groupKey(t)]
 		if g.err != nil {
 			r.State, r.Err = Unknown, fmt.Errorf("engine %s: %w", r.Engine, g.err)
 			continue
 		}
-		cs := byProject[t.Engine.Key()][t.Project]
-		r.Containers = len(cs)
-		for _, c := range cs {
-			if c.State != "running" {
-				continue
-			}
-			r.Running++
-			switch c.Health() {
-			case "healthy":
-				r.Healthy++
-			case "unhealthy":
-				r.Unhealthy++
-			case "starting":
-				r.Starting++
-			}
+		if g.swarm {
+			swarmRow(r, g.stacks[t.Project])
+			continue
 		}
-		switch {
-		case r.Containers == 0:
-			r.State = NotCreated
-		case r.Running == r.Containers:
-			r.State = Running
-		case r.Running == 0:
-			r.State = Stopped
-		default:
-			r.State = Partial
-		}
+		composeRow(r, byProject[groupKey(t)][t.Project])
 	}
 	return rows
+}
+
+// composeRow fills r from its compose project's containers.
+func composeRow(r *Row, cs []Container) {
+	r.Containers = len(cs)
+	for _, c := range cs {
+		if c.State != "running" {
+			continue
+		}
+		r.Running++
+		switch c.Health() {
+		case "healthy":
+			r.Healthy++
+		case "unhealthy":
+			r.Unhealthy++
+		case "starting":
+			r.Starting++
+		}
+	}
+	switch {
+	case r.Containers == 0:
+		r.State = NotCreated
+	case r.Running == r.Containers:
+		r.State = Running
+	case r.Running == 0:
+		r.State = Stopped
+	default:
+		r.State = Partial
+	}
 }

@@ -23,10 +23,14 @@ func Table(w io.Writer, st output.Style, rows []Row, now time.Time, size func(in
 	fmt.Fprintln(tw, "STACK\tSTATE\tHEALTH\tENGINE\tLAST DUMP\tLAST ARCHIVES\tUPDATES")
 	for _, r := range rows {
 		state := r.State
-		if r.State == Running || r.State == Partial || r.State == Stopped {
+		if r.State == Running || r.State == Partial || r.State == Stopped || r.State == Degraded {
 			state = fmt.Sprintf("%s %d/%d", r.State, r.Running, r.Containers)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), r.Engine, dump(r, now, size, age), archives(r, now, size, age), updates(r, now, age))
+		eng := r.Engine
+		if r.Deploy != "" {
+			eng += " (" + r.Deploy + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Stack, paint(st, r, state), health(r), eng, dump(r, now, size, age), archives(r, now, size, age), updates(r, now, age))
 	}
 	return tw.Flush()
 }
@@ -37,7 +41,7 @@ func paint(st output.Style, r Row, s string) string {
 	switch {
 	case r.OK():
 		return st.Green(s)
-	case r.State == Partial || r.State == Running:
+	case r.State == Partial || r.State == Running || r.State == Degraded:
 		return st.Yellow(s)
 	}
 	return st.Red(s)

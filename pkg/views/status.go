@@ -41,15 +41,25 @@ type Status struct {
 func StatusTargets(f *fleet.Fleet, stacks []stack.Stack) (targets []status.Target, envErrs []error) {
 	targets = make([]status.Target, len(stacks))
 	heads := new(db.HeadReader) // one zstd decoder for every stack's newest dump
+	files := compose.NewFiles()
 	envErrs = make([]error, len(stacks))
 	for i, m := range f.Load(stacks) {
 		s, e := m.Stack, m.Env
 		envErrs[i] = m.Err
 		t := status.Target{
 			Name:    s.Name,
-			Project: compose.ProjectName(s.Dir, s.ComposeFile, e.Lookup),
+			Project: files.ProjectName(s.Dir, s.ComposeFile, e.Lookup),
 			Engine:  engine.Of(e.Lookup),
 			Environ: e.Environ(),
+		}
+		if m.Err == nil {
+			// x-kompose.deploy: a read of the compose files, compose-go
+			// only for files that mention x-kompose.
+			set, err := files.Settings(context.Background(), s.Dir, s.ComposeFile, e.Map())
+			if err != nil {
+				envErrs[i] = err
+			}
+			t.Swarm = set.Swarm()
 		}
 		if cfg, ok, cerr := db.ConfigFrom(e, s.Dir); ok {
 			t.Dumps = func() (*status.Dump, error) {
@@ -158,6 +168,9 @@ func (s *Status) plan(w io.Writer) {
 	byKey := map[string][]status.Target{}
 	for _, t := range s.Targets {
 		k := t.Engine.Key()
+		if t.Swarm {
+			k = "swarm\x00" + k
+		}
 		if byKey[k] == nil {
 			order = append(order, k)
 		}
@@ -170,8 +183,16 @@ func (s *Status) plan(w io.Writer) {
 		for _, t := range ts {
 			names = append(names, t.Name+" (project "+s.mask.String(t.Project)+")")
 		}
-		fmt.Fprintf(w, "engine %s: %s\n", s.mask.String(ts[0].Engine.Name()), strings.Join(names, ", "))
-		fmt.Fprintf(w, "--> docker %s\n", strings.Join(quoteArgs(status.PsArgs), " "))
+		if !ts[0].Swarm {
+			fmt.Fprintf(w, "engine %s: %s\n", s.mask.String(ts[0].Engine.Name()), strings.Join(names, ", "))
+			fmt.Fprintf(w, "--> docker %s\n", strings.Join(quoteArgs(status.PsArgs), " "))
+			continue
+		}
+		fmt.Fprintf(w, "Swarm manager %s: %s\n", s.mask.String(ts[0].Engine.Name()), strings.Join(names, ", "))
+		ls, inspect, ps, nodes := status.SwarmArgs("")
+		for _, args := range [][]string{ls, append(inspect, "<ids>"), append(ps, "<ids>"), nodes} {
+			fmt.Fprintf(w, "--> docker %s\n", strings.Join(quoteArgs(args), " "))
+		}
 	}
 }
 

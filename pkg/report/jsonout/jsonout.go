@@ -102,6 +102,22 @@ type StackStatus struct {
 	// Updates is what the last update --check found (null: never
 	// checked).
 	Updates *UpdatesInfo `json:"updates"`
+	// Deploy is "swarm" for a stack deployed on Docker Swarm (absent for
+	// compose): then containers counts the tasks that should run,
+	// running those that do on a node that is up, services each
+	// service's counts and pending what does not run.
+	Deploy   string         `json:"deploy,omitempty"`
+	Services []SwarmService `json:"services,omitempty"`
+	Pending  string         `json:"pending,omitempty"`
+}
+
+// SwarmService is one service of a Swarm stack in a status document.
+type SwarmService struct {
+	Name     string `json:"name"`
+	Desired  int    `json:"desired"`
+	Running  int    `json:"running"`
+	Starting int    `json:"starting"`
+	Update   string `json:"update,omitempty"`
 }
 
 // UpdatesInfo is the last update --check of a stack.
@@ -193,6 +209,10 @@ func StatusDoc(root string, rows []status.Row, now time.Time, m *env.Masker) Sta
 				ai.LastVerified = &Verified{Time: Time(a.Verified), AgeSeconds: int64(now.Sub(a.Verified).Seconds())}
 			}
 			s.Volumes = append(s.Volumes, ai)
+		}
+		s.Deploy, s.Pending = r.Deploy, m.String(r.Pending)
+		for _, sv := range r.Services {
+			s.Services = append(s.Services, SwarmService{Name: m.String(sv.Name), Desired: sv.Desired, Running: sv.Running, Starting: sv.Starting, Update: sv.Update})
 		}
 		doc.OK = doc.OK && s.OK
 		doc.Stacks = append(doc.Stacks, s)
