@@ -28,7 +28,16 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "swarmtest: removed leftovers of killed runs %v: %v\n", removed, err)
 		}
 	}
-	os.Exit(m.Run())
+	// The machine's engine (its docker0, its built-in networks) must come
+	// out of the run as it went in.
+	ctx := context.Background()
+	before := hostclean.MachineEngine(ctx)
+	code := m.Run()
+	if err := hostclean.CheckMachineEngine(ctx, before); err != nil {
+		fmt.Fprintf(os.Stderr, "swarmtest: FAIL: %v\n", err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // needImage skips or fails (KOMPOSE_REQUIRE_ALL=1) without the image.
