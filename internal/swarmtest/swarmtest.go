@@ -170,7 +170,7 @@ func Missing() string {
 		}
 	}
 	if os.Geteuid() != 0 {
-		return "a swarm of test engines needs root (network namespaces, dockerd)"
+		return "test engines need root (network namespaces, dockerd)"
 	}
 	return ""
 }

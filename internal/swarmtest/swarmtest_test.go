@@ -253,3 +253,43 @@ func TestSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestEngine: a single engine of its own runs a container, in a network
+// namespace that is not the machine's; the machine's interfaces (docker0
+// first) are as before it started; killed, then stopped, nothing of it is
+// left.
+func TestEngine(t *testing.T) {
+	Require(t)
+	needImage(t, debianImage)
+	links := hostLinks(t)
+	bridge := hostclean.Link(hostclean.DefaultBridge)
+	e := StartEngineT(t, EngineOptions{Prefix: testPrefix, Images: []string{debianImage}})
+	if got := hostclean.Link(hostclean.DefaultBridge); got != bridge {
+		t.Errorf("the machine's %s after the engine started: %q, before %q", hostclean.DefaultBridge, got, bridge)
+	}
+	mine, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", e.Pid())); err != nil || theirs == mine {
+		t.Errorf("the engine's dockerd is in network namespace %q (%v), the test in %q", theirs, err, mine)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if out, err := e.Docker(ctx, "run", "--rm", "--network", "none", debianImage, "echo", "hello"); err != nil || strings.TrimSpace(out) != "hello" {
+		t.Fatalf("a container on the engine: %q, %v\n%s", out, err, e.LogTail())
+	}
+	if out, err := e.Docker(ctx, "run", "-d", "--network", "none", debianImage, "sleep", "infinity"); err != nil {
+		t.Fatalf("a lasting container: %q, %v", out, err)
+	}
+	if err := e.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkGone(t, e.c, links)
+	if _, err := StartEngine(ctx, EngineOptions{Prefix: "Not/OK"}); err == nil || !strings.Contains(err.Error(), `prefix "Not/OK"`) {
+		t.Errorf("a bad prefix: %v", err)
+	}
+}
