@@ -53,7 +53,9 @@ func needImage(t *testing.T, image string) {
 	t.Skip(why)
 }
 
-// hostLinks are the machine's own network interfaces.
+// hostLinks are the machine's own network interfaces, without those its
+// Docker Engine makes and removes for the containers of whatever else
+// runs on the machine meanwhile (br-<network>, veth<random>).
 func hostLinks(t *testing.T) []string {
 	t.Helper()
 	out, err := exec.Command("ip", "-o", "link", "show").Output()
@@ -63,7 +65,10 @@ func hostLinks(t *testing.T) []string {
 	var names []string
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if f := strings.Fields(l); len(f) > 1 {
-			names = append(names, strings.TrimSuffix(strings.SplitN(f[1], "@", 2)[0], ":"))
+			name := strings.TrimSuffix(strings.SplitN(f[1], "@", 2)[0], ":")
+			if !strings.HasPrefix(name, "br-") && !strings.HasPrefix(name, "veth") {
+				names = append(names, name)
+			}
 		}
 	}
 	sort.Strings(names)
@@ -292,4 +297,42 @@ func TestEngine(t *testing.T) {
 	if _, err := StartEngine(ctx, EngineOptions{Prefix: "Not/OK"}); err == nil || !strings.Contains(err.Error(), `prefix "Not/OK"`) {
 		t.Errorf("a bad prefix: %v", err)
 	}
+}
+
+// TestEngineCleanUp: an engine that fails to start (an image the
+// machine's engine does not have) leaves nothing, and one whose test
+// process was killed is removed by Sweep, its network namespace with it.
+func TestEngineCleanUp(t *testing.T) {
+	Require(t)
+	links := hostLinks(t)
+	ours := func() []string {
+		dirs, _ := filepath.Glob("/tmp/" + testPrefix + "*")
+		return append(dirs, netnsWithPrefix(testPrefix)...)
+	}
+	before := ours()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err := StartEngine(ctx, EngineOptions{Prefix: testPrefix, Images: []string{"kompose-test/no-such-image:i24d"}})
+	if err == nil || !strings.Contains(err.Error(), "saving kompose-test/no-such-image:i24d") {
+		t.Errorf("starting with a missing image: %v", err)
+	}
+	if after := ours(); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("a failed start left: before %v, after %v", before, after)
+	}
+
+	e, err := StartEngine(ctx, EngineOptions{Prefix: testPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Stop() })
+	if removed, err := Sweep(testPrefix); err != nil || len(removed) != 0 {
+		t.Fatalf("Sweep removed %v (%v) of a running test", removed, err)
+	}
+	if err := os.WriteFile(filepath.Join(e.Folder, ownerFile), []byte("999999 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := Sweep(testPrefix); err != nil || strings.Join(removed, " ") != e.ID {
+		t.Fatalf("Sweep removed %v (%v), want [%s]", removed, err, e.ID)
+	}
+	checkGone(t, e.c, links)
 }
