@@ -177,12 +177,12 @@ func classify(n, from string, files []string, present, failed bool) StackChange 
 			c.Why = "removed"
 		}
 		return c
+	case failed:
+		c.Why = "retry"
 	case len(own) > 0:
 		c.Why = "changed"
 	case root:
 		c.Why = "root"
-	case failed:
-		c.Why = "retry"
 	}
 	if len(own) > 5 {
 		own = append(own[:5:5], "…")

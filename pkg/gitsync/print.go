@@ -49,7 +49,7 @@ func why(c StackChange) string {
 	case "root":
 		return "the root's .env or hooks/ changed"
 	case "retry":
-		return "its last up failed"
+		return "its last up failed, retried"
 	case "new":
 		return "new: " + strings.Join(c.Files, ", ")
 	}
