@@ -190,4 +190,3 @@ func classify(n, from string, files []string, present, failed bool) StackChange 
 	c.Files = own
 	return c
 }
-

@@ -140,7 +140,7 @@ func TestSyncFailedStackIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(s.Up); got != "blog:changed" {
+	if got := names(s.Up); got != "blog:retry" {
 		t.Fatalf("retry: up %s", got)
 	}
 }
