@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 )
 
@@ -99,8 +100,15 @@ func (e *Error) Error() string {
 	if msg == "" {
 		msg = e.Err.Error()
 	}
-	return fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg)
+	return Redact(fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg))
 }
+
+// userinfoRE finds the user (and password or token) of a URL.
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'"]+@`)
+
+// Redact hides the user and password of every URL in s (a remote's URL
+// may carry a token: https://user:token@host/repo.git).
+func Redact(s string) string { return userinfoRE.ReplaceAllString(s, "${1}****@") }
 
 func (e *Error) Unwrap() error { return e.Err }
 
