@@ -110,13 +110,28 @@ func (a *App) syncStacks(ctx context.Context, c *cli.Context, in *invocation, ro
 	return code, ok, onDisk, err
 }
 
-// syncUp brings up the stacks s changed (after the fast-forward).
+// syncUp brings up the stacks s changed (after the fast-forward). A dry
+// run plans them from the files of the commit the fast-forward would
+// bring, written into a private temporary folder, since the work tree
+// still holds the old ones.
 func (a *App) syncUp(ctx context.Context, c *cli.Context, in *invocation, s *gitsync.Sync, fo fleetOpts) (int, map[string]bool, []string, error) {
-	code, ok, onDisk, err := a.syncStacks(ctx, c, in, in.req.Root, s.UpNames(), fo, "up", "-d")
-	for _, n := range s.UpNames() {
-		if !contains(onDisk, n) && in.dryRun {
-			fmt.Fprintf(a.IO.Out, "%s: new upstream; planned after the fast-forward brings its files\n", n)
+	root := in.req.Root
+	if in.dryRun && s.To != s.From && len(s.Up) > 0 {
+		tmp, err := os.MkdirTemp("", "kompose-sync-plan-")
+		if err != nil {
+			return exitFailed, nil, nil, err
 		}
+		defer os.RemoveAll(tmp)
+		if err := s.Repo.ExtractRoot(ctx, s.To, tmp); err != nil {
+			return exitFailed, nil, nil, err
+		}
+		fmt.Fprintf(a.IO.Out, "the plan below is made from the files of %.12s (in %s)\n", s.To, tmp)
+		root = tmp
+	}
+	code, ok, _, err := a.syncStacks(ctx, c, in, root, s.UpNames(), fo, "up", "-d")
+	onDisk := []string{}
+	if all, derr := stack.Discover(in.req.Root); derr == nil {
+		onDisk = stack.Names(all)
 	}
 	return code, ok, onDisk, err
 }

@@ -36,6 +36,21 @@ func (r *Repo) Extract(ctx context.Context, commit, name, dst string) error {
 	return r.untar(strings.NewReader(out), dst)
 }
 
+// ExtractRoot writes the whole root as commit has it into dst, as
+// [Repo.Extract] does for one stack: a dry run plans the stacks from the
+// files the fast-forward would bring.
+func (r *Repo) ExtractRoot(ctx context.Context, commit, dst string) error {
+	args := []string{"archive", "--format=tar", commit}
+	if r.Prefix != "" {
+		args = append(args, "--", r.Prefix)
+	}
+	out, err := r.Run(ctx, args...)
+	if err != nil {
+		return fmt.Errorf("the root at %s: %w", short(commit), err)
+	}
+	return r.untar(strings.NewReader(out), dst)
+}
+
 func (r *Repo) join(p string) string {
 	if r.Prefix == "" {
 		return p
