@@ -93,8 +93,14 @@ func (a *App) syncStacks(ctx context.Context, c *cli.Context, in *invocation, ro
 			sel = append(sel, n)
 		}
 	}
-	if len(sel) == 0 {
+	if len(sel) == 0 && (command != "up" || in.dryRun) {
 		return exitOK, ok, onDisk, nil
+	}
+	if len(sel) == 0 { // nothing to bring up: an empty run still reports and pings
+		empty := *in
+		empty.Line, empty.stacks = commands.Line{Pattern: in.Pattern, Command: command, Args: args}, nil
+		code, err := a.runCommand(ctx, c, &empty, fo)
+		return code, ok, onDisk, err
 	}
 	line, err := a.invoke(c, &invocation{Line: commands.Line{Pattern: strings.Join(sel, ","), Command: command, Args: args},
 		overrides: in.overrides, dryRun: in.dryRun, root: root})
