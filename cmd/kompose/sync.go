@@ -21,6 +21,9 @@ import (
 // fast-forward takes them away); then the fast-forward; then the changed
 // stacks come up (a plan of up -d). Each plan runs like any command's.
 func (a *App) syncAction(ctx context.Context, c *cli.Context, in *invocation, fo fleetOpts) (int, error) {
+	if in.Pattern != "*" {
+		return exitUsage, usagef("sync is a command of the root: it takes no pattern (kompose sync [options]); it brings up the stacks that changed")
+	}
 	o, err := gitsync.ParseArgs(in.Args, a.Environ)
 	if err != nil {
 		return exitUsage, usageError{err}
