@@ -74,3 +74,21 @@ func TestStateFileNotThroughSymlink(t *testing.T) {
 		t.Fatalf("record: %v %v", fi, err)
 	}
 }
+
+func TestParseArgs(t *testing.T) {
+	o, err := ParseArgs([]string{"--fetch", "--remove", "--allowed-signers", "/etc/signers"}, []string{"KOMPOSE_GIT_VERIFY=1"})
+	if err != nil || !o.Fetch || !o.Remove || !o.Verify || o.Signers != "/etc/signers" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if o, err = ParseArgs(nil, []string{"KOMPOSE_GIT_ALLOWED_SIGNERS=/s", "KOMPOSE_GIT_VERIFY=0"}); err != nil || o.Verify || o.Signers != "/s" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	for _, bad := range [][]string{{"--rollback", "--remove"}, {"--allowed-signers"}, {"now"}} {
+		if _, err := ParseArgs(bad, nil); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := ParseArgs(nil, []string{"KOMPOSE_GIT_VERIFY=maybe"}); err == nil || !strings.Contains(err.Error(), "KOMPOSE_GIT_VERIFY") {
+		t.Errorf("a bad KOMPOSE_GIT_VERIFY: %v", err)
+	}
+}
