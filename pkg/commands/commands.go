@@ -45,6 +45,9 @@ const (
 	// View is a read-only view kompose answers before any plan is made
 	// (hooks, status, hosts): no hook, no lock.
 	View
+	// Root is a command of the whole root that chooses its stacks itself
+	// and runs plans of other commands for them (sync: up -d, down).
+	Root
 )
 
 func (k Kind) String() string {
@@ -53,6 +56,8 @@ func (k Kind) String() string {
 		return "action"
 	case View:
 		return "view"
+	case Root:
+		return "root"
 	}
 	return "compose"
 }
@@ -248,6 +253,7 @@ func Table() []Command {
 		on(SwarmSame, kompose(local(reads("hooks", "the hooks a command would run")), View)),
 		on(SwarmSame, kompose(reads("hosts", "the engines the stacks use"), View)),
 		on(SwarmAnswers, kompose(reads("status", "state, health, engine and last dump of each stack"), View)),
+		on(SwarmSame, kompose(changes("sync", "follow the root's git upstream: fast-forward, up -d the stacks that changed"), Root)),
 	}
 }
 

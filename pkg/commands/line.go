@@ -18,22 +18,39 @@ type Line struct {
 	Passthrough bool
 }
 
-// Hosts is the one command that needs no pattern: "kompose hosts
-// [--json]" is "kompose '*' hosts".
-const Hosts = "hosts"
+// The commands of the root: they need no pattern. "kompose hosts
+// [--json]" is "kompose '*' hosts"; "kompose sync [options]" is
+// "kompose '*' sync [options]".
+const (
+	Hosts = "hosts"
+	Sync  = "sync"
+)
+
+// RootCommands are the commands that take no pattern (see [Words]).
+func RootCommands() []string { return []string{Hosts, Sync} }
+
+// IsRootCommand reports whether name is one of [RootCommands].
+func IsRootCommand(name string) bool {
+	for _, r := range RootCommands() {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}
 
 // Words returns the words after the global options with every --dry-run
-// after the pattern taken out, and whether there was one; "hosts" alone
-// (or with --json) gets the pattern "*".
+// after the pattern taken out, and whether there was one. A command of
+// the root ([RootCommands]) alone or followed by an option ("sync
+// --remove", "hosts --json") gets the pattern "*"; followed by a command
+// ("kompose sync up -d") it is the pattern, a stack's name.
 func Words(args []string) ([]string, bool) {
 	dryRun := false
 	if len(args) > 1 {
 		args, dryRun = TakeDryRun(args)
 	}
-	if len(args) > 0 && args[0] == Hosts {
-		if rest, _ := TakeJSON(args[1:]); len(rest) == 0 {
-			args = append([]string{"*"}, args...)
-		}
+	if len(args) > 0 && IsRootCommand(args[0]) && (len(args) == 1 || strings.HasPrefix(args[1], "-")) {
+		args = append([]string{"*"}, args...)
 	}
 	return args, dryRun
 }
