@@ -101,7 +101,14 @@ func Recipients(pol trust.Policy, path string) ([]age.Recipient, error) {
 // readable by group or others (age-keygen writes 0600): the key should
 // have been private, and a backup encrypted to it is not.
 func Identities(pol trust.Policy, path string) ([]age.Identity, error) {
-	b, err := readTrusted(pol, "decrypt backups with the keys of", path, true)
+	return IdentitiesFor(pol, "decrypt backups with the keys of", path)
+}
+
+// IdentitiesFor is [Identities] for another use of the keys (use says
+// what kompose does with them, for trust refusals: "decrypt .env.age
+// files with the keys of").
+func IdentitiesFor(pol trust.Policy, use, path string) ([]age.Identity, error) {
+	b, err := readTrusted(pol, use, path, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", VarIdentity, err)
 	}
@@ -136,6 +143,29 @@ func Reader(r io.Reader, ids []age.Identity) (io.Reader, error) {
 		return nil, fmt.Errorf("not a readable age file: %v", err)
 	}
 	return dr, nil
+}
+
+// DecryptAll decrypts the age file data with ids, in memory, and returns
+// its content, at most max bytes. Its errors name no key and no content:
+// a wrong key, a file cut short or changed since it was encrypted.
+func DecryptAll(data []byte, ids []age.Identity, max int64) ([]byte, error) {
+	if !IsEncrypted(data) {
+		return nil, errors.New("not an age file (it does not start with the age header)")
+	}
+	r, err := Reader(bytes.NewReader(data), ids)
+	if err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		clear(out)
+		return nil, fmt.Errorf("cut short or changed since it was encrypted (%v)", err)
+	}
+	if int64(len(out)) > max {
+		clear(out)
+		return nil, fmt.Errorf("decrypts to more than %d bytes", max)
+	}
+	return out, nil
 }
 
 // Plain is name without the .age extension.
