@@ -183,6 +183,8 @@ func (s *ListStack) text(w, errw io.Writer, st, est output.Style) {
 		problem("env", s.EnvErr)
 	case s.EnvFile != "":
 		fmt.Fprintf(w, "  env:      %s\n", stack.EnvFileName)
+	case s.EnvAgeFile != "":
+		fmt.Fprintf(w, "  env:      %s (encrypted)\n", stack.EnvAgeFileName)
 	}
 	if !s.Engine.Default() {
 		// Only a stack on another engine says so: the others run where
@@ -296,6 +298,9 @@ func (l *List) JSON(errw io.Writer) jsonout.List {
 func (s *ListStack) json(errw io.Writer) jsonout.ListStack {
 	files := maskAll(s.Mask, s.ComposeFiles)
 	ls := jsonout.ListStack{Name: s.Name, Dir: s.Dir, ComposeFile: s.ComposeFile, ComposeFiles: files, EnvFile: s.EnvFile, HooksFile: s.HooksFile, Hooks: []jsonout.ListHook{}, Services: []jsonout.Service{}, Errors: []string{}}
+	if s.EnvFile == "" && s.EnvAgeFile != "" {
+		ls.EnvFile, ls.EnvEncrypted = s.EnvAgeFile, true
+	}
 	for _, p := range s.problems() {
 		ls.Errors = append(ls.Errors, p.what+": "+s.Mask.String(p.err.Error()))
 		fmt.Fprintf(errw, "!!! %s: %s\n", s.Name, s.Mask.String(p.err.Error()))
