@@ -117,6 +117,9 @@ func reads(name, summary string) Command {
 	return Command{Name: name, Kind: Pass, Lock: LockNone, Engine: true, ReadOnly: true, Summary: summary}
 }
 
+// quiet: a person's command at a terminal, never a cron job's: no pings.
+func quiet(c Command) Command { c.Pings = false; return c }
+
 func reverses(c Command) Command { c.Reverses = true; return c }
 
 func local(c Command) Command { c.Engine = false; return c }
@@ -189,6 +192,8 @@ func Table() []Command {
 		kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action),
 		kompose(changes("update", "pull, recreate what changed"), Action),
 		kompose(changes("rollback", "back to the images before an update"), Action),
+		kompose(quiet(local(changes("env:encrypt", "encrypt the .env to .env.age with age"))), Action),
+		kompose(quiet(local(changes("env:edit", "edit the .env.age: decrypt, $EDITOR, check, encrypt"))), Action),
 		kompose(local(reads("hooks", "the hooks a command would run")), View),
 		kompose(reads("hosts", "the engines the stacks use"), View),
 		kompose(reads("status", "state, health, engine and last dump of each stack"), View),

@@ -83,15 +83,22 @@ func readTrusted(pol trust.Policy, use, path string, private bool) ([]byte, erro
 // Recipients reads the recipients file at path (one age public key,
 // age1…, per line; # comments): those every backup is encrypted to.
 func Recipients(pol trust.Policy, path string) ([]age.Recipient, error) {
-	b, err := readTrusted(pol, "encrypt backups to the recipients of", path, false)
+	return RecipientsFrom(pol, "encrypt backups to the recipients of", VarRecipients, path)
+}
+
+// RecipientsFrom is [Recipients] for another use (use says what kompose
+// does with them, for trust refusals); what names where path came from
+// in errors (a variable, an option).
+func RecipientsFrom(pol trust.Policy, use, what, path string) ([]age.Recipient, error) {
+	b, err := readTrusted(pol, use, path, false)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", VarRecipients, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	rs, err := age.ParseRecipients(bytes.NewReader(b))
 	if err != nil {
 		// age's parse errors name the line, never a private key's
 		// value (this file holds public keys).
-		return nil, fmt.Errorf("%s=%s: %v", VarRecipients, path, err)
+		return nil, fmt.Errorf("%s=%s: %v", what, path, err)
 	}
 	return rs, nil
 }

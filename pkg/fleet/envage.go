@@ -22,6 +22,9 @@ const KeyUse = "decrypt .env.age files with the keys of"
 // kilobytes; anything this large is not one.
 const MaxEnvAge = 1 << 20
 
+// Set reports whether KOMPOSE_AGE_IDENTITY_FILE is set.
+func (k *Keys) Set() bool { return k.path != "" }
+
 // Keys are the age identities that decrypt .env.age files: those of the
 // file KOMPOSE_AGE_IDENTITY_FILE names in kompose's own process
 // environment (never a .env: the key that opens the secrets is the
@@ -61,13 +64,22 @@ func (k *Keys) identities() ([]age.Identity, error) {
 // anywhere. The error names the file and what is wrong, never a key or a
 // value.
 func (k *Keys) Decrypt(path string) ([]byte, error) {
+	if _, err := k.identities(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	data, err := ReadSmall(path)
+	if err != nil {
+		return nil, err
+	}
+	return k.Open(path, data)
+}
+
+// Open decrypts data, the content of the .env.age at path, in memory
+// (see [Keys.Decrypt]).
+func (k *Keys) Open(path string, data []byte) ([]byte, error) {
 	ids, err := k.identities()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	data, err := readSmall(path)
-	if err != nil {
-		return nil, err
 	}
 	out, err := encrypt.DecryptAll(data, ids, MaxEnvAge)
 	if err != nil {
@@ -76,10 +88,10 @@ func (k *Keys) Decrypt(path string) ([]byte, error) {
 	return out, nil
 }
 
-// readSmall reads the regular file at path, refusing one over
+// ReadSmall reads the regular file at path, refusing one over
 // [MaxEnvAge] bytes (plus age's overhead) and one that is not a regular
 // file (a FIFO would block).
-func readSmall(path string) ([]byte, error) {
+func ReadSmall(path string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
