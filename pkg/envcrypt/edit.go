@@ -147,7 +147,7 @@ func (x *Editing) runEditor(ctx context.Context, ex *plan.ActionEnv, tmp string)
 	if err := ex.Proc.Run(ctx, c); err != nil {
 		return nil, fmt.Errorf("editor %s: %w; %s is unchanged", x.Editor[0], err, x.Enc)
 	}
-	b, err := fleet.ReadSmall(tmp)
+	b, err := fleet.ReadSmall(tmp, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w; %s is unchanged", err, x.Enc)
 	}

@@ -101,7 +101,7 @@ func (x *Encryption) Run(ctx context.Context, ex *plan.ActionEnv) error {
 		fmt.Fprintf(ex.Cmd.Stdout, "kept %s: remove it (and from git's history, if it was ever committed) before the next command on it\n", x.Plain)
 		return nil
 	}
-	back, err := fleet.ReadSmall(x.Enc) // what is on disk now
+	back, err := fleet.ReadSmall(x.Enc, nil) // what is on disk now
 	if err != nil {
 		return err
 	}

@@ -187,12 +187,12 @@ func readChecked(pol trust.Policy, path string) ([]byte, os.FileMode, error) {
 	if err := trust.NewTree(pol).CheckFile(fleet.EnvUse, path); err != nil {
 		return nil, 0, err
 	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	b, err := fleet.ReadSmall(path)
-	return b, fi.Mode().Perm(), err
+	var perm os.FileMode
+	b, err := fleet.ReadSmall(path, func(fi fs.FileInfo) error {
+		perm = fi.Mode().Perm()
+		return pol.Check(fleet.EnvUse, path, fi)
+	})
+	return b, perm, err
 }
 
 // filePerm is the mode of a new .env.age: the plain file's, without

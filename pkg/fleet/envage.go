@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"syscall"
 
@@ -67,7 +68,7 @@ func (k *Keys) Decrypt(path string) ([]byte, error) {
 	if _, err := k.identities(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	data, err := ReadSmall(path)
+	data, err := ReadSmall(path, func(fi fs.FileInfo) error { return k.pol.Check(EnvUse, path, fi) })
 	if err != nil {
 		return nil, err
 	}
@@ -90,15 +91,23 @@ func (k *Keys) Open(path string, data []byte) ([]byte, error) {
 
 // ReadSmall reads the regular file at path, refusing one over
 // [MaxEnvAge] bytes (plus age's overhead) and one that is not a regular
-// file (a FIFO would block).
-func ReadSmall(path string) ([]byte, error) {
+// file (a FIFO would block). check, when not nil, is asked about the
+// opened file before anything is read (the trust rule: what is read is
+// what was checked, even if the name was swapped meanwhile).
+func ReadSmall(path string, check func(fs.FileInfo) error) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if check != nil {
+		if err := check(fi); err != nil {
+			return nil, err
+		}
 	}
 	const limit = MaxEnvAge + 64<<10
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
