@@ -181,10 +181,8 @@ func (s *ListStack) text(w, errw io.Writer, st, est output.Style) {
 	switch {
 	case s.EnvErr != nil:
 		problem("env", s.EnvErr)
-	case s.EnvFile != "":
-		fmt.Fprintf(w, "  env:      %s\n", stack.EnvFileName)
-	case s.EnvAgeFile != "":
-		fmt.Fprintf(w, "  env:      %s (encrypted)\n", stack.EnvAgeFileName)
+	case s.EnvFile != "" || s.EnvAgeFile != "":
+		fmt.Fprintf(w, "  env:      %s\n", envName(s.Stack))
 	}
 	if !s.Engine.Default() {
 		// Only a stack on another engine says so: the others run where
@@ -325,4 +323,13 @@ func (s *ListStack) json(errw io.Writer) jsonout.ListStack {
 		ls.Services = append(ls.Services, jsonout.Service{Name: sv.Name, Image: s.Mask.String(sv.Image)})
 	}
 	return ls
+}
+
+// envName is how --list names the stack's .env: .env, or .env.age
+// (encrypted) when it has only that.
+func envName(s stack.Stack) string {
+	if s.EnvFile == "" && s.EnvAgeFile != "" {
+		return stack.EnvAgeFileName + " (encrypted)"
+	}
+	return stack.EnvFileName
 }
