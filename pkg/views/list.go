@@ -178,11 +178,10 @@ func (s *ListStack) text(w, errw io.Writer, st, est output.Style) {
 	for _, line := range s.Notes {
 		fmt.Fprintf(errw, "%s %s: %s\n", est.Yellow("warning:"), s.Name, line)
 	}
-	switch {
-	case s.EnvErr != nil:
+	if s.EnvErr != nil {
 		problem("env", s.EnvErr)
-	case s.EnvFile != "" || s.EnvAgeFile != "":
-		fmt.Fprintf(w, "  env:      %s\n", envName(s.Stack))
+	} else if name := envName(s.Stack); name != "" {
+		fmt.Fprintf(w, "  env:      %s\n", name)
 	}
 	if !s.Engine.Default() {
 		// Only a stack on another engine says so: the others run where
@@ -326,10 +325,13 @@ func (s *ListStack) json(errw io.Writer) jsonout.ListStack {
 }
 
 // envName is how --list names the stack's .env: .env, or .env.age
-// (encrypted) when it has only that.
+// (encrypted) when it has only that; "" when it has neither.
 func envName(s stack.Stack) string {
-	if s.EnvFile == "" && s.EnvAgeFile != "" {
+	switch {
+	case s.EnvFile != "":
+		return stack.EnvFileName
+	case s.EnvAgeFile != "":
 		return stack.EnvAgeFileName + " (encrypted)"
 	}
-	return stack.EnvFileName
+	return ""
 }
