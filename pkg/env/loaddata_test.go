@@ -34,3 +34,25 @@ func TestLoadDataEncrypted(t *testing.T) {
 		t.Errorf("parse error: %v", err)
 	}
 }
+
+// TestLoadDataEncryptedNotWeak: a short value of a .env.age variable
+// whose name is not secret is masked but not warned about; a secret
+// name's is.
+func TestLoadDataEncryptedNotWeak(t *testing.T) {
+	e := FromEnviron(nil)
+	if err := e.LoadData("/r/.env.age", []byte("PORT=8080\nAPI_TOKEN=abc123\n"), SourceRootEnv, true); err != nil {
+		t.Fatal(err)
+	}
+	var weak []string
+	for _, n := range e.Notes() {
+		if n.Weak {
+			weak = append(weak, n.Key)
+		}
+	}
+	if len(weak) != 1 || weak[0] != "API_TOKEN" {
+		t.Errorf("weak notes for %v, want API_TOKEN only", weak)
+	}
+	if got := NewMasker(e).Arg("8080"); got != Mask {
+		t.Errorf("8080 shown as %q", got)
+	}
+}

@@ -561,7 +561,9 @@ func (m *Masker) StringAfterCut(s string) string {
 // e's own layer are warned about: a stack's .env in a stack's
 // environment, the others in the root's.
 func (e *Env) weakNotes() []Note {
-	m := e.nameMasker()
+	// By name only: a value secret merely because a .env.age set it
+	// (PORT=8080) is masked, but not warned about on every run.
+	m := &Masker{patterns: secretPatterns(e)}
 	var out []Note
 	for _, k := range slices.Sorted(maps.Keys(e.vals)) {
 		v := e.vals[k]
@@ -610,7 +612,9 @@ func WeakIn(e *Env, texts ...string) []string {
 	for _, n := range e.weakNotes() {
 		noted[n.Key] = true
 	}
-	m := e.nameMasker()
+	// By name only: a value secret merely because a .env.age set it
+	// (PORT=8080) is masked, but not warned about on every run.
+	m := &Masker{patterns: secretPatterns(e)}
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(e.vals)) {
 		v := e.vals[k]
