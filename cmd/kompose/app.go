@@ -11,6 +11,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/envcrypt"
 	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/liblog"
 	"github.com/kompose-dev/kompose/pkg/output"
@@ -202,7 +203,7 @@ func (a *App) commands() map[string]plan.CommandFunc {
 	cmds := map[string]plan.CommandFunc{}
 	dbs := db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY})
 	vols := vol.Commands(vol.Options{Cwd: a.Cwd, Now: a.Clock.Now})
-	for _, m := range []map[string]plan.CommandFunc{dbs, vols, backup.Commands(dbs, vols)} {
+	for _, m := range []map[string]plan.CommandFunc{dbs, vols, backup.Commands(dbs, vols), envcrypt.Commands()} {
 		for name, f := range m {
 			cmds[name] = f
 		}

@@ -27,6 +27,9 @@ var composeFileNames = [...]string{"compose.yaml", "compose.yml", "docker-compos
 const (
 	EnvFileName   = ".env"
 	HooksFileName = "hooks.sh"
+	// EnvAgeFileName is a .env encrypted with age: read, decrypted in
+	// memory, where the plain .env would be (pkg/fleet).
+	EnvAgeFileName = ".env.age"
 )
 
 // Stack is one stack folder.
@@ -35,6 +38,7 @@ type Stack struct {
 	Dir         string // absolute path of the folder
 	ComposeFile string // absolute path of the compose file
 	EnvFile     string // absolute path of .env, "" when there is none
+	EnvAgeFile  string // absolute path of .env.age, "" when there is none
 	HooksFile   string // absolute path of hooks.sh, "" when there is none
 
 	// lazy is set for a stack found by [Open] among those the pattern did
@@ -144,6 +148,9 @@ func (s *Stack) lookupCompanions() {
 	if p := filepath.Join(s.Dir, EnvFileName); exists(p) {
 		s.EnvFile = p
 	}
+	if p := filepath.Join(s.Dir, EnvAgeFileName); exists(p) {
+		s.EnvAgeFile = p
+	}
 	if p := filepath.Join(s.Dir, HooksFileName); exists(p) {
 		s.HooksFile = p
 	}
@@ -224,6 +231,16 @@ func Names(stacks []Stack) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// RootEnvAgeFile returns the path of the root's .env.age, or "" when it
+// has none.
+func RootEnvAgeFile(root string) string {
+	p := filepath.Join(root, EnvAgeFileName)
+	if exists(p) {
+		return p
+	}
+	return ""
 }
 
 // RootEnvFile returns the path of the root's .env, or "" when it has none.
