@@ -1,23 +1,25 @@
 package main
 
-import "runtime/debug"
+import (
+	"context"
+	"io"
 
-// buildVersion returns the stamped version, else the module version the
-// binary was built from, else "devel".
-func buildVersion(stamped string) string {
-	if stamped != "" {
-		return stamped
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		v := bi.Main.Version
-		if v != "" && v != "(devel)" {
-			return v
+	"github.com/kompose-dev/kompose/pkg/commands"
+	"github.com/kompose-dev/kompose/pkg/complete"
+	"github.com/kompose-dev/kompose/pkg/views"
+)
+
+// rootCommand answers the root commands kompose answers without a root:
+// completion and version (and --version, r zero).
+func (a *App) rootCommand(ctx context.Context, r commands.RootCommand, rest []string, asJSON bool) (int, error) {
+	if r.Name == commands.Completion {
+		s, err := complete.ScriptFor(rest)
+		if err != nil {
+			return exitUsage, usageError{err}
 		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return "devel-" + s.Value[:12]
-			}
-		}
+		_, err = io.WriteString(a.IO.Out, s)
+		return exitOK, err
 	}
-	return "devel"
+	_, j := commands.TakeJSON(rest)
+	return a.show(views.CollectVersion(ctx, a.Build, j || asJSON, a.Proc, a.Environ, a.Detect), nil, j || asJSON)
 }
