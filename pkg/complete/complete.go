@@ -234,6 +234,9 @@ func patternWords(env *rootEnv, cur string) []string {
 	if i := strings.LastIndex(cur, ","); i >= 0 {
 		prefix, item = cur[:i+1], cur[i+1:]
 	}
+	if t := strings.TrimLeft(item, " "); t != item { // "blog, news": items are trimmed
+		prefix, item = prefix+item[:len(item)-len(t)], t
+	}
 	if strings.HasPrefix(item, "!") {
 		prefix, item = prefix+"!", item[1:]
 	}
@@ -281,7 +284,10 @@ func commandWords(env *rootEnv, pattern, cur string) []string {
 // commands, the shell's file names for compose's.
 func argWords(env *rootEnv, pos []string, cur string) Reply {
 	command, args := pos[1], pos[2:]
-	if command == "--" && len(pos) > 2 {
+	if command == "--" && len(pos) == 2 {
+		return Reply{Words: commandWords(env, "", cur)}
+	}
+	if command == "--" {
 		command, args = pos[2], pos[3:]
 	}
 	row := commands.Lookup(command)

@@ -53,7 +53,11 @@ func (e *rootEnv) load() {
 	}
 	e.read = true
 	envRoot, _, _ := settings.FromEnviron(e.r.Environ)("KOMPOSE_ROOT")
-	root, _, all, err := stack.Open(e.opts.String("root"), envRoot, e.r.Cwd, "*")
+	root, err := stack.ResolveRoot(e.opts.String("root"), envRoot, e.r.Cwd)
+	if err != nil {
+		return
+	}
+	all, err := stack.Scan(root)
 	if err != nil {
 		return
 	}

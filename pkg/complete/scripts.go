@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-//go:embed scripts
+//go:embed scripts/*
 var scripts embed.FS
 
 // scriptFiles maps each shell to its script.
