@@ -63,7 +63,7 @@ func GlobalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "with-deps", Usage: "also run the stacks the selected ones depend on, transitively (for down, stop, kill, rm, pause: the stacks that depend on them)"},
 		&cli.StringFlag{Name: "wait-timeout", Usage: "for up: how long a stack waits for the stacks it depends on to be running and healthy (`DURATION`; default 2m, also $KOMPOSE_WAIT_TIMEOUT; 0: do not wait)"},
 		&cli.StringFlag{Name: "lock-timeout", Usage: "how long to wait for a stack's lock, held by another kompose changing it (`DURATION`; default 1m, also $KOMPOSE_LOCK_TIMEOUT; 0: fail at once; the database lock's is db:*'s --db-lock-timeout)"},
-		&cli.BoolFlag{Name: "version", Usage: "print the version"},
+		&cli.BoolFlag{Name: "version", Usage: "print the version, the commit and the build date (kompose version --json: also docker's, compose's and bash's)"},
 		&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "print this help"},
 	}
 }
