@@ -52,7 +52,11 @@ func TestDebianPackage(t *testing.T) {
 		t.Fatalf("package %s: not dist/kompose_<version>_<arch>.deb", deb)
 	}
 	version := m[1]
-	commit, err := runOut(ctx, "git", "-C", "..", "rev-parse", "--short=12", "HEAD")
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit, err := runOut(ctx, "git", "-C", repo, "rev-parse", "--short=12", "HEAD")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +111,7 @@ func TestDebianPackage(t *testing.T) {
 	if links := sh("find /etc/systemd /usr/lib/systemd -path '*.wants/*' -name 'kompose*' | wc -l"); links != "0" {
 		t.Errorf("a unit is enabled: %s links", links)
 	}
-	if scripts := sh("ls /var/lib/dpkg/info/ | grep -E '^kompose\\.(preinst|postinst|prerm|postrm)$' | wc -l"); scripts != "0" {
+	if scripts := sh("ls /var/lib/dpkg/info/ | { grep -E '^kompose\\.(preinst|postinst|prerm|postrm)$' || true; } | wc -l"); scripts != "0" {
 		t.Errorf("the package has %s maintainer scripts; it must enable or start nothing", scripts)
 	}
 
