@@ -38,7 +38,9 @@ const UsageText = `kompose [global options] <pattern> [--] <command> [args...]
      kompose "*" status        (state, health, engine and last dump of each stack;
                                exit 0 only when all run and are healthy)
      kompose "*" status --json (the same as JSON; see docs/json.md)
-     kompose hosts             (each engine the stacks use: answers? version, stacks)`
+     kompose hosts             (each engine the stacks use: answers? version, stacks)
+     kompose version --json    (versions of kompose, docker, compose, bash: bug reports)
+     kompose completion bash   (the shell's completion script; also zsh, fish)`
 
 // GlobalFlags are kompose's global options, before the pattern. Each
 // description says its default and the KOMPOSE_* variable behind it; the

@@ -62,7 +62,12 @@ _kompose() {
 		;;
 	esac
 	for c in "${lines[@]}"; do
-		[[ -n $c ]] && COMPREPLY+=("${c#"$_kompose_trim"}")
+		[[ -n $c ]] || continue
+		c=${c#"$_kompose_trim"}
+		# A name with a character the shell reads (a folder "a;b c") is
+		# inserted quoted, never as shell syntax.
+		[[ $c == *[!A-Za-z0-9._,:=/@%+!~-]* ]] && printf -v c '%q' "$c"
+		COMPREPLY+=("$c")
 	done
 	return 0
 }
