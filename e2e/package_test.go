@@ -27,6 +27,7 @@ func TestDebianPackage(t *testing.T) {
 	if the.skip != "" {
 		t.Skip(the.skip)
 	}
+	t.Parallel() // it mostly waits on the Go build and nfpm
 	ctx := t.Context()
 	if _, err := dockerOut(ctx, "image", "inspect", "--format", "{{.Id}}", packageImage); err != nil {
 		why := "the image " + packageImage + " is missing (scripts/provision.sh builds it)"
