@@ -15,6 +15,7 @@ _kompose() {
 	(( ${#lines} )) || return 1
 	directive=${lines[-1]}
 	lines=("${(@)lines[1,-2]}")
+	[[ $directive == :(files|dirs) && $PREFIX == -*=* ]] && compset -P '*=' # --root=DIR
 	case $directive in
 	(:files) _files ;;
 	(:dirs) _files -/ ;;

@@ -15,11 +15,14 @@ function __kompose_complete
     set -q lines[1]; or return
     set -l directive $lines[-1]
     set -e lines[-1]
+    # --root=DIR: complete the path after the "=", keep the option
+    set -l opt (string match -r -- '^-[^=]*=' $cur)
+    set -l path (string replace -r -- '^-[^=]*=' '' $cur)
     switch $directive
         case :files
-            __fish_complete_path $cur
+            __fish_complete_path $path | string replace -r -- '^' "$opt"
         case :dirs
-            __fish_complete_directories $cur
+            __fish_complete_directories $path | string replace -r -- '^' "$opt"
     end
     for line in $lines
         echo $line
