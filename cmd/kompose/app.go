@@ -78,10 +78,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		a.Clock = run.SystemClock{}
 	}
 	if len(args) > 1 && args[1] == complete.Entry { // before the options: they are words to complete
-		if complete.Answer(ctx, a.IO.Out, complete.Request{Words: args[2:], Cwd: a.Cwd, Environ: a.Environ, Proc: a.Proc}) != nil {
-			return exitFailed
-		}
-		return exitOK
+		return complete.Answer(ctx, a.IO.Out, complete.Request{Words: args[2:], Cwd: a.Cwd, Environ: a.Environ, Proc: a.Proc})
 	}
 	status := exitOK
 	a.argv = args

@@ -53,9 +53,13 @@ type Request struct {
 // WORD...", the last word the one under the cursor.
 const Entry = "__complete"
 
-// Answer writes the reply to r on w, as the scripts read it.
-func Answer(ctx context.Context, w io.Writer, r Request) error {
-	return Complete(ctx, r).Write(w)
+// Answer writes the reply to r on w, as the scripts read it, and returns
+// the exit status: 0, or 1 when w fails.
+func Answer(ctx context.Context, w io.Writer, r Request) int {
+	if Complete(ctx, r).Write(w) != nil {
+		return 1
+	}
+	return 0
 }
 
 // Reply is what the script offers.

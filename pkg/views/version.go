@@ -3,9 +3,11 @@ package views
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/buildinfo"
+	"github.com/kompose-dev/kompose/pkg/complete"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/env"
 	"github.com/kompose-dev/kompose/pkg/output"
@@ -57,6 +59,27 @@ func (v *Version) Print(ios *output.IOStreams, asJSON bool) error {
 	}
 	if _, err := fmt.Fprintln(ios.Out, v.Build.String()); err != nil {
 		return fmt.Errorf("version: %w", err)
+	}
+	return nil
+}
+
+// Script is `kompose completion SHELL`: the shell's completion script.
+type Script string
+
+// CompletionScript collects `kompose completion`; args are the words after
+// it (one shell).
+func CompletionScript(args []string) (View, error) {
+	s, err := complete.ScriptFor(args)
+	return Script(s), err
+}
+
+// OK implements [View].
+func (s Script) OK() bool { return true }
+
+// Print implements [View]: the script, also with --json.
+func (s Script) Print(ios *output.IOStreams, _ bool) error {
+	if _, err := io.WriteString(ios.Out, string(s)); err != nil {
+		return fmt.Errorf("completion: %w", err)
 	}
 	return nil
 }
