@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
 
 	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/engine"
@@ -73,9 +72,8 @@ func (a *App) show(v views.View, err error, asJSON bool) (int, error) {
 // action parses the words after the global options, looks the command up
 // in the command table and dispatches: --list, a view, or a plan to run.
 func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) {
-	if c.Bool("version") {
-		fmt.Fprintf(a.IO.Out, "kompose version %s (%s, %s/%s)\n", a.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		return exitOK, nil
+	if r, ok := commands.RootLine(c.Args().Slice()); ok && !r.Stacks || c.Bool("version") {
+		return a.rootCommand(ctx, r, c.Args().Slice()[min(1, c.NArg()):], c.Bool("json")) // --version: r is zero
 	}
 	fo := a.fleetOpts(c, a.argv)
 	defer func() { a.writeReport(fo, code, err) }()

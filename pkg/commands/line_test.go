@@ -50,3 +50,44 @@ func TestTakeJSON(t *testing.T) {
 		t.Errorf("TakeJSON = %q, %v", rest, found)
 	}
 }
+
+func TestRootCommands(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string // "" when the line is a pattern's
+	}{
+		{[]string{"version"}, Version},
+		{[]string{"version", "--json"}, Version},
+		{[]string{"version", "ps"}, ""},
+		{[]string{"completion"}, Completion},
+		{[]string{"completion", "bash"}, Completion},
+		{[]string{"completion", "powershell"}, Completion},
+		{[]string{"completion", "up"}, ""},
+		{[]string{"completion", "bash", "zsh"}, ""},
+		{[]string{"hosts", "--json"}, Hosts},
+		{[]string{"blog", "up"}, ""},
+		{nil, ""},
+	} {
+		r, ok := RootLine(tt.args)
+		if ok != (tt.want != "") || r.Name != tt.want {
+			t.Errorf("Root(%q) = %q, %v; want %q", tt.args, r.Name, ok, tt.want)
+		}
+	}
+	// "kompose version" is kompose's; "kompose '*' version" stays compose's.
+	if words, _ := Words([]string{"version"}); len(words) != 1 {
+		t.Errorf("Words(version) = %q: kompose's version takes no pattern", words)
+	}
+	if c := Lookup("version"); c.Owner != Compose {
+		t.Errorf("the table's version is %v's, want compose's", c.Owner)
+	}
+	prev := ""
+	for _, r := range RootCommands() {
+		if r.Name <= prev {
+			t.Errorf("root commands out of name order at %q", r.Name)
+		}
+		prev = r.Name
+		if _, inTable := Find(r.Name); r.Stacks && !inTable {
+			t.Errorf("%s runs over the stacks but has no row in the table", r.Name)
+		}
+	}
+}

@@ -94,6 +94,12 @@ func ResolveRoot(flag, env, cwd string) (string, error) {
 // Discover returns the stacks under root in name order.
 func Discover(root string) ([]Stack, error) { return discover(root, false) }
 
+// Scan returns the stacks under root in name order with only their
+// compose files looked up (what makes a folder a stack); their .env and
+// hooks.sh are looked up by [Stack.Companions]. For shell completion,
+// which needs only the names.
+func Scan(root string) ([]Stack, error) { return discover(root, true) }
+
 // discover finds the stacks under root; with lazy, it looks up only their
 // compose files (what makes a folder a stack), not their companions.
 func discover(root string, lazy bool) ([]Stack, error) {
