@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,14 +48,23 @@ func TestSwarmDatabaseHostMode(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+		cmd := exec.CommandContext(ctx, "docker", args...)
+		// the password reaches docker run by name only, never in argv
+		cmd.Env = append(os.Environ(), "POSTGRES_PASSWORD="+r.secret)
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return strings.TrimSpace(string(out))
 	}
-	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", "-v", name).Run() })
-	run("run", "-d", "--name", name, "-e", "POSTGRES_USER=kompose", "-e", "POSTGRES_PASSWORD="+r.secret, "-e", "POSTGRES_DB=shop",
+	// a network of its own (the machine's default bridge may be in use
+	// or gone), on a subnet of its own
+	t.Cleanup(func() {
+		_ = exec.Command("docker", "rm", "-f", "-v", name).Run()
+		_ = exec.Command("docker", "network", "rm", name).Run()
+	})
+	run("network", "create", "--subnet", fmt.Sprintf("10.224.%d.0/24", b[0]), name)
+	run("run", "-d", "--name", name, "--network", name, "-e", "POSTGRES_USER=kompose", "-e", "POSTGRES_PASSWORD", "-e", "POSTGRES_DB=shop",
 		"-p", "127.0.0.1::5432", postgresImage)
 	psql := func(sql string) (string, error) {
 		out, err := exec.Command("docker", "exec", "-i", name, "psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-U", "kompose", "-d", "shop", "-c", sql).CombinedOutput()

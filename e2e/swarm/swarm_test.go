@@ -139,12 +139,18 @@ services:
 `
 }
 
-// tempLeftovers are the private folders of resolved files left in the
-// temporary folder.
-func tempLeftovers(t *testing.T) []string {
+// tempLeftovers are the resolved files left in the temporary folder that
+// hold secret (other tests' runs, in parallel, have their own secrets).
+func tempLeftovers(t *testing.T, secret string) []string {
 	t.Helper()
-	m, _ := filepath.Glob(filepath.Join(os.TempDir(), "kompose-swarm-*"))
-	return m
+	m, _ := filepath.Glob(filepath.Join(os.TempDir(), "kompose-swarm-*", "*"))
+	var out []string
+	for _, f := range m {
+		if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), secret) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // TestSwarmStackLifecycle deploys a Swarm stack that depends on a local
@@ -175,7 +181,6 @@ func TestSwarmStackLifecycle(t *testing.T) {
 		defer cancel()
 		_, _ = c.Manager().Docker(ctx, "stack", "rm", project)
 	})
-	before := tempLeftovers(t)
 
 	// the dry run: the deploy command and the warnings; nothing deployed
 	res := r.kompose("-n", "*", "up", "-d")
@@ -312,7 +317,7 @@ func TestSwarmStackLifecycle(t *testing.T) {
 	}
 
 	// no resolved file (it held the secret) is left behind
-	if left := tempLeftovers(t); len(left) > len(before) {
+	if left := tempLeftovers(t, r.secret); len(left) > 0 {
 		t.Errorf("resolved files left behind: %v", left)
 	}
 }

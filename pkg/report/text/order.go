@@ -54,17 +54,22 @@ func (t *Text) stackOrder(s *plan.Stack) {
 		return
 	}
 	names := make([]string, len(after))
-	gated := false
+	gated, swarm := false, false
 	for i, a := range after {
 		names[i] = a.Name
 		gated = gated || o.Gated(a)
+		swarm = swarm || a.Swarm()
 	}
 	what := "waits for: " + strings.Join(names, ", ") + " to succeed"
 	if o.Reverse {
 		what = "waits for its dependents: " + strings.Join(names, ", ")
 	}
 	if gated {
-		what += fmt.Sprintf(", then every service of them running and healthy (or exited 0), up to %s (--wait-timeout)", o.WaitTimeout)
+		how := "every service of them running and healthy (or exited 0)"
+		if swarm {
+			how += "; a Swarm stack: its services converged"
+		}
+		what += fmt.Sprintf(", then %s, up to %s (--wait-timeout)", how, o.WaitTimeout)
 	}
 	fmt.Fprintf(t.w, "    %s\n", what)
 }
