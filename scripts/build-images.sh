@@ -11,6 +11,9 @@
 #   kompose-test/mariadb:10.11             bookworm + mariadb-server 10.11, with
 #                                          an entrypoint like the official
 #                                          image's (scripts/images/mariadb/)
+#   kompose-test/debian-pkg:bookworm       bookworm + man-db and bash-completion,
+#                                          man pages kept: a clean machine to
+#                                          install kompose's .deb in (e2e)
 #
 # An image is skipped when it exists and carries the current recipe hash (label
 # dev.kompose.provision.recipe); editing the recipe or the entrypoint rebuilds.
@@ -33,6 +36,7 @@ debian_image=$prefix/debian:$suite
 pg_image=$prefix/postgres:$pg_major
 pg_extra_tags=("$prefix/postgres:latest")
 my_image=$prefix/mariadb:10.11
+pkg_image=$prefix/debian-pkg:$suite
 recipe_label=dev.kompose.provision.recipe
 
 force=false
@@ -483,6 +487,38 @@ verify_mariadb() {
 	log "verified $my_image in $(since "$t0")"
 }
 
+# --- kompose-test/debian-pkg:bookworm --------------------------------------
+# The .deb's test machine: man-db (man -w), bash-completion (its loader
+# finds /usr/share/bash-completion/completions/kompose). The minbase images
+# tell dpkg to drop man pages (path-exclude in 99mmdebstrap); this one
+# removes that rule after its own packages are in, so that a package
+# installed later keeps its man page, as on a real Debian machine.
+pkg_changes=(
+	"ENV PATH=$std_path"
+	'ENV LANG=C.UTF-8'
+	'CMD ["bash"]'
+)
+# shellcheck disable=SC2016 # the hook's $1 (the rootfs) is expanded by mmdebstrap
+pkg_hook='rm -f "$1/etc/dpkg/dpkg.cfg.d/99mmdebstrap"'
+pkg_recipe=$(recipe_hash v1 "${mm_args[@]}" "${pkg_changes[@]}" man-db bash-completion "$pkg_hook")
+
+build_pkg() {
+	local t0 tar=$tmp/debian-pkg.tar old
+	t0=$(now)
+	old=$(image_id "$pkg_image")
+	log "building $pkg_image: mmdebstrap $suite + man-db, bash-completion"
+	mmdebstrap_tar "$tar" --include="man-db,bash-completion" --customize-hook="$pkg_hook"
+	local -a change_args=()
+	local c
+	for c in "${pkg_changes[@]}" "LABEL $recipe_label=$pkg_recipe"; do
+		change_args+=(--change "$c")
+	done
+	docker import "${change_args[@]}" --message "mmdebstrap $suite + man-db, bash-completion" "$tar" "$pkg_image" >/dev/null
+	rm -f "$tar"
+	drop_old "$old" "$pkg_image"
+	log "built $pkg_image in $(since "$t0")"
+}
+
 # --- main ----------------------------------------------------------------------
 built_pg=false
 if ! $force && image_current "$debian_image" "$debian_recipe"; then
@@ -519,5 +555,11 @@ fi
 if $built_my || $verify; then
 	verify_mariadb
 	untag_on_exit=()
+fi
+if ! $force && image_current "$pkg_image" "$pkg_recipe"; then
+	log "$pkg_image is up to date (recipe $pkg_recipe), skipping"
+else
+	ensure_mmdebstrap
+	build_pkg
 fi
 log "done in $(since "$t_start")"

@@ -7,7 +7,8 @@
 # ssh:// in the end-to-end suite), docker-registry (a local registry for the
 # update tests), iproute2 (ss, for the check below), mariadb-server and
 # mariadb-client (MariaDB tests), restic and age (offsite copies and
-# encryption of backups).
+# encryption of backups), zsh and fish (the completion scripts, driven in
+# the shells they are for).
 #
 # No service is enabled or started: the tests start their own sshd,
 # registry and PostgreSQL, as children, on loopback ports. Packages are
@@ -25,7 +26,7 @@
 # for users.
 set -euo pipefail
 
-want=(bash python3 gzip zstd procps time iproute2 postgresql postgresql-client mmdebstrap openssh-server openssh-client docker-registry mariadb-server mariadb-client restic age)
+want=(bash python3 gzip zstd procps time iproute2 postgresql postgresql-client mmdebstrap openssh-server openssh-client docker-registry mariadb-server mariadb-client restic age zsh fish)
 state_dir=/var/lib/kompose-test
 state=$state_dir/installed-packages
 policy=/usr/sbin/policy-rc.d

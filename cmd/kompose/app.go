@@ -7,10 +7,13 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/pkg/backup"
+	"github.com/kompose-dev/kompose/pkg/buildinfo"
 	"github.com/kompose-dev/kompose/pkg/commands"
+	"github.com/kompose-dev/kompose/pkg/complete"
 	"github.com/kompose-dev/kompose/pkg/compose"
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/env"
+	"github.com/kompose-dev/kompose/pkg/envcrypt"
 	"github.com/kompose-dev/kompose/pkg/fleet"
 	"github.com/kompose-dev/kompose/pkg/liblog"
 	"github.com/kompose-dev/kompose/pkg/output"
@@ -42,6 +45,7 @@ type App struct {
 	Proc    proc.Runner
 	Clock   run.Clock
 	Version string
+	Build   buildinfo.Info // version, commit, date (--version)
 	// Detect finds the compose command; nil means compose.Detect.
 	Detect func(compose.Lookup) ([]string, error)
 	// LibLog holds what compose-go logged (see liblog.Capture), to be
@@ -74,6 +78,9 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 func (a *App) Run(ctx context.Context, args []string) int {
 	if a.Clock == nil {
 		a.Clock = run.SystemClock{}
+	}
+	if len(args) > 1 && args[1] == complete.Entry { // before the options: they are words to complete
+		return complete.Answer(ctx, a.IO.Out, complete.Request{Words: args[2:], Cwd: a.Cwd, Environ: a.Environ, Proc: a.Proc})
 	}
 	status := exitOK
 	a.argv = args
@@ -202,7 +209,7 @@ func (a *App) commands() map[string]plan.CommandFunc {
 	cmds := map[string]plan.CommandFunc{}
 	dbs := db.Commands(db.Options{Cwd: a.Cwd, Now: a.Clock.Now, TTY: a.IO.ErrTTY})
 	vols := vol.Commands(vol.Options{Cwd: a.Cwd, Now: a.Clock.Now})
-	for _, m := range []map[string]plan.CommandFunc{dbs, vols, backup.Commands(dbs, vols)} {
+	for _, m := range []map[string]plan.CommandFunc{dbs, vols, backup.Commands(dbs, vols), envcrypt.Commands()} {
 		for name, f := range m {
 			cmds[name] = f
 		}

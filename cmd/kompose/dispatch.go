@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
 
 	"github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/engine"
@@ -27,6 +26,9 @@ type invocation struct {
 	stacks, all []stack.Stack
 	b           *plan.Builder
 	req         plan.Request
+	// root, when set, is the root instead of --root's (sync's removed
+	// stacks, from the files they were deployed with).
+	root string
 }
 
 // viewFunc collects a view of the command table (kind View) from the
@@ -70,9 +72,8 @@ func (a *App) show(v views.View, err error, asJSON bool) (int, error) {
 // action parses the words after the global options, looks the command up
 // in the command table and dispatches: --list, a view, or a plan to run.
 func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) {
-	if c.Bool("version") {
-		fmt.Fprintf(a.IO.Out, "kompose version %s (%s, %s/%s)\n", a.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		return exitOK, nil
+	if r, ok := commands.RootLine(c.Args().Slice()); ok && !r.Stacks || c.Bool("version") {
+		return a.rootCommand(ctx, r, c.Args().Slice()[min(1, c.NArg()):], c.Bool("json")) // --version: r is zero
 	}
 	fo := a.fleetOpts(c, a.argv)
 	defer func() { a.writeReport(fo, code, err) }()
@@ -96,6 +97,12 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 	if err != nil {
 		return exitUsage, err
 	}
+	if in.Command == commands.Sync && !in.Passthrough { // the one command of kind Root
+		var found bool
+		in.Args, found = commands.TakeJSON(in.Args)
+		fo.json = fo.json || found
+		return a.syncAction(ctx, c, in, fo)
+	}
 	if row := commands.Lookup(in.Command); row.ReadOnly && row.Owner == commands.Kompose && !in.Passthrough {
 		// kompose's read-only views also take --json after the command.
 		var found bool
@@ -113,7 +120,11 @@ func (a *App) action(ctx context.Context, c *cli.Context) (code int, err error) 
 // invoke selects the stacks of in and makes its builder and fleet.
 func (a *App) invoke(c *cli.Context, in *invocation) (*invocation, error) {
 	envRoot, _, _ := settings.FromEnviron(a.Environ)("KOMPOSE_ROOT")
-	root, stacks, all, err := stack.Open(c.String("root"), envRoot, a.Cwd, in.Pattern)
+	rootFlag := c.String("root")
+	if in.root != "" {
+		rootFlag = in.root
+	}
+	root, stacks, all, err := stack.Open(rootFlag, envRoot, a.Cwd, in.Pattern)
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -29,6 +29,11 @@ type fleetOpts struct {
 	// policy is the run's trust rule, for the files kompose reads back
 	// (the metrics file); nil means the invoking user's.
 	policy *trust.Policy
+	// onResult, when set, is told what the run did (sync records it).
+	onResult func(*run.Result)
+	// noPings: the process environment's pings and notifications are
+	// not this run's (sync's down before its up).
+	noPings bool
 }
 
 func (a *App) fleetOpts(c *cli.Context, args []string) fleetOpts {
@@ -49,9 +54,16 @@ func (a *App) writeReport(o fleetOpts, code int, err error) {
 // options ask for (pkg/report): the text for people (or, with --json, the
 // plan's JSON on stdout), the report, the metrics file and the pings.
 func (a *App) runPlan(ctx context.Context, r *run.Runner, p *plan.Plan, o fleetOpts, ios *output.IOStreams) int {
-	finish := report.Attach(r, p, report.Options{Version: a.Version, Argv: a.argv, Now: a.Clock.Now, Environ: a.Environ,
+	environ := a.Environ
+	if o.noPings {
+		environ = nil
+	}
+	finish := report.Attach(r, p, report.Options{Version: a.Version, Argv: a.argv, Now: a.Clock.Now, Environ: environ,
 		JSON: o.json, JSONOut: o.jsonOut, Collector: o.collector, MetricsFile: o.metrics, Policy: o.policy, Warn: a.IO.ErrOut}, ios)
 	res := r.Run(ctx, p)
+	if o.onResult != nil {
+		o.onResult(res)
+	}
 	if err := finish(); err != nil {
 		fmt.Fprintf(a.IO.ErrOut, "kompose: %v\n", err)
 		return exitFailed

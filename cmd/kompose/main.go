@@ -10,13 +10,15 @@ import (
 	"context"
 	"os"
 
+	"github.com/kompose-dev/kompose/pkg/buildinfo"
 	"github.com/kompose-dev/kompose/pkg/liblog"
 	"github.com/kompose-dev/kompose/pkg/output"
 	"github.com/kompose-dev/kompose/pkg/proc"
 )
 
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = ""
+// version, commit and date are stamped with -ldflags -X (scripts/package.sh);
+// unstamped, pkg/buildinfo reads what the Go toolchain recorded.
+var version, commit, date string
 
 func main() {
 	os.Exit(runMain(os.Args))
@@ -34,12 +36,14 @@ func runApp(args []string, configure func(*App)) int {
 	if err != nil {
 		cwd = "."
 	}
+	build := buildinfo.Read(buildinfo.Stamp{Version: version, Commit: commit, Date: date})
 	app := &App{
 		IO:      output.System(os.Getenv),
 		Environ: os.Environ(),
 		Cwd:     cwd,
 		Proc:    proc.OS{Relay: relay, Paths: &proc.PathCache{}},
-		Version: buildVersion(version),
+		Build:   build,
+		Version: build.Version,
 		// compose-go logs through logrus's global logger: take it over
 		// here, once, so nothing it logs reaches the terminal unmasked.
 		LibLog: liblog.Capture(),

@@ -37,6 +37,10 @@ func TestActionsFollowTable(t *testing.T) {
 	if want := commands.OfKind(commands.View); !equal(b.Own, want) {
 		t.Errorf("views %q; the table has %q", b.Own, want)
 	}
+	// The rows of kind Root are dispatched by name (syncAction).
+	if got := commands.OfKind(commands.Root); !equal(got, []string{commands.Sync}) {
+		t.Errorf("root commands %q; cmd/kompose dispatches only %q", got, commands.Sync)
+	}
 	var handled []string
 	for n := range a.views() {
 		handled = append(handled, n)

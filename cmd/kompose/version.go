@@ -1,23 +1,19 @@
 package main
 
-import "runtime/debug"
+import (
+	"context"
 
-// buildVersion returns the stamped version, else the module version the
-// binary was built from, else "devel".
-func buildVersion(stamped string) string {
-	if stamped != "" {
-		return stamped
+	"github.com/kompose-dev/kompose/pkg/commands"
+	"github.com/kompose-dev/kompose/pkg/views"
+)
+
+// rootCommand answers the root commands kompose answers without a root:
+// completion and version (and --version, r zero).
+func (a *App) rootCommand(ctx context.Context, r commands.RootCommand, rest []string, asJSON bool) (int, error) {
+	if r.Name == commands.Completion {
+		v, err := views.CompletionScript(rest)
+		return a.show(v, err, false)
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		v := bi.Main.Version
-		if v != "" && v != "(devel)" {
-			return v
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return "devel-" + s.Value[:12]
-			}
-		}
-	}
-	return "devel"
+	_, j := commands.TakeJSON(rest)
+	return a.show(views.CollectVersion(ctx, a.Build, j || asJSON, a.Proc, a.Environ, a.Detect), nil, j || asJSON)
 }

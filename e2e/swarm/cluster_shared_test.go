@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -32,15 +33,23 @@ type threeNodes struct {
 var the3 threeNodes
 
 // sharedCluster is the three-node cluster (one manager, two workers,
-// debianImage loaded into each). It skips t where no swarm can run
-// (needSwarm), and fails it when the cluster does not start.
+// debianImage loaded into each, a registry on the manager). It skips t
+// where no swarm or no registry can run (needSwarm, docker-registry),
+// and fails it when the cluster does not start.
 func sharedCluster(t *testing.T) *swarmtest.Cluster {
 	t.Helper()
 	needSwarm(t)
+	if _, err := exec.LookPath("docker-registry"); err != nil {
+		why := "docker-registry is not installed (Debian package docker-registry; scripts/install-deps.sh installs it)"
+		if os.Getenv("KOMPOSE_REQUIRE_ALL") == "1" {
+			t.Fatalf("%s; KOMPOSE_REQUIRE_ALL=1 makes this test required", why)
+		}
+		t.Skip(why)
+	}
 	the3.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		c, err := swarmtest.Start(ctx, swarmtest.Options{Prefix: clusterPrefix, Workers: 2, Images: []string{debianImage}})
+		c, err := swarmtest.Start(ctx, swarmtest.Options{Prefix: clusterPrefix, Workers: 2, Images: []string{debianImage}, Registry: true})
 		the3.mu.Lock()
 		the3.c, the3.err = c, err
 		the3.mu.Unlock()

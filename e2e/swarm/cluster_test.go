@@ -66,9 +66,11 @@ hook_post_down() {
 // kompose binary, each step checked with the docker CLI on the manager
 // and on each node: a dry run changes nothing; up spreads three replicas
 // over the three nodes; up with a new image tag rolls them to it;
-// rollback brings the old one back; a killed worker makes status say
-// degraded, then running 3/3 once the manager has rescheduled its task;
-// down returns when the stack is gone.
+// rollback brings the old one back; update with no newer image replaces
+// no task, and rolls them to the new digest once the tag moves (images
+// from the cluster's registry); a killed worker makes status say degraded, then running 3/3
+// once the manager has rescheduled its task; down returns when the stack
+// is gone.
 func TestClusterStack(t *testing.T) {
 	t.Parallel() // beside the tests of the single-node swarm
 	c := sharedCluster(t)
@@ -77,12 +79,23 @@ func TestClusterStack(t *testing.T) {
 	m := c.Manager()
 	const stack = "web" // the folder's name: the project's, the Swarm stack's
 
-	v2 := buildV2(t, ctx, "kompose-test/swarm-app:"+c.ID+"-v2")
-	loadBegin := time.Now()
-	if err := c.Load(ctx, v2); err != nil {
+	// The images come from the cluster's registry (on the manager), so
+	// that a tag has a digest: v1 (debianImage) as app:stable, v2 (with
+	// versionLabel=v2) as app:v2; update later moves app:stable to v2.
+	begin := time.Now()
+	v2local := buildV2(t, ctx, "kompose-test/swarm-app:"+c.ID+"-v2")
+	if err := c.Load(ctx, v2local); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("the v2 image loaded into the 3 nodes in %v", time.Since(loadBegin).Round(time.Millisecond))
+	v1, err := c.Push(ctx, debianImage, "app:stable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := c.Push(ctx, v2local, "app:v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("v2 built, loaded and both pushed in %v", time.Since(begin).Round(time.Millisecond))
 
 	r := newRoot(t)
 	hookLog := filepath.Join(r.dir, "hooks.log")
@@ -91,7 +104,7 @@ func TestClusterStack(t *testing.T) {
 	setEnv := func(image string) {
 		r.write(stack+"/.env", fmt.Sprintf("DOCKER_HOST=%s\nAPP_IMAGE=%s\nHOOK_LOG=%s\n", m.Host, image, hookLog))
 	}
-	setEnv(debianImage)
+	setEnv(v1)
 	t.Cleanup(func() { removeStack(t, c, stack) })
 
 	if !t.Run("dry run", func(t *testing.T) {
@@ -117,7 +130,7 @@ func TestClusterStack(t *testing.T) {
 			t.Fatalf("exit %d\n%s", res.code, res.all())
 		}
 		// up returns once the services have converged: no waiting here.
-		checkTasks(t, ctx, c, stack, debianImage, 3)
+		checkTasks(t, ctx, c, stack, v1, 3)
 		checkVersionOnNodes(t, ctx, c, stack, "")
 		if got := readFile(t, hookLog); got != "post_up 3\n" {
 			t.Errorf("hook log %q, want post_up seeing 3 running tasks", got)
@@ -152,14 +165,51 @@ func TestClusterStack(t *testing.T) {
 		if res.code != 0 {
 			t.Fatalf("exit %d\n%s", res.code, res.all())
 		}
-		checkTasks(t, ctx, c, stack, debianImage, 3)
+		checkTasks(t, ctx, c, stack, v1, 3)
 		checkVersionOnNodes(t, ctx, c, stack, "")
 		st, err := m.Docker(ctx, "service", "inspect", stack+"_app", "--format", "{{.UpdateStatus.State}}")
 		if err != nil || strings.TrimSpace(st) != "rollback_completed" {
 			t.Errorf("update state %q (%v), want rollback_completed", st, err)
 		}
 	})
-	setEnv(debianImage) // what runs now
+	setEnv(v1) // what runs now
+
+	t.Run("update without a new image replaces no task", func(t *testing.T) {
+		r := r.on(t)
+		before := dockerLines(t, ctx, m, "service", "ps", "-q", "--filter", "desired-state=running", stack+"_app")
+		res := r.kompose(stack, "update")
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.all())
+		}
+		after := dockerLines(t, ctx, m, "service", "ps", "-q", "--filter", "desired-state=running", stack+"_app")
+		if strings.Join(before, " ") != strings.Join(after, " ") {
+			t.Errorf("update replaced tasks of an unchanged image: before %v, after %v", before, after)
+		}
+		checkTasks(t, ctx, c, stack, v1, 3)
+	})
+
+	t.Run("update rolls to the tag's new digest", func(t *testing.T) {
+		r := r.on(t)
+		// app:stable now names v2's content.
+		if _, err := c.Push(ctx, v2local, "app:stable"); err != nil {
+			t.Fatal(err)
+		}
+		digest, err := m.Docker(ctx, "image", "inspect", "--format", "{{index .RepoDigests 0}}", v2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := r.kompose(stack, "update")
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.all())
+		}
+		checkTasks(t, ctx, c, stack, v1, 3) // the same tag
+		checkVersionOnNodes(t, ctx, c, stack, "v2")
+		spec, err := m.Docker(ctx, "service", "inspect", stack+"_app", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}")
+		_, wantDigest, _ := strings.Cut(strings.TrimSpace(digest), "@")
+		if err != nil || !strings.HasSuffix(strings.TrimSpace(spec), "@"+wantDigest) {
+			t.Errorf("the service's image %q (%v), want %s@%s", spec, err, v1, wantDigest)
+		}
+	})
 
 	t.Run("a killed worker: degraded, then converged", func(t *testing.T) {
 		r := r.on(t)

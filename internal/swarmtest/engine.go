@@ -50,7 +50,7 @@ func StartEngine(ctx context.Context, opts EngineOptions) (e *Engine, err error)
 	if !validPrefix(prefix) {
 		return nil, fmt.Errorf("swarmtest: prefix %q: at most 8 bytes of a-z, 0-9 and -", prefix)
 	}
-	c, err := newCluster(prefix, 0)
+	c, err := newCluster(prefix, 0, false)
 	if err != nil {
 		return nil, err
 	}

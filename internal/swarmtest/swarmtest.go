@@ -67,7 +67,14 @@ type Options struct {
 	// stops answering is marked down after a few of them. 2s when zero
 	// (Docker's default is 5s).
 	Heartbeat time.Duration
+	// Registry starts a registry (Debian's docker-registry) in the
+	// manager's namespace on <manager's address>:5000, which every node
+	// trusts over plain HTTP: [Cluster.Registry], [Cluster.Push].
+	Registry bool
 }
+
+// registryProgram is the registry Options.Registry starts.
+const registryProgram = "docker-registry"
 
 // Cluster is a running swarm. Its methods may be called from several
 // goroutines.
@@ -80,6 +87,9 @@ type Cluster struct {
 	Nodes []*Node
 	// Setup is how long Start took.
 	Setup time.Duration
+	// Registry is the address of the cluster's registry as the nodes
+	// reach it (<manager's address>:5000), "" without Options.Registry.
+	Registry string
 
 	switchNS string
 	stopOnce sync.Once
@@ -229,7 +239,12 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if opts.Workers < 0 || opts.Workers > 8 {
 		return nil, fmt.Errorf("swarmtest: %d workers: 0 to 8", opts.Workers)
 	}
-	c, err = newCluster(prefix, opts.Workers)
+	if opts.Registry {
+		if _, err := exec.LookPath(registryProgram); err != nil {
+			return nil, fmt.Errorf("swarmtest: %s is not installed (Debian package docker-registry; scripts/install-deps.sh installs it)", registryProgram)
+		}
+	}
+	c, err = newCluster(prefix, opts.Workers, opts.Registry)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +261,11 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	}
 	if err := c.each(func(n *Node) error { return n.start(ctx) }); err != nil {
 		return c, err
+	}
+	if opts.Registry {
+		if err := c.startRegistry(ctx); err != nil {
+			return c, err
+		}
 	}
 	if err := c.Load(ctx, opts.Images...); err != nil {
 		return c, err
@@ -271,7 +291,7 @@ func validPrefix(p string) bool {
 
 // newCluster makes the cluster's folder with its owner file and the
 // nodes' folders, and names everything.
-func newCluster(prefix string, workers int) (*Cluster, error) {
+func newCluster(prefix string, workers int, registry bool) (*Cluster, error) {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, err
@@ -291,6 +311,9 @@ func newCluster(prefix string, workers int) (*Cluster, error) {
 	// A /24 of 198.18.0.0/15 (the range set aside for network tests),
 	// chosen at random per cluster.
 	subnet := fmt.Sprintf("198.%d.%d", 18+int(b[2]&1), b[3])
+	if registry {
+		c.Registry = subnet + ".10:5000" // the manager's address
+	}
 	for i := 0; i <= workers; i++ {
 		n := &Node{
 			index:   i,
@@ -301,7 +324,7 @@ func newCluster(prefix string, workers int) (*Cluster, error) {
 			netns:   fmt.Sprintf("%s-n%d", id, i),
 		}
 		n.Host = "unix://" + filepath.Join(n.dir, "d.sock")
-		if err := n.prepare(id); err != nil {
+		if err := n.prepare(id, c.Registry); err != nil {
 			c.Nodes = append(c.Nodes, n)
 			return c, errors.Join(err, c.Stop())
 		}
@@ -311,15 +334,19 @@ func newCluster(prefix string, workers int) (*Cluster, error) {
 }
 
 // prepare makes the node's folders and its dockerd's arguments.
-func (n *Node) prepare(id string) error {
+func (n *Node) prepare(id, registry string) error {
 	for _, sub := range []string{"data", "exec"} {
 		if err := os.MkdirAll(filepath.Join(n.dir, sub), 0o700); err != nil {
 			return fmt.Errorf("swarmtest: %w", err)
 		}
 	}
-	// An empty configuration: the machine's daemon.json may set a
+	// A configuration of its own: the machine's daemon.json may set a
 	// data-root, a storage driver or address pools.
-	if err := os.WriteFile(filepath.Join(n.dir, "daemon.json"), []byte("{}\n"), 0o600); err != nil {
+	config := "{}\n"
+	if registry != "" {
+		config = fmt.Sprintf("{\"insecure-registries\": [%q]}\n", registry)
+	}
+	if err := os.WriteFile(filepath.Join(n.dir, "daemon.json"), []byte(config), 0o600); err != nil {
 		return fmt.Errorf("swarmtest: %w", err)
 	}
 	n.args = []string{
@@ -418,6 +445,67 @@ func (n *Node) start(ctx context.Context) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// startRegistry starts the registry in the manager's namespace, its
+// storage and log in the cluster's folder, and waits until it answers.
+// It ends with the cluster (Stop kills what names the folder).
+func (c *Cluster) startRegistry(ctx context.Context) error {
+	dir := filepath.Join(c.Dir, "registry")
+	if err := os.MkdirAll(filepath.Join(dir, "storage"), 0o700); err != nil {
+		return fmt.Errorf("swarmtest: %w", err)
+	}
+	config := filepath.Join(dir, "config.yml")
+	content := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "storage"), c.Registry)
+	if err := os.WriteFile(config, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("swarmtest: %w", err)
+	}
+	log, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		return fmt.Errorf("swarmtest: %w", err)
+	}
+	defer log.Close()
+	cmd := exec.Command("nsenter", "--net=/run/netns/"+c.Manager().netns, "--", registryProgram, "serve", config)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("swarmtest: starting the registry: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	for {
+		// Asked from the manager's namespace, as the nodes ask.
+		if _, err := run(ctx, nil, "nsenter", "--net=/run/netns/"+c.Manager().netns, "--",
+			"bash", "-c", `exec 3<>"/dev/tcp/${1%:*}/${1#*:}"`, "bash", c.Registry); err == nil {
+			return nil
+		}
+		select {
+		case <-done:
+			b, _ := os.ReadFile(filepath.Join(dir, "log"))
+			return fmt.Errorf("swarmtest: the registry ended at start:\n%s", b)
+		case <-ctx.Done():
+			return fmt.Errorf("swarmtest: the registry does not answer on %s: %w", c.Registry, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Push tags image (on the manager's engine, which must have it: see
+// [Cluster.Load]) as <Registry>/<name> and pushes it to the cluster's
+// registry; it returns that reference. The nodes pull it from there.
+func (c *Cluster) Push(ctx context.Context, image, name string) (string, error) {
+	if c.Registry == "" {
+		return "", errors.New("swarmtest: Push: the cluster has no registry (Options.Registry)")
+	}
+	ref := c.Registry + "/" + name
+	m := c.Manager()
+	if _, err := m.Docker(ctx, "tag", image, ref); err != nil {
+		return "", fmt.Errorf("swarmtest: %w", err)
+	}
+	if _, err := m.Docker(ctx, "push", "-q", ref); err != nil {
+		return "", fmt.Errorf("swarmtest: pushing %s: %w", ref, err)
+	}
+	return ref, nil
 }
 
 // Load copies images of the machine's engine into every node: one

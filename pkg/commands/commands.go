@@ -45,6 +45,9 @@ const (
 	// View is a read-only view kompose answers before any plan is made
 	// (hooks, status, hosts): no hook, no lock.
 	View
+	// Root is a command of the whole root that chooses its stacks itself
+	// and runs plans of other commands for them (sync: up -d, down).
+	Root
 )
 
 func (k Kind) String() string {
@@ -53,6 +56,8 @@ func (k Kind) String() string {
 		return "action"
 	case View:
 		return "view"
+	case Root:
+		return "root"
 	}
 	return "compose"
 }
@@ -156,6 +161,9 @@ func reads(name, summary string) Command {
 	return Command{Name: name, Kind: Pass, Lock: LockNone, Engine: true, ReadOnly: true, Summary: summary}
 }
 
+// quiet: a person's command at a terminal, never a cron job's: no pings.
+func quiet(c Command) Command { c.Pings = false; return c }
+
 func reverses(c Command) Command { c.Reverses = true; return c }
 
 // on sets what c means for a Swarm stack.
@@ -245,9 +253,12 @@ func Table() []Command {
 		on(SwarmSame, kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action)),
 		on(SwarmAnswers, kompose(changes("update", "pull, recreate what changed"), Action)),
 		on(SwarmAnswers, kompose(changes("rollback", "back to the images before an update"), Action)),
+		on(SwarmSame, kompose(quiet(local(changes("env:encrypt", "encrypt the .env to .env.age with age"))), Action)),
+		on(SwarmSame, kompose(quiet(local(changes("env:edit", "edit the .env.age: decrypt, $EDITOR, check, encrypt"))), Action)),
 		on(SwarmSame, kompose(local(reads("hooks", "the hooks a command would run")), View)),
 		on(SwarmSame, kompose(reads("hosts", "the engines the stacks use"), View)),
 		on(SwarmAnswers, kompose(reads("status", "state, health, engine and last dump of each stack"), View)),
+		on(SwarmSame, kompose(changes("sync", "follow the root's git upstream: fast-forward, up -d the stacks that changed"), Root)),
 	}
 }
 

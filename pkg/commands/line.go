@@ -18,22 +18,97 @@ type Line struct {
 	Passthrough bool
 }
 
-// Hosts is the one command that needs no pattern: "kompose hosts
-// [--json]" is "kompose '*' hosts".
-const Hosts = "hosts"
+// The commands of the root run over every stack: "kompose hosts
+// [--json]" is "kompose '*' hosts"; "kompose sync [options]" is
+// "kompose '*' sync [options]".
+const (
+	Hosts = "hosts"
+	Sync  = "sync"
+)
+
+// Root command names kompose answers without a root or a stack.
+const (
+	Completion = "completion"
+	Version    = "version"
+)
+
+// RootCommand is a command typed without a pattern ("kompose hosts",
+// "kompose version", "kompose completion bash"). It wins over a stack of
+// the same name only with the words it takes: "kompose version --json" is
+// kompose's version, "kompose version ps" the stack "version"'s ps, and
+// "kompose '*' version" compose's version in every stack.
+type RootCommand struct {
+	Name string
+	// Usage is what follows the name ("bash|zsh|fish", "[--json]").
+	Usage string
+	// Summary says what it is for, in a few words.
+	Summary string
+	// Stacks: the command is the table's command of that name run over
+	// every stack (its line gets the pattern "*"); otherwise kompose
+	// answers it itself, without reading any root.
+	Stacks bool
+	// Words are the words it takes after its name, all optional: what
+	// completion offers there.
+	Words []string
+	// Takes reports whether the words after the name are its own, so that
+	// the line is this root command and not a pattern.
+	Takes func(rest []string) bool
+}
+
+// RootCommands are the commands typed without a pattern, in name order.
+// --help, the man page and completion list them from here.
+func RootCommands() []RootCommand {
+	onlyJSON := func(rest []string) bool {
+		r, _ := TakeJSON(rest)
+		return len(r) == 0
+	}
+	return []RootCommand{
+		{Name: Completion, Usage: "bash|zsh|fish", Summary: "print the shell's completion script (see the README)",
+			Words: []string{"bash", "fish", "zsh"},
+			Takes: func(rest []string) bool {
+				if len(rest) == 0 {
+					return true
+				}
+				_, isCommand := Find(rest[0])
+				return len(rest) == 1 && !isCommand && !strings.HasPrefix(rest[0], "-")
+			}},
+		{Name: Hosts, Usage: "[--json]", Summary: "the engines the stacks use (kompose \"*\" hosts)", Stacks: true,
+			Words: []string{"--json"}, Takes: onlyJSON},
+		{Name: Sync, Usage: "[--fetch] [--remove] [--verify] [--allowed-signers FILE] [--rollback] [--json]",
+			Summary: "follow the root's git upstream: fast-forward, up -d the stacks that changed (docs/git.md)", Stacks: true,
+			Words: []string{"--allowed-signers", "--fetch", "--json", "--remove", "--rollback", "--verify"},
+			Takes: func(rest []string) bool { return len(rest) == 0 || strings.HasPrefix(rest[0], "-") }},
+		{Name: Version, Usage: "[--json]", Summary: "kompose's version, commit and build date; with --json also docker's, compose's and bash's",
+			Words: []string{"--json"}, Takes: onlyJSON},
+	}
+}
+
+// RootLine returns the root command the words after the global options are,
+// when they are one (see [RootCommand]).
+func RootLine(args []string) (RootCommand, bool) {
+	if len(args) == 0 {
+		return RootCommand{}, false
+	}
+	for _, r := range RootCommands() {
+		if r.Name == args[0] && r.Takes(args[1:]) {
+			return r, true
+		}
+	}
+	return RootCommand{}, false
+}
 
 // Words returns the words after the global options with every --dry-run
-// after the pattern taken out, and whether there was one; "hosts" alone
-// (or with --json) gets the pattern "*".
+// after the pattern taken out, and whether there was one. A root command
+// run over every stack ("hosts" alone or with --json, "sync" alone or
+// followed by options) gets the pattern "*"; followed by a command
+// ("kompose sync up -d") it is the pattern, a stack's name.
 func Words(args []string) ([]string, bool) {
 	dryRun := false
 	if len(args) > 1 {
 		args, dryRun = TakeDryRun(args)
 	}
-	if len(args) > 0 && args[0] == Hosts {
-		if rest, _ := TakeJSON(args[1:]); len(rest) == 0 {
-			args = append([]string{"*"}, args...)
-		}
+	if r, ok := RootLine(args); ok && r.Stacks {
+		args = append([]string{"*"}, args...)
 	}
 	return args, dryRun
 }

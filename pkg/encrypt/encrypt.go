@@ -83,15 +83,22 @@ func readTrusted(pol trust.Policy, use, path string, private bool) ([]byte, erro
 // Recipients reads the recipients file at path (one age public key,
 // age1…, per line; # comments): those every backup is encrypted to.
 func Recipients(pol trust.Policy, path string) ([]age.Recipient, error) {
-	b, err := readTrusted(pol, "encrypt backups to the recipients of", path, false)
+	return RecipientsFrom(pol, "encrypt backups to the recipients of", VarRecipients, path)
+}
+
+// RecipientsFrom is [Recipients] for another use (use says what kompose
+// does with them, for trust refusals); what names where path came from
+// in errors (a variable, an option).
+func RecipientsFrom(pol trust.Policy, use, what, path string) ([]age.Recipient, error) {
+	b, err := readTrusted(pol, use, path, false)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", VarRecipients, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	rs, err := age.ParseRecipients(bytes.NewReader(b))
 	if err != nil {
 		// age's parse errors name the line, never a private key's
 		// value (this file holds public keys).
-		return nil, fmt.Errorf("%s=%s: %v", VarRecipients, path, err)
+		return nil, fmt.Errorf("%s=%s: %v", what, path, err)
 	}
 	return rs, nil
 }
@@ -101,7 +108,14 @@ func Recipients(pol trust.Policy, path string) ([]age.Recipient, error) {
 // readable by group or others (age-keygen writes 0600): the key should
 // have been private, and a backup encrypted to it is not.
 func Identities(pol trust.Policy, path string) ([]age.Identity, error) {
-	b, err := readTrusted(pol, "decrypt backups with the keys of", path, true)
+	return IdentitiesFor(pol, "decrypt backups with the keys of", path)
+}
+
+// IdentitiesFor is [Identities] for another use of the keys (use says
+// what kompose does with them, for trust refusals: "decrypt .env.age
+// files with the keys of").
+func IdentitiesFor(pol trust.Policy, use, path string) ([]age.Identity, error) {
+	b, err := readTrusted(pol, use, path, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", VarIdentity, err)
 	}
@@ -136,6 +150,29 @@ func Reader(r io.Reader, ids []age.Identity) (io.Reader, error) {
 		return nil, fmt.Errorf("not a readable age file: %v", err)
 	}
 	return dr, nil
+}
+
+// DecryptAll decrypts the age file data with ids, in memory, and returns
+// its content, at most max bytes. Its errors name no key and no content:
+// a wrong key, a file cut short or changed since it was encrypted.
+func DecryptAll(data []byte, ids []age.Identity, max int64) ([]byte, error) {
+	if !IsEncrypted(data) {
+		return nil, errors.New("not an age file (it does not start with the age header)")
+	}
+	r, err := Reader(bytes.NewReader(data), ids)
+	if err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		clear(out)
+		return nil, fmt.Errorf("cut short or changed since it was encrypted (%v)", err)
+	}
+	if int64(len(out)) > max {
+		clear(out)
+		return nil, fmt.Errorf("decrypts to more than %d bytes", max)
+	}
+	return out, nil
 }
 
 // Plain is name without the .age extension.

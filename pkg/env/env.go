@@ -63,6 +63,12 @@ type Env struct {
 	lines map[string]Note
 	// stack is set on a stack's environment (a Clone of the root's).
 	stack bool
+	// process is the process layer as [FromEnviron] got it, shared by
+	// clones (never changed).
+	process map[string]string
+	// secret are the variables an encrypted .env set: secrets whatever
+	// their names (see [Env.LoadData]).
+	secret map[string]bool
 }
 
 // New returns an empty Env.
@@ -74,6 +80,7 @@ func New() *Env {
 // [os.Environ] returns them) as the process layer.
 func FromEnviron(environ []string) *Env {
 	e := New()
+	e.process = make(map[string]string, len(environ))
 	for _, kv := range environ {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
@@ -81,8 +88,28 @@ func FromEnviron(environ []string) *Env {
 		}
 		e.vals[k] = v
 		e.source[k] = SourceProcess
+		e.process[k] = v
 	}
 	return e
+}
+
+// FromProcess returns the value name had in the process environment
+// [FromEnviron] was given, whatever a .env or -e set since: for settings
+// no file may change (KOMPOSE_AGE_IDENTITY_FILE, EDITOR).
+func (e *Env) FromProcess(name string) (string, bool) {
+	v, ok := e.process[name]
+	return v, ok
+}
+
+// ProcessEnviron returns the process environment [FromEnviron] was given,
+// as KEY=VALUE strings in no particular order: for a program that should
+// not see what the .env files set (the editor of env:edit).
+func (e *Env) ProcessEnviron() []string {
+	out := make([]string, 0, len(e.process))
+	for k, v := range e.process {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 // Clone returns an independent copy of e.
@@ -92,6 +119,13 @@ func (e *Env) Clone() *Env {
 		vals:      make(map[string]string, len(e.vals)+8),
 		source:    make(map[string]Source, len(e.source)+8),
 		overrides: make(map[string]string, len(e.overrides)),
+		process:   e.process,
+	}
+	if len(e.secret) > 0 {
+		c.secret = make(map[string]bool, len(e.secret))
+		for k := range e.secret {
+			c.secret[k] = true
+		}
 	}
 	for k, v := range e.vals {
 		c.vals[k] = v
@@ -158,10 +192,32 @@ func (e *Env) LoadFile(path string, src Source) error {
 	if err != nil {
 		return fmt.Errorf("read env file: %w", err)
 	}
+	return e.LoadData(path, data, src, false)
+}
+
+// LoadData is [Env.LoadFile] for the content data of the file at path,
+// read (or decrypted) by the caller; path only names the file in errors
+// and notes. When encrypted is set (a .env.age), every variable data
+// names is a secret from now on, whatever its name: [NewMasker] masks its
+// value and [Masker.Value] shows it as [Mask], in this Env and its
+// clones; its errors and notes name no value nor reference of it.
+func (e *Env) LoadData(path string, data []byte, src Source, encrypted bool) error {
 	override := func(k string) (string, bool) { v, ok := e.overrides[k]; return v, ok }
-	res, err := parseDotenv(path, data, override, e.Get, (&Masker{patterns: secretPatterns(e)}).IsSecret)
+	isSecret := e.nameMasker().IsSecret
+	if encrypted {
+		isSecret = func(string) bool { return true }
+	}
+	res, err := parseDotenv(path, data, override, e.Get, isSecret)
 	if err != nil {
 		return err
+	}
+	if encrypted {
+		if e.secret == nil {
+			e.secret = map[string]bool{}
+		}
+		for _, st := range res.order {
+			e.secret[st.key] = true
+		}
 	}
 	allowed := e.allowed()
 	for _, st := range res.order {

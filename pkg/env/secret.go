@@ -130,13 +130,15 @@ const strongLen = 8
 // for the same reason.
 type Masker struct {
 	patterns []string // KOMPOSE_SECRETS, upper case
-	values   []string // secret values, longest first
-	public   []string // never masked
+	// names are secret whatever their names: set by an encrypted .env.
+	names  map[string]bool
+	values []string // secret values, longest first
+	public []string // never masked
 }
 
 // NewMasker returns a Masker for the secret variables of e.
 func NewMasker(e *Env) *Masker {
-	m := &Masker{patterns: secretPatterns(e)}
+	m := e.nameMasker()
 	seen := map[string]bool{}
 	for k, v := range e.vals {
 		// The password of a URL is a secret whatever the variable's name
@@ -163,6 +165,12 @@ func NewMasker(e *Env) *Masker {
 	// Longest first, so a secret containing another is masked whole.
 	sortLongestFirst(m.values)
 	return m
+}
+
+// nameMasker is a Masker that knows which of e's names are secret
+// (KOMPOSE_SECRETS, the variables of an encrypted .env), without values.
+func (e *Env) nameMasker() *Masker {
+	return &Masker{patterns: secretPatterns(e), names: e.secret}
 }
 
 // secretPatterns are the names and patterns of KOMPOSE_SECRETS in e, upper
@@ -334,6 +342,9 @@ func (m *Masker) IsSecret(name string) bool {
 	}
 	if m == nil {
 		return false
+	}
+	if m.names[name] {
+		return true
 	}
 	u := strings.ToUpper(name)
 	for _, p := range m.patterns {
@@ -550,6 +561,8 @@ func (m *Masker) StringAfterCut(s string) string {
 // e's own layer are warned about: a stack's .env in a stack's
 // environment, the others in the root's.
 func (e *Env) weakNotes() []Note {
+	// By name only: a value secret merely because a .env.age set it
+	// (PORT=8080) is masked, but not warned about on every run.
 	m := &Masker{patterns: secretPatterns(e)}
 	var out []Note
 	for _, k := range slices.Sorted(maps.Keys(e.vals)) {
@@ -599,6 +612,8 @@ func WeakIn(e *Env, texts ...string) []string {
 	for _, n := range e.weakNotes() {
 		noted[n.Key] = true
 	}
+	// By name only: a value secret merely because a .env.age set it
+	// (PORT=8080) is masked, but not warned about on every run.
 	m := &Masker{patterns: secretPatterns(e)}
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(e.vals)) {

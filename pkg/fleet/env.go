@@ -15,10 +15,17 @@ import (
 const EnvUse = "read variables from"
 
 // BaseEnv is the environment every stack starts from: the process
-// environment, the root .env, --network and -e. The root .env is read only
-// when tree trusts it and every folder above it (a .env can make kompose
-// run code: KOMPOSE_COMPOSE); tree nil means the invoking user's policy.
+// environment, the root .env (or .env.age, decrypted in memory), --network
+// and -e. The root .env is read only when tree trusts it and every folder
+// above it (a .env can make kompose run code: KOMPOSE_COMPOSE); tree nil
+// means the invoking user's policy.
 func BaseEnv(o Options, tree *trust.Tree) (*env.Env, error) {
+	return baseEnv(o, tree, nil)
+}
+
+// baseEnv is [BaseEnv] with the keys of .env.age files (nil: read them
+// when needed).
+func baseEnv(o Options, tree *trust.Tree, keys *Keys) (*env.Env, error) {
 	base := env.FromEnviron(o.Environ)
 	if o.Network != "" {
 		base.Override("NETWORK_NAME", o.Network, env.SourceNetwork)
@@ -29,25 +36,24 @@ func BaseEnv(o Options, tree *trust.Tree) (*env.Env, error) {
 	if o.Context != "" {
 		SetContext(base, o.Context)
 	}
-	if p := stack.RootEnvFile(o.Root); p != "" {
-		if err := loadEnv(base, p, env.SourceRootEnv, tree); err != nil {
-			return nil, err
-		}
+	if err := loadEnvFiles(base, stack.RootEnvFile(o.Root), stack.RootEnvAgeFile(o.Root), env.SourceRootEnv, tree, keys); err != nil {
+		return nil, err
 	}
 	return base, nil
 }
 
 // StackEnv returns the merged environment of st: a copy of base with the
-// stack's .env loaded, when tree trusts it (see [BaseEnv]).
+// stack's .env (or .env.age) loaded, when tree trusts it (see [BaseEnv]).
 func StackEnv(base *env.Env, st stack.Stack, tree *trust.Tree) (*env.Env, error) {
+	return stackEnv(base, st, tree, nil)
+}
+
+// stackEnv is [StackEnv] with the keys of .env.age files (nil: read them
+// when needed).
+func stackEnv(base *env.Env, st stack.Stack, tree *trust.Tree, keys *Keys) (*env.Env, error) {
 	st = st.Companions()
 	e := base.Clone()
-	if st.EnvFile != "" {
-		if err := loadEnv(e, st.EnvFile, env.SourceStackEnv, tree); err != nil {
-			return e, err
-		}
-	}
-	return e, nil
+	return e, loadEnvFiles(e, st.EnvFile, st.EnvAgeFile, env.SourceStackEnv, tree, keys)
 }
 
 // loadEnv checks the .env file at path and the folders above it with tree,
@@ -71,7 +77,7 @@ func loadEnv(e *env.Env, path string, src env.Source, tree *trust.Tree) error {
 // names of the files kompose reads there. Masking a secret equal to one of
 // them would reveal it.
 func PublicWords(root string, st stack.Stack, more ...string) []string {
-	w := []string{root, stack.EnvFileName, stack.HooksFileName, hooks.DirName}
+	w := []string{root, stack.EnvFileName, stack.EnvAgeFileName, stack.HooksFileName, hooks.DirName}
 	if st.Name != "" {
 		w = append(w, st.Name, st.Dir, filepath.Base(st.ComposeFile))
 	}

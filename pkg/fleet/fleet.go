@@ -46,6 +46,8 @@ type Fleet struct {
 	base     *env.Env
 	baseErr  error
 	baseRead bool
+	// keys decrypt the .env.age files, read once for the run.
+	keys *Keys
 
 	members map[string]*Member
 	// loaded are the members read so far, in the order they were read.
@@ -99,7 +101,8 @@ func (f *Fleet) Policy() trust.Policy { return f.tree.Policy }
 // read once. Callers must not change it.
 func (f *Fleet) Base() (*env.Env, error) {
 	if !f.baseRead {
-		f.base, f.baseErr = BaseEnv(f.opts, f.tree)
+		f.keys = NewKeys(env.FromEnviron(f.opts.Environ), f.tree.Policy)
+		f.base, f.baseErr = baseEnv(f.opts, f.tree, f.keys)
 		f.baseRead = true
 	}
 	return f.base, f.baseErr
@@ -126,7 +129,7 @@ func (f *Fleet) Stack(st stack.Stack) *Member {
 	if base == nil {
 		base = env.FromEnviron(f.opts.Environ)
 	}
-	e, err := StackEnv(base, st, f.tree)
+	e, err := stackEnv(base, st, f.tree, f.keys)
 	m := &Member{Stack: st, Env: e, Err: err, Masker: env.NewMasker(e).WithPublic(PublicWords(f.opts.Root, st)...)}
 	f.members[st.Name] = m
 	f.loaded = append(f.loaded, m)

@@ -7,6 +7,7 @@
 package proc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -326,4 +327,15 @@ func LastLine(s string) string {
 		}
 	}
 	return ""
+}
+
+// Output runs argv with the environment environ, no input and at most
+// timeout, and returns its standard output (also when it fails: a program
+// may print part of its answer before it gives up); its standard error
+// is dropped. For the short questions kompose asks programs (versions,
+// docker contexts), never for a hook.
+func Output(ctx context.Context, r Runner, environ []string, timeout time.Duration, argv ...string) ([]byte, error) {
+	var out bytes.Buffer
+	err := r.Run(ctx, Cmd{Argv: argv, Env: environ, Stdin: bytes.NewReader(nil), Stdout: &out, Stderr: io.Discard, Timeout: timeout})
+	return out.Bytes(), err
 }

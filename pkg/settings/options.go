@@ -38,7 +38,9 @@ const UsageText = `kompose [global options] <pattern> [--] <command> [args...]
      kompose "*" status        (state, health, engine and last dump of each stack;
                                exit 0 only when all run and are healthy)
      kompose "*" status --json (the same as JSON; see docs/json.md)
-     kompose hosts             (each engine the stacks use: answers? version, stacks)`
+     kompose hosts             (each engine the stacks use: answers? version, stacks)
+     kompose version --json    (versions of kompose, docker, compose, bash: bug reports)
+     kompose completion bash   (the shell's completion script; also zsh, fish)`
 
 // GlobalFlags are kompose's global options, before the pattern. Each
 // description says its default and the KOMPOSE_* variable behind it; the
@@ -63,7 +65,7 @@ func GlobalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "with-deps", Usage: "also run the stacks the selected ones depend on, transitively (for down, stop, kill, rm, pause: the stacks that depend on them)"},
 		&cli.StringFlag{Name: "wait-timeout", Usage: "for up: how long a stack waits for the stacks it depends on to be running and healthy (`DURATION`; default 2m, also $KOMPOSE_WAIT_TIMEOUT; 0: do not wait)"},
 		&cli.StringFlag{Name: "lock-timeout", Usage: "how long to wait for a stack's lock, held by another kompose changing it (`DURATION`; default 1m, also $KOMPOSE_LOCK_TIMEOUT; 0: fail at once; the database lock's is db:*'s --db-lock-timeout)"},
-		&cli.BoolFlag{Name: "version", Usage: "print the version"},
+		&cli.BoolFlag{Name: "version", Usage: "print the version, the commit and the build date (kompose version --json: also docker's, compose's and bash's)"},
 		&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "print this help"},
 	}
 }

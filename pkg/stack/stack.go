@@ -27,6 +27,9 @@ var composeFileNames = [...]string{"compose.yaml", "compose.yml", "docker-compos
 const (
 	EnvFileName   = ".env"
 	HooksFileName = "hooks.sh"
+	// EnvAgeFileName is a .env encrypted with age: read, decrypted in
+	// memory, where the plain .env would be (pkg/fleet).
+	EnvAgeFileName = ".env.age"
 )
 
 // Stack is one stack folder.
@@ -35,6 +38,7 @@ type Stack struct {
 	Dir         string // absolute path of the folder
 	ComposeFile string // absolute path of the compose file
 	EnvFile     string // absolute path of .env, "" when there is none
+	EnvAgeFile  string // absolute path of .env.age, "" when there is none
 	HooksFile   string // absolute path of hooks.sh, "" when there is none
 
 	// lazy is set for a stack found by [Open] among those the pattern did
@@ -90,6 +94,12 @@ func ResolveRoot(flag, env, cwd string) (string, error) {
 // Discover returns the stacks under root in name order.
 func Discover(root string) ([]Stack, error) { return discover(root, false) }
 
+// Scan returns the stacks under root in name order with only their
+// compose files looked up (what makes a folder a stack); their .env and
+// hooks.sh are looked up by [Stack.Companions]. For shell completion,
+// which needs only the names.
+func Scan(root string) ([]Stack, error) { return discover(root, true) }
+
 // discover finds the stacks under root; with lazy, it looks up only their
 // compose files (what makes a folder a stack), not their companions.
 func discover(root string, lazy bool) ([]Stack, error) {
@@ -143,6 +153,9 @@ func load(name, dir string, lazy bool) (Stack, bool) {
 func (s *Stack) lookupCompanions() {
 	if p := filepath.Join(s.Dir, EnvFileName); exists(p) {
 		s.EnvFile = p
+	}
+	if p := filepath.Join(s.Dir, EnvAgeFileName); exists(p) {
+		s.EnvAgeFile = p
 	}
 	if p := filepath.Join(s.Dir, HooksFileName); exists(p) {
 		s.HooksFile = p
@@ -224,6 +237,16 @@ func Names(stacks []Stack) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// RootEnvAgeFile returns the path of the root's .env.age, or "" when it
+// has none.
+func RootEnvAgeFile(root string) string {
+	p := filepath.Join(root, EnvAgeFileName)
+	if exists(p) {
+		return p
+	}
+	return ""
 }
 
 // RootEnvFile returns the path of the root's .env, or "" when it has none.

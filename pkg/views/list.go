@@ -178,11 +178,10 @@ func (s *ListStack) text(w, errw io.Writer, st, est output.Style) {
 	for _, line := range s.Notes {
 		fmt.Fprintf(errw, "%s %s: %s\n", est.Yellow("warning:"), s.Name, line)
 	}
-	switch {
-	case s.EnvErr != nil:
+	if s.EnvErr != nil {
 		problem("env", s.EnvErr)
-	case s.EnvFile != "":
-		fmt.Fprintf(w, "  env:      %s\n", stack.EnvFileName)
+	} else if name := envName(s.Stack); name != "" {
+		fmt.Fprintf(w, "  env:      %s\n", name)
 	}
 	if !s.Engine.Default() {
 		// Only a stack on another engine says so: the others run where
@@ -296,6 +295,9 @@ func (l *List) JSON(errw io.Writer) jsonout.List {
 func (s *ListStack) json(errw io.Writer) jsonout.ListStack {
 	files := maskAll(s.Mask, s.ComposeFiles)
 	ls := jsonout.ListStack{Name: s.Name, Dir: s.Dir, ComposeFile: s.ComposeFile, ComposeFiles: files, EnvFile: s.EnvFile, HooksFile: s.HooksFile, Hooks: []jsonout.ListHook{}, Services: []jsonout.Service{}, Errors: []string{}}
+	if s.EnvFile == "" && s.EnvAgeFile != "" {
+		ls.EnvFile, ls.EnvEncrypted = s.EnvAgeFile, true
+	}
 	for _, p := range s.problems() {
 		ls.Errors = append(ls.Errors, p.what+": "+s.Mask.String(p.err.Error()))
 		fmt.Fprintf(errw, "!!! %s: %s\n", s.Name, s.Mask.String(p.err.Error()))
@@ -320,4 +322,16 @@ func (s *ListStack) json(errw io.Writer) jsonout.ListStack {
 		ls.Services = append(ls.Services, jsonout.Service{Name: sv.Name, Image: s.Mask.String(sv.Image)})
 	}
 	return ls
+}
+
+// envName is how --list names the stack's .env: .env, or .env.age
+// (encrypted) when it has only that; "" when it has neither.
+func envName(s stack.Stack) string {
+	switch {
+	case s.EnvFile != "":
+		return stack.EnvFileName
+	case s.EnvAgeFile != "":
+		return stack.EnvAgeFileName + " (encrypted)"
+	}
+	return ""
 }

@@ -357,8 +357,10 @@ type ListStack struct {
 	// ComposeFiles are the files compose reads, in its order (the
 	// override file, COMPOSE_FILE); ComposeFile is the one that makes the
 	// folder a stack.
-	ComposeFiles []string   `json:"compose_files"`
-	EnvFile      string     `json:"env_file"`
+	ComposeFiles []string `json:"compose_files"`
+	EnvFile      string   `json:"env_file"`
+	// EnvEncrypted is set when EnvFile is a .env.age.
+	EnvEncrypted bool       `json:"env_encrypted,omitempty"`
 	HooksFile    string     `json:"hooks_file"`
 	Project      string     `json:"project"`
 	Engine       string     `json:"engine"`

@@ -84,7 +84,7 @@ func TestSchemaPinned(t *testing.T) {
 	for _, d := range []struct {
 		kind string
 		v    any
-	}{{KindList, List{}}, {KindHooks, Hooks{}}, {KindStatus, Status{}}, {KindDBList, DBList{}}, {KindVolList, VolList{}}, {KindPlan + ", " + KindReport, Run{}}, {KindHosts, Hosts{}}} {
+	}{{KindList, List{}}, {KindHooks, Hooks{}}, {KindStatus, Status{}}, {KindDBList, DBList{}}, {KindVolList, VolList{}}, {KindPlan + ", " + KindReport, Run{}}, {KindHosts, Hosts{}}, {KindVersion, Version{}}} {
 		fmt.Fprintf(&b, "\n[%s]\n", d.kind)
 		outline(&b, "", reflect.TypeOf(d.v))
 	}
