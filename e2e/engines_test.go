@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kompose-dev/kompose/internal/hostclean"
+	"github.com/kompose-dev/kompose/internal/swarmtest"
 )
 
 // The test set-up of stacks on other engines: a second Docker Engine on
@@ -26,9 +25,14 @@ import (
 // test that needs them and stopped, with everything they made, when it
 // ends, whether it passes, fails or panics.
 
-// engineDirPrefix starts the folder of a second engine: short, because a
-// unix socket's path may not be longer than about 100 bytes.
-const engineDirPrefix = "/tmp/ke2-"
+// enginePrefix starts the ID of a second engine (internal/swarmtest):
+// its folder /tmp/<ID> and its network namespace <ID>-n0.
+const enginePrefix = "ke2n-"
+
+// legacyEngineDirPrefix started the folder of a second engine that ran in
+// the machine's network namespace (before swarmtest.StartEngine); the
+// stale sweep still removes those of killed runs.
+const legacyEngineDirPrefix = "/tmp/ke2-"
 
 // sshDirPrefix starts the temporary folder of a test's sshd.
 const sshDirPrefix = "kompose-e2e-ssh-"
@@ -52,132 +56,38 @@ func needProgram(t *testing.T, prog, pkg string) string {
 	return ""
 }
 
-// secondEngine is a Docker Engine of its own: its socket, data and state in
-// one short temporary folder, no bridge network (network_mode: none only),
-// its own containerd namespaces.
+// secondEngine is a Docker Engine of its own (swarmtest.Engine): a dockerd
+// in a network namespace of its own, never the machine's (a dockerd
+// started there with --bridge=none deletes the machine engine's docker0),
+// with its socket, data and state in one short folder, no bridge network
+// (network_mode: none only) and its own containerd.
 type secondEngine struct {
-	t    *testing.T
-	dir  string
-	Host string // DOCKER_HOST: unix://<dir>/d.sock
-	args []string
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has ended
-	once sync.Once     // remove runs once
+	t *testing.T
+	*swarmtest.Engine
+	dir  string // the engine's folder, /tmp/<ID>
+	once sync.Once
 }
 
 // startSecondEngine starts a second dockerd and loads images into it from
-// the system engine (docker save | docker -H … load).
+// the system engine.
 func startSecondEngine(t *testing.T, images ...string) *secondEngine {
 	t.Helper()
-	needProgram(t, "dockerd", "docker.io")
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	dir := engineDirPrefix + id
-	for _, sub := range []string{"data", "exec"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// An empty configuration: the system's daemon.json sets a data-root.
-	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), []byte("{}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g := &secondEngine{t: t, dir: dir, Host: "unix://" + dir + "/d.sock"}
-	g.args = []string{
-		"--config-file", filepath.Join(dir, "daemon.json"),
-		"--host", g.Host,
-		"--data-root", filepath.Join(dir, "data"),
-		"--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "dockerd.pid"),
-		"--bridge=none", "--iptables=false", "--ip-masq=false",
-		"--containerd-namespace", "ke2-" + id,
-		"--containerd-plugins-namespace", "ke2p-" + id,
-	}
-	t.Cleanup(g.remove)
-	the.started.add(dir, g.remove)
-	g.start()
-	for _, img := range images {
-		g.load(img)
-	}
-	return g
-}
-
-// start starts dockerd and waits until it answers.
-func (g *secondEngine) start() {
-	g.t.Helper()
-	if err := g.startErr(); err != nil {
-		g.t.Fatal(err)
-	}
-}
-
-func (g *secondEngine) startErr() error {
-	log, err := os.OpenFile(filepath.Join(g.dir, "dockerd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	swarmtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	e, err := swarmtest.StartEngine(ctx, swarmtest.EngineOptions{Prefix: enginePrefix, Images: images})
 	if err != nil {
-		return err
+		t.Fatalf("starting a second engine: %v", err)
 	}
-	defer log.Close()
-	cmd := exec.Command("dockerd", g.args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting a second dockerd: %w", err)
-	}
-	g.cmd, g.done = cmd, make(chan struct{})
-	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(g.done)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := g.docker(context.Background(), "version", "--format", "{{.Server.Version}}"); err == nil {
-			return nil
-		}
-		select {
-		case <-g.done:
-			return fmt.Errorf("the second dockerd ended at start:\n%s", g.logTail())
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the second dockerd does not answer after 30s:\n%s", g.logTail())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// Pid is the process id of the running dockerd.
-func (g *secondEngine) Pid() int { return g.cmd.Process.Pid }
-
-// alive reports whether dockerd still runs.
-func (g *secondEngine) alive() bool {
-	select {
-	case <-g.done:
-		return false
-	default:
-		return true
-	}
-}
-
-func (g *secondEngine) logTail() string {
-	b, _ := os.ReadFile(filepath.Join(g.dir, "dockerd.log"))
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 15 {
-		lines = lines[len(lines)-15:]
-	}
-	return strings.Join(lines, "\n")
+	g := &secondEngine{t: t, Engine: e, dir: e.Folder}
+	t.Cleanup(g.remove)
+	the.started.add(g.dir, g.remove)
+	return g
 }
 
 // docker runs the docker CLI against the second engine.
 func (g *secondEngine) docker(ctx context.Context, args ...string) (string, error) {
 	return runOut(ctx, "docker", append([]string{"-H", g.Host}, args...)...)
-}
-
-// load copies an image of the system engine into the second one.
-func (g *secondEngine) load(image string) {
-	g.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", `docker save "$1" | docker -H "$2" load -q`, "bash", image, g.Host)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		g.t.Fatalf("loading %s into the second engine: %v\n%s", image, err, out)
-	}
 }
 
 // projects are the compose projects with containers on the second engine.
@@ -190,40 +100,22 @@ func (g *secondEngine) projects(ctx context.Context) []string {
 	return uniqueLines(out)
 }
 
-// remove stops the engine and removes everything it made: its containers
-// (docker rm -f, when it still runs; a frozen one is thawed first), then
-// whatever a killed one left running (its containerd, shims and their
-// containers, whose command lines name its folder), its mounts, the
-// folder.
-func (g *secondEngine) remove() { g.once.Do(g.removeOnce) }
-
-func (g *secondEngine) removeOnce() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if g.cmd != nil && g.alive() {
-		_ = g.cmd.Process.Signal(syscall.SIGCONT) // a test may have frozen it
-	}
-	if g.cmd != nil && g.alive() {
-		if ids, err := g.docker(ctx, "ps", "-aq"); err == nil && strings.TrimSpace(ids) != "" {
-			if _, err := g.docker(ctx, append([]string{"rm", "-f", "-v"}, strings.Fields(ids)...)...); err != nil {
-				g.t.Errorf("clean-up of the second engine: %v", err)
-			}
+// remove stops the engine (a frozen one too) and removes everything it
+// made: its dockerd, containerd, shims and containers, their mounts, its
+// network namespace and its folder; it fails the test if any of it is
+// left.
+func (g *secondEngine) remove() {
+	g.once.Do(func() {
+		if err := g.Stop(); err != nil {
+			g.t.Errorf("clean-up of the second engine: %v", err)
 		}
-		_ = g.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-g.done:
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-g.cmd.Process.Pid, syscall.SIGKILL)
-			<-g.done
-		}
-	}
-	removeEngineDir(g.dir)
-	the.started.done(g.dir)
+		the.started.done(g.dir)
+	})
 }
 
-// removeEngineDir ends what is left of a second engine (its containerd,
-// shims and containers: their command lines name the folder) and removes
-// its mounts and folder.
+// removeEngineDir ends what is left of a legacy second engine (its
+// containerd, shims and containers: their command lines name the folder)
+// and removes its mounts and folder.
 func removeEngineDir(dir string) {
 	hostclean.KillMentioning(dir)
 	hostclean.UnmountUnder(dir)
@@ -266,10 +158,17 @@ func (s *startedSet) stopAll() {
 	}
 }
 
-// sweepStaleEngines removes the second engines and SSH servers of earlier
-// runs killed outright, older than staleAfter.
+// sweepStaleEngines removes the second engines of earlier runs killed
+// outright (those whose test process has ended: swarmtest.Sweep, which
+// deletes their network namespaces too), and SSH servers and legacy
+// engines older than staleAfter.
 func sweepStaleEngines(now time.Time) {
-	for _, pattern := range []string{engineDirPrefix + "*", filepath.Join(os.TempDir(), sshDirPrefix+"*")} {
+	if swarmtest.Missing() == "" {
+		if removed, err := swarmtest.Sweep(enginePrefix); err != nil || len(removed) > 0 {
+			fmt.Fprintf(os.Stderr, "e2e: removed second engines of killed runs %v: %v\n", removed, err)
+		}
+	}
+	for _, pattern := range []string{legacyEngineDirPrefix + "*", filepath.Join(os.TempDir(), sshDirPrefix+"*")} {
 		dirs, _ := filepath.Glob(pattern)
 		for _, d := range dirs {
 			fi, err := os.Stat(d)

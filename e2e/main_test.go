@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kompose-dev/kompose/internal/hostclean"
 )
 
 // The images the fixtures use, built by scripts/build-images.sh.
@@ -109,9 +111,17 @@ func runSuite(m *testing.M) int {
 		sweepStaleEngines(time.Now())
 	}
 
+	// The machine's engine must come out of the run as it went in: its
+	// docker0 (which a test dockerd in the machine's network namespace
+	// would delete) and its built-in networks.
+	engineBefore := hostclean.MachineEngine(ctx)
 	stop := guard(ctx, s)
 	code := m.Run()
 	stop()
+	if err := hostclean.CheckMachineEngine(ctx, engineBefore); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: FAIL: %v\n", err)
+		code = 1
+	}
 
 	// Every test removes what it started; anything still there is a bug
 	// of the suite (or of kompose): report it, then remove it.

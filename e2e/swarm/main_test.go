@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kompose-dev/kompose/internal/hostclean"
 	"github.com/kompose-dev/kompose/internal/swarmtest"
 )
 
@@ -55,6 +56,9 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "build kompose: %v\n%s", err, out)
 		return 1
 	}
+	// The machine's engine (its docker0, its built-in networks) must come
+	// out of the run as it went in.
+	engineBefore := hostclean.MachineEngine(context.Background())
 	if the.skip == "" {
 		for _, prefix := range []string{single, clusterPrefix} {
 			if removed, err := swarmtest.Sweep(prefix); err != nil || len(removed) > 0 {
@@ -80,6 +84,10 @@ func run(m *testing.M) int {
 	code := m.Run()
 	stopSignals()
 	if err := the3.stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "swarm e2e: FAIL: %v\n", err)
+		code = 1
+	}
+	if err := hostclean.CheckMachineEngine(context.Background(), engineBefore); err != nil {
 		fmt.Fprintf(os.Stderr, "swarm e2e: FAIL: %v\n", err)
 		code = 1
 	}

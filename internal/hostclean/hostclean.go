@@ -1,8 +1,10 @@
 // Package hostclean removes what a test left on the machine outside
 // docker: processes found by a folder their command line names (a test
 // dockerd's containerd and shims, a test sshd), with everything below
-// them, and mounts below a folder. Used only by tests (e2e, swarmtest),
-// which run as root.
+// them, and mounts below a folder; and it describes what of the
+// machine's Docker Engine a test run must leave as it found it
+// ([MachineEngine]: docker0, the built-in networks). Used only by tests
+// (e2e, swarmtest), which run as root.
 package hostclean
 
 import (

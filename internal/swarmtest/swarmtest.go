@@ -5,7 +5,10 @@
 // cluster touches the machine's own network namespace or its Docker
 // Engine (which is never put in swarm mode). The first node is the
 // manager (`docker swarm init`), the others join it as workers; images of
-// the machine's engine are loaded into every node.
+// the machine's engine are loaded into every node. [StartEngine] starts
+// one such engine alone, not in a swarm, for tests that need a second
+// engine: never in the machine's namespace, where a dockerd started with
+// --bridge=none deletes the machine engine's docker0.
 //
 // Everything a cluster makes is named after its ID, <prefix><6 hex>: the
 // folder /tmp/<ID> (sockets, data and exec roots, logs; short, because a
@@ -180,7 +183,7 @@ func Missing() string {
 		}
 	}
 	if os.Geteuid() != 0 {
-		return "a swarm of test engines needs root (network namespaces, dockerd)"
+		return "test engines need root (network namespaces, dockerd)"
 	}
 	return ""
 }

@@ -29,7 +29,16 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "swarmtest: removed leftovers of killed runs %v: %v\n", removed, err)
 		}
 	}
-	os.Exit(m.Run())
+	// The machine's engine (its docker0, its built-in networks) must come
+	// out of the run as it went in.
+	ctx := context.Background()
+	before := hostclean.MachineEngine(ctx)
+	code := m.Run()
+	if err := hostclean.CheckMachineEngine(ctx, before); err != nil {
+		fmt.Fprintf(os.Stderr, "swarmtest: FAIL: %v\n", err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // needImage skips or fails (KOMPOSE_REQUIRE_ALL=1) without the image.
@@ -263,4 +272,80 @@ func TestSweep(t *testing.T) {
 			t.Errorf("Sweep removed %s: %v", p, err)
 		}
 	}
+}
+
+// TestEngine: a single engine of its own runs a container, in a network
+// namespace that is not the machine's; the machine's docker0 is as
+// before it started; killed, then stopped, nothing of it is left and no
+// interface of it is in the machine's namespace.
+func TestEngine(t *testing.T) {
+	Require(t)
+	needImage(t, debianImage)
+	bridge := hostclean.Link(hostclean.DefaultBridge)
+	e := StartEngineT(t, EngineOptions{Prefix: testPrefix, Images: []string{debianImage}})
+	if got := hostclean.Link(hostclean.DefaultBridge); got != bridge {
+		t.Errorf("the machine's %s after the engine started: %q, before %q", hostclean.DefaultBridge, got, bridge)
+	}
+	mine, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", e.Pid())); err != nil || theirs == mine {
+		t.Errorf("the engine's dockerd is in network namespace %q (%v), the test in %q", theirs, err, mine)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if out, err := e.Docker(ctx, "run", "--rm", "--network", "none", debianImage, "echo", "hello"); err != nil || strings.TrimSpace(out) != "hello" {
+		t.Fatalf("a container on the engine: %q, %v\n%s", out, err, e.LogTail())
+	}
+	if out, err := e.Docker(ctx, "run", "-d", "--network", "none", debianImage, "sleep", "infinity"); err != nil {
+		t.Fatalf("a lasting container: %q, %v", out, err)
+	}
+	if err := e.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkGone(t, e.c)
+	if _, err := StartEngine(ctx, EngineOptions{Prefix: "Not/OK"}); err == nil || !strings.Contains(err.Error(), `prefix "Not/OK"`) {
+		t.Errorf("a bad prefix: %v", err)
+	}
+}
+
+// TestEngineCleanUp: an engine that fails to start (an image the
+// machine's engine does not have) leaves nothing, and one whose test
+// process was killed is removed by Sweep, its network namespace with it.
+func TestEngineCleanUp(t *testing.T) {
+	Require(t)
+	ours := func() []string {
+		dirs, _ := filepath.Glob("/tmp/" + testPrefix + "*")
+		return append(dirs, netnsWithPrefix(testPrefix)...)
+	}
+	before := ours()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err := StartEngine(ctx, EngineOptions{Prefix: testPrefix, Images: []string{"kompose-test/no-such-image:i24d"}})
+	if err == nil || !strings.Contains(err.Error(), "saving kompose-test/no-such-image:i24d") {
+		t.Errorf("starting with a missing image: %v", err)
+	}
+	if after := ours(); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("a failed start left: before %v, after %v", before, after)
+	}
+
+	e, err := StartEngine(ctx, EngineOptions{Prefix: testPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Stop() })
+	if removed, err := Sweep(testPrefix); err != nil || len(removed) != 0 {
+		t.Fatalf("Sweep removed %v (%v) of a running test", removed, err)
+	}
+	if err := os.WriteFile(filepath.Join(e.Folder, ownerFile), []byte("999999 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := Sweep(testPrefix); err != nil || strings.Join(removed, " ") != e.ID {
+		t.Fatalf("Sweep removed %v (%v), want [%s]", removed, err, e.ID)
+	}
+	checkGone(t, e.c)
 }
