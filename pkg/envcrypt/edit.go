@@ -89,12 +89,16 @@ func (x *Editing) Describe() []string {
 
 // Run decrypts, edits, checks and encrypts again.
 func (x *Editing) Run(ctx context.Context, ex *plan.ActionEnv) error {
-	if _, _, err := readChecked(ex.Stack.Policy, x.Enc); err != nil {
-		return err
-	}
-	fi, err := os.Lstat(x.Enc)
+	// The trust rule checks the name and any link on the way; what is
+	// written is the file the name leads to, with that file's mode (a
+	// link's own mode is 0777), so a link stays a link.
+	_, perm, err := readChecked(ex.Stack.Policy, x.Enc)
 	if err != nil {
 		return err
+	}
+	dest, err := filepath.EvalSymlinks(x.Enc)
+	if err != nil {
+		return fmt.Errorf("env:edit: %w", err)
 	}
 	plain, err := x.Keys.Decrypt(x.Enc)
 	if err != nil {
@@ -131,7 +135,7 @@ func (x *Editing) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := verify(x.Keys, x.Enc, sealed, edited); err != nil {
 		return fmt.Errorf("%w; %s is unchanged", err, x.Enc)
 	}
-	if err := safefile.WriteFile(x.Enc, sealed, fi.Mode().Perm()); err != nil {
+	if err := safefile.WriteFile(dest, sealed, filePerm(perm)); err != nil {
 		return err
 	}
 	fmt.Fprintf(ex.Cmd.Stdout, "wrote %s (age, %s)\n", x.Enc, x.Who)
