@@ -259,3 +259,38 @@ func TestEditSymlinkKeepsMode(t *testing.T) {
 		t.Errorf("target holds %q", got.String())
 	}
 }
+
+// TestEditRefusesUnsafeTMPDIR: the decrypted temporary file is never
+// made under a $TMPDIR another account may change (world-writable
+// without the sticky bit: its owner could swap kompose's private folder
+// for one of its own, and read what the editor saves).
+func TestEditRefusesUnsafeTMPDIR(t *testing.T) {
+	f := newFixture(t)
+	tmp := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(tmp, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tmp, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", tmp)
+	var b bytes.Buffer
+	w, _ := age.Encrypt(&b, f.id.Recipient())
+	_, _ = w.Write([]byte("TOKEN=abc-123-xyz\n"))
+	_ = w.Close()
+	if err := os.WriteFile(filepath.Join(f.dir, ".env.age"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := f.stack(encrypt.VarIdentity+"="+f.key, "EDITOR=true", "PATH="+os.Getenv("PATH"), "TMPDIR="+tmp)
+	step, err := Commands()[Edit](s, Edit, []string{"-r", f.id.Recipient().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, s, step)
+	if err == nil || !strings.Contains(err.Error(), tmp) || !strings.Contains(err.Error(), "world-writable") {
+		t.Errorf("unsafe TMPDIR accepted: %q %v", out, err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("made in the unsafe TMPDIR: %v", left)
+	}
+}
