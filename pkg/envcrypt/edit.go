@@ -18,6 +18,7 @@ import (
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/proc"
 	"github.com/kompose-dev/kompose/pkg/safefile"
+	"github.com/kompose-dev/kompose/pkg/trust"
 )
 
 const editHelp = "-r/--recipient AGE_PUBLIC_KEY (repeatable), --recipients-file FILE (repeatable; default: " +
@@ -89,19 +90,27 @@ func (x *Editing) Describe() []string {
 
 // Run decrypts, edits, checks and encrypts again.
 func (x *Editing) Run(ctx context.Context, ex *plan.ActionEnv) error {
-	if _, _, err := readChecked(ex.Stack.Policy, x.Enc); err != nil {
-		return err
-	}
-	fi, err := os.Lstat(x.Enc)
+	// The trust rule checks the name and any link on the way; what is
+	// written is the file the name leads to, with that file's mode (a
+	// link's own mode is 0777), so a link stays a link.
+	_, perm, err := readChecked(ex.Stack.Policy, x.Enc)
 	if err != nil {
 		return err
+	}
+	dest, err := filepath.EvalSymlinks(x.Enc)
+	if err != nil {
+		return fmt.Errorf("env:edit: %w", err)
 	}
 	plain, err := x.Keys.Decrypt(x.Enc)
 	if err != nil {
 		return err
 	}
 	defer clear(plain)
-	tmpDir, err := os.MkdirTemp("", "kompose-env-edit-")
+	parent, err := tempParent(ex.Stack)
+	if err != nil {
+		return err
+	}
+	tmpDir, err := os.MkdirTemp(parent, "kompose-env-edit-")
 	if err != nil {
 		return fmt.Errorf("env:edit: temporary folder: %w", err)
 	}
@@ -131,7 +140,7 @@ func (x *Editing) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	if err := verify(x.Keys, x.Enc, sealed, edited); err != nil {
 		return fmt.Errorf("%w; %s is unchanged", err, x.Enc)
 	}
-	if err := safefile.WriteFile(x.Enc, sealed, fi.Mode().Perm()); err != nil {
+	if err := safefile.WriteFile(dest, sealed, filePerm(perm)); err != nil {
 		return err
 	}
 	fmt.Fprintf(ex.Cmd.Stdout, "wrote %s (age, %s)\n", x.Enc, x.Who)
@@ -184,4 +193,33 @@ func shred(path string) {
 		f.Close()
 	}
 	_ = os.Remove(path)
+}
+
+// TempUse is what env:edit does with its temporary folder's parent, for
+// trust refusals.
+const TempUse = "decrypt env:edit's temporary file in"
+
+// tempParent is where env:edit makes its private folder: $TMPDIR of
+// kompose's own environment when set, else /dev/shm (memory, not a disk)
+// when it is a sticky folder, else /tmp. It must pass the trust rule with
+// the folders above it: the owner of a folder others may change could
+// swap kompose's private folder for one of its own and read what the
+// editor saves there (a sticky /tmp is fine: nobody else may rename
+// kompose's folder in it).
+func tempParent(s *plan.Stack) (string, error) {
+	dir, _ := s.Env.FromProcess("TMPDIR")
+	if dir == "" {
+		dir = "/tmp"
+		if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() && fi.Mode()&os.ModeSticky != 0 {
+			dir = "/dev/shm"
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("env:edit: TMPDIR %s: %w", dir, err)
+	}
+	if err := trust.NewTree(s.Policy).CheckDir(TempUse, abs); err != nil {
+		return "", fmt.Errorf("env:edit: %w (set TMPDIR to a private folder)", err)
+	}
+	return abs, nil
 }

@@ -198,3 +198,99 @@ func TestEditNoChangeAndFailingEditor(t *testing.T) {
 		}
 	}
 }
+
+// TestEditSymlinkKeepsMode: env:edit on a .env.age that is a symbolic
+// link (to a file in a private folder) writes the link's target, keeps
+// the link, and never makes the file writable by others (the mode of a
+// link, from lstat, is 0777: it once became the new file's).
+func TestEditSymlinkKeepsMode(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv("TMPDIR", t.TempDir())
+	var b bytes.Buffer
+	w, _ := age.Encrypt(&b, f.id.Recipient())
+	_, _ = w.Write([]byte("TOKEN=abc-123-xyz\n"))
+	_ = w.Close()
+	private := filepath.Join(f.root, "private")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(private, "blog.env.age")
+	if err := os.WriteFile(target, b.Bytes(), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	enc := filepath.Join(f.dir, ".env.age")
+	if err := os.Symlink(target, enc); err != nil {
+		t.Fatal(err)
+	}
+	editor := filepath.Join(t.TempDir(), "ed.sh")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nsed -i s/abc-123-xyz/new-value-789/ \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := f.stack(encrypt.VarIdentity+"="+f.key, "EDITOR="+editor, "PATH="+os.Getenv("PATH"))
+	step, err := Commands()[Edit](s, Edit, []string{"-r", f.id.Recipient().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, s, step); err != nil {
+		t.Fatalf("%s %v", out, err)
+	}
+	fi, err := os.Lstat(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced by a file of mode %v", fi.Mode())
+	}
+	ti, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ti.Mode().Perm() != 0o640 {
+		t.Errorf("target mode %04o, want 0640", ti.Mode().Perm())
+	}
+	data, _ := os.ReadFile(target)
+	r, err := age.Decrypt(bytes.NewReader(data), f.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	_, _ = got.ReadFrom(r)
+	if got.String() != "TOKEN=new-value-789\n" {
+		t.Errorf("target holds %q", got.String())
+	}
+}
+
+// TestEditRefusesUnsafeTMPDIR: the decrypted temporary file is never
+// made under a $TMPDIR another account may change (world-writable
+// without the sticky bit: its owner could swap kompose's private folder
+// for one of its own, and read what the editor saves).
+func TestEditRefusesUnsafeTMPDIR(t *testing.T) {
+	f := newFixture(t)
+	tmp := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(tmp, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tmp, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", tmp)
+	var b bytes.Buffer
+	w, _ := age.Encrypt(&b, f.id.Recipient())
+	_, _ = w.Write([]byte("TOKEN=abc-123-xyz\n"))
+	_ = w.Close()
+	if err := os.WriteFile(filepath.Join(f.dir, ".env.age"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := f.stack(encrypt.VarIdentity+"="+f.key, "EDITOR=true", "PATH="+os.Getenv("PATH"), "TMPDIR="+tmp)
+	step, err := Commands()[Edit](s, Edit, []string{"-r", f.id.Recipient().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, s, step)
+	if err == nil || !strings.Contains(err.Error(), tmp) || !strings.Contains(err.Error(), "world-writable") {
+		t.Errorf("unsafe TMPDIR accepted: %q %v", out, err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("made in the unsafe TMPDIR: %v", left)
+	}
+}

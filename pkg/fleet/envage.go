@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
+	"strings"
 	"syscall"
 
 	"filippo.io/age"
@@ -136,7 +138,28 @@ func loadEnvAge(e *env.Env, path string, src env.Source, tree *trust.Tree, keys 
 	if err := e.LoadData(path, data, src, true); err != nil {
 		return err
 	}
-	return checkCodeFolders(e, before, path, tree)
+	if err := checkCodeFolders(e, before, path, tree); err != nil {
+		return hideFolder(err, path)
+	}
+	return nil
+}
+
+// refusalHead is the start of a refusal of [checkCodeFolders]: the line
+// and the variable.
+var refusalHead = regexp.MustCompile(`line [0-9]+: [A-Za-z_][A-Za-z0-9_]*`)
+
+// hideFolder is a refusal of [checkCodeFolders] about the .env.age at
+// path with the folder left out: a value of an encrypted .env is a
+// secret, also the PATH or DOCKER_CONFIG it sets.
+func hideFolder(err error, path string) error {
+	head := refusalHead.FindString(err.Error())
+	if head == "" {
+		head = "a variable"
+	}
+	name := head[strings.LastIndex(head, " ")+1:]
+	return &trust.UnsafeError{Use: EnvUse, Path: path,
+		Reason: head + " names a folder the trust rule refuses, or an empty or relative entry (not shown: every value of an encrypted .env is a secret)",
+		Fix:    "look at " + name + " with env:edit: remove the folder from it, or make it one only trusted accounts can change"}
 }
 
 // BothError is a plain .env beside a .env.age: kompose would not know

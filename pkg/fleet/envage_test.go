@@ -256,3 +256,32 @@ func TestEnvAgeTrust(t *testing.T) {
 		t.Errorf("world-writable .env.age: %v", m.Err)
 	}
 }
+
+// TestEnvAgeFolderNotShown: a .env.age whose PATH (or DOCKER_CONFIG, HOME)
+// names a folder another account may change is refused by file, line
+// and variable, without the folder: every value of an encrypted file is
+// a secret, also in a refusal.
+func TestEnvAgeFolderNotShown(t *testing.T) {
+	id, key := ageKey(t)
+	shared := filepath.Join(t.TempDir(), "sekret-folder-name")
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"PATH=" + shared + ":/usr/bin", "DOCKER_CONFIG=" + shared} {
+		f, all := envAgeFleet(t, key, map[string]string{
+			"blog/compose.yaml": "services: {web: {image: x}}\n",
+			"blog/.env.age":     sealed(t, id, "A=1\n"+line+"\n"),
+		})
+		m := f.Stack(all[0])
+		if m.Err == nil {
+			t.Fatalf("%s: accepted", line)
+		}
+		msg := m.Err.Error()
+		if strings.Contains(msg, "sekret-folder-name") || !strings.Contains(msg, ".env.age") || !strings.Contains(msg, "line 2") {
+			t.Errorf("%s: %s", line, msg)
+		}
+	}
+}
