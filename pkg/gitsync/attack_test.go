@@ -1,0 +1,114 @@
+package gitsync
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStackNamesThatArePatternsAreNotSelected: a commit that adds a
+// folder named like a pattern ("*", "!blog", "a,b") must not make sync
+// bring up every stack (or every stack but one): the names reach the
+// plan as a pattern, where "*" is every stack. Such a folder is skipped,
+// named, and the sync fails (exit 1); the other stacks come up.
+func TestStackNamesThatArePatternsAreNotSelected(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"*", "!blog", "a,b", "[bn]*"} {
+		write(t, filepath.Join(f.dev, n, "compose.yaml"), "services: {web: {image: x}}\n")
+	}
+	write(t, filepath.Join(f.dev, "news/compose.yaml"), "services: {web: {image: news2}}\n")
+	f.commit("pattern-like folders")
+	s, err := f.prepare(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planned [][]string
+	var out, errOut bytes.Buffer
+	code, err := s.Run(context.Background(), Deps{Root: f.server, Out: &out, ErrOut: &errOut,
+		Mask: func(s string) string { return s }, Now: time.Now,
+		Plan: func(_ context.Context, _ string, names []string, _ bool) (int, map[string]bool, error) {
+			planned = append(planned, names)
+			ok := map[string]bool{}
+			for _, n := range names {
+				ok[n] = true
+			}
+			return 0, ok, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, names := range planned {
+		for _, n := range names {
+			if strings.ContainsAny(n, "*?[,!") {
+				t.Errorf("the plan got %q: a pattern, not a stack's name", n)
+			}
+		}
+	}
+	if len(planned) != 1 || strings.Join(planned[0], ",") != "news" {
+		t.Errorf("planned %q, want news alone", planned)
+	}
+	if code != 1 || !strings.Contains(errOut.String(), `"*"`) {
+		t.Errorf("exit %d, stderr %q: want 1 and the folder named", code, errOut.String())
+	}
+}
+
+// TestIncludedGitConfigMustBeTrusted: a file the repository's
+// configuration includes is configuration too (url.*.insteadOf sends the
+// fetch elsewhere, core.attributesFile names filters): one that another
+// user may change is refused like .git/config itself.
+func TestIncludedGitConfigMustBeTrusted(t *testing.T) {
+	f := newFixture(t)
+	inc := filepath.Join(t.TempDir(), "shared.inc")
+	write(t, inc, "[user]\n\tname = x\n")
+	if err := os.Chmod(inc, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	git(t, f.server, "config", "include.path", inc)
+	_, err := Open(context.Background(), f.server, "", os.Environ(), currentPolicy())
+	if err == nil || !strings.Contains(err.Error(), inc) || !strings.Contains(err.Error(), "writable") {
+		t.Fatalf("want the world-writable included file refused, got %v", err)
+	}
+	if err := os.Chmod(inc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), f.server, "", os.Environ(), currentPolicy()); err != nil {
+		t.Fatalf("a trusted included file: %v", err)
+	}
+}
+
+// TestCommitTextIsNotTerminalControl: commit subjects, authors and file
+// names come from the upstream; printed raw, an escape sequence or a
+// carriage return rewrites the terminal or forges log lines.
+func TestCommitTextIsNotTerminalControl(t *testing.T) {
+	f := newFixture(t)
+	write(t, filepath.Join(f.dev, "blog/x\x1b[2Jy.txt"), "x\n")
+	git(t, f.dev, "add", "-A")
+	git(t, f.dev, "-c", "user.name=Ev\x1b[31mil", "-c", "user.email=e@x", "commit", "-q", "--author=Ev\x1b[31mil <e@x>", "-m", "fix\rsync: verified, 0 commits\x1b[2K")
+	git(t, f.dev, "push", "-q", "origin", "main")
+	s, err := f.prepare(Options{DryRun: true, Fetch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	s.Print(&out, func(s string) string { return s })
+	if strings.ContainsAny(out.String(), "\x1b\r") {
+		t.Errorf("control characters printed: %q", out.String())
+	}
+	d := t.TempDir()
+	_, allowed := signingKey(t, d, "good")
+	signers := filepath.Join(d, "allowed_signers")
+	write(t, signers, allowed)
+	_, err = f.prepare(Options{Verify: true, Signers: signers})
+	var ue *UnverifiedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("want the unsigned commit refused, got %v", err)
+	}
+	if strings.ContainsAny(err.Error(), "\x1b\r") {
+		t.Errorf("control characters in the refusal: %q", err.Error())
+	}
+}
