@@ -69,6 +69,9 @@ func Open(ctx context.Context, root, gitTop string, environ []string, pol trust.
 	if err := r.CheckConfig(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.CheckConfigFiles(ctx, tree, use); err != nil {
+		return nil, err
+	}
 	return r, r.upstream(ctx)
 }
 
@@ -157,6 +160,40 @@ func (r *Repo) CheckConfig(ctx context.Context) error {
 	sort.Strings(bad)
 	return fmt.Errorf("%s: the repository's configuration sets %s, which git would run as a program: sync refuses it (remove it with git config --unset, or set it in your own ~/.gitconfig)",
 		filepath.Join(r.GitDir, "config"), strings.Join(bad, ", "))
+}
+
+// CheckConfigFiles checks, with tree's trust rule, every file the
+// repository's own configuration comes from: .git/config and the files
+// it includes (include.path, includeIf), which are configuration as much
+// as .git/config is (url.*.insteadOf sends the fetch elsewhere,
+// core.attributesFile names the filters a checkout runs). A file that
+// is not there yet is not listed by git: an include of a missing file
+// is the user's to avoid (docs/git.md).
+func (r *Repo) CheckConfigFiles(ctx context.Context, tree *trust.Tree, use string) error {
+	out, err := r.Run(ctx, "config", "--list", "--show-scope", "--show-origin", "--name-only", "-z")
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	f := strings.Split(out, "\x00") // scope NUL origin NUL key NUL ...
+	for i := 0; i+2 < len(f); i += 3 {
+		scope, origin := f[i], f[i+1]
+		file, ok := strings.CutPrefix(origin, "file:")
+		if !ok || (scope != "local" && scope != "worktree") {
+			continue
+		}
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(r.WorkTree, file)
+		}
+		if seen[file] {
+			continue
+		}
+		seen[file] = true
+		if err := tree.CheckFile(use, file); err != nil {
+			return fmt.Errorf("%s (a file the repository's configuration includes): %w", file, err)
+		}
+	}
+	return nil
 }
 
 // Rev resolves a revision to a commit id.
