@@ -260,7 +260,7 @@ func (r *Repo) Commits(ctx context.Context, from, to string) ([]Commit, error) {
 	for _, rec := range strings.Split(out, "\x00") {
 		f := strings.SplitN(strings.TrimPrefix(rec, "\n"), "\x1f", 3)
 		if len(f) == 3 {
-			cs = append(cs, Commit{ID: f[0], Author: f[1], Subject: f[2]})
+			cs = append(cs, Commit{ID: f[0], Author: Printable(f[1]), Subject: Printable(f[2])})
 		}
 	}
 	return cs, nil
