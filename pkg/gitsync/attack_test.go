@@ -112,3 +112,53 @@ func TestCommitTextIsNotTerminalControl(t *testing.T) {
 		t.Errorf("control characters in the refusal: %q", err.Error())
 	}
 }
+
+// TestRedactOddPasswords: a password with an '@' or a quote written
+// into the URL as is (git accepts both) is hidden whole.
+func TestRedactOddPasswords(t *testing.T) {
+	for _, in := range []string{
+		"fatal: unable to access 'https://deploy:p@ss-s3cr3t@git.example.com/x.git/': 403",
+		"fatal: unable to access 'https://deploy:it's-s3cr3t@git.example.com/x.git/': 403",
+		"fatal: repository 'https://s3cr3t-token@git.example.com/x.git' not found",
+	} {
+		if got := Redact(in); strings.Contains(got, "s3cr3t") || !strings.Contains(got, "https://****@git.example.com/x.git") {
+			t.Errorf("Redact(%q) = %q", in, got)
+		}
+	}
+}
+
+// TestDryRunWritesNothingInGit: a dry run (without --fetch) leaves the
+// repository's .git folder exactly as it was: no index refresh, no
+// record, no lock, no fetch.
+func TestDryRunWritesNothingInGit(t *testing.T) {
+	f := newFixture(t)
+	write(t, filepath.Join(f.dev, "blog/compose.yaml"), "services: {web: {image: y}}\n")
+	f.commit("blog")
+	git(t, f.server, "fetch", "-q")
+	// An index whose stat data is stale: plain "git status" rewrites it.
+	now := time.Now().Add(time.Hour)
+	os.Chtimes(filepath.Join(f.server, "blog/compose.yaml"), now, now)
+	snap := func() string {
+		var b strings.Builder
+		filepath.Walk(filepath.Join(f.server, ".git"), func(p string, fi os.FileInfo, err error) error {
+			if err == nil {
+				b.WriteString(p + " " + fi.ModTime().String() + " " + fi.Mode().String() + "\n")
+			}
+			return nil
+		})
+		return b.String()
+	}
+	before := snap()
+	s, err := f.prepare(Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := s.Run(context.Background(), Deps{Root: f.server, Out: &out, ErrOut: &out, Mask: func(s string) string { return s }, Now: time.Now,
+		Plan: func(context.Context, string, []string, bool) (int, map[string]bool, error) { return 0, map[string]bool{}, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if after := snap(); after != before {
+		t.Errorf("the dry run changed .git:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
