@@ -103,8 +103,11 @@ func (e *Error) Error() string {
 	return Redact(fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg))
 }
 
-// userinfoRE finds the user (and password or token) of a URL.
-var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'"]+@`)
+// userinfoRE finds the user (and password or token) of a URL: everything
+// between the scheme and the last '@' before the first '/' or blank (a
+// password may hold an '@' or a quote as typed; hiding a little of the
+// host too is the safe side).
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]+@`)
 
 // Redact hides the user and password of every URL in s (a remote's URL
 // may carry a token: https://user:token@host/repo.git).
