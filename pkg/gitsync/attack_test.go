@@ -162,3 +162,35 @@ func TestDryRunWritesNothingInGit(t *testing.T) {
 		t.Errorf("the dry run changed .git:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// TestChangeThroughSymlinkedFolder: a stack that reaches files outside
+// its folder through a symlink in it (blog/conf -> ../shared/conf, a
+// root .env -> config/root.env) comes up when those files change: they
+// are its files as compose and the hooks read them.
+func TestChangeThroughSymlinkedFolder(t *testing.T) {
+	f := newFixture(t)
+	write(t, filepath.Join(f.dev, "shared/conf/app.conf"), "a=1\n")
+	if err := os.Symlink("../shared/conf", filepath.Join(f.dev, "blog/conf")); err != nil {
+		t.Fatal(err)
+	}
+	f.commit("blog's conf from shared")
+	s, err := f.prepare(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(time.Now(), []string{"blog", "news", "old"}, map[string]bool{"blog": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(f.dev, "shared/conf/app.conf"), "a=2\n")
+	f.commit("shared conf changed")
+	s, err = f.prepare(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(s.Up); got != "blog:changed" {
+		t.Errorf("up %q, want blog:changed (its conf folder is a link to shared/conf)", got)
+	}
+}
