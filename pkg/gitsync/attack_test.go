@@ -155,7 +155,9 @@ func TestDryRunWritesNothingInGit(t *testing.T) {
 	}
 	var out bytes.Buffer
 	if _, err := s.Run(context.Background(), Deps{Root: f.server, Out: &out, ErrOut: &out, Mask: func(s string) string { return s }, Now: time.Now,
-		Plan: func(context.Context, string, []string, bool) (int, map[string]bool, error) { return 0, map[string]bool{}, nil }}); err != nil {
+		Plan: func(context.Context, string, []string, bool) (int, map[string]bool, error) {
+			return 0, map[string]bool{}, nil
+		}}); err != nil {
 		t.Fatal(err)
 	}
 	if after := snap(); after != before {
@@ -190,7 +192,40 @@ func TestChangeThroughSymlinkedFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(s.Up); got != "blog:changed" {
+	if got := names(s.Up); got != "blog:changed" || !strings.Contains(why(s.Up[0]), "blog/conf/app.conf") {
 		t.Errorf("up %q, want blog:changed (its conf folder is a link to shared/conf)", got)
+	}
+	if err := s.Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(time.Now(), []string{"blog", "news", "old"}, map[string]bool{"blog": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// The root's .env as a link: a change of its target is a root change.
+	write(t, filepath.Join(f.dev, "config/root.env"), "TZ=UTC\n")
+	os.Remove(filepath.Join(f.dev, ".env"))
+	if err := os.Symlink("config/root.env", filepath.Join(f.dev, ".env")); err != nil {
+		t.Fatal(err)
+	}
+	f.commit("root .env from config/")
+	s, err = f.prepare(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(time.Now(), []string{"blog", "news", "old"}, map[string]bool{"blog": true, "news": true, "old": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(f.dev, "config/root.env"), "TZ=Europe/Paris\n")
+	f.commit("root env changed through the link")
+	s, err = f.prepare(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(s.Up); got != "blog:root,news:root,old:root" {
+		t.Errorf("up %q, want every stack (the root .env's target changed)", got)
 	}
 }
