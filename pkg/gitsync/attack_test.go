@@ -229,3 +229,38 @@ func TestChangeThroughSymlinkedFolder(t *testing.T) {
 		t.Errorf("up %q, want every stack (the root .env's target changed)", got)
 	}
 }
+
+// TestDryRunPlanHasTheFilesTheRunWill: the dry run plans from the new
+// commit's files written into a temporary folder; a .gitattributes of
+// that commit must not change them (export-ignore would hide hooks.sh
+// from the plan while the real run, on the checked-out work tree, runs
+// it; export-subst would rewrite a file's text).
+func TestDryRunPlanHasTheFilesTheRunWill(t *testing.T) {
+	f := newFixture(t)
+	write(t, filepath.Join(f.dev, "blog/hooks.sh"), "hook_pre_up() { echo '$Format:%H$'; }\n")
+	write(t, filepath.Join(f.dev, ".gitattributes"), "hooks.sh export-ignore\n")
+	write(t, filepath.Join(f.dev, "news/.gitattributes"), "compose.yaml export-subst\n")
+	write(t, filepath.Join(f.dev, "news/compose.yaml"), "services: {web: {image: \"$Format:%H$\"}}\n")
+	to := f.commit("hooks the archive hides")
+	git(t, f.server, "fetch", "-q")
+	r := f.open()
+	check := func(dst, file string) {
+		t.Helper()
+		if b, err := os.ReadFile(filepath.Join(dst, file)); err != nil || !strings.Contains(string(b), "$Format:%H$") {
+			t.Errorf("%s in the plan's files: %q %v", file, b, err)
+		}
+	}
+	dst := t.TempDir()
+	if err := r.ExtractRoot(context.Background(), to, dst); err != nil {
+		t.Fatal(err)
+	}
+	check(dst, "blog/hooks.sh")
+	check(dst, "news/compose.yaml")
+	for _, n := range []string{"blog", "news"} {
+		dst := t.TempDir()
+		if err := r.Extract(context.Background(), to, n, dst); err != nil {
+			t.Fatal(err)
+		}
+		check(dst, map[string]string{"blog": "blog/hooks.sh", "news": "news/compose.yaml"}[n])
+	}
+}
