@@ -264,3 +264,30 @@ func TestDryRunPlanHasTheFilesTheRunWill(t *testing.T) {
 		check(dst, map[string]string{"blog": "blog/hooks.sh", "news": "news/compose.yaml"}[n])
 	}
 }
+
+// TestRelativeAllowedSignersIsKompose: a relative --allowed-signers is a
+// path from where kompose runs (that is the file the trust rule checks),
+// never one of the work tree, where git runs: a repository's own
+// allowed_signers file (its developers' keys) must not replace the one
+// the user named.
+func TestRelativeAllowedSignersIsKompose(t *testing.T) {
+	f := newFixture(t)
+	d := t.TempDir()
+	good, allowedGood := signingKey(t, d, "good")
+	other, allowedOther := signingKey(t, d, "other")
+	_ = good
+	write(t, filepath.Join(f.dev, "allowed_signers"), allowedOther)
+	f.commit("the developers' keys")
+	git(t, f.server, "pull", "-q")
+	here := t.TempDir()
+	write(t, filepath.Join(here, "allowed_signers"), allowedGood)
+	t.Chdir(here)
+	git(t, f.dev, "config", "gpg.format", "ssh")
+	write(t, filepath.Join(f.dev, "blog/compose.yaml"), "services: {web: {image: other}}\n")
+	f.commit("signed by a developer, not by the key the server allows", "-S", "--gpg-sign="+other)
+	_, err := f.prepare(Options{Verify: true, Signers: "allowed_signers"})
+	var ue *UnverifiedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("want the commit refused (its key is not in ./allowed_signers), got %v", err)
+	}
+}
