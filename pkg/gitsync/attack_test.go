@@ -291,3 +291,19 @@ func TestRelativeAllowedSignersIsKompose(t *testing.T) {
 		t.Fatalf("want the commit refused (its key is not in ./allowed_signers), got %v", err)
 	}
 }
+
+// TestDirtyFileNamesPrintable: the files that make a work tree dirty may
+// be named by a container writing into a bind-mounted folder of a stack;
+// their names are printed with control characters escaped.
+func TestDirtyFileNamesPrintable(t *testing.T) {
+	f := newFixture(t)
+	write(t, filepath.Join(f.server, "blog/data/x\x1b]0;owned\x07y"), "x\n")
+	_, err := f.prepare(Options{})
+	var de *DirtyError
+	if !errors.As(err, &de) {
+		t.Fatalf("want a dirty work tree, got %v", err)
+	}
+	if strings.ContainsAny(err.Error(), "\x1b\x07") {
+		t.Errorf("control characters in %q", err.Error())
+	}
+}
