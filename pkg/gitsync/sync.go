@@ -117,7 +117,10 @@ type DirtyError struct {
 }
 
 func (e *DirtyError) Error() string {
-	files := e.Files
+	var files []string
+	for _, f := range e.Files {
+		files = append(files, Printable(f))
+	}
 	more := ""
 	if len(files) > 10 {
 		more = fmt.Sprintf(" … and %d more", len(files)-10)
