@@ -307,3 +307,18 @@ func TestDirtyFileNamesPrintable(t *testing.T) {
 		t.Errorf("control characters in %q", err.Error())
 	}
 }
+
+// TestRemoteURLTokenNotShown: a branch whose remote is a URL with a
+// token (branch.main.remote=https://user:token@host/x.git, which git
+// accepts) is refused or fails without the token in the message.
+func TestRemoteURLTokenNotShown(t *testing.T) {
+	f := newFixture(t)
+	git(t, f.server, "config", "branch.main.remote", "https://deploy:ghp_s3cr3t@127.0.0.1:9/x.git")
+	r, err := Open(context.Background(), f.server, "", os.Environ(), currentPolicy())
+	if err == nil {
+		_, err = Prepare(context.Background(), r, Options{Policy: currentPolicy()})
+	}
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("want a failure without the token, got %v", err)
+	}
+}
