@@ -106,7 +106,8 @@ func (r *Repo) upstream(ctx context.Context) error {
 	}
 	up, err := r.Run(ctx, "rev-parse", "--symbolic-full-name", r.Branch+"@{upstream}")
 	if err != nil {
-		return fmt.Errorf("%s: the upstream of branch %q (%s %s): %w", r.WorkTree, r.Branch, r.Remote, strings.TrimSpace(merge), err)
+		// A remote may be a URL, with a token in it: never shown.
+		return fmt.Errorf("%s: the upstream of branch %q (%s %s): %w", r.WorkTree, r.Branch, Redact(r.Remote), strings.TrimSpace(merge), err)
 	}
 	r.Upstream = strings.TrimSpace(up)
 	return nil
@@ -212,7 +213,7 @@ func (r *Repo) Fetch(ctx context.Context) error {
 	// wins).
 	_, err := r.Run(ctx, "fetch", "--quiet", "--no-recurse-submodules", "--upload-pack=git-upload-pack", "--", r.Remote)
 	if err != nil {
-		return fmt.Errorf("fetch %s: %w", r.Remote, err)
+		return fmt.Errorf("fetch %s: %w", Redact(r.Remote), err)
 	}
 	return nil
 }
