@@ -322,3 +322,39 @@ func TestRemoteURLTokenNotShown(t *testing.T) {
 		t.Fatalf("want a failure without the token, got %v", err)
 	}
 }
+
+// TestVerifyCoversAManualPull: someone runs "git pull" in the work tree
+// (to look at what is coming); the commits it brought were never
+// verified, yet the next sync would bring up the stacks they changed.
+// sync --verify checks every commit since the one it last deployed, not
+// only those after the work tree's.
+func TestVerifyCoversAManualPull(t *testing.T) {
+	f := newFixture(t)
+	d := t.TempDir()
+	good, allowed := signingKey(t, d, "good")
+	signers := filepath.Join(d, "allowed_signers")
+	write(t, signers, allowed)
+	git(t, f.dev, "config", "gpg.format", "ssh")
+	write(t, filepath.Join(f.dev, "blog/compose.yaml"), "services: {web: {image: signed}}\n")
+	f.commit("signed", "-S", "--gpg-sign="+good)
+	s, err := f.prepare(Options{Verify: true, Signers: signers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(time.Now(), []string{"blog", "news", "old"}, map[string]bool{"blog": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(f.dev, "news/compose.yaml"), "services: {web: {image: unsigned}}\n")
+	f.commit("unsigned news")
+	git(t, f.server, "pull", "-q", "--ff-only")
+	write(t, filepath.Join(f.dev, "blog/compose.yaml"), "services: {web: {image: signed2}}\n")
+	f.commit("signed again", "-S", "--gpg-sign="+good)
+	_, err = f.prepare(Options{Verify: true, Signers: signers})
+	var ue *UnverifiedError
+	if !errors.As(err, &ue) || ue.Commit.Subject != "unsigned news" {
+		t.Fatalf("want the manually pulled unsigned commit refused, got %v", err)
+	}
+}
