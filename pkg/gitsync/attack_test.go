@@ -358,3 +358,22 @@ func TestVerifyCoversAManualPull(t *testing.T) {
 		t.Fatalf("want the manually pulled unsigned commit refused, got %v", err)
 	}
 }
+
+// TestRemoteNameIsNotAnOption: a remote named like an option
+// (branch.main.remote=--upload-pack=...) reaches git after "--": it is a
+// repository name, never an option that runs a program.
+func TestRemoteNameIsNotAnOption(t *testing.T) {
+	f := newFixture(t)
+	marker := filepath.Join(t.TempDir(), "ran")
+	name := "--upload-pack=touch " + marker + ";git-upload-pack"
+	git(t, f.server, "config", "branch.main.remote", name)
+	git(t, f.server, "config", "remote."+name+".url", f.bare)
+	git(t, f.server, "config", "remote."+name+".fetch", "+refs/heads/*:refs/remotes/origin/*")
+	r, err := Open(context.Background(), f.server, "", os.Environ(), currentPolicy())
+	if err == nil {
+		_ = r.Fetch(context.Background())
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a remote's name ran a program")
+	}
+}
