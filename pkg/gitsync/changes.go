@@ -127,6 +127,10 @@ func (r *Repo) Changes(ctx context.Context, base, to string, deployed map[string
 	for n, c := range deployed {
 		cands[n] = c
 	}
+	links, err := r.LinkedPaths(ctx, to)
+	if err != nil {
+		return nil, nil, err
+	}
 	diffs := map[string][]string{} // commit -> files changed since
 	names := make([]string, 0, len(cands))
 	for n := range cands {
@@ -143,7 +147,7 @@ func (r *Repo) Changes(ctx context.Context, base, to string, deployed map[string
 			diffs[from] = files
 		}
 		_, recorded := deployed[n]
-		c := classify(n, from, files, present[n], failed[n])
+		c := classify(n, from, viaLinks(files, n, links), present[n], failed[n])
 		if c.Why == "changed" && !recorded && !existed[n] {
 			c.Why = "new"
 		}
@@ -189,4 +193,84 @@ func classify(n, from string, files []string, present, failed bool) StackChange 
 	}
 	c.Files = own
 	return c
+}
+
+// LinkedPaths finds the symlinks of commit that lead out of a stack's
+// folder to another path of the root (blog/conf -> ../shared/conf), and
+// those of the root's .env, .env.age and hooks: it maps each stack's
+// name ("" for the root's files) to the root-relative paths its links
+// lead to. A link that leads out of the root, or to an absolute path,
+// names nothing git tracks and is left out.
+func (r *Repo) LinkedPaths(ctx context.Context, commit string) (map[string][]Link, error) {
+	args := []string{"ls-tree", "-r", "-z", commit, "--"}
+	if r.Prefix != "" {
+		args = append(args, r.Prefix)
+	}
+	out, err := r.Run(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	links := map[string][]Link{}
+	for _, rec := range strings.Split(out, "\x00") {
+		meta, p, ok := strings.Cut(rec, "\t")
+		f := strings.Fields(meta)
+		if !ok || len(f) != 3 || f[0] != "120000" {
+			continue
+		}
+		rel, ok := r.rel(p)
+		if !ok {
+			continue
+		}
+		owner, inStack := linkOwner(rel)
+		if rootWide(rel) || rootWide(rel+"/") {
+			owner, inStack = "", false
+		} else if !inStack {
+			continue
+		}
+		target, err := r.Run(ctx, "cat-file", "blob", f[2])
+		if err != nil {
+			return nil, err
+		}
+		if path.IsAbs(target) {
+			continue
+		}
+		dst := path.Join(path.Dir(rel), target)
+		if dst == ".." || strings.HasPrefix(dst, "../") || (inStack && (dst == owner || strings.HasPrefix(dst, owner+"/"))) {
+			continue
+		}
+		links[owner] = append(links[owner], Link{Path: rel, Target: dst})
+	}
+	return links, nil
+}
+
+// linkOwner says whose file rel is: a stack's (its first folder, when it
+// is in a folder) or the root's ("").
+func linkOwner(rel string) (string, bool) {
+	dir, _, ok := strings.Cut(rel, "/")
+	if !ok || strings.HasPrefix(dir, ".") {
+		return "", false
+	}
+	return dir, true
+}
+
+// Link is a symlink of the root (Path) and the root-relative path it
+// leads to (Target).
+type Link struct{ Path, Target string }
+
+// viaLinks returns files with, for each file under a path one of stack
+// n's links (or the root's) leads to, its name through the link
+// (blog/conf/app.conf for shared/conf/app.conf): a change of the stack,
+// or of the root's .env or hooks (a change every stack sees).
+func viaLinks(files []string, n string, links map[string][]Link) []string {
+	out := files
+	mine := make([]Link, 0, len(links[n])+len(links[""]))
+	mine = append(append(mine, links[n]...), links[""]...)
+	for _, f := range files {
+		for _, l := range mine {
+			if f == l.Target || strings.HasPrefix(f, l.Target+"/") {
+				out = append(out, l.Path+strings.TrimPrefix(f, l.Target))
+			}
+		}
+	}
+	return out
 }

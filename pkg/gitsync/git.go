@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -74,7 +75,7 @@ func (g *Git) env() []string {
 	for _, kv := range g.Environ {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+		case "GIT_DIR", "GIT_WORK_TREE", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
 			"GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES",
 			"GIT_TERMINAL_PROMPT", "GIT_PAGER", "PAGER", "LC_ALL", "LANGUAGE", "GIT_EXTERNAL_DIFF", "GIT_EDITOR":
 			continue
@@ -84,8 +85,10 @@ func (g *Git) env() []string {
 		}
 		out = append(out, kv)
 	}
+	// GIT_LITERAL_PATHSPECS: the paths kompose names (a stack's folder,
+	// the root's prefix) are paths, never patterns (a folder named "*").
 	return append(out, "GIT_DIR="+g.GitDir, "GIT_WORK_TREE="+g.WorkTree, "GIT_TERMINAL_PROMPT=0",
-		"GIT_PAGER=cat", "LC_ALL=C", "LANGUAGE=C")
+		"GIT_PAGER=cat", "LC_ALL=C", "LANGUAGE=C", "GIT_LITERAL_PATHSPECS=1")
 }
 
 // Error is a git command that failed, with what git said.
@@ -103,8 +106,11 @@ func (e *Error) Error() string {
 	return Redact(fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg))
 }
 
-// userinfoRE finds the user (and password or token) of a URL.
-var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'"]+@`)
+// userinfoRE finds the user (and password or token) of a URL: everything
+// between the scheme and the last '@' before the first '/' or blank (a
+// password may hold an '@' or a quote as typed; hiding a little of the
+// host too is the safe side).
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]+@`)
 
 // Redact hides the user and password of every URL in s (a remote's URL
 // may carry a token: https://user:token@host/repo.git).
@@ -120,6 +126,15 @@ func (g *Git) Run(ctx context.Context, args ...string) (string, error) {
 
 // RunEnv is Run with extra environment variables.
 func (g *Git) RunEnv(ctx context.Context, extraEnv []string, args ...string) (string, error) {
+	return g.run(ctx, extraEnv, nil, args...)
+}
+
+// RunInput is Run with stdin as git's standard input.
+func (g *Git) RunInput(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
+	return g.run(ctx, nil, stdin, args...)
+}
+
+func (g *Git) run(ctx context.Context, extraEnv []string, stdin io.Reader, args ...string) (string, error) {
 	prog := g.Program
 	if prog == "" {
 		prog = "git"
@@ -128,6 +143,7 @@ func (g *Git) RunEnv(ctx context.Context, extraEnv []string, args ...string) (st
 	cmd := exec.CommandContext(ctx, prog, full...)
 	cmd.Dir = g.WorkTree
 	cmd.Env = append(g.env(), extraEnv...)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

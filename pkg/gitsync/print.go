@@ -3,7 +3,9 @@ package gitsync
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/kompose-dev/kompose/pkg/report/jsonout"
 )
@@ -43,17 +45,41 @@ func (s *Sync) Doc(mask func(string) string) Doc {
 	return d
 }
 
+// Printable is s with every control character (an escape sequence, a
+// carriage return, a newline) written as its Go escape (\x1b, \r):
+// commit subjects, authors, file and folder names come from the upstream,
+// and printed raw they could rewrite a terminal or forge a log line.
+func Printable(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // why says in words why a stack comes up.
 func why(c StackChange) string {
+	files := make([]string, len(c.Files))
+	for i, f := range c.Files {
+		files[i] = Printable(f)
+	}
 	switch c.Why {
 	case "root":
 		return "the root's .env or hooks/ changed"
 	case "retry":
 		return "its last up failed, retried"
 	case "new":
-		return "new: " + strings.Join(c.Files, ", ")
+		return "new: " + strings.Join(files, ", ")
 	}
-	return strings.Join(c.Files, ", ")
+	return strings.Join(files, ", ")
 }
 
 // Print writes what s does for people; mask hides secret values.
@@ -84,13 +110,13 @@ func (s *Sync) Print(w io.Writer, mask func(string) string) {
 		fmt.Fprintf(w, "  no stack to bring up\n")
 	}
 	for _, c := range s.Up {
-		fmt.Fprintf(w, "  up -d %s: %s\n", c.Name, why(c))
+		fmt.Fprintf(w, "  up -d %s: %s\n", Printable(c.Name), why(c))
 	}
 	for _, c := range s.Removed {
 		if s.Options.Remove {
-			fmt.Fprintf(w, "  down %s: removed upstream\n", c.Name)
+			fmt.Fprintf(w, "  down %s: removed upstream\n", Printable(c.Name))
 		} else {
-			fmt.Fprintf(w, "  removed upstream: %s (still running; take it down with kompose sync --remove)\n", c.Name)
+			fmt.Fprintf(w, "  removed upstream: %s (still running; take it down with kompose sync --remove)\n", Printable(c.Name))
 		}
 	}
 }

@@ -69,6 +69,9 @@ func Open(ctx context.Context, root, gitTop string, environ []string, pol trust.
 	if err := r.CheckConfig(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.CheckConfigFiles(ctx, tree, use); err != nil {
+		return nil, err
+	}
 	return r, r.upstream(ctx)
 }
 
@@ -103,7 +106,8 @@ func (r *Repo) upstream(ctx context.Context) error {
 	}
 	up, err := r.Run(ctx, "rev-parse", "--symbolic-full-name", r.Branch+"@{upstream}")
 	if err != nil {
-		return fmt.Errorf("%s: the upstream of branch %q (%s %s): %w", r.WorkTree, r.Branch, r.Remote, strings.TrimSpace(merge), err)
+		// A remote may be a URL, with a token in it: never shown.
+		return fmt.Errorf("%s: the upstream of branch %q (%s %s): %w", r.WorkTree, r.Branch, Redact(r.Remote), strings.TrimSpace(merge), err)
 	}
 	r.Upstream = strings.TrimSpace(up)
 	return nil
@@ -159,6 +163,40 @@ func (r *Repo) CheckConfig(ctx context.Context) error {
 		filepath.Join(r.GitDir, "config"), strings.Join(bad, ", "))
 }
 
+// CheckConfigFiles checks, with tree's trust rule, every file the
+// repository's own configuration comes from: .git/config and the files
+// it includes (include.path, includeIf), which are configuration as much
+// as .git/config is (url.*.insteadOf sends the fetch elsewhere,
+// core.attributesFile names the filters a checkout runs). A file that
+// is not there yet is not listed by git: an include of a missing file
+// is the user's to avoid (docs/git.md).
+func (r *Repo) CheckConfigFiles(ctx context.Context, tree *trust.Tree, use string) error {
+	out, err := r.Run(ctx, "config", "--list", "--show-scope", "--show-origin", "--name-only", "-z")
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	f := strings.Split(out, "\x00") // scope NUL origin NUL key NUL ...
+	for i := 0; i+2 < len(f); i += 3 {
+		scope, origin := f[i], f[i+1]
+		file, ok := strings.CutPrefix(origin, "file:")
+		if !ok || (scope != "local" && scope != "worktree") {
+			continue
+		}
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(r.WorkTree, file)
+		}
+		if seen[file] {
+			continue
+		}
+		seen[file] = true
+		if err := tree.CheckFile(use, file); err != nil {
+			return fmt.Errorf("%s (a file the repository's configuration includes): %w", file, err)
+		}
+	}
+	return nil
+}
+
 // Rev resolves a revision to a commit id.
 func (r *Repo) Rev(ctx context.Context, rev string) (string, error) {
 	out, err := r.Run(ctx, "rev-parse", "--verify", "-q", rev+"^{commit}")
@@ -175,7 +213,7 @@ func (r *Repo) Fetch(ctx context.Context) error {
 	// wins).
 	_, err := r.Run(ctx, "fetch", "--quiet", "--no-recurse-submodules", "--upload-pack=git-upload-pack", "--", r.Remote)
 	if err != nil {
-		return fmt.Errorf("fetch %s: %w", r.Remote, err)
+		return fmt.Errorf("fetch %s: %w", Redact(r.Remote), err)
 	}
 	return nil
 }
@@ -223,7 +261,7 @@ func (r *Repo) Commits(ctx context.Context, from, to string) ([]Commit, error) {
 	for _, rec := range strings.Split(out, "\x00") {
 		f := strings.SplitN(strings.TrimPrefix(rec, "\n"), "\x1f", 3)
 		if len(f) == 3 {
-			cs = append(cs, Commit{ID: f[0], Author: f[1], Subject: f[2]})
+			cs = append(cs, Commit{ID: f[0], Author: Printable(f[1]), Subject: Printable(f[2])})
 		}
 	}
 	return cs, nil

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/kompose-dev/kompose/pkg/stack"
 )
@@ -83,7 +86,32 @@ func (s *Sync) up(ctx context.Context, d Deps) (int, map[string]bool, error) {
 	if err != nil {
 		return 1, nil, err
 	}
-	return d.Plan(ctx, root, names, false)
+	names, bad := selectable(names)
+	for _, n := range bad {
+		fmt.Fprintf(d.ErrOut, "kompose: sync: stack folder %s: its name is not one a pattern selects by name "+
+			"(a glob character, a comma, a leading '!', blanks or control characters): not brought up; rename the folder\n", strconv.Quote(n))
+	}
+	code, ok, err := d.Plan(ctx, root, names, false)
+	if len(bad) > 0 {
+		code = max(code, 1)
+	}
+	return code, ok, err
+}
+
+// selectable splits names into those a command line's pattern selects
+// as themselves and the others: the plan gets the names as a pattern,
+// where a folder named "*" would be every stack, "!blog" every stack
+// but blog, "a,b" two stacks.
+func selectable(names []string) (ok, bad []string) {
+	for _, n := range names {
+		if strings.ContainsAny(n, "*?[]\\,") || strings.HasPrefix(n, "!") || strings.TrimSpace(n) != n ||
+			strings.IndexFunc(n, unicode.IsControl) >= 0 {
+			bad = append(bad, n)
+			continue
+		}
+		ok = append(ok, n)
+	}
+	return ok, bad
 }
 
 // inRoot returns the names of names that are stacks of root (a compose

@@ -117,7 +117,10 @@ type DirtyError struct {
 }
 
 func (e *DirtyError) Error() string {
-	files := e.Files
+	var files []string
+	for _, f := range e.Files {
+		files = append(files, Printable(f))
+	}
 	more := ""
 	if len(files) > 10 {
 		more = fmt.Sprintf(" … and %d more", len(files)-10)
@@ -198,9 +201,29 @@ func (s *Sync) prepareForward(ctx context.Context) error {
 		return err
 	}
 	if o.Verify {
-		return r.Verify(ctx, s.Commits, o.Signers, o.Policy)
+		since, err := s.sinceDeployed(ctx)
+		if err != nil {
+			return err
+		}
+		return r.Verify(ctx, append(append([]Commit(nil), s.Commits...), since...), o.Signers, o.Policy)
 	}
 	return nil
+}
+
+// sinceDeployed are the commits the work tree moved across without sync
+// (a "git pull" by hand) since the commit sync last recorded: the stacks
+// they changed come up with this sync, so --verify checks them too. When
+// the recorded commit is not below the work tree's, the work tree's own
+// commit is checked.
+func (s *Sync) sinceDeployed(ctx context.Context) ([]Commit, error) {
+	h := s.state.Head
+	if h == "" || h == s.From {
+		return nil, nil
+	}
+	if ok, err := s.Repo.IsAncestor(ctx, h, s.From); err != nil || !ok {
+		return []Commit{{ID: s.From, Subject: "(the work tree's commit, which sync did not deploy)"}}, err
+	}
+	return s.Repo.Commits(ctx, h, s.From)
 }
 
 func (s *Sync) prepareRollback(ctx context.Context) error {

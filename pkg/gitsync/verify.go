@@ -3,6 +3,7 @@ package gitsync
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/kompose-dev/kompose/pkg/trust"
@@ -29,6 +30,12 @@ func (e *UnverifiedError) Error() string {
 func (r *Repo) Verify(ctx context.Context, commits []Commit, signers string, pol trust.Policy) error {
 	if signers == "" {
 		return fmt.Errorf("--verify needs an allowed-signers file: set KOMPOSE_GIT_ALLOWED_SIGNERS (the format of ssh-keygen's ALLOWED SIGNERS, git's gpg.ssh.allowedSignersFile)")
+	}
+	// git runs in the work tree: a relative path would be the
+	// repository's file there, not the one checked here.
+	signers, err := filepath.Abs(signers)
+	if err != nil {
+		return fmt.Errorf("allowed-signers file %s: %w", signers, err)
 	}
 	if err := trust.NewTree(pol).CheckFile("verify commits with the allowed signers of", signers); err != nil {
 		return err
