@@ -156,3 +156,73 @@ func TestWriteTemp(t *testing.T) {
 		t.Fatalf("left behind: %v", err)
 	}
 }
+
+// TestNormaliseDollarReachesSwarmUnchanged: docker stack deploy
+// interpolates the file it reads again, from kompose's own environment.
+// Values compose already resolved (a password holding $HOME or ${USER},
+// a literal $$ escape, a command for the container's shell) must reach
+// the Swarm as compose resolved them: not re-interpolated from root's
+// environment, not rejected ("cost $5").
+func TestNormaliseDollarReachesSwarmUnchanged(t *testing.T) {
+	docker := needDocker(t)
+	dir := t.TempDir()
+	file := `services:
+  web:
+    image: nginx
+    command: ["sh", "-c", "echo $$HOME"]
+    environment:
+      DB_PASSWORD: ${DB_PASSWORD}
+      PRICE: "cost $$5"
+      ESCAPED: ${ESCAPED}
+    labels:
+      traefik.http.middlewares.auth.basicauth.users: "admin:$$apr1$$xyz$$abc"
+`
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"DB_PASSWORD": "a$HOMEb${USER}c", "ESCAPED": "x$$y"}
+	p, err := compose.NewResolvedProject(dir, "compose.yaml", vars).Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Normalise(p, "compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "stack.yaml")
+	if err := os.WriteFile(f, n.YAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(docker, "stack", "config", "--compose-file", f)
+	cmd.Env = append(os.Environ(), "HOME=/root-of-kompose", "USER=kompose-user")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker stack config rejects the normalised file: %v\n%s\n--- file:\n%s", err, out, n.YAML)
+	}
+	var got struct {
+		Services map[string]struct {
+			Command     []string
+			Environment map[string]string
+			Labels      map[string]string
+		}
+	}
+	if err := yaml.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	web := got.Services["web"]
+	want := map[string]string{"DB_PASSWORD": "a$HOMEb${USER}c", "PRICE": "cost $5", "ESCAPED": "x$$y"}
+	for k, v := range want {
+		if web.Environment[k] != v {
+			t.Errorf("environment %s reaches the Swarm as %q, want %q", k, web.Environment[k], v)
+		}
+	}
+	if c := strings.Join(web.Command, " "); c != "sh -c echo $HOME" {
+		t.Errorf("command reaches the Swarm as %q", c)
+	}
+	if l := web.Labels["traefik.http.middlewares.auth.basicauth.users"]; l != "admin:$apr1$xyz$abc" {
+		t.Errorf("label reaches the Swarm as %q", l)
+	}
+	if strings.Contains(string(out), "root-of-kompose") || strings.Contains(string(out), "kompose-user") {
+		t.Errorf("kompose's own environment leaked into the deployed stack:\n%s", out)
+	}
+}
