@@ -25,6 +25,9 @@ type Normalised struct {
 	// Warnings name, with the files and the key, what Swarm ignores or
 	// kompose left out.
 	Warnings []string
+	// doc is the normalised project, its values as compose resolved them
+	// (before [escapeDollars]).
+	doc map[string]any
 }
 
 // serviceKeys are the service keys docker stack deploy's schema (3.x)
@@ -114,15 +117,66 @@ func Normalise(p *types.Project, where string) (*Normalised, error) {
 	for _, kind := range []string{"networks", "volumes", "configs", "secrets"} {
 		unDefaultNames(p.Name, doc, kind)
 	}
+	n.doc = doc
+	if n.YAML, err = n.Masked(nil); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	sort.Strings(n.Warnings)
+	return n, nil
+}
+
+// Masked returns the file to deploy with mask applied to every string
+// value first (nil: none), value by value, so that a secret is hidden
+// whatever quoting or block style YAML gives it. Every $ is written $$:
+// docker stack deploy interpolates the file again, from kompose's own
+// environment, and the values are already resolved.
+func (n *Normalised) Masked(mask func(string) string) ([]byte, error) {
+	doc := mapStrings(n.doc, func(s string) string {
+		if mask != nil {
+			s = mask(s)
+		}
+		return escapeDollars(s)
+	})
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
+		return nil, err
 	}
-	n.YAML = b.Bytes()
-	sort.Strings(n.Warnings)
-	return n, nil
+	return b.Bytes(), nil
+}
+
+// escapeDollars writes every $ of s as $$, which docker stack deploy's
+// interpolation turns back into $.
+func escapeDollars(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+
+// mapStrings returns a copy of v (maps, lists, scalars as yaml decodes
+// them) with f applied to every string value; keys are kept: stack
+// deploy interpolates values only.
+func mapStrings(v any, f func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return f(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = mapStrings(e, f)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = mapStrings(e, f)
+		}
+		return out
+	case []string:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = f(e)
+		}
+		return out
+	}
+	return v
 }
 
 // normaliseService rewrites one service in place.
