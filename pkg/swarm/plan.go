@@ -242,7 +242,13 @@ func (p *planned) config() error {
 		}
 		p.print = []byte(strings.Join(imgs, "\n") + "\n")
 	default:
-		p.print = p.norm.YAML
+		// Masked value by value: YAML may quote a secret ('it''s') or
+		// spread it over lines, where masking the text would miss it.
+		b, err := p.norm.Masked(p.stack.Masker.Arg)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		p.print = b
 	}
 	// The label of the step: what it prints from.
 	p.argvs = [][]string{{"docker", "stack", "config", "--compose-file", FilePlaceholder}}
