@@ -196,7 +196,8 @@ type Both struct {
 	Notes []string
 }
 
-// Run runs every part; an interrupt stops at once.
+// Run runs every part, then says what was left out (the notes); an
+// interrupt stops at once.
 func (b *Both) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	var errs []error
 	for _, p := range b.Parts {
@@ -207,6 +208,9 @@ func (b *Both) Run(ctx context.Context, ex *plan.ActionEnv) error {
 				break
 			}
 		}
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintf(ex.Cmd.Stderr, "    note: %s\n", strings.TrimPrefix(n, "note: "))
 	}
 	return errors.Join(errs...)
 }
