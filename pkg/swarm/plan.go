@@ -129,7 +129,7 @@ func only(command string, opts []string, allowed ...string) error {
 func (p *planned) build() error {
 	switch commands.Lookup(p.command).Swarm {
 	case commands.SwarmDeploy:
-		opts, names := split(p.args)
+		opts, names := split(p.args, "--pull")
 		if err := only(p.command, opts, "-d", "--detach", "--wait", "--remove-orphans", "--quiet-pull", "--no-build", "--pull"); err != nil {
 			return err
 		}
