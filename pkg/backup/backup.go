@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	table "github.com/kompose-dev/kompose/pkg/commands"
 	"github.com/kompose-dev/kompose/pkg/db"
 	"github.com/kompose-dev/kompose/pkg/plan"
 	"github.com/kompose-dev/kompose/pkg/retention"
@@ -62,7 +63,7 @@ func (c *commands) backup(s *plan.Stack, command string, args []string) (plan.St
 	if err != nil {
 		return plan.Step{}, err
 	}
-	arch, volSkip, err := part(c.vol["vol:export"], s, "vol:export", append(volArgs, names...))
+	arch, volSkip, err := c.volumes(s, append(volArgs, names...))
 	if err != nil {
 		return plan.Step{}, err
 	}
@@ -88,6 +89,15 @@ func (c *commands) backup(s *plan.Stack, command string, args []string) (plan.St
 		return plan.Step{}, &plan.SkipError{Reason: "no database (" + dbSkip + ") and no volumes (" + volSkip + ")"}
 	}
 	return plan.Step{Label: command, Args: args, Action: b}, nil
+}
+
+// volumes plans the vol:export part of backup; a Swarm stack's volumes
+// live on the nodes: skipped, saying so (its database is still dumped).
+func (c *commands) volumes(s *plan.Stack, args []string) (*plan.Step, string, error) {
+	if s.Swarm() {
+		return nil, table.HintSwarmVolume, nil
+	}
+	return part(c.vol["vol:export"], s, "vol:export", args)
 }
 
 // skipDataVolume leaves out of the archives the volumes of the service
@@ -186,7 +196,8 @@ type Both struct {
 	Notes []string
 }
 
-// Run runs every part; an interrupt stops at once.
+// Run runs every part, then says what was left out (the notes); an
+// interrupt stops at once.
 func (b *Both) Run(ctx context.Context, ex *plan.ActionEnv) error {
 	var errs []error
 	for _, p := range b.Parts {
@@ -197,6 +208,9 @@ func (b *Both) Run(ctx context.Context, ex *plan.ActionEnv) error {
 				break
 			}
 		}
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintf(ex.Cmd.Stderr, "    note: %s\n", strings.TrimPrefix(n, "note: "))
 	}
 	return errors.Join(errs...)
 }

@@ -101,3 +101,19 @@ func TestBothDBResult(t *testing.T) {
 		t.Errorf("volumes only: %+v", r)
 	}
 }
+
+// TestBothSaysWhatItLeftOut: a real run says, as the dry run does, what
+// backup left out (a Swarm stack's volumes): a nightly backup's mail
+// must not read like a complete one.
+func TestBothSaysWhatItLeftOut(t *testing.T) {
+	var log []string
+	b := &Both{Parts: []Part{{"db:export", fakeAction{"dump", nil, &log}}},
+		Notes: []string{"vol:export skipped: a Swarm stack: volumes live on the nodes"}}
+	var stderr bytes.Buffer
+	if err := b.Run(context.Background(), &plan.ActionEnv{Cmd: proc.Cmd{Stderr: &stderr}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "note: vol:export skipped: a Swarm stack: volumes live on the nodes\n") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}

@@ -179,8 +179,10 @@ const (
 	hintLife    = "the Swarm keeps the services running: use up (docker stack deploy) or down (docker stack rm); scale with deploy.replicas and up"
 	hintService = "ask the Swarm: docker stack services <project>, docker service inspect, docker node ls"
 	hintVolume  = "volumes live on the nodes: back them up on the node that runs the task (kompose against that node's engine, or a hook)"
-	hintRun     = "one-off tasks: a service with deploy.restart_policy.condition: none, or docker service create"
-	hintBackup  = "db:export works in host mode (DB_HOST); volumes live on the nodes: back them up there"
+	// HintSwarmVolume is why backup archives no volume of a Swarm stack
+	// (it dumps the database).
+	HintSwarmVolume = "a Swarm stack: " + hintVolume
+	hintRun         = "one-off tasks: a service with deploy.restart_policy.condition: none, or docker service create"
 )
 
 func local(c Command) Command { c.Engine = false; return c }
@@ -247,7 +249,7 @@ func Table() []Command {
 		on(SwarmSame, kompose(local(shared("vol:cleanup", "delete old volume archives")), Action)),
 		on(SwarmSame, kompose(local(reads("vol:list", "the volume archives")), Action)),
 		on(SwarmSame, kompose(local(reads("vol:verify", "read archives in full and compare them with their manifests")), Action)),
-		refused(hintBackup, kompose(shared("backup", "db:export, then vol:export"), Action)),
+		on(SwarmSame, kompose(shared("backup", "db:export, then vol:export"), Action)),
 		on(SwarmSame, kompose(local(shared("prune", "db:cleanup and vol:cleanup")), Action)),
 		on(SwarmSame, kompose(shared("verify", "db:verify, then vol:verify: every backup kind of the stack"), Action)),
 		on(SwarmSame, kompose(shared("db:verify", "restore drill: load a dump into a throwaway database, compare, drop it"), Action)),

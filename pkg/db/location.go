@@ -79,6 +79,10 @@ func Locate(ctx context.Context, cfg Config, st stack.Stack, e *env.Env, compose
 	if l.Mode == Service {
 		argv, err := composeCmd()
 		switch {
+		case errors.Is(err, plan.ErrSwarmExec) && cfg.Service == "" && cfg.Host == "":
+			// Without DB_HOST the tools would use this machine's
+			// socket: some other database, never the Swarm's.
+			return l, fmt.Errorf("a Swarm stack's database service %s (found by its image) is not on this machine: set %s to the address where it publishes its port, or %s (the task's container) with the engine of its node (docs/swarm.md)", l.Service, VarHost, VarContainer)
 		case errors.Is(err, plan.ErrSwarmExec) && cfg.Service == "":
 			// A Swarm stack's database service found by its image:
 			// the tools run here, against DB_HOST.

@@ -173,10 +173,14 @@ func parseLines[T any](out []byte, what string) ([]T, error) {
 // assemble counts, per service, the tasks that should run and those that
 // do on a node that is up.
 func assemble(specs []serviceSpec, tasks []swarmTask, nodes []swarmNode) map[string]*SwarmStack {
+	// docker service ps names a task's node by its host name. A node
+	// that left and joined again is listed twice (the old entry Down
+	// until docker node rm): a host name is down when no Ready node has
+	// it.
 	down := map[string]bool{}
 	for _, n := range nodes {
-		if !strings.EqualFold(n.Status, "ready") {
-			down[n.Hostname] = true
+		if _, seen := down[n.Hostname]; !seen || down[n.Hostname] {
+			down[n.Hostname] = !strings.EqualFold(n.Status, "ready")
 		}
 	}
 	byName, names, global := services(specs)

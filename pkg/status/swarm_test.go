@@ -97,3 +97,28 @@ func TestSwarmConverged(t *testing.T) {
 		t.Errorf("a paused update: %v %v", ok, final)
 	}
 }
+
+// TestSwarmRejoinedNodeSameHostname: a worker that left and joined again
+// is listed twice by docker node ls until someone runs docker node rm:
+// the old entry Down, the new one Ready, both with its host name. Its
+// running tasks run; the stack is not degraded for ever.
+func TestSwarmRejoinedNodeSameHostname(t *testing.T) {
+	specs, err := parseServices([]byte(`{"Spec":{"Name":"app_web","Labels":{"com.docker.stack.namespace":"app"},"Mode":{"Replicated":{"Replicas":2}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := []swarmTask{
+		{Name: "app_web.1", Node: "manager", DesiredState: "Running", CurrentState: "Running 1 minute ago"},
+		{Name: "app_web.2", Node: "worker1", DesiredState: "Running", CurrentState: "Running 1 minute ago"},
+	}
+	nodes := []swarmNode{{"manager", "Ready"}, {"worker1", "Down"}, {"worker1", "Ready"}}
+	st := assemble(specs, tasks, nodes)["app"]
+	if ok, pending, _ := st.Converged(); !ok {
+		t.Fatalf("a rejoined worker's running task counted as down: %s", pending)
+	}
+	// A host name only Down nodes have is down.
+	st = assemble(specs, tasks, []swarmNode{{"manager", "Ready"}, {"worker1", "Down"}})["app"]
+	if ok, _, _ := st.Converged(); ok {
+		t.Fatal("a task on a node that is down counted as running")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,14 @@ func (a *Action) Describe() []string {
 	}
 	if a.p.deploy {
 		out = append(out, "the resolved file: a private temporary copy (0600), removed after; warnings about it on stderr")
+		if len(a.p.norm.Files) > 0 {
+			names := make([]string, 0, len(a.p.norm.Files))
+			for rel := range a.p.norm.Files {
+				names = append(names, "./"+rel)
+			}
+			sort.Strings(names)
+			out = append(out, "next to it, private too: "+strings.Join(names, ", ")+" (secrets and configs from the environment or content:)")
+		}
 	}
 	if a.p.remove {
 		out = append(out, "then waits until the stack's services, networks, tasks and containers are gone ("+RemoveTimeoutVar+")")
@@ -108,7 +117,7 @@ func (p *planned) runDeploy(ctx context.Context, ex *plan.ActionEnv) error {
 	if err != nil {
 		return err
 	}
-	path, remove, err := WriteTemp(n.YAML)
+	path, remove, err := WriteTemp(n.YAML, n.Files)
 	if err != nil {
 		return err
 	}
@@ -124,29 +133,55 @@ func (p *planned) runDeploy(ctx context.Context, ex *plan.ActionEnv) error {
 
 // WriteTemp writes data to a new private file: in a folder of its own
 // (0700) under the system's temporary folder, created exclusively (never
-// through a symlink someone planted), 0600. remove deletes both.
-func WriteTemp(data []byte) (path string, remove func(), err error) {
+// through a symlink someone planted), 0600; and files (paths relative to
+// that folder, one level deep: [Normalised.Files]) likewise. remove
+// deletes them all.
+func WriteTemp(data []byte, files map[string][]byte) (path string, remove func(), err error) {
 	dir, err := os.MkdirTemp("", "kompose-swarm-")
 	if err != nil {
 		return "", nil, fmt.Errorf("temporary folder for the resolved compose file: %w", err)
 	}
 	remove = func() { _ = os.RemoveAll(dir) }
 	path = filepath.Join(dir, "stack.yaml")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
-	if err != nil {
+	if err := writePrivate(path, data); err != nil {
 		remove()
 		return "", nil, fmt.Errorf("the resolved compose file: %w", err)
 	}
-	if _, err = f.Write(data); err == nil {
-		err = f.Close()
-	} else {
-		_ = f.Close()
+	names := make([]string, 0, len(files))
+	for rel := range files {
+		names = append(names, rel)
 	}
-	if err != nil {
-		remove()
-		return "", nil, fmt.Errorf("write %s: %w", path, err)
+	sort.Strings(names)
+	for _, rel := range names {
+		sub, _ := filepath.Split(rel)
+		if strings.Contains(rel, "..") || strings.Count(rel, "/") != 1 {
+			remove()
+			return "", nil, fmt.Errorf("the resolved compose file's %s: not a file kompose writes", rel)
+		}
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			remove()
+			return "", nil, fmt.Errorf("the resolved compose file's %s: %w", sub, err)
+		}
+		if err := writePrivate(filepath.Join(dir, rel), files[rel]); err != nil {
+			remove()
+			return "", nil, fmt.Errorf("the resolved compose file's %s: %w", rel, err)
+		}
 	}
 	return path, remove, nil
+}
+
+// writePrivate creates path exclusively, without following a symlink,
+// 0600, and writes data to it.
+func writePrivate(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // runTogether runs every argv at once, their lines not cut into each

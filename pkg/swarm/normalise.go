@@ -3,6 +3,7 @@ package swarm
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,14 @@ type Normalised struct {
 	// Warnings name, with the files and the key, what Swarm ignores or
 	// kompose left out.
 	Warnings []string
+	// Files are the contents of the secrets and configs compose takes
+	// from the environment or inline (content:), which stack deploy does
+	// not: the file refers to them as ./secrets/<key> and ./configs/<key>,
+	// next to it; [WriteTemp] writes them. They hold secrets.
+	Files map[string][]byte
+	// doc is the normalised project, its values as compose resolved them
+	// (before [escapeDollars]).
+	doc map[string]any
 }
 
 // serviceKeys are the service keys docker stack deploy's schema (3.x)
@@ -86,7 +95,7 @@ func Normalise(p *types.Project, where string) (*Normalised, error) {
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("%s: the resolved project: %w", where, err)
 	}
-	n := &Normalised{Images: map[string]string{}}
+	n := &Normalised{Images: map[string]string{}, Files: map[string][]byte{}}
 	warn := func(key, why string) {
 		if where != "" {
 			key = where + ": " + key
@@ -114,15 +123,110 @@ func Normalise(p *types.Project, where string) (*Normalised, error) {
 	for _, kind := range []string{"networks", "volumes", "configs", "secrets"} {
 		unDefaultNames(p.Name, doc, kind)
 	}
+	if err := inlineFiles(p, doc, n); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	n.doc = doc
+	if n.YAML, err = n.Masked(nil); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	sort.Strings(n.Warnings)
+	return n, nil
+}
+
+// Masked returns the file to deploy with mask applied to every string
+// value first (nil: none), value by value, so that a secret is hidden
+// whatever quoting or block style YAML gives it. Every $ is written $$:
+// docker stack deploy interpolates the file again, from kompose's own
+// environment, and the values are already resolved.
+func (n *Normalised) Masked(mask func(string) string) ([]byte, error) {
+	doc := mapStrings(n.doc, func(s string) string {
+		if mask != nil {
+			s = mask(s)
+		}
+		return escapeDollars(s)
+	})
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
+		return nil, err
 	}
-	n.YAML = b.Bytes()
-	sort.Strings(n.Warnings)
-	return n, nil
+	return b.Bytes(), nil
+}
+
+// fileKey is what a secret's or config's key may be to name its file
+// (compose's schema allows no other).
+var fileKey = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// inlineFiles moves the secrets and configs that compose takes from the
+// environment (environment: VAR) or inline (content:), which stack
+// deploy rejects, into n.Files, the file referring to them by a path
+// relative to itself (stack deploy resolves it from the file's folder).
+func inlineFiles(p *types.Project, doc map[string]any, n *Normalised) error {
+	for _, kind := range []string{"secrets", "configs"} {
+		all, _ := doc[kind].(map[string]any)
+		for k, v := range all {
+			m, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			var content string
+			if name, ok := m["environment"].(string); ok {
+				val, set := p.Environment[name]
+				if !set {
+					return fmt.Errorf("%s.%s.environment: %s is not set", kind, k, name)
+				}
+				content = val
+			} else if c, ok := m["content"].(string); ok {
+				content = c
+			} else {
+				continue
+			}
+			if !fileKey.MatchString(k) || k == "." || k == ".." {
+				return fmt.Errorf("%s.%s: not a name kompose can give a file", kind, k)
+			}
+			delete(m, "environment")
+			delete(m, "content")
+			rel := kind + "/" + k
+			m["file"] = "./" + rel
+			n.Files[rel] = []byte(content)
+		}
+	}
+	return nil
+}
+
+// escapeDollars writes every $ of s as $$, which docker stack deploy's
+// interpolation turns back into $.
+func escapeDollars(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+
+// mapStrings returns a copy of v (maps, lists, scalars as yaml decodes
+// them) with f applied to every string value; keys are kept: stack
+// deploy interpolates values only.
+func mapStrings(v any, f func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return f(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = mapStrings(e, f)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = mapStrings(e, f)
+		}
+		return out
+	case []string:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = f(e)
+		}
+		return out
+	}
+	return v
 }
 
 // normaliseService rewrites one service in place.

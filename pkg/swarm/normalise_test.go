@@ -139,7 +139,7 @@ func TestNormaliseRejectsPortRange(t *testing.T) {
 // its own) and gone, folder and all, after remove.
 func TestWriteTemp(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	path, remove, err := WriteTemp([]byte("APP_SECRET: s3cret\n"))
+	path, remove, err := WriteTemp([]byte("APP_SECRET: s3cret\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +150,155 @@ func TestWriteTemp(t *testing.T) {
 	di, err := os.Lstat(filepath.Dir(path))
 	if err != nil || di.Mode().Perm() != 0o700 {
 		t.Fatalf("its folder: %v %v", di.Mode(), err)
+	}
+	remove()
+	if _, err := os.Lstat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Fatalf("left behind: %v", err)
+	}
+}
+
+// TestNormaliseDollarReachesSwarmUnchanged: docker stack deploy
+// interpolates the file it reads again, from kompose's own environment.
+// Values compose already resolved (a password holding $HOME or ${USER},
+// a literal $$ escape, a command for the container's shell) must reach
+// the Swarm as compose resolved them: not re-interpolated from root's
+// environment, not rejected ("cost $5").
+func TestNormaliseDollarReachesSwarmUnchanged(t *testing.T) {
+	docker := needDocker(t)
+	dir := t.TempDir()
+	file := `services:
+  web:
+    image: nginx
+    command: ["sh", "-c", "echo $$HOME"]
+    environment:
+      DB_PASSWORD: ${DB_PASSWORD}
+      PRICE: "cost $$5"
+      ESCAPED: ${ESCAPED}
+    labels:
+      traefik.http.middlewares.auth.basicauth.users: "admin:$$apr1$$xyz$$abc"
+`
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"DB_PASSWORD": "a$HOMEb${USER}c", "ESCAPED": "x$$y"}
+	p, err := compose.NewResolvedProject(dir, "compose.yaml", vars).Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Normalise(p, "compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "stack.yaml")
+	if err := os.WriteFile(f, n.YAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(docker, "stack", "config", "--compose-file", f)
+	cmd.Env = append(os.Environ(), "HOME=/root-of-kompose", "USER=kompose-user")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker stack config rejects the normalised file: %v\n%s\n--- file:\n%s", err, out, n.YAML)
+	}
+	var got struct {
+		Services map[string]struct {
+			Command     []string
+			Environment map[string]string
+			Labels      map[string]string
+		}
+	}
+	if err := yaml.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	web := got.Services["web"]
+	want := map[string]string{"DB_PASSWORD": "a$HOMEb${USER}c", "PRICE": "cost $5", "ESCAPED": "x$$y"}
+	for k, v := range want {
+		if web.Environment[k] != v {
+			t.Errorf("environment %s reaches the Swarm as %q, want %q", k, web.Environment[k], v)
+		}
+	}
+	if c := strings.Join(web.Command, " "); c != "sh -c echo $HOME" {
+		t.Errorf("command reaches the Swarm as %q", c)
+	}
+	if l := web.Labels["traefik.http.middlewares.auth.basicauth.users"]; l != "admin:$apr1$xyz$abc" {
+		t.Errorf("label reaches the Swarm as %q", l)
+	}
+	if strings.Contains(string(out), "root-of-kompose") || strings.Contains(string(out), "kompose-user") {
+		t.Errorf("kompose's own environment leaked into the deployed stack:\n%s", out)
+	}
+}
+
+// TestNormaliseInlineSecretsAndConfigs: compose's secrets from the
+// environment and configs with inline content are rejected by docker
+// stack deploy ("Additional property environment is not allowed"); they
+// reach it as private files next to the resolved file, never in it.
+func TestNormaliseInlineSecretsAndConfigs(t *testing.T) {
+	docker := needDocker(t)
+	t.Setenv("TMPDIR", t.TempDir())
+	dir := t.TempDir()
+	file := `services:
+  web:
+    image: nginx
+    secrets: [tok]
+    configs: [cfg, envcfg]
+secrets:
+  tok:
+    environment: API_TOKEN
+configs:
+  cfg:
+    content: |
+      password=${API_TOKEN}
+  envcfg:
+    environment: MODE
+`
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"API_TOKEN": "tok-secret-9$x", "MODE": "fast"}
+	p, err := compose.NewResolvedProject(dir, "compose.yaml", vars).Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Normalise(p, "compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(n.YAML, []byte("tok-secret-9")) {
+		t.Errorf("the secret is in the resolved file:\n%s", n.YAML)
+	}
+	path, remove, err := WriteTemp(n.YAML, n.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	cmd := exec.Command(docker, "stack", "config", "--compose-file", path)
+	cmd.Dir = t.TempDir()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker stack config rejects the normalised file: %v\n%s\n--- file:\n%s", err, out, n.YAML)
+	}
+	var got struct {
+		Secrets, Configs map[string]struct{ File string }
+	}
+	if err := yaml.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		got.Secrets["tok"].File:    "tok-secret-9$x",
+		got.Configs["cfg"].File:    "password=tok-secret-9$x\n",
+		got.Configs["envcfg"].File: "fast",
+	}
+	for f, content := range want {
+		if filepath.Dir(filepath.Dir(f)) != filepath.Dir(path) {
+			t.Errorf("%s is not in the resolved file's private folder %s", f, filepath.Dir(path))
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil || string(b) != content {
+			t.Errorf("%s holds %q (%v), want %q", f, b, err, content)
+		}
+		if fi, err := os.Lstat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", f, fi.Mode(), err)
+		}
 	}
 	remove()
 	if _, err := os.Lstat(filepath.Dir(path)); !os.IsNotExist(err) {

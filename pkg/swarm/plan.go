@@ -129,7 +129,7 @@ func only(command string, opts []string, allowed ...string) error {
 func (p *planned) build() error {
 	switch commands.Lookup(p.command).Swarm {
 	case commands.SwarmDeploy:
-		opts, names := split(p.args)
+		opts, names := split(p.args, "--pull")
 		if err := only(p.command, opts, "-d", "--detach", "--wait", "--remove-orphans", "--quiet-pull", "--no-build", "--pull"); err != nil {
 			return err
 		}
@@ -242,7 +242,13 @@ func (p *planned) config() error {
 		}
 		p.print = []byte(strings.Join(imgs, "\n") + "\n")
 	default:
-		p.print = p.norm.YAML
+		// Masked value by value: YAML may quote a secret ('it''s') or
+		// spread it over lines, where masking the text would miss it.
+		b, err := p.norm.Masked(p.stack.Masker.Arg)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		p.print = b
 	}
 	// The label of the step: what it prints from.
 	p.argvs = [][]string{{"docker", "stack", "config", "--compose-file", FilePlaceholder}}
