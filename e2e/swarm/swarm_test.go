@@ -185,7 +185,7 @@ func TestSwarmStackLifecycle(t *testing.T) {
 	// the dry run: the deploy command and the warnings; nothing deployed
 	res := r.kompose("-n", "*", "up", "-d")
 	r.must(res, 0, "dry run")
-	for _, want := range []string{"docker stack deploy --compose-file TMPDIR/kompose-swarm-XXXXXX/stack.yaml --with-registry-auth --prune '--detach=false' " + project, "depends on: local", "wave 3: after"} {
+	for _, want := range []string{"docker stack deploy --compose-file TMPDIR/kompose-swarm-XXXXXX/stack.yaml --with-registry-auth --prune '--detach=false' --quiet " + project, "depends on: local", "wave 3: after"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("dry run: no %q in\n%s", want, res.stdout)
 		}
@@ -203,6 +203,11 @@ func TestSwarmStackLifecycle(t *testing.T) {
 	res = r.kompose("*", "up", "-d")
 	r.must(res, 0, "up")
 	t.Logf("up of a local stack and a Swarm stack of 3 tasks: %v", res.took.Round(time.Millisecond))
+	// --quiet: stack deploy's progress display, rewritten in place on a
+	// terminal, would be hundreds of lines in a cron log
+	if n := strings.Count(res.all(), "overall progress"); n > 0 {
+		t.Errorf("up printed stack deploy's progress %d times:\n%s", n, res.all())
+	}
 	tasks := manager(t, c, "service", "ls", "--filter", "label=com.docker.stack.namespace="+project, "--format", "{{.Name}} {{.Replicas}}")
 	if !strings.Contains(tasks, project+"_web 2/2") || !strings.Contains(tasks, project+"_worker 1/1") {
 		t.Errorf("after up, the manager has:\n%s", tasks)

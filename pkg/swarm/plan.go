@@ -137,7 +137,7 @@ func (p *planned) build() error {
 			return plan.Usagef("up %s: docker stack deploy deploys the whole stack, not single services", strings.Join(names, " "))
 		}
 		p.deploy = true
-		p.argvs = [][]string{{"docker", "stack", "deploy", "--compose-file", FilePlaceholder, "--with-registry-auth", "--prune", "--detach=false", p.project}}
+		p.argvs = [][]string{{"docker", "stack", "deploy", "--compose-file", FilePlaceholder, "--with-registry-auth", "--prune", "--detach=false", "--quiet", p.project}}
 		return nil
 	case commands.SwarmRemove:
 		if len(p.args) > 0 {
@@ -163,16 +163,16 @@ func (p *planned) answers() error {
 		return p.perService(nil, func(svc, image string) []string { return []string{"docker", "pull", image} })
 	case "restart":
 		return p.perService(nil, func(svc, _ string) []string {
-			return []string{"docker", "service", "update", "--force", "--detach=false", svc}
+			return []string{"docker", "service", "update", "--force", "--detach=false", "--quiet", svc}
 		})
 	case "update":
 		return p.perService([]string{}, func(svc, image string) []string {
-			return []string{"docker", "service", "update", "--image", image, "--with-registry-auth", "--update-failure-action", "rollback", "--detach=false", svc}
+			return []string{"docker", "service", "update", "--image", image, "--with-registry-auth", "--update-failure-action", "rollback", "--detach=false", "--quiet", svc}
 		})
 	case "rollback":
 		p.noPrevious = true
 		return p.perService([]string{}, func(svc, _ string) []string {
-			return []string{"docker", "service", "rollback", "--detach=false", svc}
+			return []string{"docker", "service", "rollback", "--detach=false", "--quiet", svc}
 		})
 	}
 	return fmt.Errorf("%s: no Swarm plan for it", p.command)
